@@ -1,0 +1,152 @@
+"""The ``follicle`` command (contracts §6)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from follicle.records import backup as backups
+from follicle.records import migrate as migrations
+from follicle.records.audit import verify_chain
+from follicle.records.db import check_reachable
+from follicle.services.actors import cli_actor
+from follicle.services.database import Database
+from follicle.services.demo import DEMO_PASSWORD, load_demo
+from follicle.settings import ConfigError, Mode, Settings, load_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Follicle: a clinic system for scalp microneedling in hair loss.")
+audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
+app.add_typer(audit_app, name="audit")
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+
+class CommandFailed(Exception):
+    """Stop with one line on stderr and exit status 2."""
+
+
+def _database(settings: Settings) -> Database:
+    db = Database.from_settings(settings)
+    check_reachable(db.engine)
+    return db
+
+
+def _require_current_schema(db: Database) -> None:
+    current = migrations.current_revision(db.engine)
+    if current != migrations.head_revision():
+        raise CommandFailed(
+            f"the database schema is at {current or 'nothing'}, not "
+            f"{migrations.head_revision()}: run `follicle migrate` first"
+        )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app and the API."""
+    import uvicorn
+
+    from follicle.web.app import create_app
+
+    settings = load_settings()
+    db = _database(settings)
+    _require_current_schema(db)
+    web_app = create_app(settings, db)
+    if settings.mode is Mode.demo:
+        _print_demo_banner(host, port)
+    uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+def _print_demo_banner(host: str, port: int) -> None:
+    out.print(f"\n[bold]Follicle demo[/bold] (synthetic data) at [link]http://{host}:{port}/login[/link]")
+    out.print(f"Password for every demo login: [bold]{DEMO_PASSWORD}[/bold]")
+    out.print("  admin@demo.follicle        admin")
+    out.print("  derm@demo.follicle         practitioner, dermatologist")
+    out.print("  aesthetician@demo.follicle practitioner, licensed aesthetician")
+    out.print("  desk@demo.follicle         front desk")
+    out.print("  patient1@demo.follicle … patient20@demo.follicle   patient portal")
+    out.print("  admin@other.follicle, derm@other.follicle, patient1@other.follicle   a second clinic")
+    out.print("Stop with Ctrl+C.\n")
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    settings = load_settings()
+    db = _database(settings)
+    migrations.upgrade(db.engine)
+    out.print(f"database schema at {migrations.current_revision(db.engine)}")
+
+
+@app.command()
+def demo() -> None:
+    """Load the synthetic demo clinics (demo mode only; loading twice changes nothing)."""
+    settings = load_settings()
+    if settings.mode is not Mode.demo:
+        raise CommandFailed("demo data loads only in demo mode (set FOLLICLE_MODE=demo)")
+    db = _database(settings)
+    _require_current_schema(db)
+    report = load_demo(db, cli_actor())
+    if report.created:
+        out.print(f"demo loaded: {report.clinics} clinics, {report.users} logins, "
+                  f"{report.patients} patients")
+    else:
+        out.print("demo already loaded; existing records kept")
+
+
+@app.command("backup")
+def backup_command(path: Annotated[Path, typer.Argument(help="New file to write.")]) -> None:
+    """Write an online backup of the database to PATH."""
+    settings = load_settings()
+    _database(settings)
+    backups.backup(settings.sqlalchemy_url, path)
+    out.print(f"backup written to {path}")
+
+
+@app.command("restore")
+def restore_command(path: Annotated[Path, typer.Argument(help="Backup file to restore.")]) -> None:
+    """Replace the database with a backup made by `follicle backup`."""
+    settings = load_settings()
+    if settings.is_sqlite:
+        settings.prepare_data_dir()
+    else:
+        _database(settings)
+    kept = backups.restore(settings.sqlalchemy_url, path)
+    out.print(f"restored from {path}" + (f"; the replaced database is kept at {kept}" if kept else ""))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; name the first entry that breaks it."""
+    settings = load_settings()
+    db = _database(settings)
+    with db.transaction() as session:
+        report = verify_chain(session)
+    if report.ok:
+        out.print(f"audit log intact: {report.entries_checked} entries verified")
+        return
+    raise CommandFailed(f"audit log broken at entry {report.first_bad_seq}: {report.problem}",
+                        1)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except (ConfigError, backups.BackupError) as exc:
+        err.print(f"follicle: error: {exc}", markup=False, highlight=False)
+        sys.exit(2)
+    except CommandFailed as exc:
+        err.print(f"follicle: error: {exc.args[0]}", markup=False, highlight=False)
+        sys.exit(exc.args[1] if len(exc.args) > 1 else 2)
+    except typer.Abort:
+        sys.exit(1)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", None) or getattr(exc, "code", 0)
+        sys.exit(code)

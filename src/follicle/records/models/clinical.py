@@ -1,0 +1,126 @@
+"""The patient's clinical record: identity, intake, screening, consent and plan."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from follicle.records.models.base import (
+    Base,
+    ClinicOwned,
+    Timestamped,
+    Versioned,
+    Voidable,
+    one_of,
+)
+from follicle.records.models.vocab import (
+    CONSENT_KINDS,
+    PLAN_STATUSES,
+    SCREENING_DECISIONS,
+    SEX_AT_BIRTH,
+)
+
+USER_FK = "user_account.id"
+
+
+class Patient(ClinicOwned, Timestamped, Versioned, Voidable, Base):
+    __tablename__ = "patient"
+    __table_args__ = (
+        one_of("sex_at_birth", SEX_AT_BIRTH),
+        Index("ix_patient_clinic_name", "clinic_id", "family_name", "given_name"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date]
+    sex_at_birth: Mapped[str] = mapped_column(String(10))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+
+
+class Intake(ClinicOwned, Timestamped, Voidable, Base):
+    """A validated ``follicle.intake/1`` document; amendments are new rows that point back."""
+
+    __tablename__ = "intake"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(40), ForeignKey("patient.id"), index=True)
+    document: Mapped[dict[str, Any]]
+    working_diagnosis: Mapped[str] = mapped_column(String(40))
+    recorded_on: Mapped[date]
+    amends_id: Mapped[str | None] = mapped_column(String(40), ForeignKey("intake.id"))
+    amend_reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[str | None] = mapped_column(String(40), ForeignKey(USER_FK))
+
+
+class ScreeningResult(ClinicOwned, Timestamped, Voidable, Base):
+    __tablename__ = "screening_result"
+    __table_args__ = (one_of("decision", SCREENING_DECISIONS),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(40), ForeignKey("patient.id"), index=True)
+    intake_id: Mapped[str] = mapped_column(String(40), ForeignKey("intake.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(30))
+    result: Mapped[dict[str, Any]]
+    rules_version: Mapped[str] = mapped_column(String(40))
+    screened_by_id: Mapped[str | None] = mapped_column(String(40), ForeignKey(USER_FK))
+
+
+class ConsentText(ClinicOwned, Timestamped, Base):
+    """A published version of a consent text; a new version requires signing again."""
+
+    __tablename__ = "consent_text"
+    __table_args__ = (
+        one_of("kind", CONSENT_KINDS),
+        UniqueConstraint("clinic_id", "kind", "version_number"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    version_number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime]
+
+
+class Consent(ClinicOwned, Timestamped, Versioned, Base):
+    """A signature on one consent text version; withdrawal keeps the record."""
+
+    __tablename__ = "consent"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(40), ForeignKey("patient.id"), index=True)
+    consent_text_id: Mapped[str] = mapped_column(String(40), ForeignKey("consent_text.id"))
+    signed_at: Mapped[datetime]
+    signed_name: Mapped[str] = mapped_column(String(200))
+    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    witnessed_by_id: Mapped[str | None] = mapped_column(String(40), ForeignKey(USER_FK))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Plan(ClinicOwned, Timestamped, Versioned, Voidable, Base):
+    """A treatment plan (contracts §3 ``plan`` object) and where it stands."""
+
+    __tablename__ = "plan"
+    __table_args__ = (one_of("status", PLAN_STATUSES),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(40), ForeignKey("patient.id"), index=True)
+    screening_id: Mapped[str] = mapped_column(String(40), ForeignKey("screening_result.id"))
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    document: Mapped[dict[str, Any]]
+    indication: Mapped[str] = mapped_column(String(40))
+    needle_depth_mm: Mapped[float]
+    interval_days: Mapped[int]
+    sessions_planned: Mapped[int]
+    review_on: Mapped[date | None] = mapped_column(default=None)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    proposed_by_id: Mapped[str | None] = mapped_column(String(40), ForeignKey(USER_FK))
+    approved_by_id: Mapped[str | None] = mapped_column(String(40), ForeignKey(USER_FK))
+    approved_at: Mapped[datetime | None] = mapped_column(default=None)
+    hold_reason: Mapped[str | None] = mapped_column(Text)

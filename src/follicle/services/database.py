@@ -1,0 +1,31 @@
+"""The unit of work: one transaction per service call, committed only on success."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from follicle.records.db import engine_from_settings, session_factory
+from follicle.settings import Settings
+
+
+class Database:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions: sessionmaker[Session] = session_factory(engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(engine_from_settings(settings))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Commit if the block finishes, roll back (writing nothing) if it raises."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

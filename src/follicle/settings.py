@@ -1,0 +1,131 @@
+"""Runtime settings, read from ``FOLLICLE_*`` environment variables (contracts §6).
+
+Production is the default mode: there the server refuses to start without a real secret key,
+the way FastAPI's full-stack template refuses its "changethis" defaults outside development.
+Demo mode (``make run``) generates a per-installation key and keeps it in the data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+#: Values that look like secrets but are not; refused in production.
+KNOWN_BAD_SECRETS = frozenset({"", "changethis", "secret", "change-me", "follicle", "demo"})
+MIN_SECRET_LENGTH = 32
+SUPPORTED_DRIVERS = ("sqlite", "postgresql")
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message is one line a person can act on."""
+
+
+class Mode(StrEnum):
+    production = "production"
+    demo = "demo"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FOLLICLE_", extra="ignore")
+
+    mode: Mode = Mode.production
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    secret_key: str | None = None
+    session_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    session_absolute_hours: Annotated[int, Field(ge=1, le=72)] = 12
+    login_failures_before_lock: Annotated[int, Field(ge=3, le=100)] = 10
+    login_lock_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    cookie_secure: bool = False
+    smtp_url: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "is not a database URL (expected sqlite:///PATH or "
+                "postgresql://USER@HOST/DB)"
+            ) from None
+        if url.get_backend_name() not in SUPPORTED_DRIVERS:
+            raise ValueError(
+                f"uses {url.get_backend_name()!r}; Follicle supports sqlite and postgresql"
+            )
+        return value
+
+    @cached_property
+    def sqlalchemy_url(self) -> URL:
+        """The database URL with the driver Follicle uses (psycopg 3 for PostgreSQL)."""
+        if self.database_url is None:
+            return URL.create("sqlite", database=str(self.data_dir / "follicle.db"))
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.get_backend_name() == "sqlite"
+
+    @property
+    def image_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    def prepare_data_dir(self) -> None:
+        """Create the data directory and check that it is writable, or say why not."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"FOLLICLE_DATA_DIR {str(self.data_dir)!r} cannot be created: {exc.strerror}"
+            ) from None
+        if not self.data_dir.is_dir() or not os.access(self.data_dir, os.W_OK | os.X_OK):
+            raise ConfigError(f"FOLLICLE_DATA_DIR {str(self.data_dir)!r} is not a writable folder")
+
+    def resolved_secret_key(self) -> str:
+        """The secret key to sign with; refuses a missing or default one in production."""
+        key = self.secret_key or ""
+        if self.mode is Mode.production:
+            if key.strip().lower() in KNOWN_BAD_SECRETS or len(key) < MIN_SECRET_LENGTH:
+                raise ConfigError(
+                    "FOLLICLE_SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_SECRET_LENGTH} characters in production mode "
+                    "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            return key
+        if key:
+            return key
+        return self._demo_secret_key()
+
+    def _demo_secret_key(self) -> str:
+        """Demo mode keeps a generated key beside its data, so restarts keep sessions."""
+        self.prepare_data_dir()
+        path = self.data_dir / "demo-secret-key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment, turning validation errors into one line."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"FOLLICLE_{field.upper()} {message}") from None

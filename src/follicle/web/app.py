@@ -1,0 +1,61 @@
+"""The FastAPI application: pages, health check and (later) the JSON API under /api/v1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import Request
+
+from follicle.records.db import check_reachable
+from follicle.services.database import Database
+from follicle.services.errors import Forbidden, NotFound
+from follicle.settings import ConfigError, Settings
+from follicle.web import pages
+from follicle.web.deps import AppState, state
+from follicle.web.security import SecurityHeaders
+
+WEB_DIR = Path(__file__).parent
+
+
+def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+    """Build the app; refuses (ConfigError) a production start without a proper secret."""
+    secret_key = settings.resolved_secret_key()
+    database = db or Database.from_settings(settings)
+    app = FastAPI(
+        title="Follicle",
+        version="0.1.0",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    templates = Jinja2Templates(directory=WEB_DIR / "templates")
+    app.state.follicle = AppState(settings=settings, db=database, secret_key=secret_key,
+                                  templates=templates)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.include_router(pages.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz(request: Request) -> JSONResponse:
+        try:
+            check_reachable(state(request).db.engine)
+        except (ConfigError, SQLAlchemyError):
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.exception_handler(NotFound)
+    def not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"title": "Not Found", "status": 404}, status_code=404,
+                            media_type="application/problem+json")
+
+    @app.exception_handler(Forbidden)
+    def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return JSONResponse({"title": "Forbidden", "status": 403}, status_code=403,
+                            media_type="application/problem+json")
+
+    return app
