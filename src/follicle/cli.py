@@ -18,12 +18,14 @@ from follicle.services.database import Database
 from follicle.services.demo import DEMO_PASSWORD, load_demo
 from follicle.settings import ConfigError, Mode, Settings, load_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Follicle: a clinic system for scalp microneedling in hair loss.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Follicle: a clinic system for scalp microneedling in hair loss.",
+)
 audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
 app.add_typer(audit_app, name="audit")
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
 
 
 class CommandFailed(Exception):
@@ -65,14 +67,18 @@ def serve(
 
 
 def _print_demo_banner(host: str, port: int) -> None:
-    out.print(f"\n[bold]Follicle demo[/bold] (synthetic data) at [link]http://{host}:{port}/login[/link]")
+    out.print(
+        f"\n[bold]Follicle demo[/bold] (synthetic data) at [link]http://{host}:{port}/login[/link]"
+    )
     out.print(f"Password for every demo login: [bold]{DEMO_PASSWORD}[/bold]")
     out.print("  admin@demo.follicle        admin")
     out.print("  derm@demo.follicle         practitioner, dermatologist")
     out.print("  aesthetician@demo.follicle practitioner, licensed aesthetician")
     out.print("  desk@demo.follicle         front desk")
     out.print("  patient1@demo.follicle … patient20@demo.follicle   patient portal")
-    out.print("  admin@other.follicle, derm@other.follicle, patient1@other.follicle   a second clinic")
+    out.print(
+        "  admin@other.follicle, derm@other.follicle, patient1@other.follicle   a second clinic"
+    )
     out.print("Stop with Ctrl+C.\n")
 
 
@@ -95,8 +101,10 @@ def demo() -> None:
     _require_current_schema(db)
     report = load_demo(db, cli_actor())
     if report.created:
-        out.print(f"demo loaded: {report.clinics} clinics, {report.users} logins, "
-                  f"{report.patients} patients")
+        out.print(
+            f"demo loaded: {report.clinics} clinics, {report.users} logins, "
+            f"{report.patients} patients"
+        )
     else:
         out.print("demo already loaded; existing records kept")
 
@@ -119,7 +127,9 @@ def restore_command(path: Annotated[Path, typer.Argument(help="Backup file to re
     else:
         _database(settings)
     kept = backups.restore(settings.sqlalchemy_url, path)
-    out.print(f"restored from {path}" + (f"; the replaced database is kept at {kept}" if kept else ""))
+    out.print(
+        f"restored from {path}" + (f"; the replaced database is kept at {kept}" if kept else "")
+    )
 
 
 @audit_app.command("verify")
@@ -132,18 +142,17 @@ def audit_verify() -> None:
     if report.ok:
         out.print(f"audit log intact: {report.entries_checked} entries verified")
         return
-    raise CommandFailed(f"audit log broken at entry {report.first_bad_seq}: {report.problem}",
-                        1)
+    raise CommandFailed(f"audit log broken at entry {report.first_bad_seq}: {report.problem}", 1)
 
 
 def main() -> None:
     try:
         app(standalone_mode=False)
     except (ConfigError, backups.BackupError) as exc:
-        err.print(f"follicle: error: {exc}", markup=False, highlight=False)
+        print(f"follicle: error: {exc}", file=sys.stderr)
         sys.exit(2)
     except CommandFailed as exc:
-        err.print(f"follicle: error: {exc.args[0]}", markup=False, highlight=False)
+        print(f"follicle: error: {exc.args[0]}", file=sys.stderr)
         sys.exit(exc.args[1] if len(exc.args) > 1 else 2)
     except typer.Abort:
         sys.exit(1)

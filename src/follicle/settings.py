@@ -57,8 +57,7 @@ class Settings(BaseSettings):
             url = make_url(value)
         except ArgumentError:
             raise ValueError(
-                "is not a database URL (expected sqlite:///PATH or "
-                "postgresql://USER@HOST/DB)"
+                "is not a database URL (expected sqlite:///PATH or postgresql://USER@HOST/DB)"
             ) from None
         if url.get_backend_name() not in SUPPORTED_DRIVERS:
             raise ValueError(

@@ -57,18 +57,38 @@ class PostgresServer:
     def start(self) -> None:
         if os.geteuid() == 0:
             shutil.chown(self.base_dir, "nobody")
-        self._run([
-            str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", self.user,
-            "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
-        ])
-        self._run([
-            str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "60",
-            "-l", str(self.base_dir / "server.log"),
-            "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.base_dir}"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-            " -c max_connections=200",
-            "start",
-        ])
+        self._run(
+            [
+                str(self.bin_dir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                self.user,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ]
+        )
+        self._run(
+            [
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-w",
+                "-t",
+                "60",
+                "-l",
+                str(self.base_dir / "server.log"),
+                "-o",
+                f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.base_dir}"
+                " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                " -c max_connections=200",
+                "start",
+            ]
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -80,8 +100,9 @@ class PostgresServer:
 
     def stop(self) -> None:
         try:
-            self._run([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate",
-                       "stop"])
+            self._run(
+                [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop"]
+            )
         finally:
             shutil.rmtree(self.base_dir, ignore_errors=True)
 

@@ -47,7 +47,7 @@ def _pointer(error: ValidationError) -> str:
 
 
 def _message(error: ValidationError) -> str:
-    if error.validator == "enum":
+    if error.validator == "enum" and isinstance(error.validator_value, list):
         allowed = ", ".join(json.dumps(value) for value in error.validator_value)
         return f"{json.dumps(error.instance)} is not allowed; allowed values: {allowed}"
     if error.validator == "additionalProperties":

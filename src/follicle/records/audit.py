@@ -80,8 +80,9 @@ def append(
         "client_address": client_address,
         "detail": detail or {},
     }
-    entry = AuditEntry(**fields, prev_hash=prev_hash,
-                       entry_hash=entry_digest(prev_hash=prev_hash, **fields))
+    entry = AuditEntry(
+        **fields, prev_hash=prev_hash, entry_hash=entry_digest(prev_hash=prev_hash, **fields)
+    )
     session.add(entry)
     session.flush()
     if head is None:
@@ -110,8 +111,12 @@ def verify_chain(session: Session) -> ChainReport:
     for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)):
         count += 1
         if entry.prev_hash != prev_hash:
-            return ChainReport(False, count, entry.seq,
-                               "does not follow the entry before it (removed or reordered)")
+            return ChainReport(
+                False,
+                count,
+                entry.seq,
+                "does not follow the entry before it (removed or reordered)",
+            )
         expected = entry_digest(
             prev_hash=entry.prev_hash,
             at=entry.at,
@@ -133,6 +138,10 @@ def verify_chain(session: Session) -> ChainReport:
             return ChainReport(False, count, last_seq, "the chain head record is missing")
         return ChainReport(True, 0)
     if head.last_hash != prev_hash or head.entry_count != count:
-        return ChainReport(False, count, head.last_seq,
-                           "entries after this one were removed from the end of the log")
+        return ChainReport(
+            False,
+            count,
+            head.last_seq,
+            "entries after this one were removed from the end of the log",
+        )
     return ChainReport(True, count)

@@ -50,8 +50,17 @@ def backup(url: URL, destination: Path) -> None:
     if url.get_backend_name() == "sqlite":
         _sqlite_backup(_sqlite_path(url), destination)
     else:
-        _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(destination),
-              _libpq_url(url)], "pg_dump")
+        _run(
+            [
+                "pg_dump",
+                "--format=custom",
+                "--no-owner",
+                "--file",
+                str(destination),
+                _libpq_url(url),
+            ],
+            "pg_dump",
+        )
     os.chmod(destination, 0o600)
 
 
@@ -70,8 +79,19 @@ def restore(url: URL, source: Path) -> Path | None:
         _sqlite_copy_into(source, target)
         return kept
     check_pg_backup(source)
-    _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-          "--dbname", _libpq_url(url), str(source)], "pg_restore")
+    _run(
+        [
+            "pg_restore",
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--dbname",
+            _libpq_url(url),
+            str(source),
+        ],
+        "pg_restore",
+    )
     return None
 
 
@@ -81,8 +101,10 @@ def check_sqlite_backup(path: Path) -> None:
             raise BackupError(f"{path} is not a Follicle backup (not an SQLite database)")
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not SIGNATURE_TABLES <= tables:
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if not tables >= SIGNATURE_TABLES:
             raise BackupError(f"{path} is not a Follicle backup (Follicle's tables are missing)")
         if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             raise BackupError(f"{path} is damaged (SQLite integrity check failed)")
@@ -99,9 +121,12 @@ def check_pg_backup(path: Path) -> None:
     listing = subprocess.run(["pg_restore", "--list", str(path)], capture_output=True, text=True)
     if listing.returncode != 0:
         raise BackupError(f"{path} is not a Follicle backup (not a pg_dump archive)")
-    names = {line.split()[-2] for line in listing.stdout.splitlines()
-             if " TABLE " in line and not line.startswith(";")}
-    if not SIGNATURE_TABLES <= names:
+    names = {
+        line.split()[-2]
+        for line in listing.stdout.splitlines()
+        if " TABLE " in line and not line.startswith(";")
+    }
+    if not names >= SIGNATURE_TABLES:
         raise BackupError(f"{path} is not a Follicle backup (Follicle's tables are missing)")
 
 

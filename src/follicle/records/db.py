@@ -70,6 +70,5 @@ def check_reachable(engine: Engine) -> None:
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise ConfigError(
-            f"cannot reach the database {engine.url.render_as_string(hide_password=True)}: "
-            f"{reason}"
+            f"cannot reach the database {engine.url.render_as_string(hide_password=True)}: {reason}"
         ) from None

@@ -52,7 +52,9 @@ def log_in(
     """Check the password and open a session, or raise AuthenticationFailed."""
     normalized = email.strip().lower()
     with db.transaction() as session:
-        user = session.scalar(select(UserAccount).where(func.lower(UserAccount.email) == normalized))
+        user = session.scalar(
+            select(UserAccount).where(func.lower(UserAccount.email) == normalized)
+        )
         now = utcnow()
         password_ok = verify_password(user.password_hash if user else None, password)
         locked = user is not None and user.locked_until is not None and user.locked_until > now

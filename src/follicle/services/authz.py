@@ -24,12 +24,18 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
 
 
-_STAFF_COMMON = frozenset({Permission.PATIENT_LIST, Permission.PATIENT_READ,
-                           Permission.PATIENT_CREATE, Permission.APPOINTMENT_LIST})
+_STAFF_COMMON = frozenset(
+    {
+        Permission.PATIENT_LIST,
+        Permission.PATIENT_READ,
+        Permission.PATIENT_CREATE,
+        Permission.APPOINTMENT_LIST,
+    }
+)
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    "admin": _STAFF_COMMON | {Permission.CLINIC_SETTINGS_MANAGE, Permission.USER_MANAGE,
-                              Permission.AUDIT_READ},
+    "admin": _STAFF_COMMON
+    | {Permission.CLINIC_SETTINGS_MANAGE, Permission.USER_MANAGE, Permission.AUDIT_READ},
     "practitioner": _STAFF_COMMON,
     "front_desk": _STAFF_COMMON,
     "patient": frozenset({Permission.PORTAL_VIEW, Permission.PATIENT_READ}),

@@ -123,24 +123,54 @@ def _demo_clinic(session: Session, password_hash: str, today: date | None) -> tu
     rooms = [Room(id=new_id("room"), clinic_id=clinic.id, name=n) for n in ("Room 1", "Room 2")]
     session.add_all(rooms)
     _user(session, clinic, "admin@demo.follicle", "Alex Admin", "admin", password_hash)
-    derm = _user(session, clinic, "derm@demo.follicle", "Dr Dana Derm", "practitioner",
-                 password_hash, credential="dermatologist")
-    aest = _user(session, clinic, "aesthetician@demo.follicle", "Ari Aesthetician",
-                 "practitioner", password_hash, credential="licensed_aesthetician")
+    derm = _user(
+        session,
+        clinic,
+        "derm@demo.follicle",
+        "Dr Dana Derm",
+        "practitioner",
+        password_hash,
+        credential="dermatologist",
+    )
+    aest = _user(
+        session,
+        clinic,
+        "aesthetician@demo.follicle",
+        "Ari Aesthetician",
+        "practitioner",
+        password_hash,
+        credential="licensed_aesthetician",
+    )
     _user(session, clinic, "desk@demo.follicle", "Dee Desk", "front_desk", password_hash)
-    for kind, title in (("treatment", "Scalp microneedling: treatment consent"),
-                        ("photo_use", "Clinical photographs: consent to take and keep")):
-        session.add(ConsentText(
-            id=new_id("ctx"), clinic_id=clinic.id, kind=kind, version_number=1, title=title,
-            body=_CONSENT_BODIES[kind], published_at=utcnow(),
-        ))
-    rng = random.Random(20261126)
+    for kind, title in (
+        ("treatment", "Scalp microneedling: treatment consent"),
+        ("photo_use", "Clinical photographs: consent to take and keep"),
+    ):
+        session.add(
+            ConsentText(
+                id=new_id("ctx"),
+                clinic_id=clinic.id,
+                kind=kind,
+                version_number=1,
+                title=title,
+                body=_CONSENT_BODIES[kind],
+                published_at=utcnow(),
+            )
+        )
+    rng = random.Random(20261126)  # noqa: S311  (reproducible demo data, not security)
     today = today or datetime.now(ZoneInfo(clinic.time_zone)).date()
     session.flush()
     for number, person in enumerate(_DEMO_PEOPLE, start=1):
         patient = _demo_patient(session, clinic, number, person, rng, today)
-        _user(session, clinic, f"patient{number}@demo.follicle", patient.given_name + " "
-              + patient.family_name, "patient", password_hash, patient=patient)
+        _user(
+            session,
+            clinic,
+            f"patient{number}@demo.follicle",
+            patient.given_name + " " + patient.family_name,
+            "patient",
+            password_hash,
+            patient=patient,
+        )
         if number > 1:  # patient 1 is a brand-new enquiry without an intake yet
             _demo_intake(session, clinic, patient, person, rng, today, derm)
     _today_appointments(session, clinic, rooms, [derm, aest], today)
@@ -189,32 +219,44 @@ def _demo_intake(
         "duration_months": rng.choice([6, 12, 18, 24, 36, 60]),
         "diagnosed_by": "dermatologist",
         "scalp_findings": ["hair_diameter_variability"]
-        if diagnosis == "androgenetic_alopecia" else ["none"],
+        if diagnosis == "androgenetic_alopecia"
+        else ["none"],
     }
     if stage_field:
         hair_loss[stage_field] = stage
-    patient_part: dict[str, Any] = {"age_years": age, "sex_at_birth": sex,
-                                    "fitzpatrick": fitzpatrick}
+    patient_part: dict[str, Any] = {
+        "age_years": age,
+        "sex_at_birth": sex,
+        "fitzpatrick": fitzpatrick,
+    }
     if sex == "female":
         patient_part.update(pregnant=False, breastfeeding=False)
-    document = validate_intake({
-        "schema": "follicle.intake/1",
-        "recorded_on": (today - timedelta(days=rng.randint(1, 120))).isoformat(),
-        "patient": patient_part,
-        "hair_loss": hair_loss,
-        "history": {"conditions": [], "active_scalp_conditions": [], "medications": [],
-                    "allergies": []},
-        "operator": {"credential": "dermatologist"},
-    })
-    session.add(Intake(
-        id=new_id("ink"),
-        clinic_id=clinic.id,
-        patient_id=patient.id,
-        document=document,
-        working_diagnosis=diagnosis,
-        recorded_on=date.fromisoformat(document["recorded_on"]),
-        recorded_by_id=recorded_by.id,
-    ))
+    document = validate_intake(
+        {
+            "schema": "follicle.intake/1",
+            "recorded_on": (today - timedelta(days=rng.randint(1, 120))).isoformat(),
+            "patient": patient_part,
+            "hair_loss": hair_loss,
+            "history": {
+                "conditions": [],
+                "active_scalp_conditions": [],
+                "medications": [],
+                "allergies": [],
+            },
+            "operator": {"credential": "dermatologist"},
+        }
+    )
+    session.add(
+        Intake(
+            id=new_id("ink"),
+            clinic_id=clinic.id,
+            patient_id=patient.id,
+            document=document,
+            working_diagnosis=diagnosis,
+            recorded_on=date.fromisoformat(document["recorded_on"]),
+            recorded_by_id=recorded_by.id,
+        )
+    )
 
 
 def _today_appointments(
@@ -225,36 +267,60 @@ def _today_appointments(
     today: date,
 ) -> None:
     zone = ZoneInfo(clinic.time_zone)
-    patients = list(session.scalars(
-        select(Patient).where(Patient.clinic_id == clinic.id).order_by(Patient.family_name)
-    ))
+    patients = list(
+        session.scalars(
+            select(Patient).where(Patient.clinic_id == clinic.id).order_by(Patient.family_name)
+        )
+    )
     for slot in range(6):
         starts = datetime.combine(today, time(9, 0), zone) + timedelta(minutes=45 * slot)
         practitioner = practitioners[slot % 2]
-        session.add(Appointment(
-            id=new_id("apt"),
-            clinic_id=clinic.id,
-            patient_id=patients[slot].id,
-            practitioner_id=practitioner.id,
-            room_id=rooms[slot % 2].id,
-            kind="consultation",
-            starts_at=starts,
-            ends_at=starts + timedelta(minutes=30),
-        ))
+        session.add(
+            Appointment(
+                id=new_id("apt"),
+                clinic_id=clinic.id,
+                patient_id=patients[slot].id,
+                practitioner_id=practitioner.id,
+                room_id=rooms[slot % 2].id,
+                kind="consultation",
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=30),
+            )
+        )
 
 
 def _other_clinic(session: Session, password_hash: str) -> tuple[int, int]:
     clinic = _clinic(session, "Other Clinic", "other", "America/New_York")
     _user(session, clinic, "admin@other.follicle", "Olive Admin", "admin", password_hash)
-    _user(session, clinic, "derm@other.follicle", "Dr Omar Derm", "practitioner", password_hash,
-          credential="dermatologist")
-    patient = Patient(id=new_id("pat"), clinic_id=clinic.id, given_name="Otto",
-                      family_name="Elsewhere", date_of_birth=date(1985, 3, 14),
-                      sex_at_birth="male", email="patient1@other.follicle")
+    _user(
+        session,
+        clinic,
+        "derm@other.follicle",
+        "Dr Omar Derm",
+        "practitioner",
+        password_hash,
+        credential="dermatologist",
+    )
+    patient = Patient(
+        id=new_id("pat"),
+        clinic_id=clinic.id,
+        given_name="Otto",
+        family_name="Elsewhere",
+        date_of_birth=date(1985, 3, 14),
+        sex_at_birth="male",
+        email="patient1@other.follicle",
+    )
     session.add(patient)
     session.flush()
-    _user(session, clinic, "patient1@other.follicle", "Otto Elsewhere", "patient", password_hash,
-          patient=patient)
+    _user(
+        session,
+        clinic,
+        "patient1@other.follicle",
+        "Otto Elsewhere",
+        "patient",
+        password_hash,
+        patient=patient,
+    )
     return 3, 1
 
 

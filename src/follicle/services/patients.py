@@ -75,8 +75,9 @@ def get_patient(db: Database, actor: Actor, patient_id: str) -> PatientSummary:
         patient = session.get(Patient, patient_id)
         if patient is None or patient.voided_at is not None:
             raise NotFound
-        authorize(actor, Permission.PATIENT_READ, clinic_id=patient.clinic_id,
-                  patient_id=patient.id)
+        authorize(
+            actor, Permission.PATIENT_READ, clinic_id=patient.clinic_id, patient_id=patient.id
+        )
         audit.append(
             session,
             actor=actor.audit_name,

@@ -24,8 +24,9 @@ def portal_home(db: Database, actor: Actor) -> PortalHome:
         patient = session.get(Patient, actor.patient_id) if actor.patient_id else None
         if patient is None or patient.voided_at is not None:
             raise NotFound
-        authorize(actor, Permission.PATIENT_READ, clinic_id=patient.clinic_id,
-                  patient_id=patient.id)
+        authorize(
+            actor, Permission.PATIENT_READ, clinic_id=patient.clinic_id, patient_id=patient.id
+        )
         clinic = session.get(Clinic, patient.clinic_id)
         assert clinic is not None
         audit.append(

@@ -55,8 +55,11 @@ def day_agenda(db: Database, actor: Actor, day: date | None = None) -> Agenda:
             .join(Patient, Patient.id == Appointment.patient_id)
             .join(practitioner, practitioner.id == Appointment.practitioner_id)
             .outerjoin(Room, Room.id == Appointment.room_id)
-            .where(Appointment.clinic_id == clinic.id, Appointment.starts_at >= start,
-                   Appointment.starts_at < end)
+            .where(
+                Appointment.clinic_id == clinic.id,
+                Appointment.starts_at >= start,
+                Appointment.starts_at < end,
+            )
             .order_by(Appointment.starts_at, Appointment.id)
         ).all()
         items = [

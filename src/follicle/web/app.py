@@ -34,8 +34,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         redoc_url=None,
     )
     templates = Jinja2Templates(directory=WEB_DIR / "templates")
-    app.state.follicle = AppState(settings=settings, db=database, secret_key=secret_key,
-                                  templates=templates)
+    app.state.follicle = AppState(
+        settings=settings, db=database, secret_key=secret_key, templates=templates
+    )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(pages.router)
@@ -50,12 +51,18 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     @app.exception_handler(NotFound)
     def not_found(request: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse({"title": "Not Found", "status": 404}, status_code=404,
-                            media_type="application/problem+json")
+        return JSONResponse(
+            {"title": "Not Found", "status": 404},
+            status_code=404,
+            media_type="application/problem+json",
+        )
 
     @app.exception_handler(Forbidden)
     def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
-        return JSONResponse({"title": "Forbidden", "status": 403}, status_code=403,
-                            media_type="application/problem+json")
+        return JSONResponse(
+            {"title": "Forbidden", "status": 403},
+            status_code=403,
+            media_type="application/problem+json",
+        )
 
     return app

@@ -25,8 +25,13 @@ from follicle.web.security import (
 router = APIRouter()
 
 
-def _render(request: Request, template: str, context: dict[str, object],
-            status_code: int = 200, actor: Actor | None = None) -> HTMLResponse:
+def _render(
+    request: Request,
+    template: str,
+    context: dict[str, object],
+    status_code: int = 200,
+    actor: Actor | None = None,
+) -> HTMLResponse:
     app_state = state(request)
     nonce = request.cookies.get(CSRF_COOKIE) or new_csrf_nonce()
     context = {
@@ -35,8 +40,9 @@ def _render(request: Request, template: str, context: dict[str, object],
         "csrf_token": csrf_token_for(app_state.secret_key, nonce),
         "demo_mode": app_state.settings.mode == "demo",
     }
-    response = app_state.templates.TemplateResponse(request, template, context,
-                                                    status_code=status_code)
+    response = app_state.templates.TemplateResponse(
+        request, template, context, status_code=status_code
+    )
     if request.cookies.get(CSRF_COOKIE) != nonce:
         set_cookie(response, CSRF_COOKIE, nonce, secure=app_state.settings.cookie_secure)
     return response
@@ -69,15 +75,18 @@ def login_submit(
     try:
         check_csrf(app_state.secret_key, request.cookies.get(CSRF_COOKIE), csrf_token)
     except CsrfFailed:
-        return _render(request, "login.html", {
-            "email": email, "error": "Your form had expired. Please sign in again."},
-            status_code=400)
+        return _render(
+            request,
+            "login.html",
+            {"email": email, "error": "Your form had expired. Please sign in again."},
+            status_code=400,
+        )
     try:
-        result = auth.log_in(app_state.db, app_state.settings, email, password,
-                             client_address(request))
+        result = auth.log_in(
+            app_state.db, app_state.settings, email, password, client_address(request)
+        )
     except AuthenticationFailed as exc:
-        return _render(request, "login.html", {"email": email, "error": str(exc)},
-                       status_code=401)
+        return _render(request, "login.html", {"email": email, "error": str(exc)}, status_code=401)
     response = RedirectResponse(_home_for(result.actor), status_code=303)
     secure = app_state.settings.cookie_secure
     set_cookie(response, SESSION_COOKIE, result.token, secure=secure)
@@ -86,8 +95,7 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout(request: Request,
-           csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
     app_state = state(request)
     try:
         check_csrf(app_state.secret_key, request.cookies.get(CSRF_COOKIE), csrf_token)
@@ -111,8 +119,7 @@ def staff_home(request: Request, q: str = "") -> Response:
     db = state(request).db
     agenda = schedule.day_agenda(db, actor)
     found = patients.list_patients(db, actor, name_contains=q[:100])
-    return _render(request, "home.html", {"agenda": agenda, "patients": found, "q": q},
-                   actor=actor)
+    return _render(request, "home.html", {"agenda": agenda, "patients": found, "q": q}, actor=actor)
 
 
 @router.get("/portal", response_class=HTMLResponse)

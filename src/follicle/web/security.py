@@ -42,10 +42,12 @@ def check_csrf(secret_key: str, nonce: str | None, submitted: str | None) -> Non
         raise CsrfFailed
 
 
-def set_cookie(response: Response, name: str, value: str, *, secure: bool,
-               max_age: int | None = None) -> None:
-    response.set_cookie(name, value, max_age=max_age, httponly=True, secure=secure,
-                        samesite="lax", path="/")
+def set_cookie(
+    response: Response, name: str, value: str, *, secure: bool, max_age: int | None = None
+) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=True, secure=secure, samesite="lax", path="/"
+    )
 
 
 class SecurityHeaders(BaseHTTPMiddleware):

@@ -1,0 +1,3 @@
+from follicle.cli import main
+
+main()

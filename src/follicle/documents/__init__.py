@@ -1,0 +1,1 @@
+"""Documents: PDF reports, plots, FHIR R4B, CSV and ICS exports."""

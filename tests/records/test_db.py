@@ -1,0 +1,129 @@
+"""The schema the migrations build, and the record-keeping rules, on both backends."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.orm.exc import StaleDataError
+
+from follicle.records import migrate
+from follicle.records.guards import HardDeleteRefused
+from follicle.records.models import Base, Patient, new_id
+from follicle.services.database import Database
+from tests.support.factories import make_clinic, make_patient
+
+
+def test_migrations_match_the_models(db: Database) -> None:
+    """Like Warehouse's `db check`: a model change without a migration fails here."""
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    assert migrate.current_revision(db.engine) == migrate.head_revision()
+
+
+def test_sqlite_runs_with_the_safe_pragmas(db: Database, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("SQLite only")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+def test_foreign_keys_are_enforced(db: Database) -> None:
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        session.add(
+            Patient(
+                id=new_id("pat"),
+                clinic_id="cln_missing",
+                given_name="A",
+                family_name="B",
+                date_of_birth=date(1990, 1, 1),
+                sex_at_birth="male",
+            )
+        )
+
+
+def test_vocabulary_check_constraints_hold_in_the_database(db: Database) -> None:
+    clinic_id = make_clinic(db)
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        session.add(
+            Patient(
+                id=new_id("pat"),
+                clinic_id=clinic_id,
+                given_name="A",
+                family_name="B",
+                date_of_birth=date(1990, 1, 1),
+                sex_at_birth="unknown",
+            )
+        )
+
+
+def test_clinical_records_cannot_be_hard_deleted(db: Database) -> None:
+    patient_id = make_patient(db, make_clinic(db))
+    with pytest.raises(HardDeleteRefused), db.transaction() as session:
+        session.delete(session.get(Patient, patient_id))
+    with db.transaction() as session:
+        assert session.get(Patient, patient_id) is not None
+
+
+def test_a_stale_update_is_refused_not_silently_applied(db: Database) -> None:
+    patient_id = make_patient(db, make_clinic(db), family_name="Original")
+    with db.transaction() as session:
+        mine = session.get(Patient, patient_id)  # read at version 1, then the form is open
+    with db.transaction() as session:
+        theirs = session.get(Patient, patient_id)
+        assert theirs is not None
+        theirs.family_name = "Theirs"  # someone else saves first
+    assert mine is not None
+    with pytest.raises(StaleDataError), db.transaction() as session:
+        session.add(mine)
+        mine.family_name = "Mine"
+    with db.transaction() as session:
+        saved = session.get(Patient, patient_id)
+        assert saved is not None
+        assert (saved.family_name, saved.version) == ("Theirs", 2)
+
+
+def test_times_come_back_as_aware_utc(db: Database) -> None:
+    clinic_id = make_clinic(db)
+    moment = datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=2)))
+    with db.transaction() as session:
+        session.add(
+            Patient(
+                id="pat_time",
+                clinic_id=clinic_id,
+                given_name="A",
+                family_name="B",
+                date_of_birth=date(1990, 1, 1),
+                sex_at_birth="male",
+                voided_at=moment,
+                void_reason="test",
+            )
+        )
+    with db.transaction() as session:
+        stored = session.scalar(select(Patient.voided_at).where(Patient.id == "pat_time"))
+    assert stored == moment
+    assert stored is not None
+    assert stored.tzinfo == UTC
+
+
+def test_naive_times_are_refused(db: Database) -> None:
+    clinic_id = make_clinic(db)
+    with pytest.raises(StatementError, match="naive datetime"), db.transaction() as session:
+        session.add(
+            Patient(
+                id=new_id("pat"),
+                clinic_id=clinic_id,
+                given_name="A",
+                family_name="B",
+                date_of_birth=date(1990, 1, 1),
+                sex_at_birth="male",
+                voided_at=datetime(2026, 1, 1),
+            )
+        )

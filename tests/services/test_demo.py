@@ -1,0 +1,77 @@
+"""The demo clinic: the logins the contract promises, today's appointments, idempotent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from follicle.clinic.intake import validate_intake
+from follicle.records.models import Base, Clinic, Intake, UserAccount
+from follicle.services import schedule
+from follicle.services.actors import cli_actor
+from follicle.services.auth import actor_for
+from follicle.services.database import Database
+from follicle.services.demo import DEMO_PATIENTS, load_demo
+
+EXPECTED_STAFF = {
+    "admin@demo.follicle": ("admin", None, "demo"),
+    "derm@demo.follicle": ("practitioner", "dermatologist", "demo"),
+    "aesthetician@demo.follicle": ("practitioner", "licensed_aesthetician", "demo"),
+    "desk@demo.follicle": ("front_desk", None, "demo"),
+    "admin@other.follicle": ("admin", None, "other"),
+    "derm@other.follicle": ("practitioner", "dermatologist", "other"),
+    "patient1@other.follicle": ("patient", None, "other"),
+}
+
+
+def _counts(db: Database) -> dict[str, int]:
+    with db.transaction() as session:
+        return {
+            t.name: session.scalar(select(func.count()).select_from(t)) or 0
+            for t in Base.metadata.sorted_tables
+            if t.name != "audit_entry"
+        }
+
+
+def test_demo_has_every_contract_login(db: Database) -> None:
+    assert load_demo(db, cli_actor()).created
+    with db.transaction() as session:
+        rows = session.execute(select(UserAccount, Clinic.slug).join(Clinic)).all()
+    users = {user.email: (user.role, user.credential, slug) for user, slug in rows}
+    for email, expected in EXPECTED_STAFF.items():
+        assert users[email] == expected
+    for number in range(1, DEMO_PATIENTS + 1):
+        role, _, slug = users[f"patient{number}@demo.follicle"]
+        assert (role, slug) == ("patient", "demo")
+    assert all(user.patient_id for user, _ in rows if user.role == "patient")
+
+
+def test_loading_twice_changes_nothing(db: Database) -> None:
+    load_demo(db, cli_actor())
+    first = _counts(db)
+    assert not load_demo(db, cli_actor()).created
+    assert _counts(db) == first
+
+
+def test_today_always_has_appointments(db: Database) -> None:
+    some_day = date(2027, 3, 28)  # the day the UK's clocks go forward
+    load_demo(db, cli_actor(), today=some_day)
+    with db.transaction() as session:
+        derm = session.scalars(
+            select(UserAccount).where(UserAccount.email == "derm@demo.follicle")
+        ).one()
+        actor = actor_for(derm)
+    agenda = schedule.day_agenda(db, actor, some_day)
+    assert len(agenda.items) >= 4
+    assert agenda.items[0].starts_local.hour == 9  # local clinic time, across the DST change
+    assert {item.practitioner_name for item in agenda.items} == {"Dr Dana Derm", "Ari Aesthetician"}
+
+
+def test_demo_intakes_are_valid_contract_documents(db: Database) -> None:
+    load_demo(db, cli_actor())
+    with db.transaction() as session:
+        intakes = session.scalars(select(Intake)).all()
+    assert len(intakes) == DEMO_PATIENTS - 1
+    for intake in intakes:
+        validate_intake(intake.document)

@@ -1,0 +1,171 @@
+"""`make run` end to end: the real server process over real HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from follicle.records.models import Clinic, new_id
+from follicle.services.database import Database
+from follicle.services.demo import DEMO_PASSWORD
+from follicle.settings import Settings
+from tests.conftest import BACKENDS, fresh_database_url, settings_for
+from tests.support.factories import make_user
+from tests.support.server import csrf_from, follicle_env, log_in, run_follicle, running_server
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    url: str
+    settings: Settings
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoServer]:
+    """One demo server per backend for this module, set up exactly as `make run` does."""
+    folder = tmp_path_factory.mktemp(f"demo-{request.param}")
+    settings = settings_for(fresh_database_url(request.param, folder, request), folder)
+    env = follicle_env(
+        FOLLICLE_MODE="demo",
+        FOLLICLE_DATA_DIR=str(settings.data_dir),
+        FOLLICLE_DATABASE_URL=settings.database_url or "",
+    )
+    for command in (["migrate"], ["demo"]):
+        result = run_follicle(command, env)
+        assert result.returncode == 0, result.stderr
+    with running_server(env, folder / "server.log") as base_url:
+        yield DemoServer(base_url, settings, env)
+
+
+@pytest.fixture
+def demo_server(demo: DemoServer) -> str:
+    return demo.url
+
+
+def _client(base_url: str) -> httpx.Client:
+    return httpx.Client(base_url=base_url, timeout=15)
+
+
+def test_demo_server_serves_login_and_every_demo_login_works(demo_server: str) -> None:
+    with _client(demo_server) as anonymous:
+        assert anonymous.get("/healthz").json() == {"status": "ok"}
+        page = anonymous.get("/login")
+        assert page.status_code == 200
+        assert 'name="email"' in page.text
+        assert 'name="password"' in page.text
+        assert anonymous.get("/").headers["location"] == "/login"
+    for email, home in [
+        ("admin@demo.follicle", "/"),
+        ("derm@demo.follicle", "/"),
+        ("aesthetician@demo.follicle", "/"),
+        ("desk@demo.follicle", "/"),
+        ("patient1@demo.follicle", "/portal"),
+        ("patient20@demo.follicle", "/portal"),
+        ("derm@other.follicle", "/"),
+        ("patient1@other.follicle", "/portal"),
+    ]:
+        with _client(demo_server) as client:
+            response = log_in(client, email, DEMO_PASSWORD)
+            assert response.status_code == 303, email
+            assert response.headers["location"] == home
+            cookie = response.headers["set-cookie"].lower()
+            assert "httponly" in cookie
+            assert "samesite=lax" in cookie
+
+
+def test_staff_home_lists_this_clinics_patients_and_today(demo_server: str) -> None:
+    with _client(demo_server) as client:
+        log_in(client, "desk@demo.follicle", DEMO_PASSWORD)
+        home = client.get("/")
+        assert home.status_code == 200
+        assert "Demo Hair Clinic" in home.text
+        assert "Testwood, Arlo" in home.text
+        assert "Elsewhere" not in home.text  # the other clinic's patient
+        assert "09:00" in home.text  # today's first appointment
+        assert home.headers["cache-control"] == "no-store"
+        assert "frame-ancestors 'none'" in home.headers["content-security-policy"]
+        found = client.get("/", params={"q": "mockr"})
+        assert "Mockridge, Dalia" in found.text
+        assert "Testwood" not in found.text
+    with _client(demo_server) as other:
+        log_in(other, "admin@other.follicle", DEMO_PASSWORD)
+        page = other.get("/").text
+        assert "Elsewhere, Otto" in page
+        assert "Testwood" not in page
+
+
+def test_patient_gets_the_portal_not_the_staff_pages(demo_server: str) -> None:
+    with _client(demo_server) as client:
+        log_in(client, "patient2@demo.follicle", DEMO_PASSWORD)
+        portal = client.get("/portal")
+        assert portal.status_code == 200
+        assert "Hello, Bea" in portal.text
+        staff = client.get("/")
+        assert staff.status_code == 303
+        assert staff.headers["location"] == "/portal"
+
+
+def _alert(html: str) -> str:
+    match = re.search(r'<p class="error" role="alert"[^>]*>([^<]*)</p>', html)
+    assert match, "no error message on the page"
+    return match.group(1)
+
+
+def test_failed_logins_say_the_same_thing(demo: DemoServer) -> None:
+    # A user of our own, so that failing logins cannot lock the shared demo accounts.
+    database = Database.from_settings(demo.settings)
+    try:
+        with database.transaction() as session:
+            clinic_id = session.scalars(select(Clinic.id).where(Clinic.slug == "demo")).one()
+        email = f"{new_id('tester')}@test.follicle"
+        make_user(database, clinic_id, email=email, password="the right password")
+    finally:
+        database.dispose()
+    with _client(demo.url) as client:
+        wrong = log_in(client, email, "not-the-password")
+        unknown = log_in(client, "nobody@demo.follicle", "the right password")
+        right = log_in(client, email, "the right password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert _alert(wrong.text) == _alert(unknown.text)
+    assert "Email or password is not right" in _alert(wrong.text)
+    assert right.status_code == 303
+
+
+def test_login_without_csrf_token_is_refused(demo_server: str) -> None:
+    with _client(demo_server) as client:
+        client.get("/login")
+        response = client.post(
+            "/login", data={"email": "derm@demo.follicle", "password": DEMO_PASSWORD}
+        )
+        assert response.status_code == 400
+        assert "follicle_session" not in response.headers.get("set-cookie", "")
+
+
+def test_logout_ends_the_session(demo_server: str) -> None:
+    with _client(demo_server) as client:
+        log_in(client, "derm@demo.follicle", DEMO_PASSWORD)
+        home = client.get("/")
+        assert home.status_code == 200
+        stolen_cookie = client.cookies.get("follicle_session")
+        client.post("/logout", data={"csrf_token": csrf_from(home.text)})
+        assert client.get("/").headers["location"] == "/login"
+    with _client(demo_server) as replay:  # the old cookie is dead on the server, not just deleted
+        replay.cookies.set("follicle_session", stolen_cookie or "")
+        assert replay.get("/").headers["location"] == "/login"
+
+
+def test_second_demo_run_keeps_data(demo: DemoServer) -> None:
+    result = run_follicle(["demo"], demo.env)
+    assert result.returncode == 0
+    assert "already loaded" in result.stdout
+    with _client(demo.url) as client:
+        log_in(client, "admin@demo.follicle", DEMO_PASSWORD)
+        assert client.get("/").text.count("Testwood, Arlo") == 1
