@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from follicle import cli_clinic
 from follicle.records import backup as backups
 from follicle.records import migrate as migrations
 from follicle.records.audit import verify_chain
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
 app.add_typer(audit_app, name="audit")
+cli_clinic.register(app)
 out = Console(soft_wrap=True)
 
 
@@ -150,6 +152,10 @@ def main() -> None:
         app(standalone_mode=False)
     except (ConfigError, backups.BackupError) as exc:
         print(f"follicle: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except cli_clinic.InputProblem as exc:
+        for line in exc.lines:
+            print(f"follicle: error: {line}", file=sys.stderr)
         sys.exit(2)
     except CommandFailed as exc:
         print(f"follicle: error: {exc.args[0]}", file=sys.stderr)

@@ -7,7 +7,6 @@ the CLI (exit 2) can all show the same message.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -15,19 +14,13 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from follicle.clinic.errors import FieldError, InputInvalid
+
 INTAKE_SCHEMA_ID = "follicle.intake/1"
 
 
-@dataclass(frozen=True)
-class FieldError:
-    pointer: str
-    message: str
-
-
-class IntakeInvalid(ValueError):
-    def __init__(self, errors: list[FieldError]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{e.pointer or '/'}: {e.message}" for e in errors))
+class IntakeInvalid(InputInvalid):
+    """An intake document that does not meet ``follicle.intake/1``."""
 
 
 def schema_text() -> str:
