@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: run test lint bench setup setup-test
+.PHONY: run test lint bench docs setup setup-test
 
 setup:
 	@scripts/setup.sh
@@ -19,7 +19,7 @@ run: setup
 
 ## Lint, type-check and run the whole test suite (SQLite and a real PostgreSQL server)
 test: setup-test lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint:
 	$(BIN)/ruff check src tests bench
@@ -31,3 +31,7 @@ bench: setup
 	@shopt -s nullglob; files=(bench/bench_*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet"; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f" || exit 1; done
+
+## Regenerate docs/clinical-rules.md from the evidence catalogue
+docs: setup
+	$(BIN)/python -m follicle.clinic.rules_doc > docs/clinical-rules.md

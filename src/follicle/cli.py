@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from follicle import cli_clinic
-from follicle.records import backup as backups
-from follicle.records import migrate as migrations
-from follicle.records.audit import verify_chain
-from follicle.records.db import check_reachable
-from follicle.services.actors import cli_actor
-from follicle.services.database import Database
-from follicle.services.demo import DEMO_PASSWORD, load_demo
-from follicle.settings import ConfigError, Mode, Settings, load_settings
+from follicle.errors import OperatorError
+from follicle.settings import Mode, Settings, load_settings
+
+if TYPE_CHECKING:
+    from follicle.services.database import Database
+
+# The database layers load only for the commands that need them, so `follicle screen` starts
+# quickly.
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -35,12 +35,17 @@ class CommandFailed(Exception):
 
 
 def _database(settings: Settings) -> Database:
+    from follicle.records.db import check_reachable
+    from follicle.services.database import Database
+
     db = Database.from_settings(settings)
     check_reachable(db.engine)
     return db
 
 
 def _require_current_schema(db: Database) -> None:
+    from follicle.records import migrate as migrations
+
     current = migrations.current_revision(db.engine)
     if current != migrations.head_revision():
         raise CommandFailed(
@@ -69,6 +74,8 @@ def serve(
 
 
 def _print_demo_banner(host: str, port: int) -> None:
+    from follicle.services.demo import DEMO_PASSWORD
+
     out.print(
         f"\n[bold]Follicle demo[/bold] (synthetic data) at [link]http://{host}:{port}/login[/link]"
     )
@@ -87,6 +94,8 @@ def _print_demo_banner(host: str, port: int) -> None:
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
+    from follicle.records import migrate as migrations
+
     settings = load_settings()
     db = _database(settings)
     migrations.upgrade(db.engine)
@@ -96,6 +105,9 @@ def migrate() -> None:
 @app.command()
 def demo() -> None:
     """Load the synthetic demo clinics (demo mode only; loading twice changes nothing)."""
+    from follicle.services.actors import cli_actor
+    from follicle.services.demo import load_demo
+
     settings = load_settings()
     if settings.mode is not Mode.demo:
         raise CommandFailed("demo data loads only in demo mode (set FOLLICLE_MODE=demo)")
@@ -114,6 +126,8 @@ def demo() -> None:
 @app.command("backup")
 def backup_command(path: Annotated[Path, typer.Argument(help="New file to write.")]) -> None:
     """Write an online backup of the database to PATH."""
+    from follicle.records import backup as backups
+
     settings = load_settings()
     _database(settings)
     backups.backup(settings.sqlalchemy_url, path)
@@ -123,6 +137,8 @@ def backup_command(path: Annotated[Path, typer.Argument(help="New file to write.
 @app.command("restore")
 def restore_command(path: Annotated[Path, typer.Argument(help="Backup file to restore.")]) -> None:
     """Replace the database with a backup made by `follicle backup`."""
+    from follicle.records import backup as backups
+
     settings = load_settings()
     if settings.is_sqlite:
         settings.prepare_data_dir()
@@ -137,6 +153,8 @@ def restore_command(path: Annotated[Path, typer.Argument(help="Backup file to re
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain; name the first entry that breaks it."""
+    from follicle.records.audit import verify_chain
+
     settings = load_settings()
     db = _database(settings)
     with db.transaction() as session:
@@ -150,7 +168,7 @@ def audit_verify() -> None:
 def main() -> None:
     try:
         app(standalone_mode=False)
-    except (ConfigError, backups.BackupError) as exc:
+    except OperatorError as exc:
         print(f"follicle: error: {exc}", file=sys.stderr)
         sys.exit(2)
     except cli_clinic.InputProblem as exc:

@@ -12,12 +12,15 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+
+from follicle.errors import OperatorError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 #: Values that look like secrets but are not; refused in production.
 KNOWN_BAD_SECRETS = frozenset({"", "changethis", "secret", "change-me", "follicle", "demo"})
@@ -25,7 +28,7 @@ MIN_SECRET_LENGTH = 32
 SUPPORTED_DRIVERS = ("sqlite", "postgresql")
 
 
-class ConfigError(Exception):
+class ConfigError(OperatorError):
     """A setting is wrong; the message is one line a person can act on."""
 
 
@@ -53,6 +56,9 @@ class Settings(BaseSettings):
     def _check_database_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
+        from sqlalchemy.engine import make_url  # SQLAlchemy loads only when a URL is given
+        from sqlalchemy.exc import ArgumentError
+
         try:
             url = make_url(value)
         except ArgumentError:
@@ -68,6 +74,8 @@ class Settings(BaseSettings):
     @cached_property
     def sqlalchemy_url(self) -> URL:
         """The database URL with the driver Follicle uses (psycopg 3 for PostgreSQL)."""
+        from sqlalchemy.engine import URL, make_url
+
         if self.database_url is None:
             return URL.create("sqlite", database=str(self.data_dir / "follicle.db"))
         url = make_url(self.database_url)

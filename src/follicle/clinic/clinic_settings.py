@@ -172,12 +172,12 @@ def _parse_depths(
         else:
             depths[credential] = float(value)
     for credential, default in catalogue.credential_max_depth_mm.items():
-        if credential not in raw and default != 0 and not low <= default <= high:
+        if credential not in raw and 0 < default < low:
             errors.append(
                 FieldError(
                     f"/max_depth_mm_by_credential/{credential}",
-                    f"the default limit {default:g} mm is outside this clinic's depth range "
-                    f"{low:g}-{high:g} mm: set it to 0 (not allowed) or within the range",
+                    f"the default limit {default:g} mm is below this clinic's minimum depth "
+                    f"{low:g} mm: set it to 0 (not allowed) or within {low:g}-{high:g} mm",
                 )
             )
     return depths

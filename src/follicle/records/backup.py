@@ -17,6 +17,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
+from follicle.errors import OperatorError
 from follicle.records.migrate import alembic_config
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -24,7 +25,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 SIGNATURE_TABLES = frozenset({"alembic_version", "clinic", "patient", "audit_entry"})
 
 
-class BackupError(Exception):
+class BackupError(OperatorError):
     """A backup or restore could not be done; the message says why."""
 
 
