@@ -75,3 +75,16 @@ def test_demo_intakes_are_valid_contract_documents(db: Database) -> None:
     assert len(intakes) == DEMO_PATIENTS - 1
     for intake in intakes:
         validate_intake(intake.document)
+
+
+def test_demo_patients_are_screened_across_the_range_of_decisions(db: Database) -> None:
+    load_demo(db, cli_actor())
+    with db.transaction() as session:
+        derm = session.scalars(
+            select(UserAccount).where(UserAccount.email == "derm@demo.follicle")
+        ).one()
+        actor = actor_for(derm)
+    from follicle.services.patients import list_patients
+
+    decisions = {p.screening_decision for p in list_patients(db, actor)}
+    assert {"eligible", "eligible_with_cautions", "refer", "contraindicated", None} <= decisions

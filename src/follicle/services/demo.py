@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from follicle.clinic.clinic_settings import default_settings
 from follicle.clinic.intake import validate_intake
+from follicle.clinic.screening import screen
 from follicle.records import audit
 from follicle.records.models import (
     Appointment,
@@ -24,6 +26,7 @@ from follicle.records.models import (
     Intake,
     Patient,
     Room,
+    ScreeningResult,
     UserAccount,
     new_id,
     utcnow,
@@ -58,6 +61,18 @@ _DEMO_PEOPLE: tuple[tuple[str, str, str, int, str, str, Any], ...] = (
     ("Sami", "Fakenham", "male", 5, "androgenetic_alopecia", "norwood", "IIIa"),
     ("Tove", "Examplar", "female", 3, "androgenetic_alopecia", "ludwig", "I"),
 )
+
+
+# Extra history for some demo patients, so the screening shows its range (all invented).
+_DEMO_HISTORY: dict[int, dict[str, Any]] = {
+    7: {"medications": [{"name": "apixaban", "class": "anticoagulant"}]},
+    11: {
+        "medications": [{"name": "isotretinoin", "class": "isotretinoin", "stopped_months_ago": 3}]
+    },
+    13: {"conditions": ["herpes_simplex_recurrent"], "allergies": ["lidocaine"]},
+    16: {"active_scalp_conditions": ["sunburn"]},
+    19: {"conditions": ["keloid_history"]},
+}
 
 
 @dataclass(frozen=True)
@@ -172,7 +187,7 @@ def _demo_clinic(session: Session, password_hash: str, today: date | None) -> tu
             patient=patient,
         )
         if number > 1:  # patient 1 is a brand-new enquiry without an intake yet
-            _demo_intake(session, clinic, patient, person, rng, today, derm)
+            _demo_intake(session, clinic, patient, number, person, rng, today, derm)
     _today_appointments(session, clinic, rooms, [derm, aest], today)
     return 4 + DEMO_PATIENTS, DEMO_PATIENTS
 
@@ -206,6 +221,7 @@ def _demo_intake(
     session: Session,
     clinic: Clinic,
     patient: Patient,
+    number: int,
     person: tuple[str, str, str, int, str, str, Any],
     rng: random.Random,
     today: date,
@@ -229,32 +245,46 @@ def _demo_intake(
         "sex_at_birth": sex,
         "fitzpatrick": fitzpatrick,
     }
-    if sex == "female":
+    if sex != "male":
         patient_part.update(pregnant=False, breastfeeding=False)
+    history: dict[str, Any] = {
+        "conditions": [],
+        "active_scalp_conditions": [],
+        "medications": [],
+        "allergies": [],
+    }
+    history.update(_DEMO_HISTORY.get(number, {}))
     document = validate_intake(
         {
             "schema": "follicle.intake/1",
             "recorded_on": (today - timedelta(days=rng.randint(1, 120))).isoformat(),
             "patient": patient_part,
             "hair_loss": hair_loss,
-            "history": {
-                "conditions": [],
-                "active_scalp_conditions": [],
-                "medications": [],
-                "allergies": [],
-            },
+            "history": history,
             "operator": {"credential": "dermatologist"},
         }
     )
+    intake = Intake(
+        id=new_id("ink"),
+        clinic_id=clinic.id,
+        patient_id=patient.id,
+        document=document,
+        working_diagnosis=diagnosis,
+        recorded_on=date.fromisoformat(document["recorded_on"]),
+        recorded_by_id=recorded_by.id,
+    )
+    session.add(intake)
+    result = screen(document, default_settings(), as_of=today)
     session.add(
-        Intake(
-            id=new_id("ink"),
+        ScreeningResult(
+            id=new_id("scr"),
             clinic_id=clinic.id,
             patient_id=patient.id,
-            document=document,
-            working_diagnosis=diagnosis,
-            recorded_on=date.fromisoformat(document["recorded_on"]),
-            recorded_by_id=recorded_by.id,
+            intake_id=intake.id,
+            decision=result.decision,
+            result=result.as_contract(),
+            rules_version=result.rules_version,
+            screened_by_id=recorded_by.id,
         )
     )
 

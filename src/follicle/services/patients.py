@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from follicle.records import audit
-from follicle.records.models import Patient
+from follicle.records.models import Patient, ScreeningResult
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.database import Database
@@ -24,20 +25,31 @@ class PatientSummary:
     family_name: str
     date_of_birth: date
     sex_at_birth: str
+    screening_decision: str | None = None
 
     @property
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
 
 
-def _summary(patient: Patient) -> PatientSummary:
+def _summary(patient: Patient, screening_decision: str | None = None) -> PatientSummary:
     return PatientSummary(
         id=patient.id,
         given_name=patient.given_name,
         family_name=patient.family_name,
         date_of_birth=patient.date_of_birth,
         sex_at_birth=patient.sex_at_birth,
+        screening_decision=screening_decision,
     )
+
+
+def _latest_decisions(session: Session, patient_ids: list[str]) -> dict[str, str]:
+    rows = session.execute(
+        select(ScreeningResult.patient_id, ScreeningResult.decision)
+        .where(ScreeningResult.patient_id.in_(patient_ids), ScreeningResult.voided_at.is_(None))
+        .order_by(ScreeningResult.created_at, ScreeningResult.id)
+    )
+    return {row.patient_id: row.decision for row in rows}
 
 
 def list_patients(db: Database, actor: Actor, name_contains: str = "") -> list[PatientSummary]:
@@ -56,7 +68,9 @@ def list_patients(db: Database, actor: Actor, name_contains: str = "") -> list[P
             query = query.where(
                 or_(Patient.family_name.ilike(pattern), Patient.given_name.ilike(pattern))
             )
-        patients = [_summary(p) for p in session.scalars(query)]
+        found = list(session.scalars(query))
+        decisions = _latest_decisions(session, [p.id for p in found])
+        patients = [_summary(p, decisions.get(p.id)) for p in found]
         audit.append(
             session,
             actor=actor.audit_name,
