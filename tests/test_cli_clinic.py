@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from follicle.clinic.catalogue import load_catalogue
 from tests.support.intakes import base_intake
+from tests.support.server import run_follicle
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples" / "intake"
 
 
 def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "follicle", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_follicle(list(args), stdin=stdin)
 
 
 def _write(tmp_path: Path, document: object, name: str = "intake.json") -> Path:

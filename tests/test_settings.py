@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from follicle.settings import ConfigError, Mode, Settings, load_settings
+from tests.support.server import follicle_env, run_follicle
 
 GOOD_SECRET = "k" * 48
 
@@ -80,15 +79,7 @@ def test_data_dir_that_cannot_be_created(tmp_path: Path) -> None:
 
 
 def _follicle(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("FOLLICLE_")}
-    full_env.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "follicle", *args],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_follicle(args, follicle_env(**env))
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -75,40 +76,39 @@ def _settings(config: Path | None) -> ClinicSettings:
         ) from None
 
 
-def _intake_problem(source: str, exc: InputInvalid) -> InputProblem:
-    return InputProblem([f"{source} {e.pointer or '/'}: {e.message}" for e in exc.errors])
+def _run_engine(
+    intake: str,
+    as_json: bool,
+    clinic_config: Path | None,
+    engine: Callable[[Any, ClinicSettings], Screening | PlanResult],
+    show: Callable[[Any], None],
+) -> None:
+    settings = _settings(clinic_config)
+    document = read_json(intake, "intake")
+    try:
+        result = engine(document, settings)
+    except InputInvalid as exc:
+        raise InputProblem(
+            [f"{intake} {e.pointer or '/'}: {e.message}" for e in exc.errors]
+        ) from None
+    if as_json:
+        print(json.dumps(result.as_contract(), indent=2, ensure_ascii=False))
+    else:
+        show(result)
 
 
 def screen_command(
     intake: IntakeArg, as_json: JsonOpt = False, clinic_config: ConfigOpt = None
 ) -> None:
     """Screen an intake for contraindications and cautions, with reasons and citations."""
-    settings = _settings(clinic_config)
-    document = read_json(intake, "intake")
-    try:
-        result = screen(document, settings)
-    except InputInvalid as exc:
-        raise _intake_problem(intake, exc) from None
-    if as_json:
-        print(json.dumps(result.as_contract(), indent=2, ensure_ascii=False))
-    else:
-        _print_screening(result)
+    _run_engine(intake, as_json, clinic_config, screen, _print_screening)
 
 
 def plan_command(
     intake: IntakeArg, as_json: JsonOpt = False, clinic_config: ConfigOpt = None
 ) -> None:
     """Screen an intake and, when eligible, propose a plan within the clinic's bounds."""
-    settings = _settings(clinic_config)
-    document = read_json(intake, "intake")
-    try:
-        result = make_plan(document, settings)
-    except InputInvalid as exc:
-        raise _intake_problem(intake, exc) from None
-    if as_json:
-        print(json.dumps(result.as_contract(), indent=2, ensure_ascii=False))
-    else:
-        _print_plan(result)
+    _run_engine(intake, as_json, clinic_config, make_plan, _print_plan)
 
 
 def evidence_command(as_json: JsonOpt = False) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ from follicle.services.actors import cli_actor
 from follicle.services.database import Database
 from follicle.services.demo import load_demo
 from follicle.settings import Settings
+from tests.support.server import follicle_env, run_follicle
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -33,19 +32,12 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _cli(args: list[str], settings: Settings) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FOLLICLE_")}
-    env.update(
+    env = follicle_env(
         FOLLICLE_MODE="demo",
         FOLLICLE_DATA_DIR=str(settings.data_dir),
         FOLLICLE_DATABASE_URL=settings.database_url or "",
     )
-    return subprocess.run(
-        [sys.executable, "-m", "follicle", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_follicle(args, env)
 
 
 def test_backup_then_restore_round_trips_every_table(

@@ -22,10 +22,14 @@ def follicle_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def run_follicle(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_follicle(
+    args: list[str], env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the `follicle` command as a user would, without this shell's FOLLICLE_* settings."""
     return subprocess.run(
         [sys.executable, "-m", "follicle", *args],
-        env=env,
+        env=env if env is not None else follicle_env(),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,

@@ -12,18 +12,10 @@ from typing import Any
 
 from follicle.clinic.catalogue import Catalogue, Level, load_catalogue
 from follicle.clinic.errors import FieldError, InputInvalid
+from follicle.clinic.vocabulary import CREDENTIALS, ENDPOINTS
 
 SETTINGS_SCHEMA = "follicle.clinic-settings/1"
 PLAN_FIELDS = ("needle_depth_mm", "interval_days", "sessions", "review_after_weeks")
-CREDENTIALS = (
-    "dermatologist",
-    "physician",
-    "nurse_practitioner",
-    "registered_nurse",
-    "licensed_aesthetician",
-    "unlicensed",
-)
-ENDPOINTS = ("mild_erythema", "pinpoint_bleeding")
 _TOP_LEVEL = {
     "schema",
     "plan_bounds",

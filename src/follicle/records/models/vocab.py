@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
+from follicle.clinic.vocabulary import (
+    CREDENTIALS,
+    ENDPOINTS,
+    PHOTO_VIEWS,
+    SCALP_REGIONS,
+    SCREENING_DECISIONS,
+    SEX_AT_BIRTH,
+)
+
+__all__ = [
+    "ADVERSE_EVENT_CATEGORIES",
+    "ADVERSE_EVENT_STATUSES",
+    "APPOINTMENT_KINDS",
+    "APPOINTMENT_STATUSES",
+    "CONSENT_KINDS",
+    "CREDENTIALS",
+    "ENDPOINTS",
+    "IMAGE_KINDS",
+    "PHOTO_VIEWS",
+    "PLAN_STATUSES",
+    "ROLES",
+    "SCALP_REGIONS",
+    "SCREENING_DECISIONS",
+    "SEX_AT_BIRTH",
+]
+
 ROLES = ("admin", "practitioner", "front_desk", "patient")
-CREDENTIALS = (
-    "dermatologist",
-    "physician",
-    "nurse_practitioner",
-    "registered_nurse",
-    "licensed_aesthetician",
-    "unlicensed",
-)
-SEX_AT_BIRTH = ("female", "male", "intersex")
-SCREENING_DECISIONS = (
-    "eligible",
-    "eligible_with_cautions",
-    "defer",
-    "refer",
-    "contraindicated",
-)
 CONSENT_KINDS = ("treatment", "photo_use")
 PLAN_STATUSES = ("proposed", "approved", "on_hold", "completed", "stopped")
 APPOINTMENT_KINDS = ("consultation", "session", "follow_up")
 APPOINTMENT_STATUSES = ("booked", "completed", "cancelled", "no_show")
-ENDPOINTS = ("mild_erythema", "pinpoint_bleeding")
 IMAGE_KINDS = ("photo", "trichoscopy")
-PHOTO_VIEWS = ("frontal", "vertex", "midline_part", "left_temporal", "right_temporal", "occipital")
-SCALP_REGIONS = ("frontal", "midscalp", "vertex", "left_temporal", "right_temporal", "occipital")
 ADVERSE_EVENT_CATEGORIES = (
     "erythema_prolonged",
     "edema",
