@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from follicle import cli_clinic
+from follicle import cli_clinic, cli_trichoscopy
 from follicle.errors import OperatorError
 from follicle.settings import Mode, Settings, load_settings
 
@@ -27,6 +27,7 @@ app = typer.Typer(
 audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
 app.add_typer(audit_app, name="audit")
 cli_clinic.register(app)
+cli_trichoscopy.register(app)
 out = Console(soft_wrap=True)
 
 

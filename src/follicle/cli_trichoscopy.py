@@ -1,0 +1,111 @@
+"""``follicle analyze`` (contracts §4): JSON lines, overlays, several processes for batches."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+err = Console(stderr=True)
+
+
+def analyze_one(
+    path: str, um_per_px: float, vellus_threshold_um: float, overlay_dir: str | None
+) -> tuple[str, dict[str, Any] | None, str | None]:
+    """Analyse one file; returns (path, result, error message). Runs in a worker process."""
+    import cv2
+
+    from follicle.trichoscopy.analyze import AnalysisError, analyze
+    from follicle.trichoscopy.images import ImageRefused, read_rgb
+    from follicle.trichoscopy.overlay import draw_overlay
+
+    cv2.setNumThreads(1)
+    try:
+        rgb = read_rgb(path)
+        result = analyze(rgb, um_per_px, vellus_threshold_um=vellus_threshold_um)
+    except (ImageRefused, AnalysisError) as exc:
+        return path, None, str(exc)
+    if overlay_dir is not None:
+        target = Path(overlay_dir) / f"{Path(path).stem}.overlay.png"
+        cv2.imwrite(str(target), draw_overlay(rgb, result))
+    return path, result.as_contract(Path(path).name), None
+
+
+def analyze_command(
+    images: Annotated[list[Path], typer.Argument(help="JPEG, PNG or TIFF trichoscopy images.")],
+    um_per_px: Annotated[float, typer.Option("--um-per-px", help="Scale: micrometres per pixel.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    overlay: Annotated[
+        Path | None,
+        typer.Option("--overlay", help="Write an overlay PNG per image into this folder."),
+    ] = None,
+    vellus_threshold_um: Annotated[
+        float,
+        typer.Option(
+            "--vellus-threshold-um", help="Terminal/vellus cut-off (30 um; TrichoScan uses 40)."
+        ),
+    ] = 30.0,
+    workers: Annotated[int, typer.Option(help="Processes to use (default: one per core).")] = 0,
+) -> None:
+    """Count, measure and classify hairs in clipped-scalp dermoscopy images."""
+    if overlay is not None:
+        overlay.mkdir(parents=True, exist_ok=True)
+    overlay_dir = str(overlay) if overlay is not None else None
+    jobs = [str(p) for p in images]
+    processes = workers or min(len(jobs), os.cpu_count() or 1)
+    failed = 0
+    with Progress(console=err, transient=True, disable=len(jobs) < 2) as progress:
+        task = progress.add_task("analysing", total=len(jobs))
+        if processes <= 1:
+            failed = _report(
+                (analyze_one(j, um_per_px, vellus_threshold_um, overlay_dir) for j in jobs),
+                as_json,
+                progress,
+                task,
+            )
+        else:
+            with ProcessPoolExecutor(max_workers=processes) as pool:
+                results = pool.map(
+                    analyze_one,
+                    jobs,
+                    [um_per_px] * len(jobs),
+                    [vellus_threshold_um] * len(jobs),
+                    [overlay_dir] * len(jobs),
+                )
+                failed = _report(results, as_json, progress, task)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _report(results: Any, as_json: bool, progress: Progress, task: Any) -> int:
+    failed = 0
+    for path, result, error in results:
+        progress.advance(task)
+        if error is not None:
+            failed += 1
+            print(f"follicle: error: {path}: {error}", file=sys.stderr)
+            continue
+        assert result is not None
+        if as_json:
+            print(json.dumps(result), flush=True)
+        else:
+            mean = result["mean_diameter_um"]
+            print(
+                f"{result['image']}: {result['hair_count']} hairs "
+                f"({result['density_per_cm2']}/cm2), terminal {result['terminal_count']}, "
+                f"vellus {result['vellus_count']}, mean diameter "
+                f"{'-' if mean is None else f'{mean} um'}",
+                flush=True,
+            )
+    return failed
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze_command)

@@ -1,0 +1,608 @@
+"""Count, measure and classify clipped hairs in a dermoscopic image (contracts §4).
+
+Method (classical, CPU): flatten the lighting against a robust background estimate; measure
+each pixel's colour distance from that background (so dark, dyed, grey and blond hair all
+stand out, whatever the skin); remove wide pale blobs (dandruff, scale) with a morphological
+top-hat; threshold with hysteresis; skeletonise each connected shape, split it into branches at
+junctions and re-join branches that continue each other in a straight line, so that crossing
+hairs and hairs sharing a follicular opening are counted separately. The shaft diameter is read
+at half the hair's own contrast along its middle part (away from the tapered exit and the cut
+end); the exit point is the narrower end. Hairs whose exits lie close together form a
+follicular unit.
+
+>>> from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram
+>>> image = render_trichogram(TrichogramSpec(seed=3, width_px=600, height_px=450))
+>>> result = analyze(image.rgb, um_per_px=5.0)
+>>> abs(result.hair_count - len(image.counted_hairs)) <= 0.2 * len(image.counted_hairs)
+True
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from skimage.morphology import skeletonize
+
+MIN_COUNTED_SHAFT_UM = 50.0
+MAX_HAIR_DIAMETER_UM = 150.0
+DEFAULT_VELLUS_THRESHOLD_UM = 30.0
+DEFAULT_FOLLICULAR_UNIT_UM = 120.0
+DEFAULT_MAX_PIXELS = 40_000_000
+ANALYSER_VERSION = "trichoscopy-0.1"
+
+
+class AnalysisError(ValueError):
+    """The image or its scale cannot be analysed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Hair:
+    x_px: float  # the exit point (where the hair leaves the skin)
+    y_px: float
+    end_x_px: float
+    end_y_px: float
+    length_um: float
+    diameter_um: float
+    terminal: bool
+    follicular_unit: int = -1
+
+    def as_contract(self) -> dict[str, Any]:
+        return {
+            "x_px": round(self.x_px, 1),
+            "y_px": round(self.y_px, 1),
+            "length_um": round(self.length_um, 1),
+            "diameter_um": round(self.diameter_um, 1),
+            "class": "terminal" if self.terminal else "vellus",
+        }
+
+
+@dataclass(frozen=True)
+class Analysis:
+    width_px: int
+    height_px: int
+    um_per_px: float
+    vellus_threshold_um: float
+    hairs: tuple[Hair, ...]
+    seconds: float
+    follicular_units: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def area_cm2(self) -> float:
+        return self.width_px * self.height_px * (self.um_per_px * 1e-4) ** 2
+
+    @property
+    def hair_count(self) -> int:
+        return len(self.hairs)
+
+    @property
+    def density_per_cm2(self) -> float:
+        return self.hair_count / self.area_cm2
+
+    @property
+    def terminal_count(self) -> int:
+        return sum(1 for h in self.hairs if h.terminal)
+
+    @property
+    def vellus_count(self) -> int:
+        return self.hair_count - self.terminal_count
+
+    @property
+    def mean_diameter_um(self) -> float | None:
+        if not self.hairs:
+            return None
+        return float(np.mean([h.diameter_um for h in self.hairs]))
+
+    @property
+    def diameter_cv(self) -> float | None:
+        """Coefficient of variation of shaft diameter (anisotrichosis)."""
+        if len(self.hairs) < 2:
+            return None
+        diameters = np.array([h.diameter_um for h in self.hairs])
+        return float(diameters.std(ddof=1) / diameters.mean())
+
+    def as_contract(self, image_name: str) -> dict[str, Any]:
+        mean = self.mean_diameter_um
+        cv = self.diameter_cv
+        return {
+            "image": image_name,
+            "width_px": self.width_px,
+            "height_px": self.height_px,
+            "um_per_px": self.um_per_px,
+            "area_cm2": round(self.area_cm2, 4),
+            "hair_count": self.hair_count,
+            "density_per_cm2": round(self.density_per_cm2, 1),
+            "terminal_count": self.terminal_count,
+            "vellus_count": self.vellus_count,
+            "vellus_threshold_um": self.vellus_threshold_um,
+            "mean_diameter_um": None if mean is None else round(mean, 1),
+            "diameter_cv": None if cv is None else round(cv, 3),
+            "follicular_units": self.follicular_units,
+            "hairs": [h.as_contract() for h in self.hairs],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class _Params:
+    """Pixel sizes derived from the scale; every size here is physical (um) at heart."""
+
+    um_per_px: float
+
+    def px(self, um: float) -> float:
+        return um / self.um_per_px
+
+    @property
+    def max_width_px(self) -> int:
+        return max(3, round(self.px(MAX_HAIR_DIAMETER_UM)))
+
+
+def check_inputs(rgb: npt.NDArray[Any], um_per_px: float, max_pixels: int) -> None:
+    if not math.isfinite(um_per_px) or not 0.5 <= um_per_px <= 50:
+        raise AnalysisError(
+            f"um_per_px {um_per_px!r} is not a plausible dermoscopy scale (0.5-50 um per pixel)"
+        )
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise AnalysisError("expected an 8-bit RGB image")
+    height, width = rgb.shape[:2]
+    if height * width > max_pixels:
+        raise AnalysisError(
+            f"image has {height * width / 1e6:.0f} megapixels; the limit is "
+            f"{max_pixels / 1e6:.0f} (crop or downsample the area first)"
+        )
+    if min(height, width) < 32:
+        raise AnalysisError(f"image is too small ({width}x{height} pixels)")
+
+
+def _background(
+    image: npt.NDArray[np.float32], weight: npt.NDArray[np.float32], factor: int, sigma: float
+) -> npt.NDArray[np.float32]:
+    """Skin colour under everything, by a weighted blur at low resolution."""
+    height, width = image.shape[:2]
+    size = (max(8, width // factor), max(8, height // factor))
+    small = cv2.resize(image * weight[:, :, None], size, interpolation=cv2.INTER_AREA)
+    small_w = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma)
+    small_w = cv2.GaussianBlur(small_w, (0, 0), sigma)
+    small = small / np.maximum(small_w, 1e-3)[:, :, None]
+    return np.asarray(
+        cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32
+    )
+
+
+def _distance(
+    image: npt.NDArray[np.float32], background: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float32]:
+    diff = image - background
+    distance: npt.NDArray[np.float32] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    return distance
+
+
+def _contrast(
+    rgb: npt.NDArray[np.uint8], params: _Params
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Colour distance from the local skin background (hairs excluded from the estimate), and
+    the signed brightness difference (positive where brighter than the skin)."""
+    image = rgb.astype(np.float32)
+    weight = np.ones(image.shape[:2], dtype=np.float32)
+    background = _background(image, weight, 8, 3.0)
+    for _ in range(2):  # re-estimate without the pixels that stand out
+        distance = _distance(image, background)
+        floor = float(np.median(distance[::4, ::4]))
+        weight = (distance < 3.0 * floor + 4.0).astype(np.float32)
+        background = _background(image, weight, 8, 3.0)
+    brighter = (image - background).mean(axis=2)
+    return _distance(image, background), brighter
+
+
+def _thresholds(contrast: npt.NDArray[np.float32]) -> tuple[float, float]:
+    sample = contrast[::4, ::4]
+    floor = float(np.median(sample))
+    spread = float(np.percentile(sample, 75) - floor)
+    low = max(floor + 4.0 * max(spread, 0.5), 5.0)
+    high = max(floor + 10.0 * max(spread, 0.5), 12.0)
+    return low, high
+
+
+def _hair_mask(
+    contrast: npt.NDArray[np.float32], brighter: npt.NDArray[np.float32], params: _Params
+) -> npt.NDArray[np.uint8]:
+    """Hysteresis threshold, then remove pale shapes wider than any hair (dandruff, scale).
+
+    Where hairs of one follicular unit overlap they can also be wider than a hair; those
+    cores are small and as dark (or as coloured) as the hairs, so they stay.
+    """
+    low, high = _thresholds(contrast)
+    weak = (contrast > low).astype(np.uint8)
+    count, labels = cv2.connectedComponents(weak, connectivity=8)
+    strong_labels = np.unique(labels[contrast > high])
+    keep = np.zeros(count, dtype=np.uint8)
+    keep[strong_labels] = 1
+    keep[0] = 0
+    mask = keep[labels]
+    radius = math.ceil(params.px(MAX_HAIR_DIAMETER_UM) / 2) + 1
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    blobs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, disk)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
+    disk_area = float(disk.sum())
+    flakes = np.zeros(count, dtype=np.uint8)
+    for label in range(1, count):
+        area = float(stats[label, cv2.CC_STAT_AREA])
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        pale = (
+            float(np.mean(brighter[y : y + h, x : x + w][labels[y : y + h, x : x + w] == label]))
+            > 0
+        )
+        if area >= 4 * disk_area or (pale and area >= 1.2 * disk_area):
+            flakes[label] = 1
+    rim = max(3, radius // 3)
+    remove = cv2.dilate(flakes[labels], np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
+    mask[remove > 0] = 0
+    return np.asarray(mask, dtype=np.uint8)
+
+
+@dataclass
+class _Chain:
+    points: npt.NDArray[np.int64]  # skeleton pixels (row, col) in image coordinates, ordered
+
+    @property
+    def length_px(self) -> float:
+        if len(self.points) < 2:
+            return float(len(self.points))
+        steps = np.diff(self.points.astype(np.float64), axis=0)
+        return float(np.hypot(steps[:, 0], steps[:, 1]).sum()) + 1.0
+
+
+def _order(points: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Order a branch's pixels along its principal axis."""
+    centred = points - points.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred.astype(np.float64), full_matrices=False)
+    order = np.argsort(centred @ vt[0])
+    ordered: npt.NDArray[np.int64] = points[order]
+    return ordered
+
+
+def _direction(points: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    centred = points - points.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred.astype(np.float64), full_matrices=False)
+    direction: npt.NDArray[np.float64] = vt[0]
+    return direction
+
+
+def _chains(
+    skeleton: npt.NDArray[np.bool_], origin: tuple[int, int], spur_px: float
+) -> list[_Chain]:
+    """Split a skeleton at junctions and re-join branches that continue each other."""
+    sk = skeleton.astype(np.uint8)
+    neighbours = cv2.filter2D(sk, -1, np.ones((3, 3), np.float32), borderType=cv2.BORDER_CONSTANT)
+    junction = (sk == 1) & (neighbours >= 4)
+    branches_img = sk.copy()
+    branches_img[cv2.dilate(junction.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 0
+    count, labels = cv2.connectedComponents(branches_img, connectivity=8)
+    oy, ox = origin
+    branches = []
+    for label in range(1, count):
+        pts = np.argwhere(labels == label)
+        if len(pts) >= 2:
+            branches.append(_order(pts))
+    if not junction.any():
+        return [_Chain(b + np.array([oy, ox])) for b in branches]
+    junctions = np.argwhere(junction)
+    # Each branch end near a junction: which junction cluster it touches.
+    jcount, jlabels = cv2.connectedComponents(
+        cv2.dilate(junction.astype(np.uint8), np.ones((5, 5), np.uint8)), connectivity=8
+    )
+    ends: dict[int, list[tuple[int, int]]] = {}
+    for bi, branch in enumerate(branches):
+        for which, point in ((0, branch[0]), (1, branch[-1])):
+            j = int(jlabels[point[0], point[1]])
+            if j:
+                ends.setdefault(j, []).append((bi, which))
+    del junctions, jcount
+    # Drop short spurs that only touch one junction.
+    keep = [
+        len(b) >= spur_px or sum(1 for v in ends.values() for bi, _ in v if bi == i) >= 2
+        for i, b in enumerate(branches)
+    ]
+    partner: dict[tuple[int, int], tuple[int, int]] = {}
+    for members in ends.values():
+        members = [m for m in members if keep[m[0]]]
+        candidates = []
+        for a in range(len(members)):
+            for b in range(a + 1, len(members)):
+                (ia, wa), (ib, wb) = members[a], members[b]
+                if ia == ib:
+                    continue
+                da = _outward(branches[ia], wa)
+                db = _outward(branches[ib], wb)
+                straightness = float(-np.dot(da, db))  # 1 = continues straight on
+                candidates.append((straightness, members[a], members[b]))
+        for straightness, ma, mb in sorted(candidates, reverse=True):
+            if straightness < math.cos(math.radians(28)):
+                break
+            if ma in partner or mb in partner:
+                continue
+            partner[ma] = mb
+            partner[mb] = ma
+    chains: list[_Chain] = []
+    used: set[int] = set()
+    for start in range(len(branches)):
+        if start in used or not keep[start]:
+            continue
+        # Walk to one free end, then collect the chain from there.
+        bi, end = start, 0
+        seen = {bi}
+        while (bi, end) in partner:
+            nbi, nend = partner[(bi, end)]
+            if nbi in seen:
+                break
+            seen.add(nbi)
+            bi, end = nbi, 1 - nend
+        parts = []
+        current: tuple[int, int] | None = (bi, 1 - end)
+        while current is not None and current[0] not in used:
+            cbi, cend = current
+            used.add(cbi)
+            branch = branches[cbi]
+            parts.append(branch if cend == 0 else branch[::-1])
+            exit_end = (cbi, 1 - cend)
+            current = partner.get(exit_end)
+            if current is not None:
+                current = (current[0], current[1])
+        if parts:
+            chains.append(_Chain(np.concatenate(parts) + np.array([oy, ox])))
+    return chains
+
+
+def _outward(branch: npt.NDArray[np.int64], which: int) -> npt.NDArray[np.float64]:
+    """Unit direction pointing away from the branch, out of its end ``which``."""
+    n = min(len(branch), 12)
+    segment = branch[:n] if which == 0 else branch[-n:]
+    direction = _direction(segment)
+    inward = (segment[-1] - segment[0]) if which == 0 else (segment[0] - segment[-1])
+    if float(np.dot(direction, inward)) > 0:
+        direction = -direction
+    return direction
+
+
+def _profile_width(
+    contrast: npt.NDArray[np.float32], points: npt.NDArray[np.int64], reach_px: float
+) -> float:
+    """Shaft width from profiles across the hair: area under the profile over its plateau.
+
+    The integral of a blurred profile equals contrast x width whatever the blur, so this is
+    sub-pixel and little biased by optics; a specular line along the shaft lowers the
+    integral only a little because the plateau is read from the brighter part of the profile.
+    """
+    if len(points) < 3:
+        return 0.0
+    direction = _direction(points)
+    normal = np.array([direction[1], -direction[0]])  # (row, col) -> perpendicular
+    offsets = np.arange(-reach_px, reach_px + 0.25, 0.5, dtype=np.float32)
+    rows = points[:, 0:1].astype(np.float32) + offsets[None, :] * np.float32(normal[0])
+    cols = points[:, 1:2].astype(np.float32) + offsets[None, :] * np.float32(normal[1])
+    profiles = cv2.remap(contrast, cols, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    edge = max(2, len(offsets) // 6)
+    baseline = np.median(np.concatenate([profiles[:, :edge], profiles[:, -edge:]], axis=1), axis=1)
+    above = np.clip(profiles - baseline[:, None], 0, None)
+    plateau = np.percentile(above, 92, axis=1)
+    valid = plateau > 1e-3
+    if not valid.any():
+        return 0.0
+    widths = above[valid].sum(axis=1) * 0.5 / plateau[valid]
+    return float(np.median(widths))
+
+
+def analyze(
+    rgb: npt.NDArray[Any],
+    um_per_px: float,
+    vellus_threshold_um: float = DEFAULT_VELLUS_THRESHOLD_UM,
+    follicular_unit_um: float = DEFAULT_FOLLICULAR_UNIT_UM,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Analysis:
+    """Analyse one RGB image at a known scale."""
+    started = time.perf_counter()
+    check_inputs(rgb, um_per_px, max_pixels)
+    params = _Params(um_per_px)
+    height, width = rgb.shape[:2]
+    contrast, brighter = _contrast(rgb, params)
+    mask = _hair_mask(contrast, brighter, params)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    min_len_px = params.px(MIN_COUNTED_SHAFT_UM)
+    hairs: list[Hair] = []
+    for label in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if area < max(4.0, min_len_px):
+            continue
+        crop_labels = labels[y : y + h, x : x + w]
+        component = crop_labels == label
+        crop_contrast = contrast[y : y + h, x : x + w]
+        peak = float(np.percentile(crop_contrast[component], 95))
+        hairs.extend(
+            _hairs_in(
+                component, crop_contrast, (y, x), peak, params, vellus_threshold_um, (height, width)
+            )
+        )
+    hairs = _orient_by_convergence(hairs, params.px(follicular_unit_um))
+    hairs = _follicular_units(hairs, params.px(follicular_unit_um))
+    units: dict[str, int] = {"1": 0, "2": 0, "3": 0, "4": 0}
+    sizes: dict[int, int] = {}
+    for hair in hairs:
+        sizes[hair.follicular_unit] = sizes.get(hair.follicular_unit, 0) + 1
+    for size in sizes.values():
+        units[str(min(size, 4))] += 1
+    return Analysis(
+        width,
+        height,
+        um_per_px,
+        vellus_threshold_um,
+        tuple(hairs),
+        time.perf_counter() - started,
+        units,
+    )
+
+
+def _hairs_in(
+    component: npt.NDArray[np.bool_],
+    crop_contrast: npt.NDArray[np.float32],
+    origin: tuple[int, int],
+    peak: float,
+    params: _Params,
+    vellus_threshold_um: float,
+    shape: tuple[int, int],
+) -> list[Hair]:
+    oy, ox = origin
+    mask_dt = cv2.distanceTransform(np.pad(component.astype(np.uint8), 1), cv2.DIST_L2, 5)
+    mask_dt = mask_dt[1:-1, 1:-1]
+    skeleton = np.asarray(skeletonize(component), dtype=np.bool_)  # type: ignore[no-untyped-call]
+    chains = _merge_collinear(
+        _chains(skeleton, origin, spur_px=params.px(40)), max_gap_px=params.px(60)
+    )
+    found = []
+    height, width = shape
+    for chain in chains:
+        length_px = chain.length_px
+        if length_px * params.um_per_px < MIN_COUNTED_SHAFT_UM:
+            continue
+        local = chain.points - np.array([oy, ox])
+        n = len(local)
+        middle = local[int(n * 0.25) : max(int(n * 0.75), int(n * 0.25) + 1)]
+        rough = 2.0 * float(np.median(mask_dt[middle[:, 0], middle[:, 1]]))
+        reach = min(rough, params.px(MAX_HAIR_DIAMETER_UM)) * 0.9 + 3.0
+        width_px = max(_profile_width(crop_contrast, middle, reach), 0.5)
+        touches_edge = bool(
+            (chain.points[:, 0].min() <= 1)
+            or (chain.points[:, 1].min() <= 1)
+            or (chain.points[:, 0].max() >= height - 2)
+            or (chain.points[:, 1].max() >= width - 2)
+        )
+        if length_px < 2.0 * min(width_px, rough) and not touches_edge:
+            continue  # a dot or blob, not a shaft
+        head = local[max(1, n // 12) : max(2, n // 5)]
+        tail = local[n - max(2, n // 5) : n - max(1, n // 12)]
+        head_w = _profile_width(crop_contrast, head, reach)
+        tail_w = _profile_width(crop_contrast, tail, reach)
+        exit_pt, end_pt = (
+            (chain.points[0], chain.points[-1])
+            if head_w <= tail_w
+            else (chain.points[-1], chain.points[0])
+        )
+        diameter = width_px * params.um_per_px
+        found.append(
+            Hair(
+                x_px=float(exit_pt[1]),
+                y_px=float(exit_pt[0]),
+                end_x_px=float(end_pt[1]),
+                end_y_px=float(end_pt[0]),
+                length_um=length_px * params.um_per_px,
+                diameter_um=diameter,
+                terminal=diameter >= vellus_threshold_um,
+            )
+        )
+    return found
+
+
+def _merge_collinear(chains: list[_Chain], max_gap_px: float) -> list[_Chain]:
+    """Join pieces of one hair broken by a gap, a flake or a crossing hair."""
+    merged = True
+    while merged and len(chains) > 1:
+        merged = False
+        for i in range(len(chains)):
+            for j in range(i + 1, len(chains)):
+                joined = _join(chains[i], chains[j], max_gap_px)
+                if joined is not None:
+                    chains = [c for k, c in enumerate(chains) if k not in (i, j)] + [joined]
+                    merged = True
+                    break
+            if merged:
+                break
+    return chains
+
+
+def _join(a: _Chain, b: _Chain, max_gap_px: float) -> _Chain | None:
+    if len(a.points) < 4 or len(b.points) < 4:
+        return None
+    da, db = _direction(a.points), _direction(b.points)
+    if abs(float(np.dot(da, db))) < math.cos(math.radians(12)):
+        return None
+    best: tuple[float, npt.NDArray[np.int64]] | None = None
+    for pa in (a.points, a.points[::-1]):
+        for pb in (b.points, b.points[::-1]):
+            gap = pb[0].astype(np.float64) - pa[-1].astype(np.float64)
+            distance = float(np.hypot(*gap))
+            if distance > max_gap_px:
+                continue
+            lateral = abs(float(gap[0] * da[1] - gap[1] * da[0]))
+            along = float(np.dot(gap, pa[-1] - pa[0]))
+            if lateral <= 3.0 and along >= 0 and (best is None or distance < best[0]):
+                best = (distance, np.concatenate([pa, pb]))
+    return None if best is None else _Chain(best[1])
+
+
+def _orient_by_convergence(hairs: list[Hair], distance_px: float) -> list[Hair]:
+    """Hairs of one unit leave the skin together: an end near other hairs' ends is the exit."""
+    if len(hairs) < 2:
+        return hairs
+    starts = np.array([[h.x_px, h.y_px] for h in hairs])
+    ends = np.array([[h.end_x_px, h.end_y_px] for h in hairs])
+    every_end = np.concatenate([starts, ends])
+    oriented = []
+    for i, hair in enumerate(hairs):
+        near_start = np.hypot(*(every_end - starts[i]).T) <= distance_px
+        near_end = np.hypot(*(every_end - ends[i]).T) <= distance_px
+        near_start[[i, i + len(hairs)]] = False
+        near_end[[i, i + len(hairs)]] = False
+        if near_end.sum() > near_start.sum():
+            hair = Hair(
+                hair.end_x_px,
+                hair.end_y_px,
+                hair.x_px,
+                hair.y_px,
+                hair.length_um,
+                hair.diameter_um,
+                hair.terminal,
+                hair.follicular_unit,
+            )
+        oriented.append(hair)
+    return oriented
+
+
+def _follicular_units(hairs: list[Hair], distance_px: float) -> list[Hair]:
+    """Group hairs whose exit points lie within ``distance_px`` (single linkage)."""
+    parent = list(range(len(hairs)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    if hairs:
+        points = np.array([[h.x_px, h.y_px] for h in hairs])
+        for i in range(len(hairs)):
+            close = np.flatnonzero(np.hypot(*(points[i + 1 :] - points[i]).T) <= distance_px)
+            for j in close + i + 1:
+                parent[find(int(j))] = find(i)
+    roots: dict[int, int] = {}
+    grouped = []
+    for i, hair in enumerate(hairs):
+        unit = roots.setdefault(find(i), len(roots))
+        grouped.append(
+            Hair(
+                hair.x_px,
+                hair.y_px,
+                hair.end_x_px,
+                hair.end_y_px,
+                hair.length_um,
+                hair.diameter_um,
+                hair.terminal,
+                unit,
+            )
+        )
+    return grouped

@@ -1,0 +1,84 @@
+"""An overlay a clinician can check the count against: every counted hair outlined and numbered."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from follicle.trichoscopy.analyze import Analysis
+
+TERMINAL_BGR = (60, 220, 60)
+VELLUS_BGR = (255, 170, 40)
+EXIT_BGR = (40, 40, 255)
+
+
+def draw_overlay(rgb: npt.NDArray[np.uint8], analysis: Analysis) -> npt.NDArray[np.uint8]:
+    """Return a BGR image (for cv2.imwrite) with hairs outlined, numbered, and a legend."""
+    canvas = np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dtype=np.uint8)
+    scale = max(0.4, min(rgb.shape[:2]) / 1500)
+    thickness = max(1, round(2 * scale))
+    for number, hair in enumerate(analysis.hairs, start=1):
+        colour = TERMINAL_BGR if hair.terminal else VELLUS_BGR
+        start = (round(hair.x_px), round(hair.y_px))
+        end = (round(hair.end_x_px), round(hair.end_y_px))
+        half = max(2, round(hair.diameter_um / analysis.um_per_px / 2) + 2)
+        direction = np.array(end, dtype=float) - np.array(start, dtype=float)
+        norm = float(np.hypot(*direction)) or 1.0
+        normal = np.array([-direction[1], direction[0]]) / norm * half
+        outline = np.array(
+            [start + normal, end + normal, end - normal, start - normal], dtype=np.int32
+        )
+        cv2.polylines(canvas, [outline], True, colour, thickness, cv2.LINE_AA)
+        cv2.circle(canvas, start, thickness + 2, EXIT_BGR, -1, cv2.LINE_AA)
+        cv2.putText(
+            canvas,
+            str(number),
+            (end[0] + 3, end[1] + 3),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45 * scale * 1.6,
+            (255, 255, 255),
+            thickness + 2,
+            cv2.LINE_AA,
+        )
+        cv2.putText(
+            canvas,
+            str(number),
+            (end[0] + 3, end[1] + 3),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45 * scale * 1.6,
+            (0, 0, 0),
+            max(1, thickness - 1),
+            cv2.LINE_AA,
+        )
+    _legend(canvas, analysis, scale)
+    return canvas
+
+
+def _legend(canvas: npt.NDArray[np.uint8], analysis: Analysis, scale: float) -> None:
+    mean = analysis.mean_diameter_um
+    lines = [
+        (f"{analysis.hair_count} hairs, {analysis.density_per_cm2:.0f}/cm2", (255, 255, 255)),
+        (
+            f"terminal >= {analysis.vellus_threshold_um:g} um: {analysis.terminal_count}",
+            TERMINAL_BGR,
+        ),
+        (f"vellus: {analysis.vellus_count}", VELLUS_BGR),
+        ("red dot = exit point", EXIT_BGR),
+        (f"mean diameter {mean:.0f} um" if mean else "mean diameter -", (255, 255, 255)),
+    ]
+    font = 0.5 * scale * 1.6
+    step = int(22 * scale * 1.6)
+    height = step * len(lines) + 12
+    cv2.rectangle(canvas, (6, 6), (int(330 * scale * 1.6), height), (0, 0, 0), -1)
+    for i, (text, colour) in enumerate(lines):
+        cv2.putText(
+            canvas,
+            text,
+            (14, 6 + step * (i + 1)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            font,
+            colour,
+            1,
+            cv2.LINE_AA,
+        )

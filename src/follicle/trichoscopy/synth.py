@@ -1,0 +1,346 @@
+"""Synthetic trichograms with exact ground truth, for tests and the benchmark.
+
+A clipped scalp area seen through a dermatoscope: skin of a given Fitzpatrick type with uneven
+texture, erythema and lighting; hairs clipped to short stubs, in follicular units of 1-4, with
+terminal and vellus diameters, tapered where they leave the skin, slightly curved, crossing or
+touching and cut by the frame; yellow dots, scale and dandruff flakes; then optical blur and
+sensor noise. Widths are defined before blur, so the truth is exact.
+
+>>> image = render_trichogram(TrichogramSpec(seed=1, width_px=400, height_px=300))
+>>> image.rgb.shape, image.rgb.dtype.name
+((300, 400, 3), 'uint8')
+>>> all(h.diameter_um > 0 for h in image.hairs)
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+RGB = tuple[float, float, float]
+FloatImage = npt.NDArray[np.float32]
+
+#: Typical skin colours by Fitzpatrick type (sRGB, as a dermatoscope sees them; synthetic).
+SKIN_RGB: dict[int, RGB] = {
+    1: (236, 205, 190),
+    2: (226, 186, 160),
+    3: (205, 160, 126),
+    4: (170, 124, 90),
+    5: (125, 86, 62),
+    6: (82, 56, 44),
+}
+#: Hair colours (sRGB) and how much they vary from hair to hair.
+HAIR_RGB: dict[str, RGB] = {
+    "black": (28, 24, 24),
+    "brown": (78, 52, 36),
+    "dyed_red": (120, 44, 30),
+    "grey": (196, 194, 190),
+    "blond": (196, 160, 104),
+}
+MIN_COUNTED_SHAFT_UM = 50.0  # contracts §4: a hair counts when >= 50 um of shaft is in frame
+
+
+@dataclass(frozen=True)
+class TrichogramSpec:
+    """What to render. Every field has a realistic default; the seed makes it reproducible."""
+
+    seed: int = 0
+    width_px: int = 1600
+    height_px: int = 1250
+    um_per_px: float = 5.0
+    fitzpatrick: int = 2
+    hair_colour: str = "black"
+    density_per_cm2: float = 180.0
+    vellus_fraction: float = 0.15
+    terminal_diameter_um: tuple[float, float] = (65.0, 12.0)  # mean, sd
+    vellus_diameter_um: tuple[float, float] = (12.0, 27.0)  # uniform range
+    clipped_length_um: tuple[float, float] = (350.0, 900.0)
+    follicular_unit_sizes: tuple[float, float, float, float] = (0.35, 0.40, 0.20, 0.05)
+    blur_sigma_px: float = 0.8
+    noise_sd: float = 3.0
+    dandruff_flakes: int = 6
+    yellow_dots: int = 10
+    erythema: float = 0.3
+    vignette: float = 0.15
+    base_angle_deg: float | None = None
+
+
+@dataclass(frozen=True)
+class HairTruth:
+    """One hair as rendered: exit point (where it leaves the skin) to cut end, in pixels."""
+
+    id: int
+    exit_x: float
+    exit_y: float
+    end_x: float
+    end_y: float
+    diameter_um: float
+    follicular_unit: int
+    in_frame_length_um: float
+    counted: bool
+
+    def is_terminal(self, threshold_um: float) -> bool:
+        return self.diameter_um >= threshold_um
+
+
+@dataclass
+class Trichogram:
+    spec: TrichogramSpec
+    rgb: npt.NDArray[np.uint8]
+    hairs: list[HairTruth] = field(default_factory=list)
+
+    @property
+    def counted_hairs(self) -> list[HairTruth]:
+        return [h for h in self.hairs if h.counted]
+
+    @property
+    def area_cm2(self) -> float:
+        return self.spec.width_px * self.spec.height_px * (self.spec.um_per_px * 1e-4) ** 2
+
+
+def _smooth_noise(rng: np.random.Generator, height: int, width: int, cell: int) -> FloatImage:
+    small = rng.standard_normal((max(2, height // cell), max(2, width // cell))).astype(np.float32)
+    return np.asarray(
+        cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC), dtype=np.float32
+    )
+
+
+def _skin(spec: TrichogramSpec, rng: np.random.Generator) -> FloatImage:
+    h, w = spec.height_px, spec.width_px
+    base = np.array(SKIN_RGB[spec.fitzpatrick], dtype=np.float32)
+    texture = 1.0 + 0.05 * _smooth_noise(rng, h, w, 64) + 0.025 * _smooth_noise(rng, h, w, 8)
+    skin = base[None, None, :] * texture[:, :, None]
+    if spec.erythema > 0:  # redness shows less on darker skin
+        redness = np.clip(_smooth_noise(rng, h, w, 180), 0, 1.5) * spec.erythema
+        redness *= float(base.mean()) / 200.0
+        skin[:, :, 0] += 22 * redness
+        skin[:, :, 1] -= 16 * redness
+        skin[:, :, 2] -= 10 * redness
+    return skin
+
+
+def _disc(
+    canvas: FloatImage, x: float, y: float, radius: float, colour: RGB, opacity: float
+) -> None:
+    """Blend a soft-edged disc into the canvas."""
+    x0, x1 = max(int(x - radius - 2), 0), min(int(x + radius + 3), canvas.shape[1])
+    y0, y1 = max(int(y - radius - 2), 0), min(int(y + radius + 3), canvas.shape[0])
+    if x0 >= x1 or y0 >= y1:
+        return
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    alpha = np.clip(radius - np.hypot(xx - x, yy - y) + 0.5, 0, 1) * opacity
+    region = canvas[y0:y1, x0:x1]
+    region += alpha[:, :, None] * (np.array(colour, dtype=np.float32) - region)
+
+
+def _flake(
+    canvas: FloatImage, rng: np.random.Generator, x: float, y: float, radius_px: float
+) -> None:
+    """Dandruff or scale: an irregular, pale, partly translucent patch."""
+    x0, x1 = max(int(x - 2 * radius_px), 0), min(int(x + 2 * radius_px), canvas.shape[1])
+    y0, y1 = max(int(y - 2 * radius_px), 0), min(int(y + 2 * radius_px), canvas.shape[0])
+    if x0 >= x1 or y0 >= y1:
+        return
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    angle = np.arctan2(yy - y, xx - x)
+    wobble = 1 + sum(
+        rng.uniform(0.05, 0.25) * np.sin(k * angle + rng.uniform(0, 6.3)) for k in (2, 3, 5, 7)
+    )
+    alpha = np.clip((radius_px * wobble - np.hypot(xx - x, yy - y)) / 3, 0, 1)
+    alpha *= rng.uniform(0.45, 0.85)
+    colour = np.array([240, 238, 228], dtype=np.float32)
+    region = canvas[y0:y1, x0:x1]
+    region += alpha[:, :, None] * (colour - region)
+
+
+def _centreline(
+    exit_xy: tuple[float, float], angle: float, length_px: float, bend: float
+) -> npt.NDArray[np.float64]:
+    """A gently curved stub as a polyline (quadratic Bezier, 8 segments)."""
+    x0, y0 = exit_xy
+    x2, y2 = x0 + length_px * math.cos(angle), y0 + length_px * math.sin(angle)
+    mx, my = (x0 + x2) / 2, (y0 + y2) / 2
+    nx, ny = -math.sin(angle), math.cos(angle)
+    cx, cy = mx + 2 * bend * length_px * nx, my + 2 * bend * length_px * ny
+    t = np.linspace(0, 1, 9)[:, None]
+    p0, p1, p2 = np.array([x0, y0]), np.array([cx, cy]), np.array([x2, y2])
+    points: npt.NDArray[np.float64] = (1 - t) ** 2 * p0 + 2 * (1 - t) * t * p1 + t**2 * p2
+    return points
+
+
+def _draw_hair(
+    canvas: FloatImage, points: npt.NDArray[np.float64], width_px: float, colour: RGB, taper: float
+) -> None:
+    """Blend an anti-aliased hair of the given width along the polyline, tapered at its exit."""
+    pad = width_px + 3
+    x0 = max(int(points[:, 0].min() - pad), 0)
+    x1 = min(int(points[:, 0].max() + pad) + 1, canvas.shape[1])
+    y0 = max(int(points[:, 1].min() - pad), 0)
+    y1 = min(int(points[:, 1].max() + pad) + 1, canvas.shape[0])
+    if x0 >= x1 or y0 >= y1:
+        return
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    coverage = np.zeros(xx.shape, dtype=np.float32)
+    core = np.full(xx.shape, np.inf, dtype=np.float32)
+    n = len(points) - 1
+    seg_lengths = np.hypot(*np.diff(points, axis=0).T)
+    total = float(seg_lengths.sum()) or 1.0
+    start = 0.0
+    for i in range(n):
+        ax, ay = points[i]
+        bx, by = points[i + 1]
+        dx, dy = bx - ax, by - ay
+        seg2 = dx * dx + dy * dy or 1e-9
+        t_raw = ((xx - ax) * dx + (yy - ay) * dy) / seg2
+        t = np.clip(t_raw, 0, 1)
+        dist = np.hypot(xx - (ax + t * dx), yy - (ay + t * dy))
+        if i == n - 1:  # clipped hair: a flat cut, not a rounded tip
+            dist = np.where(t_raw > 1, np.inf, dist)
+        along = (start + t * seg_lengths[i]) / total
+        local_w = width_px * np.clip(taper + (1 - taper) * along / 0.12, taper, 1.0)
+        coverage = np.maximum(coverage, np.clip(local_w / 2 - dist + 0.5, 0, 1))
+        core = np.minimum(core, dist / np.maximum(local_w / 2, 1e-3))
+        start += seg_lengths[i]
+    hair = np.array(colour, dtype=np.float32)
+    region = canvas[y0:y1, x0:x1]
+    # A faint specular line along the shaft, as on real hair under polarised light.
+    shine = np.clip(1 - core / 0.35, 0, 1)[:, :, None] * 0.12 * (255 - hair)
+    region += coverage[:, :, None] * (hair + shine - region)
+
+
+def _in_frame_length(points: npt.NDArray[np.float64], width: int, height: int) -> float:
+    fine = np.concatenate(
+        [np.linspace(points[i], points[i + 1], 20, endpoint=False) for i in range(len(points) - 1)]
+        + [points[-1:]]
+    )
+    inside = (fine[:, 0] >= 0) & (fine[:, 0] < width) & (fine[:, 1] >= 0) & (fine[:, 1] < height)
+    steps = np.hypot(*np.diff(fine, axis=0).T)
+    return float((steps * (inside[:-1] & inside[1:])).sum())
+
+
+def _diameter(spec: TrichogramSpec, rng: np.random.Generator) -> float:
+    if rng.random() < spec.vellus_fraction:
+        return float(rng.uniform(*spec.vellus_diameter_um))
+    mean, sd = spec.terminal_diameter_um
+    return float(np.clip(rng.normal(mean, sd), 32.0, 110.0))
+
+
+def _hair_colour(
+    spec: TrichogramSpec, rng: np.random.Generator, diameter_um: float, skin: RGB
+) -> RGB:
+    base = np.array(HAIR_RGB[spec.hair_colour]) * rng.uniform(0.85, 1.15)
+    if diameter_um < 30:  # vellus hairs carry less pigment
+        base = base + rng.uniform(0.15, 0.45) * (np.array(skin) - base)
+    clipped = np.clip(base, 0, 255)
+    return (float(clipped[0]), float(clipped[1]), float(clipped[2]))
+
+
+def render_trichogram(spec: TrichogramSpec) -> Trichogram:
+    """Render one synthetic trichogram and its ground truth."""
+    rng = np.random.default_rng(spec.seed)
+    h, w, um = spec.height_px, spec.width_px, spec.um_per_px
+    canvas = _skin(spec, rng)
+    skin = SKIN_RGB[spec.fitzpatrick]
+    for _ in range(spec.yellow_dots):
+        _disc(
+            canvas,
+            rng.uniform(0, w),
+            rng.uniform(0, h),
+            rng.uniform(20, 60) / um,
+            (214, 178, 96),
+            rng.uniform(0.35, 0.7),
+        )
+    flakes = [
+        (rng.uniform(0, w), rng.uniform(0, h), rng.uniform(60, 250) / um)
+        for _ in range(spec.dandruff_flakes)
+    ]
+    for x, y, r in flakes[: len(flakes) // 2]:  # scale under the hairs...
+        _flake(canvas, rng, x, y, r)
+
+    max_len_px = spec.clipped_length_um[1] / um
+    margin = max_len_px
+    area_cm2 = (w + 2 * margin) * (h + 2 * margin) * (um * 1e-4) ** 2
+    mean_fu = float(np.dot(spec.follicular_unit_sizes, [1, 2, 3, 4]))
+    n_units = rng.poisson(spec.density_per_cm2 * area_cm2 / mean_fu)
+    base_angle = (
+        math.radians(spec.base_angle_deg)
+        if spec.base_angle_deg is not None
+        else rng.uniform(0, 2 * math.pi)
+    )
+    hairs: list[HairTruth] = []
+    for unit in range(n_units):
+        ex, ey = rng.uniform(-margin, w + margin), rng.uniform(-margin, h + margin)
+        size = int(rng.choice([1, 2, 3, 4], p=spec.follicular_unit_sizes))
+        unit_angle = base_angle + rng.normal(0, 0.35)
+        length_px = rng.uniform(*spec.clipped_length_um) / um
+        for k in range(size):
+            diameter = _diameter(spec, rng)
+            width_px = diameter / um
+            offset = (k - (size - 1) / 2) * rng.uniform(0.6, 1.1) * width_px
+            exit_xy = (ex - offset * math.sin(unit_angle), ey + offset * math.cos(unit_angle))
+            angle = unit_angle + (k - (size - 1) / 2) * rng.uniform(0.12, 0.3)
+            hair_len = length_px * rng.uniform(0.85, 1.1)
+            points = _centreline(exit_xy, angle, hair_len, rng.uniform(-0.02, 0.02))
+            if k == 0:  # the follicular opening around the exit point (peripilar halo)
+                _disc(canvas, ex, ey, 1.4 * width_px, (150, 105, 90), 0.18)
+            _draw_hair(
+                canvas,
+                points,
+                width_px,
+                _hair_colour(spec, rng, diameter, skin),
+                taper=rng.uniform(0.45, 0.7),
+            )
+            in_frame = _in_frame_length(points, w, h) * um
+            hairs.append(
+                HairTruth(
+                    id=len(hairs),
+                    exit_x=float(points[0, 0]),
+                    exit_y=float(points[0, 1]),
+                    end_x=float(points[-1, 0]),
+                    end_y=float(points[-1, 1]),
+                    diameter_um=diameter,
+                    follicular_unit=unit,
+                    in_frame_length_um=in_frame,
+                    counted=in_frame >= MIN_COUNTED_SHAFT_UM,
+                )
+            )
+    for x, y, r in flakes[len(flakes) // 2 :]:  # ...and flakes lying over them
+        _flake(canvas, rng, x, y, r)
+
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    radius = np.hypot((xx - w / 2) / (w / 2), (yy - h / 2) / (h / 2))
+    light = 1 - spec.vignette * radius**2 + 0.06 * (xx / w - 0.5) * rng.uniform(-1, 1)
+    canvas *= light[:, :, None]
+    if spec.blur_sigma_px > 0:
+        canvas = np.asarray(cv2.GaussianBlur(canvas, (0, 0), spec.blur_sigma_px), dtype=np.float32)
+    canvas += rng.normal(0, spec.noise_sd, canvas.shape).astype(np.float32)
+    rgb = np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
+    return Trichogram(spec=spec, rgb=rgb, hairs=[h for h in hairs if h.in_frame_length_um > 0])
+
+
+def varied_specs(count: int, seed: int = 2026, **overrides: object) -> list[TrichogramSpec]:
+    """A benchmark set that covers every skin type, hair colour and density band."""
+    rng = np.random.default_rng(seed)
+    colours = list(HAIR_RGB)
+    specs = []
+    for i in range(count):
+        spec = TrichogramSpec(
+            seed=seed * 1000 + i,
+            fitzpatrick=i % 6 + 1,
+            hair_colour=colours[(i // 6 + i) % len(colours)],
+            density_per_cm2=float(rng.uniform(50, 350)),
+            vellus_fraction=float(rng.uniform(0.05, 0.4)),
+            blur_sigma_px=float(rng.uniform(0.5, 1.1)),
+            noise_sd=float(rng.uniform(1.5, 5.0)),
+            dandruff_flakes=int(rng.integers(0, 12)),
+            yellow_dots=int(rng.integers(0, 20)),
+            erythema=float(rng.uniform(0, 0.6)),
+            vignette=float(rng.uniform(0.05, 0.3)),
+        )
+        specs.append(replace(spec, **overrides))  # type: ignore[arg-type]
+    return specs
