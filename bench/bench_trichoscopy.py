@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -57,24 +58,39 @@ class Score:
         return "<150/cm2" if density < 150 else ("150-250/cm2" if density < 250 else ">=250/cm2")
 
 
+def _point_to_segment(
+    px: np.ndarray, py: np.ndarray, ax: float, ay: float, bx: float, by: float
+) -> np.ndarray:
+    dx, dy = bx - ax, by - ay
+    t = np.clip(((px - ax) * dx + (py - ay) * dy) / max(dx * dx + dy * dy, 1e-9), 0, 1)
+    return np.hypot(px - (ax + t * dx), py - (ay + t * dy))
+
+
 def match(image: Trichogram, result: Analysis) -> list[tuple[int, int]]:
-    """Pair found hairs with true ones by their in-frame midpoints (Hungarian assignment)."""
+    """Pair found hairs with true ones (Hungarian assignment).
+
+    A found hair matches a true one when its midpoint lies on the true shaft (within half its
+    width plus 4 px) and it points the same way (within 20 degrees); found hairs that cover
+    only part of a true hair still match, so the count error, not the matching, shows
+    fragmentation.
+    """
     truth = image.counted_hairs
     if not truth or not result.hairs:
         return []
-    w, h = image.spec.width_px, image.spec.height_px
-
-    def mid(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float]:
-        xs = np.clip(np.linspace(x0, x1, 21), 0, w - 1)
-        ys = np.clip(np.linspace(y0, y1, 21), 0, h - 1)
-        return float(xs.mean()), float(ys.mean())
-
-    t_mid = np.array([mid(t.exit_x, t.exit_y, t.end_x, t.end_y) for t in truth])
-    f_mid = np.array([mid(f.x_px, f.y_px, f.end_x_px, f.end_y_px) for f in result.hairs])
-    cost = np.hypot(t_mid[:, None, 0] - f_mid[None, :, 0], t_mid[:, None, 1] - f_mid[None, :, 1])
+    um = image.spec.um_per_px
+    found = result.hairs
+    mid_x = np.array([(f.x_px + f.end_x_px) / 2 for f in found])
+    mid_y = np.array([(f.y_px + f.end_y_px) / 2 for f in found])
+    f_angle = np.array([math.atan2(f.end_y_px - f.y_px, f.end_x_px - f.x_px) for f in found])
+    cost = np.full((len(truth), len(found)), 1e6)
+    for i, t in enumerate(truth):
+        distance = _point_to_segment(mid_x, mid_y, t.exit_x, t.exit_y, t.end_x, t.end_y)
+        angle = math.atan2(t.end_y - t.exit_y, t.end_x - t.exit_x)
+        turn = np.abs(np.sin(f_angle - angle))  # 0 when parallel either way round
+        ok = (distance <= t.diameter_um / um / 2 + 4) & (turn <= math.sin(math.radians(20)))
+        cost[i, ok] = distance[ok] + 10 * turn[ok]
     rows, cols = linear_sum_assignment(cost)
-    limit = 25.0 / image.spec.um_per_px * 5  # 125 um
-    return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if cost[r, c] <= limit]
+    return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if cost[r, c] < 1e6]
 
 
 def score(spec: TrichogramSpec) -> Score:

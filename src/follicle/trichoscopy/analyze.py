@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -30,6 +30,7 @@ import numpy.typing as npt
 from skimage.morphology import skeletonize
 
 MIN_COUNTED_SHAFT_UM = 50.0
+MIN_DIAMETER_UM = 5.0  # thinner than any vellus hair: a thresholding artefact
 MAX_HAIR_DIAMETER_UM = 150.0
 DEFAULT_VELLUS_THRESHOLD_UM = 30.0
 DEFAULT_FOLLICULAR_UNIT_UM = 120.0
@@ -188,7 +189,9 @@ def _contrast(
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """Colour distance from the local skin background (hairs excluded from the estimate), and
     the signed brightness difference (positive where brighter than the skin)."""
-    image = rgb.astype(np.float32)
+    # A light blur first: it averages sensor noise away before the colour distance (whose
+    # norm would otherwise turn noise into contrast) and keeps the integral across a hair.
+    image = np.asarray(cv2.GaussianBlur(rgb, (0, 0), 1.0), dtype=np.float32)
     weight = np.ones(image.shape[:2], dtype=np.float32)
     background = _background(image, weight, 8, 3.0)
     for _ in range(2):  # re-estimate without the pixels that stand out
@@ -197,15 +200,19 @@ def _contrast(
         weight = (distance < 3.0 * floor + 4.0).astype(np.float32)
         background = _background(image, weight, 8, 3.0)
     brighter = (image - background).mean(axis=2)
-    return _distance(image, background), brighter
+    # Relative to the local skin brightness, so vignetting and uneven light do not hide hairs
+    # at the edges of the field.
+    luminance = background.mean(axis=2)
+    gain = float(np.median(luminance)) / np.maximum(luminance, 8.0)
+    return _distance(image, background) * gain, brighter * gain
 
 
 def _thresholds(contrast: npt.NDArray[np.float32]) -> tuple[float, float]:
     sample = contrast[::4, ::4]
     floor = float(np.median(sample))
     spread = float(np.percentile(sample, 75) - floor)
-    low = max(floor + 4.0 * max(spread, 0.5), 5.0)
-    high = max(floor + 10.0 * max(spread, 0.5), 12.0)
+    low = max(floor + 3.5 * max(spread, 0.5), 5.0)
+    high = max(floor + 7.0 * max(spread, 0.5), 10.0)
     return low, high
 
 
@@ -239,7 +246,7 @@ def _hair_mask(
             float(np.mean(brighter[y : y + h, x : x + w][labels[y : y + h, x : x + w] == label]))
             > 0
         )
-        if area >= 4 * disk_area or (pale and area >= 1.2 * disk_area):
+        if pale and area >= 2.0 * disk_area:
             flakes[label] = 1
     rim = max(3, radius // 3)
     remove = cv2.dilate(flakes[labels], np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
@@ -429,6 +436,12 @@ def analyze(
                 component, crop_contrast, (y, x), peak, params, vellus_threshold_um, (height, width)
             )
         )
+    hairs = _join_broken(hairs, params)
+    hairs = [
+        replace(h, terminal=h.diameter_um >= vellus_threshold_um)
+        for h in hairs
+        if h.diameter_um >= MIN_DIAMETER_UM and h.length_um >= MIN_COUNTED_SHAFT_UM
+    ]
     hairs = _orient_by_convergence(hairs, params.px(follicular_unit_um))
     hairs = _follicular_units(hairs, params.px(follicular_unit_um))
     units: dict[str, int] = {"1": 0, "2": 0, "3": 0, "4": 0}
@@ -462,7 +475,7 @@ def _hairs_in(
     mask_dt = mask_dt[1:-1, 1:-1]
     skeleton = np.asarray(skeletonize(component), dtype=np.bool_)  # type: ignore[no-untyped-call]
     chains = _merge_collinear(
-        _chains(skeleton, origin, spur_px=params.px(40)), max_gap_px=params.px(60)
+        _chains(skeleton, origin, spur_px=params.px(100)), max_gap_px=params.px(60)
     )
     found = []
     height, width = shape
@@ -543,6 +556,64 @@ def _join(a: _Chain, b: _Chain, max_gap_px: float) -> _Chain | None:
             if lateral <= 3.0 and along >= 0 and (best is None or distance < best[0]):
                 best = (distance, np.concatenate([pa, pb]))
     return None if best is None else _Chain(best[1])
+
+
+def _join_broken(hairs: list[Hair], params: _Params) -> list[Hair]:
+    """Join pieces of one shaft that thresholding split into separate shapes."""
+    max_gap = params.px(60)
+    joined = True
+    while joined:
+        joined = False
+        for i in range(len(hairs)):
+            for j in range(i + 1, len(hairs)):
+                merged = _join_pair(hairs[i], hairs[j], max_gap, params)
+                if merged is not None:
+                    hairs = [h for k, h in enumerate(hairs) if k not in (i, j)] + [merged]
+                    joined = True
+                    break
+            if joined:
+                break
+    return hairs
+
+
+def _join_pair(a: Hair, b: Hair, max_gap_px: float, params: _Params) -> Hair | None:
+    pa = np.array([[a.x_px, a.y_px], [a.end_x_px, a.end_y_px]])
+    pb = np.array([[b.x_px, b.y_px], [b.end_x_px, b.end_y_px]])
+    da, db = pa[1] - pa[0], pb[1] - pb[0]
+    la, lb = float(np.hypot(*da)), float(np.hypot(*db))
+    if la < 1 or lb < 1:
+        return None
+    ua, ub = da / la, db / lb
+    if abs(float(np.dot(ua, ub))) < math.cos(math.radians(12)):
+        return None
+    # the closest pair of ends must be a short gap, in line with both pieces
+    ends = [(ia, ib, float(np.hypot(*(pb[ib] - pa[ia])))) for ia in (0, 1) for ib in (0, 1)]
+    ia, ib, gap = min(ends, key=lambda e: e[2])
+    if gap > max_gap_px:
+        return None
+    width_px = max(a.diameter_um, b.diameter_um) / params.um_per_px
+    for point in (pb[0], pb[1]):
+        offset = point - pa[0]
+        if abs(float(offset[0] * ua[1] - offset[1] * ua[0])) > 0.5 * width_px + 2.0:
+            return None
+    # the pieces must not overlap along the line (that would be two parallel hairs)
+    along = [float(np.dot(p - pa[0], ua)) for p in pb]
+    if min(along) < la - 2 and max(along) > 2:
+        return None
+    far = [pa[1 - ia], pb[1 - ib]]
+    length_um = a.length_um + b.length_um + gap * params.um_per_px
+    diameter = (a.diameter_um * a.length_um + b.diameter_um * b.length_um) / (
+        a.length_um + b.length_um
+    )
+    return Hair(
+        float(far[0][0]),
+        float(far[0][1]),
+        float(far[1][0]),
+        float(far[1][1]),
+        length_um,
+        diameter,
+        a.terminal if a.length_um >= b.length_um else b.terminal,
+    )
 
 
 def _orient_by_convergence(hairs: list[Hair], distance_px: float) -> list[Hair]:
