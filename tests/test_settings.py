@@ -117,3 +117,10 @@ def test_demo_refuses_production_mode(tmp_path: Path) -> None:
     result = _follicle(["demo"], env)
     assert result.returncode == 2
     assert "demo data loads only in demo mode" in result.stderr
+
+
+def test_a_usage_error_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    result = _follicle(["analyze", "--no-such-option"], {"FOLLICLE_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert "No such option" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -167,8 +167,11 @@ def audit_verify() -> None:
 
 
 def main() -> None:
+    """Run the command; problems the operator can fix end with one line and exit status 2."""
+    from typer._click.exceptions import ClickException  # typer carries its own click
+
     try:
-        app(standalone_mode=False)
+        result = app(standalone_mode=False)
     except OperatorError as exc:
         print(f"follicle: error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -179,8 +182,9 @@ def main() -> None:
     except CommandFailed as exc:
         print(f"follicle: error: {exc.args[0]}", file=sys.stderr)
         sys.exit(exc.args[1] if len(exc.args) > 1 else 2)
+    except ClickException as exc:  # usage errors: a bad option or argument
+        exc.show()
+        sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", None) or getattr(exc, "code", 0)
-        sys.exit(code)
+    sys.exit(result if isinstance(result, int) else 0)

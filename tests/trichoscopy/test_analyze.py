@@ -1,0 +1,167 @@
+"""The analyser against ground truth, and on the inputs that should be refused or empty."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from follicle.trichoscopy.analyze import AnalysisError, analyze
+from follicle.trichoscopy.synth import Trichogram, TrichogramSpec, render_trichogram
+
+SPARSE = {
+    "width_px": 800,
+    "height_px": 600,
+    "density_per_cm2": 70,
+    "follicular_unit_sizes": (1.0, 0.0, 0.0, 0.0),
+    "dandruff_flakes": 0,
+}
+
+
+CASES = [
+    (1, "black"),
+    (2, "brown"),
+    (3, "dyed_red"),
+    (4, "grey"),
+    (5, "blond"),
+    (6, "black"),
+    (6, "grey"),
+    (2, "dyed_red"),
+]
+
+
+def _sparse(fitzpatrick: int, colour: str) -> Trichogram:
+    return render_trichogram(
+        TrichogramSpec(
+            seed=40 + fitzpatrick,
+            fitzpatrick=fitzpatrick,
+            hair_colour=colour,
+            vellus_fraction=0.0,
+            **SPARSE,
+        )
+    )
+
+
+@pytest.mark.parametrize(("fitzpatrick", "colour"), CASES)
+def test_separate_hairs_are_found_and_measured_on_every_skin_and_colour(
+    fitzpatrick: int, colour: str
+) -> None:
+    """A floor for every skin type and hair colour; the accuracy targets (count error <= 5 %,
+    diameter error <= 5 um) are measured by `make bench`, which publishes where they are
+    not met yet."""
+    image = _sparse(fitzpatrick, colour)
+    result = analyze(image.rgb, um_per_px=5.0)
+    truth = image.counted_hairs
+    assert 0.7 * len(truth) <= result.hair_count <= 2.2 * len(truth)
+    true_mean = float(np.mean([h.diameter_um for h in truth]))
+    assert result.mean_diameter_um is not None
+    assert abs(result.mean_diameter_um - true_mean) <= 15
+    assert result.terminal_count >= 0.8 * result.hair_count  # all true hairs are terminal
+
+
+def test_pooled_count_over_skin_types_and_colours() -> None:
+    truth = found = 0
+    for fitzpatrick, colour in CASES:
+        image = _sparse(fitzpatrick, colour)
+        truth += len(image.counted_hairs)
+        found += analyze(image.rgb, um_per_px=5.0).hair_count
+    assert abs(found - truth) <= 0.4 * truth
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known weakness: separate hairs are over-counted where "
+    "follicular-opening halos and skin texture break off short pieces; see "
+    "bench/results/trichoscopy.md",
+)
+def test_separate_hairs_are_counted_exactly() -> None:
+    for fitzpatrick, colour in CASES:
+        image = _sparse(fitzpatrick, colour)
+        assert analyze(image.rgb, um_per_px=5.0).hair_count == len(image.counted_hairs)
+
+
+def test_vellus_hairs_are_told_from_terminal_ones() -> None:
+    thin = render_trichogram(
+        TrichogramSpec(seed=7, vellus_fraction=1.0, vellus_diameter_um=(15.0, 22.0), **SPARSE)
+    )
+    thick = render_trichogram(
+        TrichogramSpec(seed=7, vellus_fraction=0.0, terminal_diameter_um=(75.0, 5.0), **SPARSE)
+    )
+    thin_result, thick_result = analyze(thin.rgb, 5.0), analyze(thick.rgb, 5.0)
+    assert thin_result.vellus_count > thin_result.terminal_count
+    assert thick_result.terminal_count > 0.9 * thick_result.hair_count
+    assert thin_result.mean_diameter_um is not None
+    assert thin_result.mean_diameter_um < 30
+
+
+def test_the_terminal_threshold_is_configurable() -> None:
+    image = render_trichogram(TrichogramSpec(seed=8, vellus_fraction=0.4, **SPARSE))
+    at_30 = analyze(image.rgb, 5.0, vellus_threshold_um=30)
+    at_40 = analyze(image.rgb, 5.0, vellus_threshold_um=40)
+    assert at_40.vellus_count >= at_30.vellus_count
+    assert at_40.hair_count == at_30.hair_count
+    assert at_40.as_contract("x.png")["vellus_threshold_um"] == 40
+
+
+def test_density_follows_from_count_and_area() -> None:
+    image = render_trichogram(TrichogramSpec(seed=9, **SPARSE))
+    result = analyze(image.rgb, 5.0)
+    contract = result.as_contract("a.png")
+    assert contract["area_cm2"] == pytest.approx(800 * 600 * (5e-4) ** 2, rel=1e-3)
+    assert contract["density_per_cm2"] == pytest.approx(
+        contract["hair_count"] / contract["area_cm2"], rel=1e-2
+    )
+    assert sum(int(k) * v for k, v in contract["follicular_units"].items()) >= (
+        contract["hair_count"] * 0.9
+    )
+
+
+def test_an_empty_image_has_no_hairs() -> None:
+    blank = np.full((400, 600, 3), 200, dtype=np.uint8)
+    result = analyze(blank, 5.0)
+    assert result.hair_count == 0
+    assert result.mean_diameter_um is None
+    assert result.as_contract("blank.png")["diameter_cv"] is None
+
+
+def test_bare_skin_with_texture_erythema_and_dots_has_few_false_hairs() -> None:
+    skin = render_trichogram(
+        TrichogramSpec(
+            seed=5,
+            density_per_cm2=0,
+            dandruff_flakes=0,
+            yellow_dots=20,
+            erythema=0.6,
+            width_px=800,
+            height_px=600,
+        )
+    )
+    assert analyze(skin.rgb, 5.0).hair_count <= 3
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known weakness: the lobes of large dandruff flakes are "
+    "taken for hairs; see bench/results/trichoscopy.md",
+)
+def test_dandruff_flakes_are_not_hairs() -> None:
+    skin = render_trichogram(
+        TrichogramSpec(seed=5, density_per_cm2=0, dandruff_flakes=10, width_px=800, height_px=600)
+    )
+    assert analyze(skin.rgb, 5.0).hair_count <= 1
+
+
+@pytest.mark.parametrize("scale", [0.0, -5.0, 0.01, 500.0, float("nan")])
+def test_an_implausible_scale_is_refused(scale: float) -> None:
+    with pytest.raises(AnalysisError, match="um_per_px"):
+        analyze(np.zeros((100, 100, 3), dtype=np.uint8), scale)
+
+
+def test_a_100_megapixel_image_is_refused_without_decoding_it() -> None:
+    huge = np.broadcast_to(np.zeros((1, 1, 3), dtype=np.uint8), (10_000, 10_000, 3))
+    with pytest.raises(AnalysisError, match="100 megapixels"):
+        analyze(huge, 5.0)
+
+
+def test_non_rgb_input_is_refused() -> None:
+    with pytest.raises(AnalysisError, match="RGB"):
+        analyze(np.zeros((100, 100), dtype=np.uint8), 5.0)
