@@ -107,5 +107,52 @@ def _report(results: Any, as_json: bool, progress: Progress, task: Any) -> int:
     return failed
 
 
+def compare_command(
+    baseline: Annotated[Path, typer.Argument(help="Baseline image of the marked site.")],
+    followup: Annotated[Path, typer.Argument(help="Follow-up image of the same site.")],
+    um_per_px: Annotated[float, typer.Option("--um-per-px", help="Scale: micrometres per pixel.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the contract JSON.")] = False,
+    vellus_threshold_um: Annotated[
+        float, typer.Option("--vellus-threshold-um", help="Terminal/vellus cut-off.")
+    ] = 30.0,
+) -> None:
+    """Register two visits of one site and measure the change hair by hair."""
+    from follicle.trichoscopy.analyze import AnalysisError
+    from follicle.trichoscopy.compare import compare
+    from follicle.trichoscopy.images import ImageRefused, read_rgb
+
+    images = []
+    for path in (baseline, followup):
+        try:
+            images.append(read_rgb(path))
+        except ImageRefused as exc:
+            raise _problem(f"{path}: {exc}") from None
+    try:
+        result = compare(images[0], images[1], um_per_px, vellus_threshold_um)
+    except AnalysisError as exc:
+        raise _problem(str(exc)) from None
+    contract = result.as_contract(baseline.name, followup.name)
+    if as_json:
+        print(json.dumps(contract))
+        return
+    reg = contract["registration"]
+    print(
+        f"{baseline.name} -> {followup.name}: shift ({reg['dx_px']}, {reg['dy_px']}) px, "
+        f"rotation {reg['rotation_deg']} deg"
+    )
+    print(
+        f"matched {contract['matched']}, lost {contract['lost']}, new {contract['new']}, "
+        f"thickened {contract['thickened']}, thinned {contract['thinned']}; change in count "
+        f"{contract['change_in_count']:+d}, in terminal hairs {contract['change_in_terminal']:+d}"
+    )
+
+
+def _problem(message: str) -> Exception:
+    from follicle.cli_clinic import InputProblem
+
+    return InputProblem([message])
+
+
 def register(app: typer.Typer) -> None:
     app.command("analyze")(analyze_command)
+    app.command("compare")(compare_command)

@@ -218,6 +218,14 @@ def _contrast(
     return _distance(image, background) * gain, brighter * gain
 
 
+def contrast_map(
+    rgb: npt.NDArray[np.uint8], um_per_px: float
+) -> tuple[npt.NDArray[np.float32], float]:
+    """The hair-contrast image the analyser works on, and the weakest contrast it keeps."""
+    contrast, _ = _contrast(rgb, _Params(um_per_px))
+    return contrast, _thresholds(contrast)[0]
+
+
 def _thresholds(contrast: npt.NDArray[np.float32]) -> tuple[float, float]:
     sample = contrast[::4, ::4]
     floor = float(np.median(sample))
@@ -513,7 +521,7 @@ def _hairs_in(
             or (chain.points[:, 0].max() >= height - 2)
             or (chain.points[:, 1].max() >= width - 2)
         )
-        if length_px < 2.0 * min(width_px, rough) and not touches_edge:
+        if length_px < 2.0 * width_px and not touches_edge:
             continue  # a dot or blob, not a shaft
         head = local[max(1, n // 12) : max(2, n // 5)]
         tail = local[n - max(2, n // 5) : n - max(1, n // 12)]

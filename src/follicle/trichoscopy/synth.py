@@ -240,30 +240,49 @@ def _hair_colour(
     return (float(clipped[0]), float(clipped[1]), float(clipped[2]))
 
 
-def render_trichogram(spec: TrichogramSpec) -> Trichogram:
-    """Render one synthetic trichogram and its ground truth."""
-    rng = np.random.default_rng(spec.seed)
-    h, w, um = spec.height_px, spec.width_px, spec.um_per_px
-    canvas = _skin(spec, rng)
-    skin = SKIN_RGB[spec.fitzpatrick]
-    for _ in range(spec.yellow_dots):
-        _disc(
-            canvas,
-            rng.uniform(0, w),
-            rng.uniform(0, h),
-            rng.uniform(20, 60) / um,
-            (214, 178, 96),
-            rng.uniform(0.35, 0.7),
-        )
-    flakes = [
-        (rng.uniform(0, w), rng.uniform(0, h), rng.uniform(60, 250) / um)
-        for _ in range(spec.dandruff_flakes)
-    ]
-    for x, y, r in flakes[: len(flakes) // 2]:  # scale under the hairs...
-        _flake(canvas, rng, x, y, r)
+@dataclass(frozen=True)
+class PlannedHair:
+    """A hair in scalp coordinates (pixels of the baseline view), before any rendering."""
 
-    max_len_px = spec.clipped_length_um[1] / um
-    margin = max_len_px
+    id: int
+    exit_x: float
+    exit_y: float
+    angle: float
+    length_px: float
+    bend: float
+    diameter_um: float
+    colour: RGB
+    taper: float
+    follicular_unit: int
+    first_in_unit: bool
+
+
+@dataclass(frozen=True)
+class View:
+    """Where the camera looked: scalp coordinates -> image pixels (rotation about the image
+    centre, then a shift), and the visit's own light, noise and flakes."""
+
+    dx_px: float = 0.0
+    dy_px: float = 0.0
+    rotation_deg: float = 0.0
+    seed: int = 0
+    light_gain: float = 1.0
+
+    def matrix(self, width: int, height: int) -> npt.NDArray[np.float64]:
+        matrix = np.asarray(
+            cv2.getRotationMatrix2D((width / 2, height / 2), self.rotation_deg, 1.0),
+            dtype=np.float64,
+        )
+        matrix[0, 2] += self.dx_px
+        matrix[1, 2] += self.dy_px
+        return matrix
+
+
+def plan_hairs(spec: TrichogramSpec) -> list[PlannedHair]:
+    """Where every hair of the scene is, in scalp coordinates (deterministic per seed)."""
+    rng = np.random.default_rng([spec.seed, 1])
+    w, h, um = spec.width_px, spec.height_px, spec.um_per_px
+    margin = spec.clipped_length_um[1] / um + 0.1 * max(w, h)
     area_cm2 = (w + 2 * margin) * (h + 2 * margin) * (um * 1e-4) ** 2
     mean_fu = float(np.dot(spec.follicular_unit_sizes, [1, 2, 3, 4]))
     n_units = rng.poisson(spec.density_per_cm2 * area_cm2 / mean_fu)
@@ -272,7 +291,8 @@ def render_trichogram(spec: TrichogramSpec) -> Trichogram:
         if spec.base_angle_deg is not None
         else rng.uniform(0, 2 * math.pi)
     )
-    hairs: list[HairTruth] = []
+    skin = SKIN_RGB[spec.fitzpatrick]
+    planned: list[PlannedHair] = []
     for unit in range(n_units):
         ex, ey = rng.uniform(-margin, w + margin), rng.uniform(-margin, h + margin)
         size = int(rng.choice([1, 2, 3, 4], p=spec.follicular_unit_sizes))
@@ -282,45 +302,186 @@ def render_trichogram(spec: TrichogramSpec) -> Trichogram:
             diameter = _diameter(spec, rng)
             width_px = diameter / um
             offset = (k - (size - 1) / 2) * rng.uniform(0.6, 1.1) * width_px
-            exit_xy = (ex - offset * math.sin(unit_angle), ey + offset * math.cos(unit_angle))
-            angle = unit_angle + (k - (size - 1) / 2) * rng.uniform(0.12, 0.3)
-            hair_len = length_px * rng.uniform(0.85, 1.1)
-            points = _centreline(exit_xy, angle, hair_len, rng.uniform(-0.02, 0.02))
-            if k == 0:  # the follicular opening around the exit point (peripilar halo)
-                _disc(canvas, ex, ey, 1.4 * width_px, (150, 105, 90), 0.18)
-            _draw_hair(
-                canvas,
-                points,
-                width_px,
-                _hair_colour(spec, rng, diameter, skin),
-                taper=rng.uniform(0.45, 0.7),
+            planned.append(
+                PlannedHair(
+                    id=len(planned),
+                    exit_x=ex - offset * math.sin(unit_angle),
+                    exit_y=ey + offset * math.cos(unit_angle),
+                    angle=unit_angle + (k - (size - 1) / 2) * rng.uniform(0.12, 0.3),
+                    length_px=length_px * rng.uniform(0.85, 1.1),
+                    bend=rng.uniform(-0.02, 0.02),
+                    diameter_um=diameter,
+                    colour=_hair_colour(spec, rng, diameter, skin),
+                    taper=rng.uniform(0.45, 0.7),
+                    follicular_unit=unit,
+                    first_in_unit=k == 0,
+                )
             )
-            in_frame = _in_frame_length(points, w, h) * um
-            hairs.append(
+    return planned
+
+
+def render_trichogram(spec: TrichogramSpec) -> Trichogram:
+    """Render one synthetic trichogram and its ground truth."""
+    return render_view(spec, plan_hairs(spec), View(seed=spec.seed))
+
+
+def render_view(spec: TrichogramSpec, hairs: list[PlannedHair], view: View) -> Trichogram:
+    """Render the scene's hairs as one visit's camera saw them."""
+    rng = np.random.default_rng([spec.seed, 2, view.seed])
+    h, w, um = spec.height_px, spec.width_px, spec.um_per_px
+    matrix = view.matrix(w, h)
+    # The skin (texture, erythema, yellow dots) belongs to the scalp: the same at every visit.
+    scalp_rng = np.random.default_rng([spec.seed, 3])
+    canvas = _skin(spec, scalp_rng)
+    for _ in range(spec.yellow_dots):
+        _disc(
+            canvas,
+            scalp_rng.uniform(0, w),
+            scalp_rng.uniform(0, h),
+            scalp_rng.uniform(20, 60) / um,
+            (214, 178, 96),
+            scalp_rng.uniform(0.35, 0.7),
+        )
+    if view.rotation_deg or view.dx_px or view.dy_px:
+        canvas = np.asarray(
+            cv2.warpAffine(canvas, matrix, (w, h), borderMode=cv2.BORDER_REFLECT_101),
+            dtype=np.float32,
+        )
+    flakes = [
+        (rng.uniform(0, w), rng.uniform(0, h), rng.uniform(60, 250) / um)
+        for _ in range(spec.dandruff_flakes)
+    ]
+    for x, y, r in flakes[: len(flakes) // 2]:  # scale under the hairs...
+        _flake(canvas, rng, x, y, r)
+    truths: list[HairTruth] = []
+    turn = math.radians(-view.rotation_deg)  # image y points down: OpenCV's angle is clockwise
+    for hair in hairs:
+        ex, ey = matrix @ np.array([hair.exit_x, hair.exit_y, 1.0])
+        points = _centreline((float(ex), float(ey)), hair.angle + turn, hair.length_px, hair.bend)
+        if (
+            points[:, 0].max() < -5
+            or points[:, 0].min() > w + 5
+            or points[:, 1].max() < -5
+            or points[:, 1].min() > h + 5
+        ):
+            continue
+        width_px = hair.diameter_um / um
+        if hair.first_in_unit:  # the follicular opening around the exit (peripilar halo)
+            _disc(canvas, float(ex), float(ey), 1.4 * width_px, (150, 105, 90), 0.18)
+        _draw_hair(canvas, points, width_px, hair.colour, taper=hair.taper)
+        in_frame = _in_frame_length(points, w, h) * um
+        if in_frame > 0:
+            truths.append(
                 HairTruth(
-                    id=len(hairs),
+                    id=hair.id,
                     exit_x=float(points[0, 0]),
                     exit_y=float(points[0, 1]),
                     end_x=float(points[-1, 0]),
                     end_y=float(points[-1, 1]),
-                    diameter_um=diameter,
-                    follicular_unit=unit,
+                    diameter_um=hair.diameter_um,
+                    follicular_unit=hair.follicular_unit,
                     in_frame_length_um=in_frame,
                     counted=in_frame >= MIN_COUNTED_SHAFT_UM,
                 )
             )
     for x, y, r in flakes[len(flakes) // 2 :]:  # ...and flakes lying over them
         _flake(canvas, rng, x, y, r)
-
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     radius = np.hypot((xx - w / 2) / (w / 2), (yy - h / 2) / (h / 2))
     light = 1 - spec.vignette * radius**2 + 0.06 * (xx / w - 0.5) * rng.uniform(-1, 1)
-    canvas *= light[:, :, None]
+    canvas *= (light * view.light_gain)[:, :, None]
     if spec.blur_sigma_px > 0:
         canvas = np.asarray(cv2.GaussianBlur(canvas, (0, 0), spec.blur_sigma_px), dtype=np.float32)
     canvas += rng.normal(0, spec.noise_sd, canvas.shape).astype(np.float32)
     rgb = np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
-    return Trichogram(spec=spec, rgb=rgb, hairs=[h for h in hairs if h.in_frame_length_um > 0])
+    return Trichogram(spec=spec, rgb=rgb, hairs=truths)
+
+
+@dataclass
+class VisitPair:
+    baseline: Trichogram
+    followup: Trichogram
+    view: View
+    lost_ids: set[int]
+    new_ids: set[int]
+    thinned_ids: set[int]
+
+    def true_change(self, margin_px: float = 20.0) -> int:
+        """New minus lost counted hairs whose exits both frames see (the common field)."""
+        common = self.common_ids(margin_px)
+        return len(common & self.new_ids) - len(common & self.lost_ids)
+
+    def common_ids(self, margin_px: float = 20.0) -> set[int]:
+        spec = self.baseline.spec
+
+        def inside(x: float, y: float) -> bool:
+            return (
+                margin_px <= x < spec.width_px - margin_px
+                and margin_px <= y < spec.height_px - margin_px
+            )
+
+        seen_base = {h.id for h in self.baseline.hairs if h.counted and inside(h.exit_x, h.exit_y)}
+        seen_follow = {
+            h.id for h in self.followup.hairs if h.counted and inside(h.exit_x, h.exit_y)
+        }
+        base_exits = {h.id: (h.exit_x, h.exit_y) for h in self.baseline.hairs}
+        follow_exits = {h.id: (h.exit_x, h.exit_y) for h in self.followup.hairs}
+        common = set()
+        matrix = self.view.matrix(spec.width_px, spec.height_px)
+        inverse = cv2.invertAffineTransform(matrix)
+        for hair_id in seen_base | seen_follow:
+            if hair_id in base_exits:
+                bx, by = base_exits[hair_id]
+                fx, fy = matrix @ np.array([bx, by, 1.0])
+            else:
+                fx, fy = follow_exits[hair_id]
+                bx, by = inverse @ np.array([fx, fy, 1.0])
+            if inside(float(bx), float(by)) and inside(float(fx), float(fy)):
+                common.add(hair_id)
+        return common
+
+
+def render_visit_pair(
+    spec: TrichogramSpec,
+    lost_fraction: float = 0.1,
+    new_fraction: float = 0.1,
+    thinned_fraction: float = 0.1,
+    view: View | None = None,
+    seed: int = 0,
+) -> VisitPair:
+    """Baseline and follow-up of one marked site with a known change between them."""
+    rng = np.random.default_rng([spec.seed, 4, seed])
+    hairs = plan_hairs(spec)
+    lost = {h.id for h in hairs if rng.random() < lost_fraction}
+    thinned = {h.id for h in hairs if h.id not in lost and rng.random() < thinned_fraction}
+    extra_spec = replace(
+        spec, seed=spec.seed + 7919 + seed, density_per_cm2=spec.density_per_cm2 * new_fraction
+    )
+    offset = max(h.id for h in hairs) + 1 if hairs else 0
+    new_hairs = [
+        replace(h, id=h.id + offset, follicular_unit=h.follicular_unit + offset)
+        for h in plan_hairs(extra_spec)
+    ]
+    followup_hairs = [
+        replace(h, diameter_um=h.diameter_um * 0.6) if h.id in thinned else h
+        for h in hairs
+        if h.id not in lost
+    ] + new_hairs
+    view = view or View(
+        dx_px=float(rng.uniform(-40, 40)),
+        dy_px=float(rng.uniform(-40, 40)),
+        rotation_deg=float(rng.uniform(-4, 4)),
+        seed=seed + 1,
+        light_gain=float(rng.uniform(0.9, 1.1)),
+    )
+    return VisitPair(
+        baseline=render_view(spec, hairs, View(seed=seed)),
+        followup=render_view(spec, followup_hairs, view),
+        view=view,
+        lost_ids=lost,
+        new_ids={h.id for h in new_hairs},
+        thinned_ids=thinned,
+    )
 
 
 def varied_specs(count: int, seed: int = 2026, **overrides: object) -> list[TrichogramSpec]:

@@ -1,0 +1,122 @@
+"""Two visits of one marked site: registration, and change measured hair by hair."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from follicle.trichoscopy.analyze import AnalysisError
+from follicle.trichoscopy.compare import compare, register
+from follicle.trichoscopy.synth import TrichogramSpec, View, render_visit_pair
+from tests.support.server import run_follicle
+
+SPEC = TrichogramSpec(
+    seed=21,
+    width_px=900,
+    height_px=700,
+    density_per_cm2=120,
+    follicular_unit_sizes=(1.0, 0.0, 0.0, 0.0),
+    dandruff_flakes=2,
+)
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        View(dx_px=25.0, dy_px=-18.0, rotation_deg=3.0, seed=1, light_gain=1.08),
+        View(dx_px=-40.0, dy_px=12.5, rotation_deg=-2.0, seed=2, light_gain=0.92),
+    ],
+)
+def test_registration_recovers_shift_and_rotation(view: View) -> None:
+    pair = render_visit_pair(SPEC, lost_fraction=0, new_fraction=0, thinned_fraction=0, view=view)
+    found = register(pair.baseline.rgb, pair.followup.rgb)
+    assert found.dx_px == pytest.approx(view.dx_px, abs=1.0)
+    assert found.dy_px == pytest.approx(view.dy_px, abs=1.0)
+    assert found.rotation_deg == pytest.approx(view.rotation_deg, abs=0.2)
+
+
+def test_an_unchanged_site_shows_no_change() -> None:
+    pair = render_visit_pair(
+        SPEC,
+        lost_fraction=0,
+        new_fraction=0,
+        thinned_fraction=0,
+        view=View(dx_px=10, dy_px=5, rotation_deg=1, seed=3),
+    )
+    result = compare(pair.baseline.rgb, pair.followup.rgb, 5.0)
+    assert abs(result.change_in_count) <= 2
+    assert result.matched >= 0.8 * len(pair.common_ids())
+
+
+def test_hair_loss_is_measured_against_the_truth() -> None:
+    pair = render_visit_pair(
+        SPEC,
+        lost_fraction=0.3,
+        new_fraction=0,
+        thinned_fraction=0,
+        view=View(dx_px=-12, dy_px=20, rotation_deg=-1.5, seed=4),
+    )
+    truth = pair.true_change()
+    assert truth < -3
+    result = compare(pair.baseline.rgb, pair.followup.rgb, 5.0)
+    baseline_common = len(pair.common_ids() - pair.new_ids)
+    # The target (error <= 2 % of the baseline count) is tracked by bench/bench_compare.py;
+    # this is the floor every change must keep.
+    assert abs(result.change_in_count - truth) <= max(3, 0.2 * baseline_common)
+    assert result.lost > result.new
+
+
+def test_thinned_hairs_are_reported() -> None:
+    pair = render_visit_pair(
+        SPEC,
+        lost_fraction=0,
+        new_fraction=0,
+        thinned_fraction=0.5,
+        view=View(dx_px=8, dy_px=-6, rotation_deg=0.5, seed=5),
+    )
+    result = compare(pair.baseline.rgb, pair.followup.rgb, 5.0)
+    assert result.thinned > result.thickened
+    assert result.change_in_mean_diameter_um is not None
+    assert result.change_in_mean_diameter_um < -5
+
+
+def test_different_sites_are_refused() -> None:
+    rng = np.random.default_rng(0)
+    noise_a = rng.integers(0, 255, (400, 500, 3), dtype=np.uint8)
+    noise_b = rng.integers(0, 255, (400, 500, 3), dtype=np.uint8)
+    with pytest.raises(AnalysisError):
+        register(cv2.GaussianBlur(noise_a, (0, 0), 2), cv2.GaussianBlur(noise_b, (0, 0), 2))
+
+
+def test_compare_command_prints_the_contract(tmp_path: Path) -> None:
+    pair = render_visit_pair(SPEC, view=View(dx_px=15, dy_px=10, rotation_deg=2, seed=6))
+    paths = []
+    for name, image in (("baseline.png", pair.baseline), ("followup.png", pair.followup)):
+        path = tmp_path / name
+        cv2.imwrite(str(path), cv2.cvtColor(image.rgb, cv2.COLOR_RGB2BGR))
+        paths.append(str(path))
+    result = run_follicle(["compare", *paths, "--um-per-px", "5", "--json"])
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert set(output) == {
+        "baseline",
+        "followup",
+        "registration",
+        "matched",
+        "lost",
+        "new",
+        "thickened",
+        "thinned",
+        "change_in_count",
+        "change_in_terminal",
+        "change_in_mean_diameter_um",
+    }
+    assert output["change_in_count"] == output["new"] - output["lost"]
+    assert output["registration"]["rotation_deg"] == pytest.approx(2, abs=0.3)
+    missing = run_follicle(["compare", paths[0], str(tmp_path / "nope.png"), "--um-per-px", "5"])
+    assert missing.returncode == 2
+    assert "nope.png" in missing.stderr
