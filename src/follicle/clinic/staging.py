@@ -47,24 +47,19 @@ def stage(intake: IntakeView) -> Staging:
     hair_loss = intake.hair_loss
     errors = []
     diagnosis = intake.diagnosis
-    for key, name in PATTERN_SCALES.items():
-        if key in hair_loss and diagnosis != "androgenetic_alopecia":
-            errors.append(
-                FieldError(
-                    f"/hair_loss/{key}",
-                    f"the {name} scale stages androgenetic alopecia only; the working diagnosis "
-                    f"is {readable(diagnosis)}",
+    for scales, fits in (
+        (PATTERN_SCALES, "androgenetic_alopecia"),
+        (AREATA_SCALES, "alopecia_areata"),
+    ):
+        for key, name in scales.items():
+            if key in hair_loss and diagnosis != fits:
+                errors.append(
+                    FieldError(
+                        f"/hair_loss/{key}",
+                        f"the {name} scale stages {readable(fits)} only; the working diagnosis "
+                        f"is {readable(diagnosis)}",
+                    )
                 )
-            )
-    for key, name in AREATA_SCALES.items():
-        if key in hair_loss and diagnosis != "alopecia_areata":
-            errors.append(
-                FieldError(
-                    f"/hair_loss/{key}",
-                    f"the {name} score stages alopecia areata only; the working diagnosis is "
-                    f"{readable(diagnosis)}",
-                )
-            )
     if errors:
         raise StagingInvalid(errors)
     sinclair = hair_loss.get("sinclair")

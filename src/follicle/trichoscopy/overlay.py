@@ -31,28 +31,19 @@ def draw_overlay(rgb: npt.NDArray[np.uint8], analysis: Analysis) -> npt.NDArray[
         )
         cv2.polylines(canvas, [outline], True, colour, thickness, cv2.LINE_AA)
         cv2.circle(canvas, start, thickness + 2, EXIT_BGR, -1, cv2.LINE_AA)
-        cv2.putText(
-            canvas,
-            str(number),
-            (end[0] + 3, end[1] + 3),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            0.45 * scale * 1.6,
-            (255, 255, 255),
-            thickness + 2,
-            cv2.LINE_AA,
-        )
-        cv2.putText(
-            canvas,
-            str(number),
-            (end[0] + 3, end[1] + 3),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            0.45 * scale * 1.6,
-            (0, 0, 0),
-            max(1, thickness - 1),
-            cv2.LINE_AA,
-        )
+        _outlined_text(canvas, str(number), (end[0] + 3, end[1] + 3), 0.45 * scale * 1.6, thickness)
     _legend(canvas, analysis, scale)
     return canvas
+
+
+def _outlined_text(
+    canvas: npt.NDArray[np.uint8], text: str, origin: tuple[int, int], size: float, thickness: int
+) -> None:
+    """Black text on a white outline: readable on dark and light skin alike."""
+    for colour, weight in (((255, 255, 255), thickness + 2), ((0, 0, 0), max(1, thickness - 1))):
+        cv2.putText(
+            canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, size, colour, weight, cv2.LINE_AA
+        )
 
 
 def _legend(canvas: npt.NDArray[np.uint8], analysis: Analysis, scale: float) -> None:
