@@ -32,6 +32,7 @@ from skimage.morphology import skeletonize
 
 MIN_COUNTED_SHAFT_UM = 50.0
 LOCAL_CORE_FRACTION = 0.45  # of a shape's own peak contrast
+BUNDLE_FACTOR = 1.5  # times the image's typical diameter: read as hairs lying side by side
 MIN_DIAMETER_UM = 5.0  # thinner than any vellus hair: a thresholding artefact
 MAX_HAIR_DIAMETER_UM = 150.0
 DEFAULT_VELLUS_THRESHOLD_UM = 30.0
@@ -463,6 +464,7 @@ def analyze(
             )
         )
     hairs = _join_broken(hairs, params)
+    hairs = _split_bundles(hairs, params)
     hairs = [
         replace(h, terminal=h.diameter_um >= vellus_threshold_um)
         for h in hairs
@@ -579,9 +581,59 @@ def _join(a: _Chain, b: _Chain, max_gap_px: float) -> _Chain | None:
                 continue
             lateral = abs(float(gap[0] * da[1] - gap[1] * da[0]))
             along = float(np.dot(gap, pa[-1] - pa[0]))
-            if lateral <= 3.0 and along >= 0 and (best is None or distance < best[0]):
+            # b must carry on the way a was heading: two hairs leaving one opening in a V
+            # have close ends too, but head in opposite directions from them.
+            heading_a = (pa[-1] - pa[0]).astype(np.float64)
+            heading_b = (pb[-1] - pb[0]).astype(np.float64)
+            onward = float(np.dot(heading_a, heading_b)) / max(
+                float(np.hypot(*heading_a) * np.hypot(*heading_b)), 1e-9
+            )
+            if (
+                lateral <= 3.0
+                and along >= 0
+                and onward >= math.cos(math.radians(12))
+                and (best is None or distance < best[0])
+            ):
                 best = (distance, np.concatenate([pa, pb]))
     return None if best is None else _Chain(best[1])
+
+
+def _split_bundles(hairs: list[Hair], params: _Params) -> list[Hair]:
+    """Count touching, parallel hairs that thresholding saw as one wide shaft.
+
+    Hairs of one follicular unit often lie side by side; the profile across them integrates
+    both, so a "hair" much wider than the image's typical hair is read as several, each given
+    its share of the width.
+    """
+    typical = [h.diameter_um for h in hairs if h.length_um >= 200.0]
+    if len(typical) < 5:
+        return hairs
+    single = float(np.median(typical))
+    result: list[Hair] = []
+    for hair in hairs:
+        count = round(hair.diameter_um / single)
+        if hair.diameter_um < BUNDLE_FACTOR * single or count < 2:
+            result.append(hair)
+            continue
+        count = min(count, 4)
+        dx, dy = hair.end_x_px - hair.x_px, hair.end_y_px - hair.y_px
+        norm = math.hypot(dx, dy) or 1.0
+        share = hair.diameter_um / count
+        step = share / params.um_per_px
+        for k in range(count):
+            offset = (k - (count - 1) / 2) * step
+            ox, oy = -dy / norm * offset, dx / norm * offset
+            result.append(
+                replace(
+                    hair,
+                    x_px=hair.x_px + ox,
+                    y_px=hair.y_px + oy,
+                    end_x_px=hair.end_x_px + ox,
+                    end_y_px=hair.end_y_px + oy,
+                    diameter_um=share,
+                )
+            )
+    return result
 
 
 def _join_broken(hairs: list[Hair], params: _Params) -> list[Hair]:
@@ -628,6 +680,10 @@ def _join_pair(a: Hair, b: Hair, max_gap_px: float, params: _Params) -> Hair | N
     ia, ib, gap = min(ends, key=lambda e: e[2])
     if gap > max_gap_px:
         return None
+    heading_a = (pa[ia] - pa[1 - ia]) / la  # towards the gap
+    heading_b = (pb[1 - ib] - pb[ib]) / lb  # away from it
+    if float(np.dot(heading_a, heading_b)) < math.cos(math.radians(12)):
+        return None  # a V from one opening, not one shaft broken in two
     width_px = max(a.diameter_um, b.diameter_um) / params.um_per_px
     for point in (pb[0], pb[1]):
         offset = point - pa[0]

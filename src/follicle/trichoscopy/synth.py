@@ -353,6 +353,8 @@ def render_view(spec: TrichogramSpec, hairs: list[PlannedHair], view: View) -> T
     ]
     for x, y, r in flakes[: len(flakes) // 2]:  # scale under the hairs...
         _flake(canvas, rng, x, y, r)
+    skin_rgb = np.array(SKIN_RGB[spec.fitzpatrick]) * np.array([0.82, 0.74, 0.72])
+    halo = (float(skin_rgb[0]), float(skin_rgb[1]), float(skin_rgb[2]))
     truths: list[HairTruth] = []
     turn = math.radians(-view.rotation_deg)  # image y points down: OpenCV's angle is clockwise
     for hair in hairs:
@@ -366,8 +368,8 @@ def render_view(spec: TrichogramSpec, hairs: list[PlannedHair], view: View) -> T
         ):
             continue
         width_px = hair.diameter_um / um
-        if hair.first_in_unit:  # the follicular opening around the exit (peripilar halo)
-            _disc(canvas, float(ex), float(ey), 1.4 * width_px, (150, 105, 90), 0.18)
+        if hair.first_in_unit:  # the follicular opening: a faint brownish (peripilar) halo
+            _disc(canvas, float(ex), float(ey), 1.4 * width_px, halo, 0.25)
         _draw_hair(canvas, points, width_px, hair.colour, taper=hair.taper)
         in_frame = _in_frame_length(points, w, h) * um
         if in_frame > 0:
