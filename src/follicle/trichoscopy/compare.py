@@ -34,6 +34,7 @@ MATCH_DISTANCE_UM = 75.0
 #: A hair is still there at the other visit when at least this share of its shaft, carried
 #: over by the registration, shows hair contrast in the other image.
 PRESENT_FRACTION = 0.5
+RELIABLE_SHAFT = 0.6
 COMMON_MARGIN_PX = 20.0
 
 
@@ -195,7 +196,9 @@ def _present(
     return {
         int(i)
         for i, mine, theirs in zip(indices, own, other, strict=True)
-        if theirs >= PRESENT_FRACTION * max(mine, 1e-6)
+        # A detection whose straight shaft barely shows even in its own image is not a
+        # clean single hair; it is not allowed to count as a loss or a gain.
+        if mine < RELIABLE_SHAFT or theirs >= PRESENT_FRACTION * mine
     }
 
 
