@@ -18,6 +18,17 @@ from follicle.services.database import Database
 from tests.support.factories import make_clinic, make_patient
 
 
+def _patient(clinic_id: str, **fields: object) -> Patient:
+    return Patient(
+        id=new_id("pat"),
+        clinic_id=clinic_id,
+        given_name="A",
+        family_name="B",
+        date_of_birth=date(1990, 1, 1),
+        **fields,
+    )
+
+
 def test_migrations_match_the_models(db: Database) -> None:
     """Like Warehouse's `db check`: a model change without a migration fails here."""
     with db.engine.connect() as conn:
@@ -37,31 +48,13 @@ def test_sqlite_runs_with_the_safe_pragmas(db: Database, backend: str) -> None:
 
 def test_foreign_keys_are_enforced(db: Database) -> None:
     with pytest.raises(IntegrityError), db.transaction() as session:
-        session.add(
-            Patient(
-                id=new_id("pat"),
-                clinic_id="cln_missing",
-                given_name="A",
-                family_name="B",
-                date_of_birth=date(1990, 1, 1),
-                sex_at_birth="male",
-            )
-        )
+        session.add(_patient("cln_missing", sex_at_birth="male"))
 
 
 def test_vocabulary_check_constraints_hold_in_the_database(db: Database) -> None:
     clinic_id = make_clinic(db)
     with pytest.raises(IntegrityError), db.transaction() as session:
-        session.add(
-            Patient(
-                id=new_id("pat"),
-                clinic_id=clinic_id,
-                given_name="A",
-                family_name="B",
-                date_of_birth=date(1990, 1, 1),
-                sex_at_birth="unknown",
-            )
-        )
+        session.add(_patient(clinic_id, sex_at_birth="unknown"))
 
 
 def test_clinical_records_cannot_be_hard_deleted(db: Database) -> None:
@@ -116,14 +109,4 @@ def test_times_come_back_as_aware_utc(db: Database) -> None:
 def test_naive_times_are_refused(db: Database) -> None:
     clinic_id = make_clinic(db)
     with pytest.raises(StatementError, match="naive datetime"), db.transaction() as session:
-        session.add(
-            Patient(
-                id=new_id("pat"),
-                clinic_id=clinic_id,
-                given_name="A",
-                family_name="B",
-                date_of_birth=date(1990, 1, 1),
-                sex_at_birth="male",
-                voided_at=datetime(2026, 1, 1),
-            )
-        )
+        session.add(_patient(clinic_id, sex_at_birth="male", voided_at=datetime(2026, 1, 1)))
