@@ -187,6 +187,10 @@ def _distance(
     return distance
 
 
+_SUM_CHANNELS = np.ones((1, 3), dtype=np.float32)
+_MEAN_CHANNELS = np.full((1, 3), 1.0 / 3.0, dtype=np.float32)
+
+
 def _contrast(
     rgb: npt.NDArray[np.uint8], params: _Params
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
@@ -211,12 +215,18 @@ def _contrast(
     background = np.asarray(
         cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32
     )
-    brighter = (image - background).mean(axis=2)
+    # OpenCV's per-pixel channel transforms do these sums in one pass each.
+    diff = cv2.subtract(image, background)
+    colour_distance = cv2.sqrt(cv2.transform(cv2.multiply(diff, diff), _SUM_CHANNELS))
+    brighter = cv2.transform(diff, _MEAN_CHANNELS)
     # Relative to the local skin brightness, so vignetting and uneven light do not hide hairs
     # at the edges of the field.
-    luminance = background.mean(axis=2)
+    luminance = cv2.transform(background, _MEAN_CHANNELS)
     gain = float(np.median(luminance)) / np.maximum(luminance, 8.0)
-    return _distance(image, background) * gain, brighter * gain
+    return (
+        np.asarray(colour_distance * gain, dtype=np.float32),
+        np.asarray(brighter * gain, dtype=np.float32),
+    )
 
 
 def contrast_map(
