@@ -192,7 +192,7 @@ _MEAN_CHANNELS = np.full((1, 3), 1.0 / 3.0, dtype=np.float32)
 
 
 def _contrast(
-    rgb: npt.NDArray[np.uint8], params: _Params
+    rgb: npt.NDArray[np.uint8],
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """Colour distance from the local skin background (hairs excluded from the estimate), and
     the signed brightness difference (positive where brighter than the skin)."""
@@ -233,7 +233,8 @@ def contrast_map(
     rgb: npt.NDArray[np.uint8], um_per_px: float
 ) -> tuple[npt.NDArray[np.float32], float]:
     """The hair-contrast image the analyser works on, and the weakest contrast it keeps."""
-    contrast, _ = _contrast(rgb, _Params(um_per_px))
+    check_inputs(rgb, um_per_px, DEFAULT_MAX_PIXELS)
+    contrast, _ = _contrast(rgb)
     return contrast, _thresholds(contrast)[0]
 
 
@@ -452,7 +453,7 @@ def analyze(
     check_inputs(rgb, um_per_px, max_pixels)
     params = _Params(um_per_px)
     height, width = rgb.shape[:2]
-    contrast, brighter = _contrast(rgb, params)
+    contrast, brighter = _contrast(rgb)
     mask = _hair_mask(contrast, brighter, params)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     min_len_px = params.px(MIN_COUNTED_SHAFT_UM)
@@ -470,7 +471,7 @@ def analyze(
         component = component & (crop_contrast > LOCAL_CORE_FRACTION * peak)
         hairs.extend(
             _hairs_in(
-                component, crop_contrast, (y, x), peak, params, vellus_threshold_um, (height, width)
+                component, crop_contrast, (y, x), params, vellus_threshold_um, (height, width)
             )
         )
     hairs = _join_broken(hairs, params)
@@ -503,7 +504,6 @@ def _hairs_in(
     component: npt.NDArray[np.bool_],
     crop_contrast: npt.NDArray[np.float32],
     origin: tuple[int, int],
-    peak: float,
     params: _Params,
     vellus_threshold_um: float,
     shape: tuple[int, int],
