@@ -186,6 +186,7 @@ def test_alopecia_areata_plan_is_dermatologist_led_with_steroid_delivery() -> No
             "/plan_defaults/androgenetic_alopecia/sessions",
         ),
         ({"colour": "blue"}, "/colour"),
+        ({"rule_levels": ["keloid-history"]}, "/rule_levels"),
     ],
 )
 def test_clinic_settings_outside_the_evidence_are_refused(

@@ -82,6 +82,15 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _section(document: dict[str, Any], key: str, errors: list[FieldError]) -> dict[str, Any]:
+    """One object-valued section of the document ({} when absent or not an object)."""
+    value = document.get(key, {})
+    if isinstance(value, dict):
+        return value
+    errors.append(FieldError(f"/{key}", "must be an object"))
+    return {}
+
+
 def parse_clinic_settings(document: Any, catalogue: Catalogue | None = None) -> ClinicSettings:
     """Check a settings document against the cited bounds; errors name the field."""
     catalogue = catalogue or load_catalogue()
@@ -91,25 +100,24 @@ def parse_clinic_settings(document: Any, catalogue: Catalogue | None = None) -> 
     if document.get("schema", SETTINGS_SCHEMA) != SETTINGS_SCHEMA:
         errors.append(FieldError("/schema", f"must be {SETTINGS_SCHEMA!r}"))
     errors += [FieldError(f"/{key}", "unknown field") for key in document if key not in _TOP_LEVEL]
-    bounds = _parse_bounds(document.get("plan_bounds", {}), catalogue, errors)
+    bounds = _parse_bounds(_section(document, "plan_bounds", errors), catalogue, errors)
     depths = _parse_depths(
-        document.get("max_depth_mm_by_credential", {}), catalogue, bounds, errors
+        _section(document, "max_depth_mm_by_credential", errors), catalogue, bounds, errors
     )
     washout = _parse_washout(document.get("isotretinoin_washout_months"), catalogue, errors)
-    levels = _parse_levels(document.get("rule_levels", {}), catalogue, errors)
-    defaults = _parse_plan_defaults(document.get("plan_defaults", {}), catalogue, bounds, errors)
+    levels = _parse_levels(_section(document, "rule_levels", errors), catalogue, errors)
+    defaults = _parse_plan_defaults(
+        _section(document, "plan_defaults", errors), catalogue, bounds, errors
+    )
     if errors:
         raise ClinicSettingsInvalid(errors)
     return ClinicSettings(catalogue, bounds, depths, washout, levels, defaults)
 
 
 def _parse_bounds(
-    raw: Any, catalogue: Catalogue, errors: list[FieldError]
+    raw: dict[str, Any], catalogue: Catalogue, errors: list[FieldError]
 ) -> dict[str, tuple[float, float]]:
     bounds: dict[str, tuple[float, float]] = {}
-    if not isinstance(raw, dict):
-        errors.append(FieldError("/plan_bounds", "must be an object"))
-        return bounds
     for name, pair in raw.items():
         pointer = f"/plan_bounds/{name}"
         if name not in PLAN_FIELDS:
@@ -134,12 +142,12 @@ def _parse_bounds(
 
 
 def _parse_depths(
-    raw: Any, catalogue: Catalogue, bounds: dict[str, tuple[float, float]], errors: list[FieldError]
+    raw: dict[str, Any],
+    catalogue: Catalogue,
+    bounds: dict[str, tuple[float, float]],
+    errors: list[FieldError],
 ) -> dict[str, float]:
     depths: dict[str, float] = {}
-    if not isinstance(raw, dict):
-        errors.append(FieldError("/max_depth_mm_by_credential", "must be an object"))
-        return depths
     low, high = bounds.get(
         "needle_depth_mm",
         (catalogue.bounds["needle_depth_mm"].low, catalogue.bounds["needle_depth_mm"].high),
@@ -189,11 +197,10 @@ def _parse_washout(raw: Any, catalogue: Catalogue, errors: list[FieldError]) -> 
     return float(raw)
 
 
-def _parse_levels(raw: Any, catalogue: Catalogue, errors: list[FieldError]) -> dict[str, Level]:
+def _parse_levels(
+    raw: dict[str, Any], catalogue: Catalogue, errors: list[FieldError]
+) -> dict[str, Level]:
     levels: dict[str, Level] = {}
-    if not isinstance(raw, dict):
-        errors.append(FieldError("/rule_levels", "must be an object"))
-        return levels
     names = ", ".join(level.name for level in Level)
     for rule_id, value in raw.items():
         pointer = f"/rule_levels/{rule_id}"
@@ -214,12 +221,12 @@ def _parse_levels(raw: Any, catalogue: Catalogue, errors: list[FieldError]) -> d
 
 
 def _parse_plan_defaults(
-    raw: Any, catalogue: Catalogue, bounds: dict[str, tuple[float, float]], errors: list[FieldError]
+    raw: dict[str, Any],
+    catalogue: Catalogue,
+    bounds: dict[str, tuple[float, float]],
+    errors: list[FieldError],
 ) -> dict[str, dict[str, Any]]:
     defaults: dict[str, dict[str, Any]] = {}
-    if not isinstance(raw, dict):
-        errors.append(FieldError("/plan_defaults", "must be an object"))
-        return defaults
     for indication, values in raw.items():
         base = f"/plan_defaults/{indication}"
         if indication not in catalogue.indications:
