@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -140,10 +141,6 @@ class _Params:
 
     def px(self, um: float) -> float:
         return um / self.um_per_px
-
-    @property
-    def max_width_px(self) -> int:
-        return max(3, round(self.px(MAX_HAIR_DIAMETER_UM)))
 
 
 def check_inputs(rgb: npt.NDArray[Any], um_per_px: float, max_pixels: int) -> None:
@@ -335,9 +332,8 @@ def _chains(
             branches.append(_order(pts))
     if not junction.any():
         return [_Chain(b + np.array([oy, ox])) for b in branches]
-    junctions = np.argwhere(junction)
     # Each branch end near a junction: which junction cluster it touches.
-    jcount, jlabels = cv2.connectedComponents(
+    _, jlabels = cv2.connectedComponents(
         cv2.dilate(junction.astype(np.uint8), np.ones((5, 5), np.uint8)), connectivity=8
     )
     ends: dict[int, list[tuple[int, int]]] = {}
@@ -346,12 +342,9 @@ def _chains(
             j = int(jlabels[point[0], point[1]])
             if j:
                 ends.setdefault(j, []).append((bi, which))
-    del junctions, jcount
     # Drop short spurs that only touch one junction.
-    keep = [
-        len(b) >= spur_px or sum(1 for v in ends.values() for bi, _ in v if bi == i) >= 2
-        for i, b in enumerate(branches)
-    ]
+    contacts = Counter(bi for members in ends.values() for bi, _ in members)
+    keep = [len(b) >= spur_px or contacts[i] >= 2 for i, b in enumerate(branches)]
     partner: dict[tuple[int, int], tuple[int, int]] = {}
     for members in ends.values():
         members = [m for m in members if keep[m[0]]]
@@ -395,8 +388,6 @@ def _chains(
             parts.append(branch if cend == 0 else branch[::-1])
             exit_end = (cbi, 1 - cend)
             current = partner.get(exit_end)
-            if current is not None:
-                current = (current[0], current[1])
         if parts:
             chains.append(_Chain(np.concatenate(parts) + np.array([oy, ox])))
     return chains
