@@ -226,15 +226,6 @@ def _contrast(
     )
 
 
-def contrast_map(
-    rgb: npt.NDArray[np.uint8], um_per_px: float
-) -> tuple[npt.NDArray[np.float32], float]:
-    """The hair-contrast image the analyser works on, and the weakest contrast it keeps."""
-    check_inputs(rgb, um_per_px, DEFAULT_MAX_PIXELS)
-    contrast, _ = _contrast(rgb)
-    return contrast, _thresholds(contrast)[0]
-
-
 def _thresholds(contrast: npt.NDArray[np.float32]) -> tuple[float, float]:
     sample = contrast[::4, ::4]
     floor = float(np.median(sample))
@@ -440,6 +431,29 @@ def analyze(
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> Analysis:
     """Analyse one RGB image at a known scale."""
+    return analyze_with_contrast(
+        rgb, um_per_px, vellus_threshold_um, follicular_unit_um, max_pixels
+    ).analysis
+
+
+@dataclass(frozen=True)
+class AnalysisWithContrast:
+    """An analysis and the hair-contrast image it worked on, with the weakest contrast it
+    kept (visit comparison looks for each hair in the other visit's contrast image)."""
+
+    analysis: Analysis
+    contrast: npt.NDArray[np.float32]
+    low_threshold: float
+
+
+def analyze_with_contrast(
+    rgb: npt.NDArray[Any],
+    um_per_px: float,
+    vellus_threshold_um: float = DEFAULT_VELLUS_THRESHOLD_UM,
+    follicular_unit_um: float = DEFAULT_FOLLICULAR_UNIT_UM,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> AnalysisWithContrast:
+    """:func:`analyze`, keeping the contrast image instead of computing it again."""
     started = time.perf_counter()
     check_inputs(rgb, um_per_px, max_pixels)
     params = _Params(um_per_px)
@@ -480,7 +494,7 @@ def analyze(
         sizes[hair.follicular_unit] = sizes.get(hair.follicular_unit, 0) + 1
     for size in sizes.values():
         units[str(min(size, 4))] += 1
-    return Analysis(
+    analysis = Analysis(
         width,
         height,
         um_per_px,
@@ -489,6 +503,7 @@ def analyze(
         time.perf_counter() - started,
         units,
     )
+    return AnalysisWithContrast(analysis, contrast, _thresholds(contrast)[0])
 
 
 def _hairs_in(

@@ -23,8 +23,7 @@ from follicle.trichoscopy.analyze import (
     Analysis,
     AnalysisError,
     Hair,
-    analyze,
-    contrast_map,
+    analyze_with_contrast,
 )
 
 #: A matched hair counts as thicker or thinner beyond twice the per-hair diameter error the
@@ -209,8 +208,9 @@ def compare(
     vellus_threshold_um: float = DEFAULT_VELLUS_THRESHOLD_UM,
 ) -> Comparison:
     """Analyse both visits and measure the change hair by hair in their common field."""
-    base = analyze(baseline_rgb, um_per_px, vellus_threshold_um)
-    follow = analyze(followup_rgb, um_per_px, vellus_threshold_um)
+    base_run = analyze_with_contrast(baseline_rgb, um_per_px, vellus_threshold_um)
+    follow_run = analyze_with_contrast(followup_rgb, um_per_px, vellus_threshold_um)
+    base, follow = base_run.analysis, follow_run.analysis
     registration = register(baseline_rgb, followup_rgb)
     height, width = baseline_rgb.shape[:2]
     f_height, f_width = followup_rgb.shape[:2]
@@ -235,8 +235,8 @@ def compare(
         else np.array([], dtype=int)
     )
 
-    base_contrast, base_low = contrast_map(baseline_rgb, um_per_px)
-    follow_contrast, follow_low = contrast_map(followup_rgb, um_per_px)
+    base_contrast, base_low = base_run.contrast, base_run.low_threshold
+    follow_contrast, follow_low = follow_run.contrast, follow_run.low_threshold
     # Hair by hair, in the image: is each baseline hair still there, each follow-up hair new?
     kept = _present(
         base.hairs,
