@@ -137,14 +137,7 @@ def _sqlite_backup(source: Path, destination: Path) -> None:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        dst = sqlite3.connect(tmp)
-        try:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            dst.close()
-            src.close()
+        _sqlite_copy_into(source, tmp, journal_mode="DELETE")  # one self-contained file
         for suffix in ("-wal", "-shm"):
             Path(f"{destination}{suffix}").unlink(missing_ok=True)
         tmp.replace(destination)
@@ -152,12 +145,14 @@ def _sqlite_backup(source: Path, destination: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _sqlite_copy_into(source: Path, target: Path) -> None:
+def _sqlite_copy_into(source: Path, target: Path, journal_mode: str | None = None) -> None:
     """Overwrite ``target`` page by page through the backup API, safe beside open readers."""
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     dst = sqlite3.connect(target)
     try:
         src.backup(dst)
+        if journal_mode is not None:
+            dst.execute(f"PRAGMA journal_mode={journal_mode}")
     finally:
         dst.close()
         src.close()
