@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     session_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     session_absolute_hours: Annotated[int, Field(ge=1, le=72)] = 12
+    api_token_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     login_failures_before_lock: Annotated[int, Field(ge=3, le=100)] = 10
     login_lock_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
     cookie_secure: bool = False

@@ -47,9 +47,15 @@ def actor_for(user: UserAccount, client_address: str | None = None) -> Actor:
 
 
 def log_in(
-    db: Database, settings: Settings, email: str, password: str, client_address: str | None
+    db: Database,
+    settings: Settings,
+    email: str,
+    password: str,
+    client_address: str | None,
+    kind: str = "cookie",
 ) -> LoginResult:
-    """Check the password and open a session, or raise AuthenticationFailed."""
+    """Check the password and open a session (``cookie``) or issue an API token (``bearer``),
+    or raise AuthenticationFailed."""
     normalized = email.strip().lower()
     with db.transaction() as session:
         user = session.scalar(
@@ -92,12 +98,13 @@ def log_in(
                     user_id=user.id,
                     last_seen_at=now,
                     client_address=client_address,
+                    kind=kind,
                 )
             )
             audit.append(
                 session,
                 actor=f"user:{user.id}",
-                action="login.succeeded",
+                action="login.succeeded" if kind == "cookie" else "token.issued",
                 resource_type="user_account",
                 resource_id=user.id,
                 clinic_id=user.clinic_id,
@@ -111,20 +118,29 @@ def log_in(
 
 
 def resume(
-    db: Database, settings: Settings, token: str, client_address: str | None
+    db: Database,
+    settings: Settings,
+    token: str,
+    client_address: str | None,
+    kind: str = "cookie",
 ) -> Actor | None:
-    """The actor behind a session token, or None if it ended, idled out or is unknown."""
+    """The actor behind a session token or API token, or None if it ended, idled out,
+    expired or is unknown (a cookie token is no bearer token, nor the reverse)."""
     if not token:
         return None
     with db.transaction() as session:
         login = session.scalar(
             select(LoginSession).where(LoginSession.token_sha256 == _token_digest(token))
         )
-        if login is None or login.ended_at is not None:
+        if login is None or login.ended_at is not None or login.kind != kind:
             return None
         now = utcnow()
         idle_limit = login.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
-        absolute_limit = login.created_at + timedelta(hours=settings.session_absolute_hours)
+        absolute_limit = login.created_at + (
+            timedelta(hours=settings.session_absolute_hours)
+            if kind == "cookie"
+            else timedelta(minutes=settings.api_token_minutes)
+        )
         user = session.get(UserAccount, login.user_id)
         if user is None or not user.active:
             reason = "account_inactive"

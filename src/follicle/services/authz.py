@@ -17,6 +17,19 @@ class Permission(StrEnum):
     PATIENT_LIST = "patient:list"
     PATIENT_READ = "patient:read"
     PATIENT_CREATE = "patient:create"
+    INTAKE_READ = "intake:read"
+    INTAKE_WRITE = "intake:write"
+    SCREENING_READ = "screening:read"
+    SCREENING_RUN = "screening:run"
+    CONSENT_TEXT_READ = "consent_text:read"
+    CONSENT_TEXT_PUBLISH = "consent_text:publish"
+    CONSENT_READ = "consent:read"
+    CONSENT_SIGN = "consent:sign"
+    CONSENT_WITHDRAW = "consent:withdraw"
+    PLAN_READ = "plan:read"
+    PLAN_PROPOSE = "plan:propose"
+    PLAN_OVERRIDE = "plan:override"
+    PLAN_APPROVE = "plan:approve"
     APPOINTMENT_LIST = "appointment:list"
     PORTAL_VIEW = "portal:view"
     CLINIC_SETTINGS_MANAGE = "clinic_settings:manage"
@@ -24,21 +37,63 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
 
 
-_STAFF_COMMON = frozenset(
+_FRONT_DESK = frozenset(
     {
         Permission.PATIENT_LIST,
         Permission.PATIENT_READ,
         Permission.PATIENT_CREATE,
         Permission.APPOINTMENT_LIST,
+        Permission.CONSENT_TEXT_READ,
+        Permission.CONSENT_READ,
+    }
+)
+_CLINICAL_READ = frozenset(
+    {
+        Permission.INTAKE_READ,
+        Permission.SCREENING_READ,
+        Permission.PLAN_READ,
+    }
+)
+_CLINICAL_WRITE = frozenset(
+    {
+        Permission.INTAKE_WRITE,
+        Permission.SCREENING_RUN,
+        Permission.CONSENT_SIGN,
+        Permission.CONSENT_WITHDRAW,
+        Permission.PLAN_PROPOSE,
+        Permission.PLAN_OVERRIDE,
+        Permission.PLAN_APPROVE,
     }
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    "admin": _STAFF_COMMON
-    | {Permission.CLINIC_SETTINGS_MANAGE, Permission.USER_MANAGE, Permission.AUDIT_READ},
-    "practitioner": _STAFF_COMMON,
-    "front_desk": _STAFF_COMMON,
-    "patient": frozenset({Permission.PORTAL_VIEW, Permission.PATIENT_READ}),
+    # Admins run the clinic: settings, users, consent texts, audit; they may read the chart
+    # (audited) but do not author clinical records.
+    "admin": _FRONT_DESK
+    | _CLINICAL_READ
+    | {
+        Permission.CLINIC_SETTINGS_MANAGE,
+        Permission.USER_MANAGE,
+        Permission.AUDIT_READ,
+        Permission.CONSENT_TEXT_PUBLISH,
+    },
+    "practitioner": _FRONT_DESK | _CLINICAL_READ | _CLINICAL_WRITE,
+    # Front desk: scheduling and registration, no clinical notes (DESIGN.md §4).
+    "front_desk": _FRONT_DESK,
+    # Patients: their own record only (tenancy and ownership are checked in authorize).
+    "patient": frozenset(
+        {
+            Permission.PORTAL_VIEW,
+            Permission.PATIENT_READ,
+            Permission.INTAKE_READ,
+            Permission.SCREENING_READ,
+            Permission.CONSENT_TEXT_READ,
+            Permission.CONSENT_READ,
+            Permission.CONSENT_SIGN,
+            Permission.CONSENT_WITHDRAW,
+            Permission.PLAN_READ,
+        }
+    ),
     "cli": frozenset(Permission),
 }
 

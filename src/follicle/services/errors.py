@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ServiceError(Exception):
     """Base for errors a user can be told about."""
@@ -20,3 +22,26 @@ class AuthenticationFailed(ServiceError):
 
     def __init__(self) -> None:
         super().__init__("Email or password is not right, or the account is locked for now.")
+
+
+class StaleVersion(ServiceError):
+    """Someone changed the record since the caller read it (409, with the record as it is)."""
+
+    def __init__(self, current: dict[str, Any]) -> None:
+        self.current = current
+        super().__init__(
+            f"the record changed since you read it (it is now version {current.get('version')}); "
+            "review the current record and try again"
+        )
+
+
+class VersionRequired(ServiceError):
+    """An update that does not say which version it changes (428)."""
+
+    def __init__(self) -> None:
+        super().__init__("send If-Match with the ETag of the version you are changing")
+
+
+class NotNow(ServiceError):
+    """Allowed in general, but not in the record's present state (409), e.g. approving a plan
+    that is on hold. The message says what stands in the way."""

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records import audit
-from follicle.records.models import Patient, ScreeningResult
+from follicle.records.models import Patient, ScreeningResult, new_id
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
+from follicle.services.commands import NewPatient
+from follicle.services.common import audit_read, audit_write, load_patient
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
+
+OLDEST_AGE_YEARS = 130  # a date of birth further back is a typing error, not a patient
 
 MAX_LIST = 200
 
@@ -52,7 +58,9 @@ def _latest_decisions(session: Session, patient_ids: list[str]) -> dict[str, str
     return {row.patient_id: row.decision for row in rows}
 
 
-def list_patients(db: Database, actor: Actor, name_contains: str = "") -> list[PatientSummary]:
+def list_patients(
+    db: Database, actor: Actor, name_contains: str = "", date_of_birth: date | None = None
+) -> list[PatientSummary]:
     """The actor's clinic's patients, by family name; the read is audited with the ids shown."""
     authorize(actor, Permission.PATIENT_LIST)
     with db.transaction() as session:
@@ -68,6 +76,8 @@ def list_patients(db: Database, actor: Actor, name_contains: str = "") -> list[P
             query = query.where(
                 or_(Patient.family_name.ilike(pattern), Patient.given_name.ilike(pattern))
             )
+        if date_of_birth is not None:
+            query = query.where(Patient.date_of_birth == date_of_birth)
         found = list(session.scalars(query))
         decisions = _latest_decisions(session, [p.id for p in found])
         patients = [_summary(p, decisions.get(p.id)) for p in found]
@@ -102,3 +112,56 @@ def get_patient(db: Database, actor: Actor, patient_id: str) -> PatientSummary:
             client_address=actor.client_address,
         )
         return _summary(patient)
+
+
+def patient_view(patient: Patient) -> dict[str, Any]:
+    return {
+        "id": patient.id,
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "sex_at_birth": patient.sex_at_birth,
+        "email": patient.email,
+        "phone": patient.phone,
+        "version": patient.version,
+        "created_at": patient.created_at.isoformat(),
+    }
+
+
+def create_patient(
+    db: Database, actor: Actor, new: NewPatient, today: date | None = None
+) -> dict[str, Any]:
+    """Register a patient in the actor's clinic."""
+    authorize(actor, Permission.PATIENT_CREATE)
+    today = today or date.today()
+    if new.date_of_birth > today:
+        raise InputInvalid([FieldError("/date_of_birth", "is in the future")])
+    if today.year - new.date_of_birth.year > OLDEST_AGE_YEARS:
+        raise InputInvalid(
+            [FieldError("/date_of_birth", f"is more than {OLDEST_AGE_YEARS} years ago")]
+        )
+    if actor.clinic_id is None:
+        raise InputInvalid([FieldError("", "patients are registered by a clinic's staff")])
+    with db.transaction() as session:
+        patient = Patient(
+            id=new_id("pat"),
+            clinic_id=actor.clinic_id,
+            given_name=new.given_name,
+            family_name=new.family_name,
+            date_of_birth=new.date_of_birth,
+            sex_at_birth=new.sex_at_birth,
+            email=str(new.email) if new.email else None,
+            phone=new.phone or None,
+        )
+        session.add(patient)
+        session.flush()
+        audit_write(session, actor, "patient.create", "patient", patient.id, patient.clinic_id)
+        return patient_view(patient)
+
+
+def read_patient(db: Database, actor: Actor, patient_id: str) -> dict[str, Any]:
+    """One patient's registration details (audited)."""
+    with db.transaction() as session:
+        patient = load_patient(session, actor, patient_id, Permission.PATIENT_READ)
+        audit_read(session, actor, "patient.read", "patient", patient.clinic_id, [patient.id])
+        return patient_view(patient)

@@ -1,4 +1,4 @@
-"""The FastAPI application: pages, health check and (later) the JSON API under /api/v1."""
+"""The FastAPI application: pages, health check and the JSON API under /api/v1."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from starlette.requests import Request
 
 from follicle.records.db import check_reachable
 from follicle.services.database import Database
-from follicle.services.errors import Forbidden, NotFound
 from follicle.settings import ConfigError, Settings
-from follicle.web import pages
+from follicle.web import api, pages
+from follicle.web.api import problems
 from follicle.web.deps import AppState, state
 from follicle.web.security import SecurityHeaders
 
@@ -40,6 +40,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(pages.router)
+    app.include_router(api.router)
+    problems.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> JSONResponse:
@@ -48,21 +50,5 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         except (ConfigError, SQLAlchemyError):
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
-
-    @app.exception_handler(NotFound)
-    def not_found(request: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse(
-            {"title": "Not Found", "status": 404},
-            status_code=404,
-            media_type="application/problem+json",
-        )
-
-    @app.exception_handler(Forbidden)
-    def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
-        return JSONResponse(
-            {"title": "Forbidden", "status": 403},
-            status_code=403,
-            media_type="application/problem+json",
-        )
 
     return app

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from follicle.records.models.base import Base, ClinicOwned, Timestamped, Versioned, one_of
-from follicle.records.models.vocab import CREDENTIALS, ROLES
+from follicle.records.models.vocab import CREDENTIALS, LOGIN_KINDS, ROLES
 
 
 class Clinic(Timestamped, Versioned, Base):
@@ -58,9 +58,14 @@ class UserAccount(ClinicOwned, Timestamped, Versioned, Base):
 
 
 class LoginSession(Timestamped, Base):
-    """A server-side session: revocable at logout, expiring on idle."""
+    """A server-side session: revocable at logout, expiring on idle.
+
+    ``kind`` is ``cookie`` for a browser session or ``bearer`` for an API token; both are
+    stored only as the token's SHA-256 and both end at logout or deactivation.
+    """
 
     __tablename__ = "login_session"
+    __table_args__ = (one_of("kind", LOGIN_KINDS),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
@@ -69,3 +74,4 @@ class LoginSession(Timestamped, Base):
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
     end_reason: Mapped[str | None] = mapped_column(String(40))
     client_address: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10), default="cookie", server_default="cookie")

@@ -20,6 +20,7 @@ __all__ = [
     "CREDENTIALS",
     "ENDPOINTS",
     "IMAGE_KINDS",
+    "LOGIN_KINDS",
     "PHOTO_VIEWS",
     "PLAN_STATUSES",
     "ROLES",
@@ -28,6 +29,7 @@ __all__ = [
     "SEX_AT_BIRTH",
 ]
 
+LOGIN_KINDS = ("cookie", "bearer")
 ROLES = ("admin", "practitioner", "front_desk", "patient")
 CONSENT_KINDS = ("treatment", "photo_use")
 PLAN_STATUSES = ("proposed", "approved", "on_hold", "completed", "stopped")

@@ -1,0 +1,69 @@
+"""What a user asks a service to do, with the shape checks that need no database.
+
+The API parses request bodies into these, and the pages will build them from forms, so both
+refuse the same input with the same field names.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from follicle.records.models.vocab import CONSENT_KINDS, SEX_AT_BIRTH
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+SexAtBirth = Literal[SEX_AT_BIRTH]  # type: ignore[valid-type]
+ConsentKind = Literal[CONSENT_KINDS]  # type: ignore[valid-type]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NewPatient(Command):
+    given_name: Name
+    family_name: Name
+    date_of_birth: date
+    sex_at_birth: SexAtBirth
+    email: EmailStr | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+
+
+class IntakeSubmission(Command):
+    """A ``follicle.intake/1`` document; with ``amends`` and ``reason`` it replaces an earlier
+    intake, which stays readable (contracts §6)."""
+
+    intake: dict[str, Any]
+    amends: Annotated[str, StringConstraints(max_length=40)] | None = None
+    reason: Reason | None = None
+
+
+class ConsentSignature(Command):
+    kind: ConsentKind
+    signed_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)
+    ]
+    #: The version the signer read; signing an older text than the current one is refused.
+    consent_text_id: Annotated[str, StringConstraints(max_length=40)]
+
+
+class ConsentWithdrawal(Command):
+    reason: Reason
+
+
+class NewConsentText(Command):
+    kind: ConsentKind
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=20000)]
+
+
+class PlanOverride(Command):
+    """New values within the plan's bounds, and why."""
+
+    needle_depth_mm: Annotated[float, Field(gt=0, le=5)] | None = None
+    interval_days: Annotated[int, Field(ge=1, le=365)] | None = None
+    sessions: Annotated[int, Field(ge=1, le=100)] | None = None
+    reason: Reason

@@ -1,0 +1,112 @@
+"""Helpers every clinical service uses: load-and-authorize, audit, version checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from follicle.clinic.clinic_settings import (
+    ClinicSettings,
+    default_settings,
+    parse_clinic_settings,
+)
+from follicle.records import audit
+from follicle.records.models import Base, Clinic, Patient
+from follicle.services.actors import Actor
+from follicle.services.authz import Permission, authorize
+from follicle.services.errors import NotFound, StaleVersion, VersionRequired
+
+R = TypeVar("R", bound=Base)
+
+
+def load_patient(
+    session: Session, actor: Actor, patient_id: str, permission: Permission
+) -> Patient:
+    """The patient, if the actor may see them and do ``permission``; NotFound otherwise."""
+    patient = session.get(Patient, patient_id)
+    if patient is None or patient.voided_at is not None:
+        raise NotFound
+    authorize(actor, permission, clinic_id=patient.clinic_id, patient_id=patient.id)
+    return patient
+
+
+def load_record(
+    session: Session,
+    actor: Actor,
+    model: type[R],
+    record_id: str,
+    patient_id: str,
+    permission: Permission,
+) -> R:
+    """A patient's record by id; another patient's (or a voided one) is NotFound."""
+    record = session.get(model, record_id)
+    if record is None or getattr(record, "patient_id", None) != patient_id:
+        raise NotFound
+    if getattr(record, "voided_at", None) is not None:
+        raise NotFound
+    authorize(actor, permission, clinic_id=getattr(record, "clinic_id", ""), patient_id=patient_id)
+    return record
+
+
+def audit_read(
+    session: Session,
+    actor: Actor,
+    action: str,
+    resource_type: str,
+    clinic_id: str,
+    ids: Iterable[str],
+    patient_id: str | None = None,
+) -> None:
+    """One entry per request naming every record returned (DESIGN.md §4)."""
+    detail: dict[str, Any] = {"ids": list(ids)}
+    if patient_id is not None:
+        detail["patient_id"] = patient_id
+    audit.append(
+        session,
+        actor=actor.audit_name,
+        action=action,
+        resource_type=resource_type,
+        clinic_id=clinic_id,
+        client_address=actor.client_address,
+        detail=detail,
+    )
+
+
+def audit_write(
+    session: Session,
+    actor: Actor,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    clinic_id: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    audit.append(
+        session,
+        actor=actor.audit_name,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        clinic_id=clinic_id,
+        client_address=actor.client_address,
+        detail=detail or {},
+    )
+
+
+def check_version(
+    record: Any, expected_version: int | None, view: Callable[[Any], dict[str, Any]]
+) -> None:
+    """Refuse an update that does not name the version it changes, or names an old one."""
+    if expected_version is None:
+        raise VersionRequired
+    if record.version != expected_version:
+        raise StaleVersion(view(record))
+
+
+def clinic_settings(session: Session, clinic_id: str) -> ClinicSettings:
+    clinic = session.get(Clinic, clinic_id)
+    if clinic is None:
+        raise NotFound
+    return parse_clinic_settings(clinic.settings) if clinic.settings else default_settings()

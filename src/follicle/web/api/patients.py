@@ -1,0 +1,44 @@
+"""Patients: register, search by name or date of birth, view."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from follicle.services import patients
+from follicle.services.authz import Permission
+from follicle.services.commands import NewPatient
+from follicle.web.api.deps import ApiActor, needs, with_etag
+from follicle.web.deps import state
+
+router = APIRouter(tags=["patients"])
+
+
+@router.get("/patients", **needs(Permission.PATIENT_LIST))
+def search_patients(
+    request: Request,
+    actor: ApiActor,
+    q: Annotated[str, Query(max_length=100)] = "",
+    date_of_birth: date | None = None,
+) -> list[dict[str, Any]]:
+    found = patients.list_patients(state(request).db, actor, q, date_of_birth)
+    return [{**asdict(p), "date_of_birth": p.date_of_birth.isoformat()} for p in found]
+
+
+@router.post("/patients", status_code=201, **needs(Permission.PATIENT_CREATE))
+def create_patient(
+    request: Request, response: Response, actor: ApiActor, body: NewPatient
+) -> dict[str, Any]:
+    created = patients.create_patient(state(request).db, actor, body)
+    response.headers["Location"] = f"/api/v1/patients/{created['id']}"
+    return with_etag(response, created)
+
+
+@router.get("/patients/{patient_id}", **needs(Permission.PATIENT_READ))
+def read_patient(
+    request: Request, response: Response, actor: ApiActor, patient_id: str
+) -> dict[str, Any]:
+    return with_etag(response, patients.read_patient(state(request).db, actor, patient_id))

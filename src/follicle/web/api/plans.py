@@ -1,0 +1,70 @@
+"""Plans: propose from the engine, override within bounds, approve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from follicle.services import plans
+from follicle.services.authz import Permission
+from follicle.services.commands import PlanOverride
+from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
+from follicle.web.deps import state
+
+router = APIRouter(tags=["plans"])
+BASE = "/patients/{patient_id}/plans"
+
+
+@router.get(BASE, **needs(Permission.PLAN_READ))
+def list_plans(request: Request, actor: ApiActor, patient_id: str) -> list[dict[str, Any]]:
+    return plans.list_plans(state(request).db, actor, patient_id)
+
+
+@router.post(BASE, status_code=201, **needs(Permission.PLAN_PROPOSE))
+def propose(
+    request: Request, response: Response, actor: ApiActor, patient_id: str
+) -> dict[str, Any]:
+    """Propose a plan from the current intake's screening, for the caller's credential."""
+    proposed = plans.propose_plan(state(request).db, actor, patient_id)
+    response.headers["Location"] = f"/api/v1{BASE.format(patient_id=patient_id)}/{proposed['id']}"
+    return with_etag(response, proposed)
+
+
+@router.get(BASE + "/{plan_id}", **needs(Permission.PLAN_READ))
+def read_plan(
+    request: Request, response: Response, actor: ApiActor, patient_id: str, plan_id: str
+) -> dict[str, Any]:
+    return with_etag(response, plans.read_plan(state(request).db, actor, patient_id, plan_id))
+
+
+@router.patch(BASE + "/{plan_id}", **needs(Permission.PLAN_OVERRIDE))
+def override(
+    request: Request,
+    response: Response,
+    actor: ApiActor,
+    patient_id: str,
+    plan_id: str,
+    body: PlanOverride,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Change depth, interval or sessions within bounds, with a reason (needs approval again)."""
+    changed = plans.override_plan(
+        state(request).db, actor, patient_id, plan_id, body, version_from(if_match)
+    )
+    return with_etag(response, changed)
+
+
+@router.post(BASE + "/{plan_id}/approve", **needs(Permission.PLAN_APPROVE))
+def approve(
+    request: Request,
+    response: Response,
+    actor: ApiActor,
+    patient_id: str,
+    plan_id: str,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    approved = plans.approve_plan(
+        state(request).db, actor, patient_id, plan_id, version_from(if_match)
+    )
+    return with_etag(response, approved)

@@ -1,0 +1,83 @@
+"""Errors as ``application/problem+json`` (RFC 9457); 422s name each field (contracts §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.requests import Request
+
+from follicle.clinic.errors import InputInvalid
+from follicle.services.errors import Forbidden, NotFound, NotNow, StaleVersion, VersionRequired
+from follicle.web.api.deps import Unauthenticated, etag
+
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _escape(part: object) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def _field_error(error: dict[str, Any]) -> dict[str, str]:
+    where, *path = error.get("loc", ()) or ("body",)
+    message = str(error.get("msg", "is not valid"))
+    if where == "body":
+        # pydantic names the union member or the type it tried: not part of the document
+        path = [p for p in path if not (isinstance(p, str) and p.startswith(("function-", "str-")))]
+        return {"pointer": "".join("/" + _escape(p) for p in path), "message": message}
+    return {"parameter": str(path[0]) if path else str(where), "in": str(where), "message": message}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    def not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return problem(404, "Not Found")
+
+    @app.exception_handler(Forbidden)
+    def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return problem(403, "Forbidden", str(exc) or None)
+
+    @app.exception_handler(Unauthenticated)
+    def unauthenticated(request: Request, exc: Unauthenticated) -> JSONResponse:
+        response = problem(401, "Unauthorized", "log in, or send a valid bearer token")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(InputInvalid)
+    def invalid(request: Request, exc: InputInvalid) -> JSONResponse:
+        errors = [{"pointer": e.pointer, "message": e.message} for e in exc.errors]
+        return problem(
+            422, "Unprocessable Content", "the request has invalid fields", errors=errors
+        )
+
+    @app.exception_handler(RequestValidationError)
+    def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_field_error(e) for e in exc.errors()]
+        return problem(
+            422, "Unprocessable Content", "the request has invalid fields", errors=errors
+        )
+
+    @app.exception_handler(StaleVersion)
+    def stale(request: Request, exc: StaleVersion) -> JSONResponse:
+        response = problem(409, "Conflict", str(exc), current=exc.current)
+        if "version" in exc.current:
+            response.headers["ETag"] = etag(int(exc.current["version"]))
+        return response
+
+    @app.exception_handler(NotNow)
+    def not_now(request: Request, exc: NotNow) -> JSONResponse:
+        return problem(409, "Conflict", str(exc))
+
+    @app.exception_handler(VersionRequired)
+    def version_required(request: Request, exc: VersionRequired) -> JSONResponse:
+        return problem(428, "Precondition Required", str(exc))
