@@ -31,6 +31,9 @@ class Permission(StrEnum):
     PLAN_OVERRIDE = "plan:override"
     PLAN_APPROVE = "plan:approve"
     APPOINTMENT_LIST = "appointment:list"
+    APPOINTMENT_READ = "appointment:read"
+    APPOINTMENT_BOOK = "appointment:book"
+    APPOINTMENT_UPDATE = "appointment:update"
     PORTAL_VIEW = "portal:view"
     CLINIC_SETTINGS_MANAGE = "clinic_settings:manage"
     USER_MANAGE = "user:manage"
@@ -43,6 +46,9 @@ _FRONT_DESK = frozenset(
         Permission.PATIENT_READ,
         Permission.PATIENT_CREATE,
         Permission.APPOINTMENT_LIST,
+        Permission.APPOINTMENT_READ,
+        Permission.APPOINTMENT_BOOK,
+        Permission.APPOINTMENT_UPDATE,
         Permission.CONSENT_TEXT_READ,
         Permission.CONSENT_READ,
     }
@@ -92,6 +98,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.CONSENT_SIGN,
             Permission.CONSENT_WITHDRAW,
             Permission.PLAN_READ,
+            Permission.APPOINTMENT_READ,
         }
     ),
     "cli": frozenset(Permission),

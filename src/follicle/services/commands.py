@@ -6,12 +6,12 @@ refuse the same input with the same field names.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from follicle.records.models.vocab import CONSENT_KINDS, SEX_AT_BIRTH
+from follicle.records.models.vocab import APPOINTMENT_KINDS, CONSENT_KINDS, SEX_AT_BIRTH
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
@@ -66,4 +66,40 @@ class PlanOverride(Command):
     needle_depth_mm: Annotated[float, Field(gt=0, le=5)] | None = None
     interval_days: Annotated[int, Field(ge=1, le=365)] | None = None
     sessions: Annotated[int, Field(ge=1, le=100)] | None = None
+    reason: Reason
+
+
+AppointmentKind = Literal[APPOINTMENT_KINDS]  # type: ignore[valid-type]
+RecordId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Minutes = Annotated[int, Field(ge=10, le=240)]
+
+
+class NewAppointment(Command):
+    """``starts_at`` without an offset is the clinic's local time; with one, it is converted."""
+
+    kind: AppointmentKind
+    starts_at: datetime
+    duration_minutes: Minutes | None = None
+    practitioner_id: RecordId
+    room_id: RecordId | None = None
+    plan_id: RecordId | None = None
+
+
+class SeriesBooking(Command):
+    """Book every session of an approved plan at its interval, same local time each day."""
+
+    plan_id: RecordId
+    first_starts_at: datetime
+    duration_minutes: Minutes | None = None
+    practitioner_id: RecordId
+    room_id: RecordId | None = None
+
+
+class Reschedule(Command):
+    starts_at: datetime
+    practitioner_id: RecordId | None = None
+    room_id: RecordId | None = None
+
+
+class Cancellation(Command):
     reason: Reason

@@ -55,6 +55,9 @@ class UserAccount(ClinicOwned, Timestamped, Versioned, Base):
     failed_login_count: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Weekly hours in the clinic's time zone, ``{"mon": [["09:00", "17:00"]], …}``;
+    #: None means the clinic's usual hours.
+    working_hours: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 class LoginSession(Timestamped, Base):

@@ -51,6 +51,7 @@ class Appointment(ClinicOwned, Timestamped, Versioned, Base):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     series_number: Mapped[int | None] = mapped_column(default=None)
+    status_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class SessionRecord(ClinicOwned, Timestamped, Versioned, Voidable, Base):
