@@ -137,6 +137,15 @@ class PreparationItem:
 
 
 @dataclass(frozen=True)
+class SeriousEventRule:
+    """An adverse event is serious from this CTCAE grade, or in these categories at any."""
+
+    from_grade: int
+    always: frozenset[str]
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Catalogue:
     version: str
     digest: str
@@ -152,6 +161,7 @@ class Catalogue:
     adjustments: dict[str, Adjustment]
     aftercare: tuple[AftercareItem, ...]
     preparation: tuple[PreparationItem, ...]
+    serious_event: SeriousEventRule
 
     @property
     def rules_version(self) -> str:
@@ -265,6 +275,11 @@ def parse_catalogue(texts: dict[str, str]) -> Catalogue:
             PreparationItem(raw["before_hours"], raw["instruction"], _ids(raw.get("evidence")))
             for raw in data["preparation"]
         ),
+        serious_event=SeriousEventRule(
+            int(data["adverse_events"]["serious_from_grade"]),
+            frozenset(data["adverse_events"]["always_serious"]),
+            _ids(data["adverse_events"].get("evidence")),
+        ),
     )
     check_catalogue(catalogue)
     return catalogue
@@ -326,6 +341,7 @@ def check_catalogue(catalogue: Catalogue) -> None:
         problems += _cited(f"aftercare item {index}", item.evidence, catalogue.sources)
     for index, prep in enumerate(catalogue.preparation):
         problems += _cited(f"preparation item {index}", prep.evidence, catalogue.sources)
+    problems += _cited("adverse-event grading", catalogue.serious_event.evidence, catalogue.sources)
     for field_name, values in catalogue.vocabulary.items():
         for value, entry in values.items():
             for key in ("rule", "also"):

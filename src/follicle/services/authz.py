@@ -34,6 +34,15 @@ class Permission(StrEnum):
     APPOINTMENT_READ = "appointment:read"
     APPOINTMENT_BOOK = "appointment:book"
     APPOINTMENT_UPDATE = "appointment:update"
+    SESSION_READ = "session:read"
+    SESSION_RECORD = "session:record"
+    IMAGE_READ = "image:read"
+    IMAGE_UPLOAD = "image:upload"
+    MEASUREMENT_READ = "measurement:read"
+    ADVERSE_EVENT_READ = "adverse_event:read"
+    ADVERSE_EVENT_REPORT = "adverse_event:report"
+    ADVERSE_EVENT_CLEAR = "adverse_event:clear"
+    FOLLOW_UP_READ = "follow_up:read"
     PORTAL_VIEW = "portal:view"
     CLINIC_SETTINGS_MANAGE = "clinic_settings:manage"
     USER_MANAGE = "user:manage"
@@ -51,6 +60,7 @@ _FRONT_DESK = frozenset(
         Permission.APPOINTMENT_UPDATE,
         Permission.CONSENT_TEXT_READ,
         Permission.CONSENT_READ,
+        Permission.ADVERSE_EVENT_REPORT,
     }
 )
 _CLINICAL_READ = frozenset(
@@ -58,6 +68,11 @@ _CLINICAL_READ = frozenset(
         Permission.INTAKE_READ,
         Permission.SCREENING_READ,
         Permission.PLAN_READ,
+        Permission.SESSION_READ,
+        Permission.IMAGE_READ,
+        Permission.MEASUREMENT_READ,
+        Permission.ADVERSE_EVENT_READ,
+        Permission.FOLLOW_UP_READ,
     }
 )
 _CLINICAL_WRITE = frozenset(
@@ -69,6 +84,9 @@ _CLINICAL_WRITE = frozenset(
         Permission.PLAN_PROPOSE,
         Permission.PLAN_OVERRIDE,
         Permission.PLAN_APPROVE,
+        Permission.SESSION_RECORD,
+        Permission.IMAGE_UPLOAD,
+        Permission.ADVERSE_EVENT_CLEAR,
     }
 )
 
@@ -99,6 +117,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.CONSENT_WITHDRAW,
             Permission.PLAN_READ,
             Permission.APPOINTMENT_READ,
+            Permission.ADVERSE_EVENT_READ,
+            Permission.ADVERSE_EVENT_REPORT,
         }
     ),
     "cli": frozenset(Permission),

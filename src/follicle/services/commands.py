@@ -11,7 +11,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from follicle.records.models.vocab import APPOINTMENT_KINDS, CONSENT_KINDS, SEX_AT_BIRTH
+from follicle.records.models.vocab import (
+    ADVERSE_EVENT_CATEGORIES,
+    APPOINTMENT_KINDS,
+    CONSENT_KINDS,
+    ENDPOINTS,
+    SCALP_REGIONS,
+    SEX_AT_BIRTH,
+)
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
@@ -103,3 +110,57 @@ class Reschedule(Command):
 
 class Cancellation(Command):
     reason: Reason
+
+
+Region = Literal[SCALP_REGIONS]  # type: ignore[valid-type]
+Endpoint = Literal[ENDPOINTS]  # type: ignore[valid-type]
+FreeText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+
+
+class PreSessionCheck(Command):
+    """What changed since the intake, asked before every session (DESIGN.md §1.6). Items use
+    the intake's vocabulary; the session is refused if the re-screen says not today."""
+
+    new_medications: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+    new_conditions: list[str] = Field(default_factory=list, max_length=50)
+    active_scalp_conditions: list[str] = Field(default_factory=list, max_length=20)
+    pregnant: bool | None = None
+    confirmed_with_patient: bool
+
+
+class NewSessionRecord(Command):
+    plan_id: RecordId
+    appointment_id: RecordId | None = None
+    performed_at: datetime | None = None
+    device_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)
+    ]
+    cartridge_lot: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)
+    ]
+    cartridge_expiry: date
+    depth_mm_by_region: Annotated[
+        dict[Region, Annotated[float, Field(gt=0, le=3)]], Field(min_length=1)
+    ]
+    endpoint: Endpoint
+    pain_score: Annotated[int, Field(ge=0, le=10)] | None = None
+    reactions: FreeText | None = None
+    notes: FreeText | None = None
+    pre_session_check: PreSessionCheck
+
+
+AdverseCategory = Literal[ADVERSE_EVENT_CATEGORIES]  # type: ignore[valid-type]
+
+
+class AdverseEventReport(Command):
+    category: AdverseCategory
+    grade: Annotated[int, Field(ge=1, le=5)]
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=4000)
+    ]
+    onset_on: date
+    session_record_id: RecordId | None = None
+
+
+class AdverseEventClearance(Command):
+    note: Reason

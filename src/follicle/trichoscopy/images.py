@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "TIFF")
 MAX_PIXELS = 40_000_000
@@ -18,7 +18,7 @@ class ImageRefused(ValueError):
     """Not an image we accept, or too large to decode safely; the message says why."""
 
 
-def read_rgb(path: Path | str, max_pixels: int = MAX_PIXELS) -> npt.NDArray[np.uint8]:
+def read_rgb(path: Path | str | BinaryIO, max_pixels: int = MAX_PIXELS) -> npt.NDArray[np.uint8]:
     """Decode a JPEG, PNG or TIFF file to 8-bit RGB, refusing anything else or anything huge.
 
     The format is recognised from the content, not the name, and the pixel count is read from
@@ -42,7 +42,9 @@ def read_rgb(path: Path | str, max_pixels: int = MAX_PIXELS) -> npt.NDArray[np.u
                 f"the limit is {max_pixels / 1e6:.0f}"
             )
         try:
-            rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+            # Apply the camera's orientation tag, since re-encoding drops the tag itself.
+            upright = ImageOps.exif_transpose(image)
+            rgb = np.asarray(upright.convert("RGB"), dtype=np.uint8)
         except (OSError, ValueError) as exc:
             raise ImageRefused(f"is damaged or truncated ({exc})") from None
     return rgb

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 
 from follicle.records.db import check_reachable
+from follicle.records.files import ImageStore
 from follicle.services.database import Database
 from follicle.settings import ConfigError, Settings
 from follicle.web import api, pages
@@ -35,7 +36,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     )
     templates = Jinja2Templates(directory=WEB_DIR / "templates")
     app.state.follicle = AppState(
-        settings=settings, db=database, secret_key=secret_key, templates=templates
+        settings=settings,
+        db=database,
+        secret_key=secret_key,
+        templates=templates,
+        images=ImageStore(settings.image_dir),
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
+from follicle.records.files import ImageStore
 from follicle.services import auth
 from follicle.services.actors import Actor
 from follicle.services.database import Database
@@ -20,6 +21,7 @@ class AppState:
     db: Database
     secret_key: str
     templates: Jinja2Templates
+    images: ImageStore
 
 
 def state(request: Request) -> AppState:

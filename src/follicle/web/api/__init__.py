@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from follicle.web.api import appointments, auth, consents, patients, plans, records
+from follicle.web.api import appointments, auth, care, consents, patients, plans, records
 
 router = APIRouter(prefix="/api/v1")
-for module in (auth, patients, records, consents, plans, appointments):
+for module in (auth, patients, records, consents, plans, appointments, care):
     router.include_router(module.router)

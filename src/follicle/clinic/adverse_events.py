@@ -1,0 +1,43 @@
+"""Adverse-event grading: which events are serious and hold the plan (contracts §7).
+
+Grades follow CTCAE v5 (1 mild … 5 death). The evidence catalogue holds the rule: serious
+from a grade, and some categories serious at any grade.
+
+>>> is_serious("erythema_prolonged", 2)
+False
+>>> is_serious("infection", 1)
+True
+"""
+
+from __future__ import annotations
+
+from follicle.clinic.catalogue import Catalogue, load_catalogue
+
+GRADES = range(1, 6)  # CTCAE v5: 1 mild, 2 moderate, 3 severe, 4 life-threatening, 5 death
+_LIFE_THREATENING = 4
+
+
+def is_serious(category: str, grade: int, catalogue: Catalogue | None = None) -> bool:
+    if grade not in GRADES:
+        raise ValueError(f"grade {grade} is not a CTCAE grade (1-5)")
+    rule = (catalogue or load_catalogue()).serious_event
+    return grade >= rule.from_grade or category in rule.always
+
+
+def serious_evidence(catalogue: Catalogue | None = None) -> tuple[str, ...]:
+    return (catalogue or load_catalogue()).serious_event.evidence
+
+
+def urgent_advice(category: str, grade: int) -> str:
+    """What a patient reporting from the portal is told to do now (plain words)."""
+    if grade >= _LIFE_THREATENING:
+        return "This sounds urgent. Call your local emergency number now, then tell the clinic."
+    if is_serious(category, grade):
+        return (
+            "Please call the clinic today. If you have a fever, spreading redness, pus or "
+            "severe pain and cannot reach the clinic, go to urgent care."
+        )
+    return (
+        "The clinic will review your report. Follow your aftercare steps; if it gets worse, "
+        "call the clinic."
+    )

@@ -1,0 +1,186 @@
+"""Adverse events: reported by staff or by the patient, graded; a serious one holds the plan
+until a practitioner clears it with a note (DESIGN.md §1.9)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from follicle.clinic.adverse_events import is_serious, serious_evidence, urgent_advice
+from follicle.clinic.errors import FieldError, InputInvalid
+from follicle.records.models import AdverseEvent, Plan, SessionRecord, new_id, utcnow
+from follicle.services.actors import Actor
+from follicle.services.authz import Permission
+from follicle.services.commands import AdverseEventClearance, AdverseEventReport
+from follicle.services.common import (
+    audit_read,
+    audit_write,
+    check_version,
+    load_patient,
+    load_record,
+)
+from follicle.services.database import Database
+from follicle.services.errors import NotNow
+
+
+def event_view(event: AdverseEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "patient_id": event.patient_id,
+        "session_record_id": event.session_record_id,
+        "category": event.category,
+        "grade": event.grade,
+        "serious": event.serious,
+        "description": event.description,
+        "onset_on": event.onset_on.isoformat(),
+        "reported_by": event.reported_by_id,
+        "status": event.status,
+        "cleared_by": event.cleared_by_id,
+        "cleared_at": event.cleared_at.isoformat() if event.cleared_at else None,
+        "clearance_note": event.clearance_note,
+        "version": event.version,
+        "created_at": event.created_at.isoformat(),
+    }
+
+
+def report(
+    db: Database,
+    actor: Actor,
+    patient_id: str,
+    new: AdverseEventReport,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Record the event; a serious one puts the patient's approved plan on hold at once."""
+    today = today or date.today()
+    if new.onset_on > today:
+        raise InputInvalid([FieldError("/onset_on", "is in the future")])
+    with db.transaction() as session:
+        patient = load_patient(session, actor, patient_id, Permission.ADVERSE_EVENT_REPORT)
+        if new.session_record_id is not None:
+            record = session.get(SessionRecord, new.session_record_id)
+            if record is None or record.patient_id != patient.id:
+                raise InputInvalid(
+                    [FieldError("/session_record_id", "no such session for this patient")]
+                )
+        serious = is_serious(new.category, new.grade)
+        event = AdverseEvent(
+            id=new_id("ae"),
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            session_record_id=new.session_record_id,
+            category=new.category,
+            grade=new.grade,
+            serious=serious,
+            description=new.description,
+            onset_on=new.onset_on,
+            reported_by_id=actor.user_id,
+        )
+        session.add(event)
+        session.flush()
+        held = []
+        if serious:
+            for plan in session.scalars(
+                select(Plan).where(
+                    Plan.patient_id == patient.id,
+                    Plan.status == "approved",
+                    Plan.voided_at.is_(None),
+                )
+            ):
+                plan.status = "on_hold"
+                plan.hold_reason = (
+                    f"serious adverse event {event.id}: {new.category.replace('_', ' ')}, "
+                    f"grade {new.grade}"
+                )
+                held.append(plan.id)
+        audit_write(
+            session,
+            actor,
+            "adverse_event.report",
+            "adverse_event",
+            event.id,
+            patient.clinic_id,
+            {"patient_id": patient.id, "grade": new.grade, "serious": serious, "held": held},
+        )
+        return {
+            **event_view(event),
+            "plans_held": held,
+            "advice": urgent_advice(new.category, new.grade),
+            "evidence": list(serious_evidence()) if serious else [],
+        }
+
+
+def clear(
+    db: Database,
+    actor: Actor,
+    patient_id: str,
+    event_id: str,
+    clearance: AdverseEventClearance,
+    expected_version: int | None,
+) -> dict[str, Any]:
+    """A practitioner reviews the event; when no serious event stays open, held plans resume."""
+    with db.transaction() as session:
+        event = load_record(
+            session, actor, AdverseEvent, event_id, patient_id, Permission.ADVERSE_EVENT_CLEAR
+        )
+        check_version(event, expected_version, event_view)
+        if event.status == "cleared":
+            raise NotNow("this event was already cleared")
+        event.status = "cleared"
+        event.cleared_by_id = actor.user_id
+        event.cleared_at = utcnow()
+        event.clearance_note = clearance.note
+        session.flush()
+        still_open = session.scalars(
+            select(AdverseEvent.id).where(
+                AdverseEvent.patient_id == patient_id,
+                AdverseEvent.serious.is_(True),
+                AdverseEvent.status == "open",
+                AdverseEvent.voided_at.is_(None),
+            )
+        ).first()
+        resumed = []
+        if still_open is None:
+            for plan in session.scalars(
+                select(Plan).where(
+                    Plan.patient_id == patient_id,
+                    Plan.status == "on_hold",
+                    Plan.voided_at.is_(None),
+                )
+            ):
+                plan.status = "approved"
+                plan.hold_reason = None
+                resumed.append(plan.id)
+        audit_write(
+            session,
+            actor,
+            "adverse_event.clear",
+            "adverse_event",
+            event.id,
+            event.clinic_id,
+            {"patient_id": patient_id, "resumed": resumed},
+        )
+        return {**event_view(event), "plans_resumed": resumed}
+
+
+def list_events(db: Database, actor: Actor, patient_id: str) -> list[dict[str, Any]]:
+    with db.transaction() as session:
+        patient = load_patient(session, actor, patient_id, Permission.ADVERSE_EVENT_READ)
+        events = list(
+            session.scalars(
+                select(AdverseEvent)
+                .where(AdverseEvent.patient_id == patient.id, AdverseEvent.voided_at.is_(None))
+                .order_by(AdverseEvent.created_at, AdverseEvent.id)
+            )
+        )
+        audit_read(
+            session,
+            actor,
+            "adverse_event.list",
+            "adverse_event",
+            patient.clinic_id,
+            [e.id for e in events],
+            patient.id,
+        )
+        return [event_view(e) for e in events]

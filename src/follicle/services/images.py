@@ -1,0 +1,266 @@
+"""Images: upload (checked by content, re-encoded without metadata, stored by hash), and
+trichoscopy images analysed at once with the measurement stored beside them.
+
+Every image needs the patient's valid photo-use consent: the consent text covers standard
+photographs and magnified (trichoscopy) images alike.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+
+from follicle.clinic.errors import FieldError, InputInvalid
+from follicle.records.files import ImageStore
+from follicle.records.models import Image, Measurement, SessionRecord, new_id, utcnow
+from follicle.records.models.vocab import PHOTO_VIEWS, SCALP_REGIONS
+from follicle.services.actors import Actor
+from follicle.services.authz import Permission
+from follicle.services.common import audit_read, audit_write, load_patient, load_record
+from follicle.services.consents import valid_consents
+from follicle.services.database import Database
+from follicle.services.errors import NotNow
+from follicle.trichoscopy.analyze import ANALYSER_VERSION, AnalysisError, analyze
+from follicle.trichoscopy.images import ImageRefused, read_rgb
+
+MAX_UPLOAD_BYTES = 30 * 1024 * 1024
+JPEG_QUALITY = 92
+
+
+@dataclass(frozen=True)
+class ImageUpload:
+    kind: str
+    content: bytes
+    view: str | None = None
+    site: str | None = None
+    um_per_px: float | None = None
+    taken_at: datetime | None = None
+    session_record_id: str | None = None
+
+
+def image_view(image: Image) -> dict[str, Any]:
+    return {
+        "id": image.id,
+        "patient_id": image.patient_id,
+        "kind": image.kind,
+        "view": image.view,
+        "site": image.site,
+        "um_per_px": image.um_per_px,
+        "media_type": image.media_type,
+        "width_px": image.width_px,
+        "height_px": image.height_px,
+        "taken_at": image.taken_at.isoformat(),
+        "session_record_id": image.session_record_id,
+        "content_sha256": image.content_sha256,
+        "released_to_patient": image.released_to_patient,
+    }
+
+
+def measurement_view(measurement: Measurement) -> dict[str, Any]:
+    return {
+        "id": measurement.id,
+        "patient_id": measurement.patient_id,
+        "image_id": measurement.image_id,
+        "site": measurement.site,
+        "measured_at": measurement.measured_at.isoformat(),
+        "hair_count": measurement.hair_count,
+        "area_cm2": measurement.area_cm2,
+        "density_per_cm2": measurement.density_per_cm2,
+        "terminal_count": measurement.terminal_count,
+        "vellus_count": measurement.vellus_count,
+        "vellus_threshold_um": measurement.vellus_threshold_um,
+        "mean_diameter_um": measurement.mean_diameter_um,
+        "diameter_cv": measurement.diameter_cv,
+        "analyser_version": measurement.analyser_version,
+        "follicular_units": measurement.result.get("follicular_units"),
+    }
+
+
+def _check(upload: ImageUpload) -> None:
+    errors = []
+    if upload.kind not in ("photo", "trichoscopy"):
+        errors.append(FieldError("/kind", "must be photo or trichoscopy"))
+    if upload.kind == "photo" and upload.view not in PHOTO_VIEWS:
+        errors.append(FieldError("/view", f"a photo needs a view: {', '.join(PHOTO_VIEWS)}"))
+    if upload.kind == "trichoscopy":
+        if upload.site not in SCALP_REGIONS:
+            errors.append(FieldError("/site", f"needs a site: {', '.join(SCALP_REGIONS)}"))
+        if upload.um_per_px is None or not 0.5 <= upload.um_per_px <= 50:
+            errors.append(FieldError("/um_per_px", "needs the scale, 0.5-50 um per pixel"))
+    if upload.view is not None and upload.view not in PHOTO_VIEWS:
+        errors.append(FieldError("/view", f"must be one of {', '.join(PHOTO_VIEWS)}"))
+    if upload.site is not None and upload.site not in SCALP_REGIONS:
+        errors.append(FieldError("/site", f"must be one of {', '.join(SCALP_REGIONS)}"))
+    if len(upload.content) > MAX_UPLOAD_BYTES:
+        errors.append(FieldError("/file", f"is larger than {MAX_UPLOAD_BYTES // 2**20} MB"))
+    if errors:
+        raise InputInvalid(errors)
+
+
+def _reencode(rgb: npt.NDArray[np.uint8], kind: str) -> tuple[bytes, str]:
+    """Fresh pixels only: no EXIF, GPS, ICC or trailing data survives."""
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    if kind == "trichoscopy":  # lossless, so the analysis can be repeated on the same pixels
+        ok, encoded = cv2.imencode(".png", bgr)
+        media_type = "image/png"
+    else:
+        ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        media_type = "image/jpeg"
+    if not ok:
+        raise InputInvalid([FieldError("/file", "could not be re-encoded")])
+    return encoded.tobytes(), media_type
+
+
+def upload_image(
+    db: Database, store: ImageStore, actor: Actor, patient_id: str, upload: ImageUpload
+) -> dict[str, Any]:
+    _check(upload)
+    with db.transaction() as session:  # look before the (slow) decode and analysis
+        patient = load_patient(session, actor, patient_id, Permission.IMAGE_UPLOAD)
+        if "photo_use" not in valid_consents(session, patient.clinic_id, patient.id):
+            raise NotNow("the patient has not given (or has withdrawn) photo-use consent")
+    try:
+        rgb = read_rgb(io.BytesIO(upload.content))
+    except ImageRefused as exc:
+        raise InputInvalid([FieldError("/file", str(exc))]) from exc
+    analysis = None
+    if upload.kind == "trichoscopy":
+        assert upload.um_per_px is not None
+        try:
+            analysis = analyze(rgb, upload.um_per_px)
+        except AnalysisError as exc:
+            raise InputInvalid([FieldError("/file", str(exc))]) from exc
+    content, media_type = _reencode(rgb, upload.kind)
+    sha256 = store.put(content, media_type)
+    with db.transaction() as session:
+        patient = load_patient(session, actor, patient_id, Permission.IMAGE_UPLOAD)
+        if "photo_use" not in valid_consents(session, patient.clinic_id, patient.id):
+            raise NotNow("the patient has not given (or has withdrawn) photo-use consent")
+        if upload.session_record_id is not None:
+            record = session.get(SessionRecord, upload.session_record_id)
+            if record is None or record.patient_id != patient.id:
+                raise InputInvalid(
+                    [FieldError("/session_record_id", "no such session for this patient")]
+                )
+        image = Image(
+            id=new_id("img"),
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            session_record_id=upload.session_record_id,
+            content_sha256=sha256,
+            kind=upload.kind,
+            view=upload.view,
+            site=upload.site,
+            um_per_px=upload.um_per_px,
+            media_type=media_type,
+            width_px=int(rgb.shape[1]),
+            height_px=int(rgb.shape[0]),
+            taken_at=upload.taken_at or utcnow(),
+            uploaded_by_id=actor.user_id,
+        )
+        session.add(image)
+        session.flush()
+        audit_write(
+            session,
+            actor,
+            "image.upload",
+            "image",
+            image.id,
+            patient.clinic_id,
+            {"patient_id": patient.id, "kind": image.kind, "sha256": sha256},
+        )
+        result = image_view(image)
+        if analysis is not None:
+            measurement = Measurement(
+                id=new_id("msr"),
+                clinic_id=patient.clinic_id,
+                patient_id=patient.id,
+                image_id=image.id,
+                site=upload.site,
+                measured_at=image.taken_at,
+                hair_count=analysis.hair_count,
+                area_cm2=analysis.area_cm2,
+                density_per_cm2=analysis.density_per_cm2,
+                terminal_count=analysis.terminal_count,
+                vellus_count=analysis.vellus_count,
+                vellus_threshold_um=analysis.vellus_threshold_um,
+                mean_diameter_um=analysis.mean_diameter_um,
+                diameter_cv=analysis.diameter_cv,
+                result=analysis.as_contract(image.id),
+                analyser_version=ANALYSER_VERSION,
+            )
+            session.add(measurement)
+            session.flush()
+            audit_write(
+                session,
+                actor,
+                "measurement.create",
+                "measurement",
+                measurement.id,
+                patient.clinic_id,
+                {"patient_id": patient.id, "image_id": image.id},
+            )
+            result["measurement"] = measurement_view(measurement)
+        return result
+
+
+def list_images(db: Database, actor: Actor, patient_id: str) -> list[dict[str, Any]]:
+    with db.transaction() as session:
+        patient = load_patient(session, actor, patient_id, Permission.IMAGE_READ)
+        images = list(
+            session.scalars(
+                select(Image)
+                .where(Image.patient_id == patient.id, Image.voided_at.is_(None))
+                .order_by(Image.taken_at, Image.id)
+            )
+        )
+        audit_read(
+            session,
+            actor,
+            "image.list",
+            "image",
+            patient.clinic_id,
+            [i.id for i in images],
+            patient.id,
+        )
+        return [image_view(i) for i in images]
+
+
+def image_content(
+    db: Database, store: ImageStore, actor: Actor, patient_id: str, image_id: str
+) -> tuple[bytes, str]:
+    with db.transaction() as session:
+        image = load_record(session, actor, Image, image_id, patient_id, Permission.IMAGE_READ)
+        audit_read(
+            session, actor, "image.content", "image", image.clinic_id, [image.id], patient_id
+        )
+        return store.get(image.content_sha256, image.media_type), image.media_type
+
+
+def list_measurements(db: Database, actor: Actor, patient_id: str) -> list[dict[str, Any]]:
+    with db.transaction() as session:
+        patient = load_patient(session, actor, patient_id, Permission.MEASUREMENT_READ)
+        found = list(
+            session.scalars(
+                select(Measurement)
+                .where(Measurement.patient_id == patient.id, Measurement.voided_at.is_(None))
+                .order_by(Measurement.measured_at, Measurement.id)
+            )
+        )
+        audit_read(
+            session,
+            actor,
+            "measurement.list",
+            "measurement",
+            patient.clinic_id,
+            [m.id for m in found],
+            patient.id,
+        )
+        return [measurement_view(m) for m in found]

@@ -1,0 +1,230 @@
+"""Session records: the pre-session re-check, then what was done, by whom, with what.
+
+Before a session the patient's current intake is screened again with what changed since
+(new medicines, new conditions, today's scalp); a result that does not allow treatment today
+stops the session. A session also needs an approved plan that is not on hold, a valid
+treatment consent on the current text, an unexpired cartridge, and depths no deeper than the
+approved plan.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from follicle.clinic.errors import FieldError, InputInvalid
+from follicle.clinic.intake import IntakeInvalid, validate_intake
+from follicle.clinic.screening import screen
+from follicle.records.models import Appointment, Plan, SessionRecord, new_id, utcnow
+from follicle.services.actors import Actor
+from follicle.services.authz import Permission
+from follicle.services.commands import NewSessionRecord, PreSessionCheck
+from follicle.services.common import (
+    audit_read,
+    audit_write,
+    clinic_settings,
+    load_patient,
+    load_record,
+)
+from follicle.services.consents import valid_consents
+from follicle.services.database import Database
+from follicle.services.errors import NotNow
+from follicle.services.intakes import current_intake
+
+
+def session_view(record: SessionRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "patient_id": record.patient_id,
+        "plan_id": record.plan_id,
+        "appointment_id": record.appointment_id,
+        "performed_by": record.performed_by_id,
+        "performed_at": record.performed_at.isoformat(),
+        "device_name": record.device_name,
+        "cartridge_lot": record.cartridge_lot,
+        "cartridge_expiry": record.cartridge_expiry.isoformat(),
+        "depth_mm_by_region": record.depth_mm_by_region,
+        "endpoint": record.endpoint,
+        "pain_score": record.pain_score,
+        "reactions": record.reactions,
+        "notes": record.notes,
+        "pre_session_check": record.pre_session_check,
+        "version": record.version,
+    }
+
+
+def _recheck(
+    session: Session, patient_id: str, clinic_id: str, check: PreSessionCheck, today: date
+) -> dict[str, Any]:
+    """Screen the current intake plus today's changes; refuse if treatment is not allowed."""
+    intake = current_intake(session, patient_id)
+    if intake is None:
+        raise NotNow("this patient has no intake; record one before a session")
+    document = copy.deepcopy(intake.document)
+    history = document["history"]
+    history["medications"] = [*history["medications"], *check.new_medications]
+    history["conditions"] = sorted({*history["conditions"], *check.new_conditions})
+    history["active_scalp_conditions"] = sorted(set(check.active_scalp_conditions))
+    if check.pregnant is not None and document["patient"]["sex_at_birth"] != "male":
+        document["patient"]["pregnant"] = check.pregnant
+    document.pop("recorded_on", None)
+    try:
+        validate_intake(document)
+    except IntakeInvalid as exc:
+        raise InputInvalid(
+            [FieldError("/pre_session_check", f"{e.pointer}: {e.message}") for e in exc.errors]
+        ) from exc
+    outcome = screen(document, clinic_settings(session, clinic_id), as_of=today)
+    result = {
+        "asked": check.model_dump(),
+        "decision": outcome.decision,
+        "rules_version": outcome.rules_version,
+        "findings": [f.as_contract() for f in outcome.findings],
+    }
+    if not outcome.plannable:
+        reasons = "; ".join(f.reason for f in outcome.findings if f.level.name == outcome.decision)
+        raise NotNow(f"the pre-session check says {outcome.decision.replace('_', ' ')}: {reasons}")
+    return result
+
+
+def record_session(
+    db: Database,
+    actor: Actor,
+    patient_id: str,
+    new: NewSessionRecord,
+    today: date | None = None,
+) -> dict[str, Any]:
+    today = today or date.today()
+    if new.cartridge_expiry < today:
+        raise InputInvalid(
+            [FieldError("/cartridge_expiry", f"the cartridge expired on {new.cartridge_expiry}")]
+        )
+    if not new.pre_session_check.confirmed_with_patient:
+        raise InputInvalid(
+            [
+                FieldError(
+                    "/pre_session_check/confirmed_with_patient",
+                    "ask the patient the pre-session questions first",
+                )
+            ]
+        )
+    with db.transaction() as session:
+        patient = load_patient(session, actor, patient_id, Permission.SESSION_RECORD)
+        plan = session.get(Plan, new.plan_id)
+        if plan is None or plan.patient_id != patient.id or plan.voided_at is not None:
+            raise InputInvalid([FieldError("/plan_id", "no such plan for this patient")])
+        if plan.status == "on_hold":
+            raise NotNow(f"the plan is on hold: {plan.hold_reason}")
+        if plan.status != "approved":
+            raise NotNow(f"the plan is {plan.status}; a session needs an approved plan")
+        if "treatment" not in valid_consents(session, patient.clinic_id, patient.id):
+            raise NotNow(
+                "the patient has not signed the current treatment consent (or withdrew it)"
+            )
+        too_deep = {r: d for r, d in new.depth_mm_by_region.items() if d > plan.needle_depth_mm}
+        if too_deep:
+            raise InputInvalid(
+                [
+                    FieldError(
+                        f"/depth_mm_by_region/{region}",
+                        f"{depth} mm is deeper than the approved plan ({plan.needle_depth_mm} mm)",
+                    )
+                    for region, depth in sorted(too_deep.items())
+                ]
+            )
+        appointment = None
+        if new.appointment_id:
+            appointment = session.get(Appointment, new.appointment_id)
+            if (
+                appointment is None
+                or appointment.patient_id != patient.id
+                or appointment.kind != "session"
+            ):
+                raise InputInvalid(
+                    [FieldError("/appointment_id", "no such session appointment for this patient")]
+                )
+            if appointment.status != "booked":
+                raise NotNow(f"the appointment is {appointment.status.replace('_', ' ')}")
+        check = _recheck(session, patient.id, patient.clinic_id, new.pre_session_check, today)
+        record = SessionRecord(
+            id=new_id("rec"),
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            plan_id=plan.id,
+            appointment_id=appointment.id if appointment else None,
+            performed_by_id=actor.user_id,
+            performed_at=new.performed_at or utcnow(),
+            device_name=new.device_name,
+            cartridge_lot=new.cartridge_lot,
+            cartridge_expiry=new.cartridge_expiry,
+            depth_mm_by_region=dict(new.depth_mm_by_region),
+            endpoint=new.endpoint,
+            pain_score=new.pain_score,
+            reactions=new.reactions,
+            notes=new.notes,
+            pre_session_check=check,
+        )
+        session.add(record)
+        if appointment is not None:
+            appointment.status = "completed"
+        session.flush()
+        done = session.scalar(
+            select(func.count(SessionRecord.id)).where(
+                SessionRecord.plan_id == plan.id, SessionRecord.voided_at.is_(None)
+            )
+        )
+        if done is not None and done >= plan.sessions_planned:
+            plan.status = "completed"
+        audit_write(
+            session,
+            actor,
+            "session.record",
+            "session_record",
+            record.id,
+            patient.clinic_id,
+            {"patient_id": patient.id, "plan_id": plan.id, "lot": record.cartridge_lot},
+        )
+        return session_view(record)
+
+
+def list_sessions(db: Database, actor: Actor, patient_id: str) -> list[dict[str, Any]]:
+    with db.transaction() as session:
+        patient = load_patient(session, actor, patient_id, Permission.SESSION_READ)
+        records = list(
+            session.scalars(
+                select(SessionRecord)
+                .where(SessionRecord.patient_id == patient.id, SessionRecord.voided_at.is_(None))
+                .order_by(SessionRecord.performed_at, SessionRecord.id)
+            )
+        )
+        audit_read(
+            session,
+            actor,
+            "session.list",
+            "session_record",
+            patient.clinic_id,
+            [r.id for r in records],
+            patient.id,
+        )
+        return [session_view(r) for r in records]
+
+
+def read_session(db: Database, actor: Actor, patient_id: str, session_id: str) -> dict[str, Any]:
+    with db.transaction() as session:
+        record = load_record(
+            session, actor, SessionRecord, session_id, patient_id, Permission.SESSION_READ
+        )
+        audit_read(
+            session,
+            actor,
+            "session.read",
+            "session_record",
+            record.clinic_id,
+            [record.id],
+            patient_id,
+        )
+        return session_view(record)

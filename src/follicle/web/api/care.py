@@ -1,0 +1,137 @@
+"""Care delivered and measured: sessions, images, measurements, adverse events, follow-up."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from follicle.services import adverse_events, follow_up, images, sessions
+from follicle.services.authz import Permission
+from follicle.services.commands import (
+    AdverseEventClearance,
+    AdverseEventReport,
+    NewSessionRecord,
+)
+from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
+from follicle.web.deps import state
+
+router = APIRouter(tags=["care"])
+BASE = "/patients/{patient_id}"
+
+
+@router.get(BASE + "/sessions", **needs(Permission.SESSION_READ))
+def list_sessions(request: Request, actor: ApiActor, patient_id: str) -> list[dict[str, Any]]:
+    return sessions.list_sessions(state(request).db, actor, patient_id)
+
+
+@router.post(BASE + "/sessions", status_code=201, **needs(Permission.SESSION_RECORD))
+def record_session(
+    request: Request, response: Response, actor: ApiActor, patient_id: str, body: NewSessionRecord
+) -> dict[str, Any]:
+    """Record a session; refused if the pre-session re-check, the plan, the consent or the
+    cartridge does not allow it today."""
+    recorded = sessions.record_session(state(request).db, actor, patient_id, body)
+    return with_etag(response, recorded)
+
+
+@router.get(BASE + "/sessions/{session_id}", **needs(Permission.SESSION_READ))
+def read_session(
+    request: Request, response: Response, actor: ApiActor, patient_id: str, session_id: str
+) -> dict[str, Any]:
+    found = sessions.read_session(state(request).db, actor, patient_id, session_id)
+    return with_etag(response, found)
+
+
+@router.get(BASE + "/images", **needs(Permission.IMAGE_READ))
+def list_images(request: Request, actor: ApiActor, patient_id: str) -> list[dict[str, Any]]:
+    return images.list_images(state(request).db, actor, patient_id)
+
+
+@router.post(BASE + "/images", status_code=201, **needs(Permission.IMAGE_UPLOAD))
+async def upload_image(
+    request: Request,
+    actor: ApiActor,
+    patient_id: str,
+    file: Annotated[UploadFile, File()],
+    kind: Annotated[str, Form(max_length=20)],
+    view: Annotated[str | None, Form(max_length=20)] = None,
+    site: Annotated[str | None, Form(max_length=20)] = None,
+    um_per_px: Annotated[float | None, Form()] = None,
+    taken_at: Annotated[datetime | None, Form()] = None,
+    session_record_id: Annotated[str | None, Form(max_length=40)] = None,
+) -> dict[str, Any]:
+    """A JPEG, PNG or TIFF (checked by content); trichoscopy images are analysed at once."""
+    content = await file.read(images.MAX_UPLOAD_BYTES + 1)
+    upload = images.ImageUpload(
+        kind=kind,
+        content=content,
+        view=view,
+        site=site,
+        um_per_px=um_per_px,
+        taken_at=taken_at,
+        session_record_id=session_record_id,
+    )
+    app_state = state(request)
+    # Decoding and analysis take a while: run them off the event loop.
+    return await run_in_threadpool(
+        images.upload_image, app_state.db, app_state.images, actor, patient_id, upload
+    )
+
+
+@router.get(
+    BASE + "/images/{image_id}/content", response_class=Response, **needs(Permission.IMAGE_READ)
+)
+def image_content(request: Request, actor: ApiActor, patient_id: str, image_id: str) -> Response:
+    app_state = state(request)
+    body, media_type = images.image_content(
+        app_state.db, app_state.images, actor, patient_id, image_id
+    )
+    return Response(body, media_type=media_type)
+
+
+@router.get(BASE + "/measurements", **needs(Permission.MEASUREMENT_READ))
+def list_measurements(request: Request, actor: ApiActor, patient_id: str) -> list[dict[str, Any]]:
+    return images.list_measurements(state(request).db, actor, patient_id)
+
+
+@router.get(BASE + "/follow-up", **needs(Permission.FOLLOW_UP_READ))
+def read_follow_up(request: Request, actor: ApiActor, patient_id: str) -> dict[str, Any]:
+    """Whether the plan's review is due, and each site's change from its first measurement."""
+    return follow_up.follow_up(state(request).db, actor, patient_id)
+
+
+@router.get(BASE + "/adverse-events", **needs(Permission.ADVERSE_EVENT_READ))
+def list_events(request: Request, actor: ApiActor, patient_id: str) -> list[dict[str, Any]]:
+    return adverse_events.list_events(state(request).db, actor, patient_id)
+
+
+@router.post(BASE + "/adverse-events", status_code=201, **needs(Permission.ADVERSE_EVENT_REPORT))
+def report_event(
+    request: Request,
+    response: Response,
+    actor: ApiActor,
+    patient_id: str,
+    body: AdverseEventReport,
+) -> dict[str, Any]:
+    """Report a problem; a serious one puts the plan on hold, and the answer says what to do."""
+    reported = adverse_events.report(state(request).db, actor, patient_id, body)
+    return with_etag(response, reported)
+
+
+@router.post(BASE + "/adverse-events/{event_id}/clear", **needs(Permission.ADVERSE_EVENT_CLEAR))
+def clear_event(
+    request: Request,
+    response: Response,
+    actor: ApiActor,
+    patient_id: str,
+    event_id: str,
+    body: AdverseEventClearance,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    cleared = adverse_events.clear(
+        state(request).db, actor, patient_id, event_id, body, version_from(if_match)
+    )
+    return with_etag(response, cleared)
