@@ -44,7 +44,10 @@ class Permission(StrEnum):
     ADVERSE_EVENT_CLEAR = "adverse_event:clear"
     FOLLOW_UP_READ = "follow_up:read"
     PORTAL_VIEW = "portal:view"
+    CLINIC_SETTINGS_READ = "clinic_settings:read"
     CLINIC_SETTINGS_MANAGE = "clinic_settings:manage"
+    ROOM_LIST = "room:list"
+    USER_LIST = "user:list"
     USER_MANAGE = "user:manage"
     AUDIT_READ = "audit:read"
 
@@ -61,6 +64,9 @@ _FRONT_DESK = frozenset(
         Permission.CONSENT_TEXT_READ,
         Permission.CONSENT_READ,
         Permission.ADVERSE_EVENT_REPORT,
+        Permission.CLINIC_SETTINGS_READ,
+        Permission.ROOM_LIST,
+        Permission.USER_LIST,
     }
 )
 _CLINICAL_READ = frozenset(

@@ -157,21 +157,7 @@ def _demo_clinic(session: Session, password_hash: str, today: date | None) -> tu
         credential="licensed_aesthetician",
     )
     _user(session, clinic, "desk@demo.follicle", "Dee Desk", "front_desk", password_hash)
-    for kind, title in (
-        ("treatment", "Scalp microneedling: treatment consent"),
-        ("photo_use", "Clinical photographs: consent to take and keep"),
-    ):
-        session.add(
-            ConsentText(
-                id=new_id("ctx"),
-                clinic_id=clinic.id,
-                kind=kind,
-                version_number=1,
-                title=title,
-                body=_CONSENT_BODIES[kind],
-                published_at=utcnow(),
-            )
-        )
+    _consent_texts(session, clinic)
     rng = random.Random(20261126)  # noqa: S311  (reproducible demo data, not security)
     today = today or datetime.now(ZoneInfo(clinic.time_zone)).date()
     session.flush()
@@ -190,6 +176,24 @@ def _demo_clinic(session: Session, password_hash: str, today: date | None) -> tu
             _demo_intake(session, clinic, patient, number, person, rng, today, derm)
     _today_appointments(session, clinic, rooms, [derm, aest], today)
     return 4 + DEMO_PATIENTS, DEMO_PATIENTS
+
+
+def _consent_texts(session: Session, clinic: Clinic) -> None:
+    for kind, title in (
+        ("treatment", "Scalp microneedling: treatment consent"),
+        ("photo_use", "Clinical photographs: consent to take and keep"),
+    ):
+        session.add(
+            ConsentText(
+                id=new_id("ctx"),
+                clinic_id=clinic.id,
+                kind=kind,
+                version_number=1,
+                title=title,
+                body=_CONSENT_BODIES[kind],
+                published_at=utcnow(),
+            )
+        )
 
 
 def _demo_patient(
@@ -321,6 +325,8 @@ def _today_appointments(
 
 def _other_clinic(session: Session, password_hash: str) -> tuple[int, int]:
     clinic = _clinic(session, "Other Clinic", "other", "America/New_York")
+    session.add(Room(id=new_id("room"), clinic_id=clinic.id, name="Suite A"))
+    _consent_texts(session, clinic)
     _user(session, clinic, "admin@other.follicle", "Olive Admin", "admin", password_hash)
     _user(
         session,

@@ -22,7 +22,7 @@ from follicle.web.security import (
     set_cookie,
 )
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 def _render(

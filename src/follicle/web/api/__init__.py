@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from follicle.web.api import appointments, auth, care, consents, patients, plans, records
+from follicle.web.api import (
+    appointments,
+    auth,
+    care,
+    clinic,
+    consents,
+    patients,
+    plans,
+    records,
+)
 
 router = APIRouter(prefix="/api/v1")
-for module in (auth, patients, records, consents, plans, appointments, care):
+for module in (auth, patients, records, consents, plans, appointments, care, clinic):
     router.include_router(module.router)

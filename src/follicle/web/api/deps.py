@@ -14,6 +14,7 @@ from fastapi import Depends, Header, Request, Response
 from follicle.services import auth
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
+from follicle.services.errors import Forbidden
 from follicle.web.deps import client_address, state
 from follicle.web.security import CSRF_COOKIE, SESSION_COOKIE, CsrfFailed, check_csrf
 
@@ -45,7 +46,7 @@ def api_actor(request: Request) -> Actor:
                 request.headers.get("x-csrf-token"),
             )
         except CsrfFailed as exc:
-            raise Unauthenticated from exc
+            raise Forbidden("send the page's CSRF token in X-CSRF-Token") from exc
     return actor
 
 

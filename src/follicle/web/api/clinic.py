@@ -1,0 +1,90 @@
+"""Clinic-level resources: settings, rooms, staff and their hours, the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, Response
+
+from follicle.services import clinic_admin
+from follicle.services.authz import Permission
+from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
+from follicle.web.deps import state
+
+router = APIRouter(tags=["clinic"])
+Filter = Annotated[str | None, Query(max_length=80)]
+
+
+@router.get("/settings", **needs(Permission.CLINIC_SETTINGS_READ))
+def read_settings(request: Request, response: Response, actor: ApiActor) -> dict[str, Any]:
+    return with_etag(response, clinic_admin.read_settings(state(request).db, actor))
+
+
+@router.put("/settings", **needs(Permission.CLINIC_SETTINGS_MANAGE))
+def update_settings(
+    request: Request,
+    response: Response,
+    actor: ApiActor,
+    document: Annotated[dict[str, Any], Body()],
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Replace the settings (``follicle.clinic-settings/1``): plan bounds, depth limits by
+    credential, wash-outs, rule levels; only ever stricter than the cited evidence."""
+    updated = clinic_admin.update_settings(
+        state(request).db, actor, document, version_from(if_match)
+    )
+    return with_etag(response, updated)
+
+
+@router.get("/rooms", **needs(Permission.ROOM_LIST))
+def list_rooms(request: Request, actor: ApiActor) -> list[dict[str, Any]]:
+    return clinic_admin.list_rooms(state(request).db, actor)
+
+
+@router.get("/users", **needs(Permission.USER_LIST))
+def list_staff(request: Request, actor: ApiActor) -> list[dict[str, Any]]:
+    return clinic_admin.list_staff(state(request).db, actor)
+
+
+@router.put("/users/{user_id}/working-hours", **needs(Permission.USER_MANAGE))
+def set_working_hours(
+    request: Request,
+    response: Response,
+    actor: ApiActor,
+    user_id: str,
+    hours: Annotated[dict[str, list[list[str]]], Body()],
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    updated = clinic_admin.set_working_hours(
+        state(request).db, actor, user_id, hours, version_from(if_match)
+    )
+    return with_etag(response, updated)
+
+
+@router.get("/audit", **needs(Permission.AUDIT_READ))
+def audit_log(
+    request: Request,
+    actor: ApiActor,
+    action: Filter = None,
+    resource_type: Filter = None,
+    resource_id: Filter = None,
+    actor_name: Annotated[str | None, Query(alias="actor", max_length=80)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=clinic_admin.MAX_AUDIT_PAGE)] = 100,
+) -> dict[str, Any]:
+    """Newest first; page with ``before_seq`` from ``next_before_seq``."""
+    return clinic_admin.audit_log(
+        state(request).db,
+        actor,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        actor_name=actor_name,
+        since=since,
+        until=until,
+        before_seq=before_seq,
+        limit=limit,
+    )

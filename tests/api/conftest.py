@@ -1,0 +1,49 @@
+"""One real server per backend for the API tests, loaded as `make run` loads it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from follicle.services.database import Database
+from follicle.settings import Settings
+from tests.conftest import BACKENDS, fresh_database_url, settings_for
+from tests.support.api import ClinicUsers, clinic_users
+from tests.support.server import follicle_env, run_follicle, running_server
+
+
+@dataclass(frozen=True)
+class ApiServer:
+    url: str
+    backend: str
+    settings: Settings
+    db: Database
+    demo: ClinicUsers
+    other: ClinicUsers
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiServer]:
+    backend = str(request.param)
+    folder = tmp_path_factory.mktemp(f"api-{backend}")
+    settings = settings_for(fresh_database_url(backend, folder, request), folder)
+    env = follicle_env(
+        FOLLICLE_MODE="demo",
+        FOLLICLE_DATA_DIR=str(settings.data_dir),
+        FOLLICLE_DATABASE_URL=settings.database_url or "",
+    )
+    for command in (["migrate"], ["demo"]):
+        result = run_follicle(command, env)
+        assert result.returncode == 0, result.stderr
+    db = Database.from_settings(settings)
+    try:
+        with running_server(env, folder / "server.log") as base_url:
+            demo = clinic_users(db, base_url, "demo.follicle")
+            other = clinic_users(db, base_url, "other.follicle")
+            yield ApiServer(base_url, backend, settings, db, demo, other)
+    finally:
+        db.dispose()

@@ -1,0 +1,326 @@
+"""The whole journey over real HTTP against the real server, on SQLite and PostgreSQL:
+intake → screening → consent → plan → series → three sessions with images → adverse event →
+hold → clearance → follow-up with measurements (issue: records API, "Done means")."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import cv2
+import httpx
+from sqlalchemy import select
+
+from follicle.records.audit import verify_chain
+from follicle.records.models import AuditEntry
+from follicle.trichoscopy.synth import TrichogramSpec, render_visit_pair
+from tests.api.conftest import ApiServer
+from tests.support.api import (
+    client_for,
+    eligible_intake,
+    next_weekday_at,
+    ok,
+    photo_png,
+    session_body,
+)
+
+
+def _png(rgb: object) -> bytes:
+    ok_, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))  # type: ignore[call-overload]
+    assert ok_
+    return bytes(encoded.tobytes())
+
+
+def test_whole_journey(api: ApiServer) -> None:
+    users = api.demo
+    derm = client_for(api.url, users.tokens["practitioner"])
+    desk = client_for(api.url, users.tokens["front_desk"])
+    with derm, desk:
+        # Registration and intake; screening runs with the intake.
+        patient = ok(
+            desk.post(
+                "/patients",
+                json={
+                    "given_name": "Journey",
+                    "family_name": "Walker",
+                    "date_of_birth": "1986-04-12",
+                    "sex_at_birth": "male",
+                    "email": "journey.walker@example.org",
+                },
+            ),
+            201,
+        )
+        base = f"/patients/{patient['id']}"
+        assert [p["id"] for p in ok(desk.get("/patients", params={"q": "walker"}))] == [
+            patient["id"]
+        ]
+        by_birth = ok(desk.get("/patients", params={"date_of_birth": "1986-04-12"}))
+        assert patient["id"] in [p["id"] for p in by_birth]
+        intake = ok(derm.post(base + "/intakes", json={"intake": eligible_intake()}), 201)
+        assert intake["screening"]["decision"] == "eligible"
+        assert intake["screening"]["rules_version"]
+
+        # An amendment keeps the first version readable and screens again.
+        amended_doc = eligible_intake()
+        amended_doc["history"]["allergies"] = ["latex"]
+        amended = ok(
+            derm.post(
+                base + "/intakes",
+                json={"intake": amended_doc, "amends": intake["id"], "reason": "latex allergy"},
+            ),
+            201,
+        )
+        history = ok(derm.get(base + "/intakes"))
+        assert [i["superseded_by"] for i in history] == [amended["id"], None]
+        assert len(ok(derm.get(base + "/screenings"))) == 2
+
+        # No plan session before consent; consent, then plan proposed and approved.
+        texts = {t["kind"]: t for t in ok(derm.get("/consent-texts"))}
+        for kind in ("treatment", "photo_use"):
+            ok(
+                derm.post(
+                    base + "/consents",
+                    json={
+                        "kind": kind,
+                        "signed_name": "Journey Walker",
+                        "consent_text_id": texts[kind]["id"],
+                    },
+                ),
+                201,
+            )
+        assert ok(derm.get(base + "/consents"))["needed"] == []
+        proposed = derm.post(base + "/plans")
+        plan = ok(proposed, 201)
+        assert plan["status"] == "proposed"
+        assert plan["plan"]["evidence"]
+        approved = derm.post(
+            base + f"/plans/{plan['id']}/approve", headers={"If-Match": proposed.headers["etag"]}
+        )
+        plan = ok(approved)
+        assert plan["status"] == "approved"
+        assert plan["review_on"]
+
+        # The series, in the clinic's time zone, every session at the same local time.
+        series = ok(
+            desk.post(
+                base + "/appointments/series",
+                json={
+                    "plan_id": plan["id"],
+                    "first_starts_at": next_weekday_at("Europe/London", 2, 10, 0),
+                    "practitioner_id": users.practitioner_id,
+                    "room_id": users.room_id,
+                },
+            ),
+            201,
+        )
+        assert len(series) == plan["plan"]["sessions"]
+        assert {a["starts_local"][11:16] for a in series} == {"10:00"}
+        calendar = desk.get(base + "/appointments.ics")
+        assert calendar.headers["content-type"].startswith("text/calendar")
+        assert calendar.text.count("BEGIN:VEVENT") == len(series)
+        assert "TZID=Europe/London" in calendar.text
+
+        # Three sessions, each with a photo; trichoscopy at the first and at follow-up.
+        pair = render_visit_pair(TrichogramSpec(seed=11, width_px=900, height_px=700))
+        for number in range(3):
+            recorded = ok(
+                derm.post(base + "/sessions", json=session_body(plan["id"], series[number]["id"])),
+                201,
+            )
+            assert recorded["pre_session_check"]["decision"] in (
+                "eligible",
+                "eligible_with_cautions",
+            )
+            ok(
+                derm.post(
+                    base + "/images",
+                    data={"kind": "photo", "view": "vertex", "session_record_id": recorded["id"]},
+                    files={"file": ("vertex.png", photo_png(), "image/png")},
+                ),
+                201,
+            )
+            if number == 0:
+                baseline = ok(
+                    derm.post(
+                        base + "/images",
+                        data={"kind": "trichoscopy", "site": "vertex", "um_per_px": "5.0"},
+                        files={"file": ("t0.png", _png(pair.baseline.rgb), "image/png")},
+                    ),
+                    201,
+                )
+                truth = len(pair.baseline.counted_hairs)
+                assert abs(baseline["measurement"]["hair_count"] - truth) <= 0.35 * truth
+        assert [a["status"] for a in ok(desk.get(base + "/appointments"))[:3]] == ["completed"] * 3
+        assert len(ok(derm.get(base + "/sessions"))) == 3
+
+        # A serious adverse event holds the plan; sessions are refused until it is cleared.
+        event = ok(
+            derm.post(
+                base + "/adverse-events",
+                json={
+                    "category": "infection",
+                    "grade": 2,
+                    "description": "pustules on the vertex two days after session 3",
+                    "onset_on": date.today().isoformat(),
+                },
+            ),
+            201,
+        )
+        assert event["serious"] is True
+        assert event["plans_held"] == [plan["id"]]
+        assert ok(derm.get(base + f"/plans/{plan['id']}"))["status"] == "on_hold"
+        refused = derm.post(base + "/sessions", json=session_body(plan["id"]))
+        assert refused.status_code == 409
+        assert "on hold" in refused.json()["detail"]
+        cleared = ok(
+            derm.post(
+                base + f"/adverse-events/{event['id']}/clear",
+                json={"note": "culture negative, healed; resume"},
+                headers={"If-Match": f'"v{event["version"]}"'},
+            )
+        )
+        assert cleared["plans_resumed"] == [plan["id"]]
+        assert ok(derm.get(base + f"/plans/{plan['id']}"))["status"] == "approved"
+
+        # Follow-up: the same site measured again, change from baseline.
+        ok(
+            derm.post(
+                base + "/images",
+                data={"kind": "trichoscopy", "site": "vertex", "um_per_px": "5.0"},
+                files={"file": ("t1.png", _png(pair.followup.rgb), "image/png")},
+            ),
+            201,
+        )
+        follow_up = ok(derm.get(base + "/follow-up"))
+        vertex = follow_up["sites"]["vertex"]
+        assert vertex["measurements"] == 2
+        assert vertex["change"]["hair_count"] == (
+            vertex["latest"]["hair_count"] - vertex["baseline"]["hair_count"]
+        )
+        assert follow_up["review_on"] == plan["review_on"]
+        assert len(ok(derm.get(base + "/measurements"))) == 2
+
+    # Every write was audited in its own transaction, and the chain still verifies.
+    with api.db.transaction() as session:
+        actions = set(
+            session.scalars(
+                select(AuditEntry.action).where(AuditEntry.clinic_id == users.clinic_id)
+            )
+        )
+        assert verify_chain(session).ok
+    assert {
+        "patient.create",
+        "intake.create",
+        "intake.amend",
+        "screening.create",
+        "consent.sign",
+        "plan.propose",
+        "plan.approve",
+        "appointment.book_series",
+        "session.record",
+        "image.upload",
+        "measurement.create",
+        "adverse_event.report",
+        "adverse_event.clear",
+    } <= actions
+
+
+def test_reads_of_clinical_records_name_the_records_returned(api: ApiServer) -> None:
+    users = api.demo
+    with client_for(api.url, users.tokens["practitioner"]) as derm:
+        base = f"/patients/{users.patient_id}"
+        intake = ok(derm.post(base + "/intakes", json={"intake": eligible_intake()}), 201)
+        listed = ok(derm.get(base + "/intakes"))
+    with api.db.transaction() as session:
+        entry = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "intake.list")
+            .order_by(AuditEntry.seq.desc())
+        ).first()
+    assert entry is not None
+    assert intake["id"] in entry.detail["ids"]
+    assert entry.detail["ids"] == [i["id"] for i in listed]
+    assert entry.detail["patient_id"] == users.patient_id
+
+
+def test_bad_input_names_the_field_and_writes_nothing(api: ApiServer) -> None:
+    users = api.demo
+    with client_for(api.url, users.tokens["practitioner"]) as derm:
+        base = f"/patients/{users.other_patient_id}"
+        before = ok(derm.get(base + "/intakes"))
+        bad = eligible_intake()
+        bad["patient"]["fitzpatrick"] = 9
+        response = derm.post(base + "/intakes", json={"intake": bad})
+        assert response.status_code == 422
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert {"pointer": "/intake/patient/fitzpatrick"}.items() <= response.json()["errors"][
+            0
+        ].items()
+        assert ok(derm.get(base + "/intakes")) == before
+        missing = derm.post("/patients", json={"given_name": "No", "sex_at_birth": "unknown"})
+        pointers = {e["pointer"] for e in missing.json()["errors"]}
+        assert {"/family_name", "/date_of_birth", "/sex_at_birth"} <= pointers
+        future = derm.post(
+            "/patients",
+            json={
+                "given_name": "Future",
+                "family_name": "Born",
+                "date_of_birth": "2999-01-01",
+                "sex_at_birth": "female",
+            },
+        )
+        assert future.status_code == 422
+        assert future.json()["errors"][0]["pointer"] == "/date_of_birth"
+        assert ok(derm.get("/patients", params={"q": "Born"})) == []
+
+
+def test_two_clinicians_editing_one_plan_the_second_gets_409_with_the_change(
+    api: ApiServer,
+) -> None:
+    users = api.demo
+    patient = users.other_patient_id
+    with client_for(api.url, users.tokens["practitioner"]) as derm:
+        base = f"/patients/{patient}"
+        if not ok(derm.get(base + "/intakes")):
+            ok(derm.post(base + "/intakes", json={"intake": eligible_intake()}), 201)
+        proposed = derm.post(base + "/plans")
+        plan = ok(proposed, 201)
+        etag = proposed.headers["etag"]
+        first = derm.patch(
+            base + f"/plans/{plan['id']}",
+            json={"interval_days": 21, "reason": "patient travels every third week"},
+            headers={"If-Match": etag},
+        )
+        ok(first)
+        second = derm.patch(
+            base + f"/plans/{plan['id']}",
+            json={"sessions": 8, "reason": "shorter course"},
+            headers={"If-Match": etag},
+        )
+        assert second.status_code == 409
+        assert second.json()["current"]["plan"]["interval_days"] == 21
+        assert second.headers["etag"] == first.headers["etag"]
+        unversioned = derm.patch(
+            base + f"/plans/{plan['id']}", json={"sessions": 8, "reason": "shorter course"}
+        )
+        assert unversioned.status_code == 428
+        out_of_bounds = derm.patch(
+            base + f"/plans/{plan['id']}",
+            json={"sessions": 99, "reason": "far too many"},
+            headers={"If-Match": first.headers["etag"]},
+        )
+        assert out_of_bounds.status_code == 422
+        assert out_of_bounds.json()["errors"][0]["pointer"] == "/sessions"
+
+
+def test_tokens_and_cookies(api: ApiServer) -> None:
+    with httpx.Client(base_url=api.url + "/api/v1", timeout=30) as anonymous:
+        assert anonymous.get("/patients").status_code == 401
+        assert (
+            anonymous.get("/patients", headers={"Authorization": "Bearer not-a-token"}).status_code
+            == 401
+        )
+        wrong = anonymous.post(
+            "/auth/token", json={"email": "nobody@test.follicle", "password": "wrong"}
+        )
+        assert wrong.status_code == 401
+        assert wrong.headers["www-authenticate"] == "Bearer"
