@@ -9,7 +9,7 @@ database refuses an overlap even when two bookings race (migration 0003).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -66,8 +66,8 @@ def appointment_view(appointment: Appointment, zone: ZoneInfo) -> dict[str, Any]
         "status": appointment.status,
         "status_reason": appointment.status_reason,
         "series_number": appointment.series_number,
-        "starts_at": appointment.starts_at.isoformat(),
-        "ends_at": appointment.ends_at.isoformat(),
+        "starts_at": appointment.starts_at.astimezone(UTC).isoformat(),
+        "ends_at": appointment.ends_at.astimezone(UTC).isoformat(),
         "starts_local": appointment.starts_at.astimezone(zone).isoformat(),
         "ends_local": appointment.ends_at.astimezone(zone).isoformat(),
         "time_zone": zone.key,

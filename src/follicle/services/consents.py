@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from follicle.clinic.errors import FieldError, InputInvalid
-from follicle.records.models import Consent, ConsentText, new_id, utcnow
+from follicle.records.models import Appointment, Consent, ConsentText, new_id, utcnow
 from follicle.records.models.vocab import CONSENT_KINDS
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
@@ -218,8 +218,22 @@ def withdraw(
         check_version(consent, expected_version, lambda c: consent_view(c, text, current))
         if consent.withdrawn_at is not None:
             raise NotNow("this consent was already withdrawn")
-        consent.withdrawn_at = utcnow()
+        now = utcnow()
+        consent.withdrawn_at = now
         consent.withdrawn_reason = withdrawal.reason
+        cancelled = []
+        if text.kind == "treatment":  # no more sessions: free their slots
+            for appointment in session.scalars(
+                select(Appointment).where(
+                    Appointment.patient_id == patient_id,
+                    Appointment.kind == "session",
+                    Appointment.status == "booked",
+                    Appointment.starts_at > now,
+                )
+            ):
+                appointment.status = "cancelled"
+                appointment.status_reason = "treatment consent withdrawn"
+                cancelled.append(appointment.id)
         session.flush()
         audit_write(
             session,
@@ -228,6 +242,6 @@ def withdraw(
             "consent",
             consent.id,
             consent.clinic_id,
-            {"patient_id": patient_id, "kind": text.kind},
+            {"patient_id": patient_id, "kind": text.kind, "cancelled": cancelled},
         )
         return consent_view(consent, text, current)
