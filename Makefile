@@ -32,6 +32,7 @@ bench: setup
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet"; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f" || exit 1; done
 
-## Regenerate docs/clinical-rules.md from the evidence catalogue
+## Regenerate docs/clinical-rules.md and docs/api.md from the code they describe
 docs: setup
 	$(BIN)/python -m follicle.clinic.rules_doc > docs/clinical-rules.md
+	$(BIN)/python -m follicle.web.api.api_doc > docs/api.md

@@ -89,6 +89,10 @@ def _print_demo_banner(host: str, port: int) -> None:
     out.print(
         "  admin@other.follicle, derm@other.follicle, patient1@other.follicle   a second clinic"
     )
+    out.print(
+        f"JSON API: [link]http://{host}:{port}/api/v1/openapi.json[/link] "
+        "(POST /api/v1/auth/token for a bearer token)"
+    )
     out.print("Stop with Ctrl+C.\n")
 
 
@@ -106,6 +110,7 @@ def migrate() -> None:
 @app.command()
 def demo() -> None:
     """Load the synthetic demo clinics (demo mode only; loading twice changes nothing)."""
+    from follicle.records.files import ImageStore
     from follicle.services.actors import cli_actor
     from follicle.services.demo import load_demo
 
@@ -114,7 +119,7 @@ def demo() -> None:
         raise CommandFailed("demo data loads only in demo mode (set FOLLICLE_MODE=demo)")
     db = _database(settings)
     _require_current_schema(db)
-    report = load_demo(db, cli_actor())
+    report = load_demo(db, cli_actor(), store=ImageStore(settings.image_dir))
     if report.created:
         out.print(
             f"demo loaded: {report.clinics} clinics, {report.users} logins, "

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     api_token_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     login_failures_before_lock: Annotated[int, Field(ge=3, le=100)] = 10
     login_lock_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    login_attempts_per_address_per_minute: Annotated[int, Field(ge=1, le=10_000)] = 30
     cookie_secure: bool = False
     smtp_url: str | None = None
 

@@ -11,10 +11,12 @@ import httpx
 from sqlalchemy import select
 
 from follicle.records.audit import verify_chain
-from follicle.records.models import AuditEntry
+from follicle.records.models import AuditEntry, UserAccount, new_id
+from follicle.services.passwords import hash_password
 from follicle.trichoscopy.synth import TrichogramSpec, render_visit_pair
 from tests.api.conftest import ApiServer
 from tests.support.api import (
+    PASSWORD,
     client_for,
     eligible_intake,
     next_weekday_at,
@@ -22,6 +24,7 @@ from tests.support.api import (
     photo_png,
     session_body,
 )
+from tests.support.server import csrf_from, log_in
 
 
 def _png(rgb: object) -> bytes:
@@ -324,3 +327,49 @@ def test_tokens_and_cookies(api: ApiServer) -> None:
         )
         assert wrong.status_code == 401
         assert wrong.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_refused_request_is_audited(api: ApiServer) -> None:
+    with client_for(api.url, api.other.tokens["practitioner"]) as outsider:
+        probe = outsider.get(f"/patients/{api.demo.patient_id}/plans")
+    assert probe.status_code == 404
+    with api.db.transaction() as session:
+        entry = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "access.denied")
+            .order_by(AuditEntry.seq.desc())
+        ).first()
+    assert entry is not None
+    assert entry.detail["path"] == f"/api/v1/patients/{api.demo.patient_id}/plans"
+    assert entry.detail["status"] == 404
+    assert entry.clinic_id == api.other.clinic_id
+
+
+def test_the_pages_session_cookie_works_for_the_api_with_the_csrf_header(api: ApiServer) -> None:
+    with httpx.Client(base_url=api.url, timeout=30) as browser:
+        email = f"{api.demo.patient_id}-cookie@test.follicle"
+        with api.db.transaction() as session:
+            session.add(
+                UserAccount(
+                    id=new_id("usr"),
+                    clinic_id=api.demo.clinic_id,
+                    email=email,
+                    display_name="Cookie Desk",
+                    role="front_desk",
+                    password_hash=hash_password(PASSWORD),
+                )
+            )
+        assert log_in(browser, email, PASSWORD).status_code == 303
+        assert browser.get("/api/v1/patients").status_code == 200
+        body = {
+            "given_name": "Cookie",
+            "family_name": "Client",
+            "date_of_birth": "1970-02-02",
+            "sex_at_birth": "female",
+        }
+        refused = browser.post("/api/v1/patients", json=body)
+        assert refused.status_code == 403
+        assert "X-CSRF-Token" in refused.json()["detail"]
+        token = csrf_from(browser.get("/login", follow_redirects=True).text)
+        created = browser.post("/api/v1/patients", json=body, headers={"X-CSRF-Token": token})
+        assert created.status_code == 201

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from follicle.clinic.intake import validate_intake
-from follicle.records.models import Base, Clinic, Intake, UserAccount
+from follicle.records.files import ImageStore
+from follicle.records.models import (
+    AdverseEvent,
+    Appointment,
+    Base,
+    Clinic,
+    Image,
+    Intake,
+    Measurement,
+    Plan,
+    SessionRecord,
+    UserAccount,
+)
 from follicle.services import schedule
 from follicle.services.actors import cli_actor
 from follicle.services.auth import actor_for
@@ -88,3 +101,33 @@ def test_demo_patients_are_screened_across_the_range_of_decisions(db: Database) 
 
     decisions = {p.screening_decision for p in list_patients(db, actor)}
     assert {"eligible", "eligible_with_cautions", "refer", "contraindicated", None} <= decisions
+
+
+def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: Path) -> None:
+    load_demo(db, cli_actor(), store=ImageStore(tmp_path / "images"))
+    with db.transaction() as session:
+        statuses = sorted(session.scalars(select(Plan.status)))
+        counts = list(
+            session.scalars(select(Measurement.hair_count).order_by(Measurement.measured_at))
+        )
+        sessions_done = session.scalar(select(func.count(SessionRecord.id)))
+        held = session.scalars(select(Plan).where(Plan.status == "on_hold")).one()
+        series = list(
+            session.scalars(
+                select(Appointment.series_number)
+                .where(Appointment.plan_id != held.id, Appointment.kind == "session")
+                .order_by(Appointment.starts_at)
+            )
+        )
+        events = list(session.scalars(select(AdverseEvent)))
+        stored = list(session.scalars(select(Image.content_sha256)))
+    assert statuses == ["approved", "approved", "on_hold", "proposed"]
+    assert sessions_done == 4
+    assert len(counts) == 2
+    assert counts[1] > counts[0]  # the synthetic follow-up has more hairs
+    assert [e.serious for e in events] == [True]
+    assert held.hold_reason is not None
+    assert events[0].id in held.hold_reason
+    assert 4 in series  # the course under way books from session 4 on
+    assert len(stored) == 4
+    assert all((tmp_path / "images" / sha[:2]).is_dir() for sha in stored)

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from follicle.records.models import (
     Patient,
     Plan,
     Room,
+    SessionRecord,
     UserAccount,
     new_id,
     utcnow,
@@ -237,7 +238,8 @@ def book(db: Database, actor: Actor, patient_id: str, new: NewAppointment) -> di
 def book_series(
     db: Database, actor: Actor, patient_id: str, booking: SeriesBooking
 ) -> list[dict[str, Any]]:
-    """Every session of the plan, ``interval_days`` apart at the same local time; all or none."""
+    """The plan's sessions still to come (those not yet recorded), ``interval_days`` apart at
+    the same local time; all or none."""
     with db.transaction() as session:
         patient = load_patient(session, actor, patient_id, Permission.APPOINTMENT_BOOK)
         zone = _zone(session, patient.clinic_id)
@@ -253,11 +255,21 @@ def book_series(
         ).first()
         if already is not None:
             raise NotNow("this plan's series is already booked; reschedule or cancel instead")
+        done = (
+            session.scalar(
+                select(func.count(SessionRecord.id)).where(
+                    SessionRecord.plan_id == plan.id, SessionRecord.voided_at.is_(None)
+                )
+            )
+            or 0
+        )
+        if done >= plan.sessions_planned:
+            raise NotNow("every session of this plan has been recorded")
         first = _local(booking.first_starts_at, zone)
         minutes = booking.duration_minutes or DEFAULT_MINUTES["session"]
         booked = []
-        for number in range(1, plan.sessions_planned + 1):
-            day = first.date() + timedelta(days=plan.interval_days * (number - 1))
+        for number in range(done + 1, plan.sessions_planned + 1):
+            day = first.date() + timedelta(days=plan.interval_days * (number - done - 1))
             starts = datetime.combine(day, first.timetz().replace(tzinfo=None), zone)
             slot = _Slot(starts, starts + timedelta(minutes=minutes))
             pointer = "/first_starts_at"

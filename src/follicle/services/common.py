@@ -16,6 +16,7 @@ from follicle.records import audit
 from follicle.records.models import Base, Clinic, Patient
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
+from follicle.services.database import Database
 from follicle.services.errors import NotFound, StaleVersion, VersionRequired
 
 R = TypeVar("R", bound=Base)
@@ -110,3 +111,18 @@ def clinic_settings(session: Session, clinic_id: str) -> ClinicSettings:
     if clinic is None:
         raise NotFound
     return parse_clinic_settings(clinic.settings) if clinic.settings else default_settings()
+
+
+def record_denial(db: Database, actor: Actor, method: str, path: str, status: int) -> None:
+    """Audit a refused request in its own transaction (the refused one rolled back), so
+    probing for other patients' records leaves a trace."""
+    with db.transaction() as session:
+        audit.append(
+            session,
+            actor=actor.audit_name,
+            action="access.denied",
+            resource_type="request",
+            clinic_id=actor.clinic_id,
+            client_address=actor.client_address,
+            detail={"method": method, "path": path[:300], "status": status},
+        )

@@ -19,6 +19,7 @@ from follicle.clinic.clinic_settings import default_settings
 from follicle.clinic.intake import validate_intake
 from follicle.clinic.screening import screen
 from follicle.records import audit
+from follicle.records.files import ImageStore
 from follicle.records.models import (
     Appointment,
     Clinic,
@@ -33,6 +34,7 @@ from follicle.records.models import (
 )
 from follicle.services.actors import Actor
 from follicle.services.database import Database
+from follicle.services.demo_journeys import load_journeys
 from follicle.services.passwords import hash_password
 
 DEMO_PASSWORD = "follicle-demo"  # noqa: S105  (published demo login, demo mode only)
@@ -83,8 +85,14 @@ class DemoReport:
     patients: int
 
 
-def load_demo(db: Database, actor: Actor, today: date | None = None) -> DemoReport:
-    """Create the demo clinics unless they exist; never touches existing records."""
+def load_demo(
+    db: Database, actor: Actor, today: date | None = None, store: ImageStore | None = None
+) -> DemoReport:
+    """Create the demo clinics unless they exist; never touches existing records.
+
+    With an image store, some demo patients are also taken part-way through the journey
+    (plans, sessions, trichoscopy, an adverse event) through the services staff use.
+    """
     with db.transaction() as session:
         if session.scalar(select(Clinic).where(Clinic.slug == "demo")) is not None:
             return DemoReport(created=False, clinics=0, users=0, patients=0)
@@ -99,7 +107,12 @@ def load_demo(db: Database, actor: Actor, today: date | None = None) -> DemoRepo
             client_address=actor.client_address,
             detail={"patients": demo_patients + other_patients},
         )
-        return DemoReport(True, 2, demo_users + other_users, demo_patients + other_patients)
+        zone = ZoneInfo(
+            session.scalars(select(Clinic.time_zone).where(Clinic.slug == "demo")).one()
+        )
+    if store is not None:
+        load_journeys(db, store, today or datetime.now(zone).date())
+    return DemoReport(True, 2, demo_users + other_users, demo_patients + other_patients)
 
 
 def _clinic(session: Session, name: str, slug: str, time_zone: str) -> Clinic:

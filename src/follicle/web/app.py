@@ -18,6 +18,7 @@ from follicle.settings import ConfigError, Settings
 from follicle.web import api, pages
 from follicle.web.api import problems
 from follicle.web.deps import AppState, state
+from follicle.web.ratelimit import SlidingWindow
 from follicle.web.security import SecurityHeaders
 
 WEB_DIR = Path(__file__).parent
@@ -31,7 +32,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         title="Follicle",
         version="0.1.0",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # Swagger UI would load scripts from a CDN, which the CSP forbids
         redoc_url=None,
     )
     templates = Jinja2Templates(directory=WEB_DIR / "templates")
@@ -41,6 +42,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         secret_key=secret_key,
         templates=templates,
         images=ImageStore(settings.image_dir),
+        login_limit=SlidingWindow(settings.login_attempts_per_address_per_minute),
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

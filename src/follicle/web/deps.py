@@ -12,6 +12,7 @@ from follicle.services import auth
 from follicle.services.actors import Actor
 from follicle.services.database import Database
 from follicle.settings import Settings
+from follicle.web.ratelimit import SlidingWindow
 from follicle.web.security import SESSION_COOKIE
 
 
@@ -22,6 +23,7 @@ class AppState:
     secret_key: str
     templates: Jinja2Templates
     images: ImageStore
+    login_limit: SlidingWindow
 
 
 def state(request: Request) -> AppState:

@@ -12,6 +12,7 @@ from follicle.services.actors import Actor
 from follicle.services.authz import is_staff
 from follicle.services.errors import AuthenticationFailed
 from follicle.web.deps import client_address, current_actor, state
+from follicle.web.ratelimit import RateLimited
 from follicle.web.security import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -81,6 +82,17 @@ def login_submit(
             {"email": email, "error": "Your form had expired. Please sign in again."},
             status_code=400,
         )
+    try:
+        app_state.login_limit.hit(client_address(request) or "unknown")
+    except RateLimited as exc:
+        limited = _render(
+            request,
+            "login.html",
+            {"email": email, "error": f"Too many sign-in attempts from here. {exc}."},
+            status_code=429,
+        )
+        limited.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return limited
     try:
         result = auth.log_in(
             app_state.db, app_state.settings, email, password, client_address(request)

@@ -24,6 +24,7 @@ class TokenRequest(BaseModel):
 @router.post("/auth/token", openapi_extra={"x-permission": "public"})
 def issue_token(request: Request, body: TokenRequest) -> dict[str, Any]:
     app_state = state(request)
+    app_state.login_limit.hit(client_address(request) or "unknown")
     try:
         result = auth.log_in(
             app_state.db,

@@ -26,6 +26,12 @@ class Unauthenticated(Exception):
 
 
 def api_actor(request: Request) -> Actor:
+    actor = _authenticate(request)
+    request.state.actor = actor  # for auditing a refusal (problems.py)
+    return actor
+
+
+def _authenticate(request: Request) -> Actor:
     app_state = state(request)
     address = client_address(request)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")

@@ -10,8 +10,12 @@ from fastapi.responses import JSONResponse
 from starlette.requests import Request
 
 from follicle.clinic.errors import InputInvalid
+from follicle.services.actors import Actor
+from follicle.services.common import record_denial
 from follicle.services.errors import Forbidden, NotFound, NotNow, StaleVersion, VersionRequired
 from follicle.web.api.deps import Unauthenticated, etag
+from follicle.web.deps import state
+from follicle.web.ratelimit import RateLimited
 
 PROBLEM = "application/problem+json"
 
@@ -38,13 +42,21 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
     return {"parameter": str(path[0]) if path else str(where), "in": str(where), "message": message}
 
 
+def _audit_denial(request: Request, status: int) -> None:
+    actor = getattr(request.state, "actor", None)
+    if isinstance(actor, Actor):
+        record_denial(state(request).db, actor, request.method, request.url.path, status)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     def not_found(request: Request, exc: NotFound) -> JSONResponse:
+        _audit_denial(request, 404)
         return problem(404, "Not Found")
 
     @app.exception_handler(Forbidden)
     def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        _audit_denial(request, 403)
         return problem(403, "Forbidden", str(exc) or None)
 
     @app.exception_handler(Unauthenticated)
@@ -77,6 +89,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotNow)
     def not_now(request: Request, exc: NotNow) -> JSONResponse:
         return problem(409, "Conflict", str(exc))
+
+    @app.exception_handler(RateLimited)
+    def rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
+        response = problem(429, "Too Many Requests", str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return response
 
     @app.exception_handler(VersionRequired)
     def version_required(request: Request, exc: VersionRequired) -> JSONResponse:

@@ -1,0 +1,225 @@
+"""Demo patients part-way through the journey, made through the same services staff use.
+
+So `make run` shows every capability working: a plan waiting for approval, a course under way
+(past sessions, trichoscopy at baseline and now, photos, the rest of the series booked), a
+plan on hold after a serious adverse event, and a series booked from next week. All synthetic.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import cv2
+import numpy as np
+from sqlalchemy import select
+
+from follicle.records.files import ImageStore
+from follicle.records.models import Clinic, Patient, UserAccount
+from follicle.services import adverse_events, appointments, consents, images, plans, sessions
+from follicle.services.auth import actor_for
+from follicle.services.commands import (
+    AdverseEventReport,
+    ConsentSignature,
+    NewSessionRecord,
+    SeriesBooking,
+)
+from follicle.services.database import Database
+from follicle.trichoscopy.synth import TrichogramSpec, render_visit_pair
+
+DEMO_DEVICE = "Demo microneedling pen (synthetic), 12-needle cartridge"
+
+
+def _png(rgb: Any) -> bytes:
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    assert ok
+    return bytes(encoded.tobytes())
+
+
+def _vertex_photo(seed: int, density: float) -> bytes:
+    """A stand-in for a standardised vertex photograph: skin, a crown of dark strokes."""
+    rng = np.random.default_rng(seed)
+    height, width = 480, 640
+    image = np.full((height, width, 3), (196, 160, 140), dtype=np.uint8)
+    centre = np.array([width / 2, height / 2])
+    for _ in range(int(4000 * density)):
+        angle = rng.uniform(0, 2 * np.pi)
+        radius = abs(rng.normal(0, 1)) * 160 + 60
+        start = centre + radius * np.array([np.cos(angle), np.sin(angle)])
+        end = (
+            start + rng.normal(0, 6, 2) + 14 * np.array([np.cos(angle + 1.2), np.sin(angle + 1.2)])
+        )
+        cv2.line(image, tuple(int(v) for v in start), tuple(int(v) for v in end), (45, 32, 25), 1)
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    assert ok
+    return bytes(encoded.tobytes())
+
+
+def _next_weekday(day: date, weekday: int) -> date:
+    day += timedelta(days=3)
+    while day.weekday() != weekday:
+        day += timedelta(days=1)
+    return day
+
+
+def _session(
+    plan_id: str, performed_at: datetime, today: date, depth_mm: float
+) -> NewSessionRecord:
+    return NewSessionRecord.model_validate(
+        {
+            "plan_id": plan_id,
+            "performed_at": performed_at,
+            "device_name": DEMO_DEVICE,
+            "cartridge_lot": "DEMO-LOT-2611",
+            "cartridge_expiry": today + timedelta(days=300),
+            "depth_mm_by_region": {"vertex": depth_mm, "frontal": depth_mm, "midscalp": depth_mm},
+            "endpoint": "mild_erythema",
+            "pain_score": 3,
+            "reactions": "Even redness, settled within the hour.",
+            "pre_session_check": {"confirmed_with_patient": True},
+        }
+    )
+
+
+def load_journeys(db: Database, store: ImageStore, today: date) -> None:
+    with db.transaction() as session:
+        clinic = session.scalars(select(Clinic).where(Clinic.slug == "demo")).one()
+        zone = ZoneInfo(clinic.time_zone)
+        users = {
+            u.email: actor_for(u)
+            for u in session.scalars(select(UserAccount).where(UserAccount.clinic_id == clinic.id))
+        }
+        people = {
+            p.email: p.id
+            for p in session.scalars(select(Patient).where(Patient.clinic_id == clinic.id))
+        }
+    derm, desk = users["derm@demo.follicle"], users["desk@demo.follicle"]
+    texts = consents.list_consents(db, derm, people["patient2@demo.follicle"])["current_texts"]
+
+    def consent_all(patient_id: str, name: str) -> None:
+        for kind in ("treatment", "photo_use"):
+            consents.sign(
+                db,
+                derm,
+                patient_id,
+                ConsentSignature(kind=kind, signed_name=name, consent_text_id=texts[kind]["id"]),
+            )
+
+    def approved_plan(patient_id: str) -> dict[str, Any]:
+        proposed = plans.propose_plan(db, derm, patient_id, today)
+        return plans.approve_plan(db, derm, patient_id, proposed["id"], proposed["version"], today)
+
+    # Patient 2: consented, plan proposed and waiting for a practitioner's approval.
+    bea = people["patient2@demo.follicle"]
+    consent_all(bea, "Bea Samplefield")
+    plans.propose_plan(db, derm, bea, today)
+
+    # Patient 3: a course under way, measured at baseline and now.
+    cyrus = people["patient3@demo.follicle"]
+    consent_all(cyrus, "Cyrus Demoford")
+    plan = approved_plan(cyrus)
+    interval = int(plan["plan"]["interval_days"])
+    depth = float(plan["plan"]["needle_depth_mm"])
+    done = 3
+    first = datetime.combine(today - timedelta(days=interval * done), time(10, 0), zone)
+    pair = render_visit_pair(
+        TrichogramSpec(seed=2611, width_px=1200, height_px=900, density_per_cm2=150.0),
+        lost_fraction=0.03,
+        new_fraction=0.18,
+        thinned_fraction=0.02,
+        seed=3,
+    )
+    for number in range(done):
+        performed = first + timedelta(days=interval * number)
+        record = sessions.record_session(
+            db, derm, cyrus, _session(plan["id"], performed, today, depth), today
+        )
+        if number == 0:
+            for upload in (
+                images.ImageUpload(
+                    kind="trichoscopy",
+                    content=_png(pair.baseline.rgb),
+                    site="vertex",
+                    um_per_px=pair.baseline.spec.um_per_px,
+                    taken_at=performed,
+                ),
+                images.ImageUpload(
+                    kind="photo",
+                    content=_vertex_photo(1, 0.8),
+                    view="vertex",
+                    taken_at=performed,
+                    session_record_id=record["id"],
+                ),
+            ):
+                images.upload_image(db, store, derm, cyrus, upload)
+    now = datetime.combine(today, time(9, 0), zone) - timedelta(days=1)
+    images.upload_image(
+        db,
+        store,
+        derm,
+        cyrus,
+        images.ImageUpload(
+            kind="trichoscopy",
+            content=_png(pair.followup.rgb),
+            site="vertex",
+            um_per_px=pair.followup.spec.um_per_px,
+            taken_at=now,
+        ),
+    )
+    images.upload_image(
+        db,
+        store,
+        derm,
+        cyrus,
+        images.ImageUpload(
+            kind="photo", content=_vertex_photo(2, 1.0), view="vertex", taken_at=now
+        ),
+    )
+    next_session = datetime.combine(_next_weekday(today, 1), time(10, 0))
+    remaining = appointments.book_series(
+        db,
+        desk,
+        cyrus,
+        SeriesBooking(
+            plan_id=plan["id"], first_starts_at=next_session, practitioner_id=str(derm.user_id)
+        ),
+    )
+    assert remaining
+
+    # Patient 5: one session, then an infection: the plan is on hold until cleared.
+    emeka = people["patient5@demo.follicle"]
+    consent_all(emeka, "Emeka Fauxley")
+    plan = approved_plan(emeka)
+    performed = datetime.combine(today - timedelta(days=6), time(11, 0), zone)
+    record = sessions.record_session(
+        db, derm, emeka, _session(plan["id"], performed, today, 0.5), today
+    )
+    adverse_events.report(
+        db,
+        derm,
+        emeka,
+        AdverseEventReport(
+            category="infection",
+            grade=2,
+            description="Tender pustules on the vertex three days after the session (synthetic).",
+            onset_on=today - timedelta(days=3),
+            session_record_id=record["id"],
+        ),
+        today,
+    )
+
+    # Patient 8: consented and approved, the whole series booked from next week.
+    hana = people["patient8@demo.follicle"]
+    consent_all(hana, "Hana Synthby")
+    plan = approved_plan(hana)
+    appointments.book_series(
+        db,
+        desk,
+        hana,
+        SeriesBooking(
+            plan_id=plan["id"],
+            first_starts_at=datetime.combine(_next_weekday(today, 3), time(14, 0)),
+            practitioner_id=str(derm.user_id),
+        ),
+    )
