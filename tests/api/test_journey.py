@@ -373,3 +373,28 @@ def test_the_pages_session_cookie_works_for_the_api_with_the_csrf_header(api: Ap
         token = csrf_from(browser.get("/login", follow_redirects=True).text)
         created = browser.post("/api/v1/patients", json=body, headers={"X-CSRF-Token": token})
         assert created.status_code == 201
+
+
+def test_an_admin_filters_the_audit_log_and_others_may_not(api: ApiServer) -> None:
+    users = api.demo
+    with client_for(api.url, users.tokens["practitioner"]) as derm:
+        ok(derm.get(f"/patients/{users.patient_id}"))
+        assert derm.get("/audit").status_code == 403
+    with client_for(api.url, users.tokens["admin"]) as admin:
+        page = ok(admin.get("/audit", params={"action": "patient.read", "limit": 2}))
+        assert page["entries"]
+        assert {e["action"] for e in page["entries"]} == {"patient.read"}
+        assert len(page["entries"]) <= 2
+        if page["next_before_seq"]:
+            older = ok(
+                admin.get(
+                    "/audit",
+                    params={"action": "patient.read", "before_seq": page["next_before_seq"]},
+                )
+            )
+            assert all(e["seq"] < page["next_before_seq"] for e in older["entries"])
+        reads = ok(admin.get("/audit", params={"resource_id": users.patient_id}))["entries"]
+        assert "patient.read" in {e["action"] for e in reads}
+    with client_for(api.url, api.other.tokens["admin"]) as other_admin:
+        theirs = ok(other_admin.get("/audit", params={"resource_id": users.patient_id}))
+        assert theirs["entries"] == []

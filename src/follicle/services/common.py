@@ -61,7 +61,8 @@ def audit_read(
     patient_id: str | None = None,
 ) -> None:
     """One entry per request naming every record returned (DESIGN.md §4)."""
-    detail: dict[str, Any] = {"ids": list(ids)}
+    listed = list(ids)
+    detail: dict[str, Any] = {"ids": listed}
     if patient_id is not None:
         detail["patient_id"] = patient_id
     audit.append(
@@ -69,6 +70,7 @@ def audit_read(
         actor=actor.audit_name,
         action=action,
         resource_type=resource_type,
+        resource_id=listed[0] if len(listed) == 1 else None,  # so one record's reads filter
         clinic_id=clinic_id,
         client_address=actor.client_address,
         detail=detail,
