@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from follicle.services import appointments
 from follicle.services.authz import Permission
 from follicle.services.commands import Cancellation, NewAppointment, Reschedule, SeriesBooking
+from follicle.web.api import schemas
 from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
 from follicle.web.deps import state
 
@@ -26,7 +27,9 @@ def _ics(body: bytes, name: str) -> Response:
     )
 
 
-@router.get("/appointments", **needs(Permission.APPOINTMENT_LIST))
+@router.get(
+    "/appointments", **needs(Permission.APPOINTMENT_LIST), response_model=list[schemas.Appointment]
+)
 def clinic_calendar(
     request: Request,
     actor: ApiActor,
@@ -38,19 +41,26 @@ def clinic_calendar(
     return appointments.calendar(state(request).db, actor, from_, to, practitioner_id)
 
 
-@router.get(BASE, **needs(Permission.APPOINTMENT_READ))
+@router.get(BASE, **needs(Permission.APPOINTMENT_READ), response_model=list[schemas.Appointment])
 def list_appointments(request: Request, actor: ApiActor, patient_id: str) -> list[dict[str, Any]]:
     return appointments.list_for_patient(state(request).db, actor, patient_id)
 
 
-@router.post(BASE, status_code=201, **needs(Permission.APPOINTMENT_BOOK))
+@router.post(
+    BASE, status_code=201, **needs(Permission.APPOINTMENT_BOOK), response_model=schemas.Appointment
+)
 def book(
     request: Request, response: Response, actor: ApiActor, patient_id: str, body: NewAppointment
 ) -> dict[str, Any]:
     return with_etag(response, appointments.book(state(request).db, actor, patient_id, body))
 
 
-@router.post(BASE + "/series", status_code=201, **needs(Permission.APPOINTMENT_BOOK))
+@router.post(
+    BASE + "/series",
+    status_code=201,
+    **needs(Permission.APPOINTMENT_BOOK),
+    response_model=list[schemas.Appointment],
+)
 def book_series(
     request: Request, actor: ApiActor, patient_id: str, body: SeriesBooking
 ) -> list[dict[str, Any]]:
@@ -64,7 +74,11 @@ def series_ics(request: Request, actor: ApiActor, patient_id: str) -> Response:
     return _ics(appointments.ics(state(request).db, actor, patient_id), "appointments")
 
 
-@router.get(BASE + "/{appointment_id}", **needs(Permission.APPOINTMENT_READ))
+@router.get(
+    BASE + "/{appointment_id}",
+    **needs(Permission.APPOINTMENT_READ),
+    response_model=schemas.Appointment,
+)
 def read_appointment(
     request: Request, response: Response, actor: ApiActor, patient_id: str, appointment_id: str
 ) -> dict[str, Any]:
@@ -82,7 +96,11 @@ def appointment_ics(
     return _ics(body, "appointment")
 
 
-@router.patch(BASE + "/{appointment_id}", **needs(Permission.APPOINTMENT_UPDATE))
+@router.patch(
+    BASE + "/{appointment_id}",
+    **needs(Permission.APPOINTMENT_UPDATE),
+    response_model=schemas.Appointment,
+)
 def reschedule(
     request: Request,
     response: Response,
@@ -98,7 +116,11 @@ def reschedule(
     return with_etag(response, moved)
 
 
-@router.post(BASE + "/{appointment_id}/cancel", **needs(Permission.APPOINTMENT_UPDATE))
+@router.post(
+    BASE + "/{appointment_id}/cancel",
+    **needs(Permission.APPOINTMENT_UPDATE),
+    response_model=schemas.Appointment,
+)
 def cancel(
     request: Request,
     response: Response,
@@ -114,7 +136,11 @@ def cancel(
     return with_etag(response, cancelled)
 
 
-@router.post(BASE + "/{appointment_id}/no-show", **needs(Permission.APPOINTMENT_UPDATE))
+@router.post(
+    BASE + "/{appointment_id}/no-show",
+    **needs(Permission.APPOINTMENT_UPDATE),
+    response_model=schemas.Appointment,
+)
 def no_show(
     request: Request,
     response: Response,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from follicle.services import auth
 from follicle.services.errors import AuthenticationFailed
+from follicle.web.api import schemas
 from follicle.web.api.deps import Unauthenticated
 from follicle.web.deps import client_address, state
 
@@ -21,7 +22,7 @@ class TokenRequest(BaseModel):
     password: Annotated[str, Field(min_length=1, max_length=1024)]
 
 
-@router.post("/auth/token", openapi_extra={"x-permission": "public"})
+@router.post("/auth/token", openapi_extra={"x-permission": "public"}, response_model=schemas.Token)
 def issue_token(request: Request, body: TokenRequest) -> dict[str, Any]:
     app_state = state(request)
     app_state.login_limit.hit(client_address(request) or "unknown")

@@ -15,6 +15,7 @@ from follicle.services.commands import (
     AdverseEventReport,
     NewSessionRecord,
 )
+from follicle.web.api import schemas
 from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
 from follicle.web.deps import state
 
@@ -22,12 +23,19 @@ router = APIRouter(tags=["care"])
 BASE = "/patients/{patient_id}"
 
 
-@router.get(BASE + "/sessions", **needs(Permission.SESSION_READ))
+@router.get(
+    BASE + "/sessions", **needs(Permission.SESSION_READ), response_model=list[schemas.SessionRecord]
+)
 def list_sessions(request: Request, actor: ApiActor, patient_id: str) -> list[dict[str, Any]]:
     return sessions.list_sessions(state(request).db, actor, patient_id)
 
 
-@router.post(BASE + "/sessions", status_code=201, **needs(Permission.SESSION_RECORD))
+@router.post(
+    BASE + "/sessions",
+    status_code=201,
+    **needs(Permission.SESSION_RECORD),
+    response_model=schemas.SessionRecord,
+)
 def record_session(
     request: Request, response: Response, actor: ApiActor, patient_id: str, body: NewSessionRecord
 ) -> dict[str, Any]:
@@ -37,7 +45,11 @@ def record_session(
     return with_etag(response, recorded)
 
 
-@router.get(BASE + "/sessions/{session_id}", **needs(Permission.SESSION_READ))
+@router.get(
+    BASE + "/sessions/{session_id}",
+    **needs(Permission.SESSION_READ),
+    response_model=schemas.SessionRecord,
+)
 def read_session(
     request: Request, response: Response, actor: ApiActor, patient_id: str, session_id: str
 ) -> dict[str, Any]:
@@ -45,12 +57,17 @@ def read_session(
     return with_etag(response, found)
 
 
-@router.get(BASE + "/images", **needs(Permission.IMAGE_READ))
+@router.get(BASE + "/images", **needs(Permission.IMAGE_READ), response_model=list[schemas.Image])
 def list_images(request: Request, actor: ApiActor, patient_id: str) -> list[dict[str, Any]]:
     return images.list_images(state(request).db, actor, patient_id)
 
 
-@router.post(BASE + "/images", status_code=201, **needs(Permission.IMAGE_UPLOAD))
+@router.post(
+    BASE + "/images",
+    status_code=201,
+    **needs(Permission.IMAGE_UPLOAD),
+    response_model=schemas.Image,
+)
 async def upload_image(
     request: Request,
     actor: ApiActor,
@@ -92,23 +109,38 @@ def image_content(request: Request, actor: ApiActor, patient_id: str, image_id: 
     return Response(body, media_type=media_type)
 
 
-@router.get(BASE + "/measurements", **needs(Permission.MEASUREMENT_READ))
+@router.get(
+    BASE + "/measurements",
+    **needs(Permission.MEASUREMENT_READ),
+    response_model=list[schemas.Measurement],
+)
 def list_measurements(request: Request, actor: ApiActor, patient_id: str) -> list[dict[str, Any]]:
     return images.list_measurements(state(request).db, actor, patient_id)
 
 
-@router.get(BASE + "/follow-up", **needs(Permission.FOLLOW_UP_READ))
+@router.get(
+    BASE + "/follow-up", **needs(Permission.FOLLOW_UP_READ), response_model=schemas.FollowUp
+)
 def read_follow_up(request: Request, actor: ApiActor, patient_id: str) -> dict[str, Any]:
     """Whether the plan's review is due, and each site's change from its first measurement."""
     return follow_up.follow_up(state(request).db, actor, patient_id)
 
 
-@router.get(BASE + "/adverse-events", **needs(Permission.ADVERSE_EVENT_READ))
+@router.get(
+    BASE + "/adverse-events",
+    **needs(Permission.ADVERSE_EVENT_READ),
+    response_model=list[schemas.AdverseEvent],
+)
 def list_events(request: Request, actor: ApiActor, patient_id: str) -> list[dict[str, Any]]:
     return adverse_events.list_events(state(request).db, actor, patient_id)
 
 
-@router.post(BASE + "/adverse-events", status_code=201, **needs(Permission.ADVERSE_EVENT_REPORT))
+@router.post(
+    BASE + "/adverse-events",
+    status_code=201,
+    **needs(Permission.ADVERSE_EVENT_REPORT),
+    response_model=schemas.AdverseEventReported,
+)
 def report_event(
     request: Request,
     response: Response,
@@ -121,7 +153,11 @@ def report_event(
     return with_etag(response, reported)
 
 
-@router.post(BASE + "/adverse-events/{event_id}/clear", **needs(Permission.ADVERSE_EVENT_CLEAR))
+@router.post(
+    BASE + "/adverse-events/{event_id}/clear",
+    **needs(Permission.ADVERSE_EVENT_CLEAR),
+    response_model=schemas.AdverseEventCleared,
+)
 def clear_event(
     request: Request,
     response: Response,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from follicle.services import clinic_admin
 from follicle.services.authz import Permission
+from follicle.web.api import schemas
 from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
 from follicle.web.deps import state
 
@@ -16,12 +17,16 @@ router = APIRouter(tags=["clinic"])
 Filter = Annotated[str | None, Query(max_length=80)]
 
 
-@router.get("/settings", **needs(Permission.CLINIC_SETTINGS_READ))
+@router.get(
+    "/settings", **needs(Permission.CLINIC_SETTINGS_READ), response_model=schemas.ClinicSettings
+)
 def read_settings(request: Request, response: Response, actor: ApiActor) -> dict[str, Any]:
     return with_etag(response, clinic_admin.read_settings(state(request).db, actor))
 
 
-@router.put("/settings", **needs(Permission.CLINIC_SETTINGS_MANAGE))
+@router.put(
+    "/settings", **needs(Permission.CLINIC_SETTINGS_MANAGE), response_model=schemas.ClinicSettings
+)
 def update_settings(
     request: Request,
     response: Response,
@@ -37,17 +42,21 @@ def update_settings(
     return with_etag(response, updated)
 
 
-@router.get("/rooms", **needs(Permission.ROOM_LIST))
+@router.get("/rooms", **needs(Permission.ROOM_LIST), response_model=list[schemas.Room])
 def list_rooms(request: Request, actor: ApiActor) -> list[dict[str, Any]]:
     return clinic_admin.list_rooms(state(request).db, actor)
 
 
-@router.get("/users", **needs(Permission.USER_LIST))
+@router.get("/users", **needs(Permission.USER_LIST), response_model=list[schemas.StaffUser])
 def list_staff(request: Request, actor: ApiActor) -> list[dict[str, Any]]:
     return clinic_admin.list_staff(state(request).db, actor)
 
 
-@router.put("/users/{user_id}/working-hours", **needs(Permission.USER_MANAGE))
+@router.put(
+    "/users/{user_id}/working-hours",
+    **needs(Permission.USER_MANAGE),
+    response_model=schemas.StaffUser,
+)
 def set_working_hours(
     request: Request,
     response: Response,
@@ -62,7 +71,7 @@ def set_working_hours(
     return with_etag(response, updated)
 
 
-@router.get("/audit", **needs(Permission.AUDIT_READ))
+@router.get("/audit", **needs(Permission.AUDIT_READ), response_model=schemas.AuditPage)
 def audit_log(
     request: Request,
     actor: ApiActor,

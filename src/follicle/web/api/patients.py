@@ -11,13 +11,16 @@ from fastapi import APIRouter, Query, Request, Response
 from follicle.services import patients
 from follicle.services.authz import Permission
 from follicle.services.commands import NewPatient
+from follicle.web.api import schemas
 from follicle.web.api.deps import ApiActor, needs, with_etag
 from follicle.web.deps import state
 
 router = APIRouter(tags=["patients"])
 
 
-@router.get("/patients", **needs(Permission.PATIENT_LIST))
+@router.get(
+    "/patients", **needs(Permission.PATIENT_LIST), response_model=list[schemas.PatientSummary]
+)
 def search_patients(
     request: Request,
     actor: ApiActor,
@@ -28,7 +31,9 @@ def search_patients(
     return [{**asdict(p), "date_of_birth": p.date_of_birth.isoformat()} for p in found]
 
 
-@router.post("/patients", status_code=201, **needs(Permission.PATIENT_CREATE))
+@router.post(
+    "/patients", status_code=201, **needs(Permission.PATIENT_CREATE), response_model=schemas.Patient
+)
 def create_patient(
     request: Request, response: Response, actor: ApiActor, body: NewPatient
 ) -> dict[str, Any]:
@@ -37,7 +42,9 @@ def create_patient(
     return with_etag(response, created)
 
 
-@router.get("/patients/{patient_id}", **needs(Permission.PATIENT_READ))
+@router.get(
+    "/patients/{patient_id}", **needs(Permission.PATIENT_READ), response_model=schemas.Patient
+)
 def read_patient(
     request: Request, response: Response, actor: ApiActor, patient_id: str
 ) -> dict[str, Any]:

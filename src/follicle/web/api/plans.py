@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from follicle.services import plans
 from follicle.services.authz import Permission
 from follicle.services.commands import PlanOverride
+from follicle.web.api import schemas
 from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
 from follicle.web.deps import state
 
@@ -16,12 +17,12 @@ router = APIRouter(tags=["plans"])
 BASE = "/patients/{patient_id}/plans"
 
 
-@router.get(BASE, **needs(Permission.PLAN_READ))
+@router.get(BASE, **needs(Permission.PLAN_READ), response_model=list[schemas.Plan])
 def list_plans(request: Request, actor: ApiActor, patient_id: str) -> list[dict[str, Any]]:
     return plans.list_plans(state(request).db, actor, patient_id)
 
 
-@router.post(BASE, status_code=201, **needs(Permission.PLAN_PROPOSE))
+@router.post(BASE, status_code=201, **needs(Permission.PLAN_PROPOSE), response_model=schemas.Plan)
 def propose(
     request: Request, response: Response, actor: ApiActor, patient_id: str
 ) -> dict[str, Any]:
@@ -31,14 +32,14 @@ def propose(
     return with_etag(response, proposed)
 
 
-@router.get(BASE + "/{plan_id}", **needs(Permission.PLAN_READ))
+@router.get(BASE + "/{plan_id}", **needs(Permission.PLAN_READ), response_model=schemas.Plan)
 def read_plan(
     request: Request, response: Response, actor: ApiActor, patient_id: str, plan_id: str
 ) -> dict[str, Any]:
     return with_etag(response, plans.read_plan(state(request).db, actor, patient_id, plan_id))
 
 
-@router.patch(BASE + "/{plan_id}", **needs(Permission.PLAN_OVERRIDE))
+@router.patch(BASE + "/{plan_id}", **needs(Permission.PLAN_OVERRIDE), response_model=schemas.Plan)
 def override(
     request: Request,
     response: Response,
@@ -55,7 +56,9 @@ def override(
     return with_etag(response, changed)
 
 
-@router.post(BASE + "/{plan_id}/approve", **needs(Permission.PLAN_APPROVE))
+@router.post(
+    BASE + "/{plan_id}/approve", **needs(Permission.PLAN_APPROVE), response_model=schemas.Plan
+)
 def approve(
     request: Request,
     response: Response,

@@ -1,0 +1,274 @@
+"""Response shapes for the OpenAPI description, so clients (and the API fuzzing) know exactly
+what each endpoint returns. They mirror the service views; documents defined elsewhere (the
+intake, the screening and plan objects of contracts §1-3) stay free-form objects here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+Document = dict[str, Any]
+
+
+class Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Token(Shape):
+    access_token: str
+    token_type: str
+    expires_in: int
+
+
+class PatientSummary(Shape):
+    id: str
+    given_name: str
+    family_name: str
+    date_of_birth: str
+    sex_at_birth: str
+    screening_decision: str | None
+
+
+class Patient(Shape):
+    id: str
+    given_name: str
+    family_name: str
+    date_of_birth: str
+    sex_at_birth: str
+    email: str | None
+    phone: str | None
+    version: int
+    created_at: str
+
+
+class Screening(Shape):
+    id: str
+    patient_id: str
+    intake_id: str
+    decision: str
+    rules_version: str
+    screening: Document
+    screened_by: str | None
+    created_at: str
+
+
+class Intake(Shape):
+    id: str
+    patient_id: str
+    recorded_on: str
+    working_diagnosis: str
+    intake: Document
+    amends: str | None
+    reason: str | None
+    superseded_by: str | None
+    recorded_by: str | None
+    created_at: str
+
+
+class IntakeWithScreening(Intake):
+    screening: Screening
+
+
+class ConsentText(Shape):
+    id: str
+    kind: str
+    version_number: int
+    title: str
+    body: str
+    published_at: str
+
+
+class Consent(Shape):
+    id: str
+    patient_id: str
+    kind: str
+    consent_text_id: str
+    version_number: int
+    signed_at: str
+    signed_name: str
+    witnessed_by: str | None
+    withdrawn_at: str | None
+    withdrawn_reason: str | None
+    valid: bool
+    version: int
+
+
+class ConsentStatus(Shape):
+    consents: list[Consent]
+    valid: list[str]
+    needed: list[str]
+    current_texts: dict[str, ConsentText]
+
+
+class Plan(Shape):
+    id: str
+    patient_id: str
+    screening_id: str
+    status: str
+    plan: Document
+    override_reason: str | None
+    proposed_by: str | None
+    approved_by: str | None
+    approved_at: str | None
+    review_on: str | None
+    hold_reason: str | None
+    version: int
+    created_at: str
+
+
+class Appointment(Shape):
+    id: str
+    patient_id: str
+    practitioner_id: str
+    room_id: str | None
+    plan_id: str | None
+    kind: str
+    status: str
+    status_reason: str | None
+    series_number: int | None
+    starts_at: str
+    ends_at: str
+    starts_local: str
+    ends_local: str
+    time_zone: str
+    version: int
+
+
+class SessionRecord(Shape):
+    id: str
+    patient_id: str
+    plan_id: str
+    appointment_id: str | None
+    performed_by: str
+    performed_at: str
+    device_name: str
+    cartridge_lot: str
+    cartridge_expiry: str
+    depth_mm_by_region: dict[str, float]
+    endpoint: str
+    pain_score: int | None
+    reactions: str | None
+    notes: str | None
+    pre_session_check: Document
+    version: int
+
+
+class Measurement(Shape):
+    id: str
+    patient_id: str
+    image_id: str
+    site: str | None
+    measured_at: str
+    hair_count: int
+    area_cm2: float
+    density_per_cm2: float
+    terminal_count: int
+    vellus_count: int
+    vellus_threshold_um: float
+    mean_diameter_um: float | None
+    diameter_cv: float | None
+    analyser_version: str
+    follicular_units: dict[str, int] | None
+
+
+class Image(Shape):
+    id: str
+    patient_id: str
+    kind: str
+    view: str | None
+    site: str | None
+    um_per_px: float | None
+    media_type: str
+    width_px: int
+    height_px: int
+    taken_at: str
+    session_record_id: str | None
+    content_sha256: str
+    released_to_patient: bool
+    measurement: Measurement | None = None
+
+
+class SiteChange(Shape):
+    baseline: Measurement
+    latest: Measurement
+    measurements: int
+    change: dict[str, float | None] | None
+
+
+class FollowUp(Shape):
+    patient_id: str
+    plan_id: str | None
+    plan_status: str | None
+    review_on: str | None
+    review_due: bool
+    sites: dict[str, SiteChange]
+
+
+class AdverseEvent(Shape):
+    id: str
+    patient_id: str
+    session_record_id: str | None
+    category: str
+    grade: int
+    serious: bool
+    description: str
+    onset_on: str
+    reported_by: str
+    status: str
+    cleared_by: str | None
+    cleared_at: str | None
+    clearance_note: str | None
+    version: int
+    created_at: str
+
+
+class AdverseEventReported(AdverseEvent):
+    plans_held: list[str]
+    advice: str
+    evidence: list[str]
+
+
+class AdverseEventCleared(AdverseEvent):
+    plans_resumed: list[str]
+
+
+class ClinicSettings(Shape):
+    clinic_id: str
+    name: str
+    time_zone: str
+    settings: Document
+    version: int
+
+
+class Room(Shape):
+    id: str
+    name: str
+    active: bool
+
+
+class StaffUser(Shape):
+    id: str
+    email: str
+    display_name: str
+    role: str
+    credential: str | None
+    active: bool
+    working_hours: dict[str, list[list[str]]] | None
+    version: int
+
+
+class AuditEntry(Shape):
+    seq: int
+    at: str
+    actor: str
+    action: str
+    resource_type: str
+    resource_id: str | None
+    client_address: str | None
+    detail: Document
+
+
+class AuditPage(Shape):
+    entries: list[AuditEntry]
+    next_before_seq: int | None
