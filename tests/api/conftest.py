@@ -11,7 +11,7 @@ from follicle.services.database import Database
 from follicle.settings import Settings
 from tests.conftest import BACKENDS, fresh_database_url, settings_for
 from tests.support.api import ClinicUsers, clinic_users
-from tests.support.server import follicle_env, run_follicle, running_server
+from tests.support.server import loaded_demo_env, running_server
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,7 @@ def api(
     backend = str(request.param)
     folder = tmp_path_factory.mktemp(f"api-{backend}")
     settings = settings_for(fresh_database_url(backend, folder, request), folder)
-    env = follicle_env(
-        FOLLICLE_MODE="demo",
-        FOLLICLE_DATA_DIR=str(settings.data_dir),
-        FOLLICLE_DATABASE_URL=settings.database_url or "",
-    )
-    for command in (["migrate"], ["demo"]):
-        result = run_follicle(command, env)
-        assert result.returncode == 0, result.stderr
+    env = loaded_demo_env(settings.database_url or "", settings.data_dir)
     db = Database.from_settings(settings)
     try:
         with running_server(env, folder / "server.log") as base_url:

@@ -77,6 +77,19 @@ class Clinicians:
         plan = plans.propose_plan(self.db, self.derm, self.patient_id)
         return plans.approve_plan(self.db, self.derm, self.patient_id, str(plan["id"]), 1)
 
+    def book_series(self, plan_id: str, first: datetime) -> list[dict[str, object]]:
+        return appointments.book_series(
+            self.db,
+            self.derm,
+            self.patient_id,
+            SeriesBooking(
+                plan_id=plan_id,
+                first_starts_at=first,
+                practitioner_id=str(self.derm.user_id),
+                room_id=self.room_id,
+            ),
+        )
+
     def session_body(self, plan_id: str, **changes: object) -> NewSessionRecord:
         body: dict[str, object] = {
             "plan_id": plan_id,
@@ -99,17 +112,7 @@ def clinic(db: Database) -> Clinicians:
 def test_a_series_keeps_local_time_across_the_clocks_changing(clinic: Clinicians) -> None:
     plan = clinic.approved_plan()
     # 2027: the UK's clocks go forward on 28 March.
-    booked = appointments.book_series(
-        clinic.db,
-        clinic.derm,
-        clinic.patient_id,
-        SeriesBooking(
-            plan_id=str(plan["id"]),
-            first_starts_at=datetime(2027, 3, 9, 10, 0),
-            practitioner_id=str(clinic.derm.user_id),
-            room_id=clinic.room_id,
-        ),
-    )
+    booked = clinic.book_series(str(plan["id"]), datetime(2027, 3, 9, 10, 0))
     assert {a["starts_local"][11:16] for a in booked} == {"10:00"}
     interval_days = int(plan["plan"]["interval_days"])  # type: ignore[index]
     assert interval_days == 14  # the AGA default, so the third session is on 6 April
@@ -123,16 +126,7 @@ def test_a_series_keeps_local_time_across_the_clocks_changing(clinic: Clinicians
 
 def test_rescheduling_keeps_the_shortest_interval(clinic: Clinicians) -> None:
     plan = clinic.approved_plan()
-    booked = appointments.book_series(
-        clinic.db,
-        clinic.derm,
-        clinic.patient_id,
-        SeriesBooking(
-            plan_id=str(plan["id"]),
-            first_starts_at=datetime(2027, 5, 4, 11, 0),
-            practitioner_id=str(clinic.derm.user_id),
-        ),
-    )
+    booked = clinic.book_series(str(plan["id"]), datetime(2027, 5, 4, 11, 0))
     second = booked[1]
     too_close = datetime.fromisoformat(str(booked[0]["starts_local"])) + timedelta(days=2)
     with pytest.raises(InputInvalid, match="days apart"):
@@ -170,16 +164,7 @@ def test_a_session_needs_the_current_consent_and_withdrawal_cancels_future_sessi
             clinic.db, clinic.derm, clinic.patient_id, clinic.session_body(plan_id)
         )
     signed = clinic.sign("treatment")
-    booked = appointments.book_series(
-        clinic.db,
-        clinic.derm,
-        clinic.patient_id,
-        SeriesBooking(
-            plan_id=plan_id,
-            first_starts_at=datetime(2027, 6, 1, 9, 0),
-            practitioner_id=str(clinic.derm.user_id),
-        ),
-    )
+    booked = clinic.book_series(plan_id, datetime(2027, 6, 1, 9, 0))
     withdrawn = consents.withdraw(
         clinic.db,
         clinic.derm,

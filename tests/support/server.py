@@ -84,3 +84,17 @@ def log_in(client: httpx.Client, email: str, password: str) -> httpx.Response:
     return client.post(
         "/login", data={"email": email, "password": password, "csrf_token": csrf_from(form.text)}
     )
+
+
+def loaded_demo_env(database_url: str, data_dir: Path) -> dict[str, str]:
+    """Environment for a demo-mode server on ``database_url``, migrated and loaded the way
+    `make run` does it (through the real CLI)."""
+    env = follicle_env(
+        FOLLICLE_MODE="demo",
+        FOLLICLE_DATA_DIR=str(data_dir),
+        FOLLICLE_DATABASE_URL=database_url,
+    )
+    for command in (["migrate"], ["demo"]):
+        result = run_follicle(command, env)
+        assert result.returncode == 0, result.stderr
+    return env

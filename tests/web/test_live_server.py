@@ -16,7 +16,13 @@ from follicle.services.demo import DEMO_PASSWORD
 from follicle.settings import Settings
 from tests.conftest import BACKENDS, fresh_database_url, settings_for
 from tests.support.factories import make_user
-from tests.support.server import csrf_from, follicle_env, log_in, run_follicle, running_server
+from tests.support.server import (
+    csrf_from,
+    loaded_demo_env,
+    log_in,
+    run_follicle,
+    running_server,
+)
 
 
 @dataclass(frozen=True)
@@ -33,14 +39,7 @@ def demo(
     """One demo server per backend for this module, set up exactly as `make run` does."""
     folder = tmp_path_factory.mktemp(f"demo-{request.param}")
     settings = settings_for(fresh_database_url(request.param, folder, request), folder)
-    env = follicle_env(
-        FOLLICLE_MODE="demo",
-        FOLLICLE_DATA_DIR=str(settings.data_dir),
-        FOLLICLE_DATABASE_URL=settings.database_url or "",
-    )
-    for command in (["migrate"], ["demo"]):
-        result = run_follicle(command, env)
-        assert result.returncode == 0, result.stderr
+    env = loaded_demo_env(settings.database_url or "", settings.data_dir)
     with running_server(env, folder / "server.log") as base_url:
         yield DemoServer(base_url, settings, env)
 

@@ -15,9 +15,9 @@ from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.services.commands import AdverseEventClearance, AdverseEventReport
 from follicle.services.common import (
-    audit_read,
     audit_write,
     check_version,
+    list_patient_records,
     load_patient,
     load_record,
 )
@@ -165,22 +165,13 @@ def clear(
 
 
 def list_events(db: Database, actor: Actor, patient_id: str) -> list[dict[str, Any]]:
-    with db.transaction() as session:
-        patient = load_patient(session, actor, patient_id, Permission.ADVERSE_EVENT_READ)
-        events = list(
-            session.scalars(
-                select(AdverseEvent)
-                .where(AdverseEvent.patient_id == patient.id, AdverseEvent.voided_at.is_(None))
-                .order_by(AdverseEvent.created_at, AdverseEvent.id)
-            )
-        )
-        audit_read(
-            session,
-            actor,
-            "adverse_event.list",
-            "adverse_event",
-            patient.clinic_id,
-            [e.id for e in events],
-            patient.id,
-        )
-        return [event_view(e) for e in events]
+    return list_patient_records(
+        db,
+        actor,
+        patient_id,
+        AdverseEvent,
+        Permission.ADVERSE_EVENT_READ,
+        "adverse_event.list",
+        event_view,
+        (AdverseEvent.created_at, AdverseEvent.id),
+    )

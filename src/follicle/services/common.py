@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from follicle.clinic.clinic_settings import (
@@ -128,3 +129,58 @@ def record_denial(db: Database, actor: Actor, method: str, path: str, status: in
             client_address=actor.client_address,
             detail={"method": method, "path": path[:300], "status": status},
         )
+
+
+def list_patient_records(
+    db: Database,
+    actor: Actor,
+    patient_id: str,
+    model: type[R],
+    permission: Permission,
+    action: str,
+    view: Callable[[R], dict[str, Any]],
+    order_by: Iterable[Any],
+) -> list[dict[str, Any]]:
+    """A patient's (not voided) records of one kind, oldest first, in one audited read."""
+    with db.transaction() as session:
+        patient = load_patient(session, actor, patient_id, permission)
+        columns: Any = model
+        query = select(model).where(columns.patient_id == patient.id)
+        if hasattr(model, "voided_at"):
+            query = query.where(columns.voided_at.is_(None))
+        records = list(session.scalars(query.order_by(*order_by)))
+        audit_read(
+            session,
+            actor,
+            action,
+            str(model.__tablename__),
+            patient.clinic_id,
+            [str(getattr(r, "id", "")) for r in records],
+            patient.id,
+        )
+        return [view(r) for r in records]
+
+
+def read_patient_record(
+    db: Database,
+    actor: Actor,
+    patient_id: str,
+    record_id: str,
+    model: type[R],
+    permission: Permission,
+    action: str,
+    view: Callable[[R], dict[str, Any]],
+) -> dict[str, Any]:
+    """One of a patient's records, in one audited read."""
+    with db.transaction() as session:
+        record = load_record(session, actor, model, record_id, patient_id, permission)
+        audit_read(
+            session,
+            actor,
+            action,
+            str(model.__tablename__),
+            str(getattr(record, "clinic_id", "")),
+            [record_id],
+            patient_id,
+        )
+        return view(record)

@@ -15,7 +15,6 @@ from typing import Any
 import cv2
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
 
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records.files import ImageStore
@@ -23,7 +22,13 @@ from follicle.records.models import Image, Measurement, SessionRecord, new_id, u
 from follicle.records.models.vocab import PHOTO_VIEWS, SCALP_REGIONS
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
-from follicle.services.common import audit_read, audit_write, load_patient, load_record
+from follicle.services.common import (
+    audit_read,
+    audit_write,
+    list_patient_records,
+    load_patient,
+    load_record,
+)
 from follicle.services.consents import valid_consents
 from follicle.services.database import Database
 from follicle.services.errors import NotNow
@@ -212,25 +217,16 @@ def upload_image(
 
 
 def list_images(db: Database, actor: Actor, patient_id: str) -> list[dict[str, Any]]:
-    with db.transaction() as session:
-        patient = load_patient(session, actor, patient_id, Permission.IMAGE_READ)
-        images = list(
-            session.scalars(
-                select(Image)
-                .where(Image.patient_id == patient.id, Image.voided_at.is_(None))
-                .order_by(Image.taken_at, Image.id)
-            )
-        )
-        audit_read(
-            session,
-            actor,
-            "image.list",
-            "image",
-            patient.clinic_id,
-            [i.id for i in images],
-            patient.id,
-        )
-        return [image_view(i) for i in images]
+    return list_patient_records(
+        db,
+        actor,
+        patient_id,
+        Image,
+        Permission.IMAGE_READ,
+        "image.list",
+        image_view,
+        (Image.taken_at, Image.id),
+    )
 
 
 def image_content(
@@ -245,22 +241,13 @@ def image_content(
 
 
 def list_measurements(db: Database, actor: Actor, patient_id: str) -> list[dict[str, Any]]:
-    with db.transaction() as session:
-        patient = load_patient(session, actor, patient_id, Permission.MEASUREMENT_READ)
-        found = list(
-            session.scalars(
-                select(Measurement)
-                .where(Measurement.patient_id == patient.id, Measurement.voided_at.is_(None))
-                .order_by(Measurement.measured_at, Measurement.id)
-            )
-        )
-        audit_read(
-            session,
-            actor,
-            "measurement.list",
-            "measurement",
-            patient.clinic_id,
-            [m.id for m in found],
-            patient.id,
-        )
-        return [measurement_view(m) for m in found]
+    return list_patient_records(
+        db,
+        actor,
+        patient_id,
+        Measurement,
+        Permission.MEASUREMENT_READ,
+        "measurement.list",
+        measurement_view,
+        (Measurement.measured_at, Measurement.id),
+    )

@@ -24,8 +24,10 @@ from follicle.services.common import (
     audit_read,
     audit_write,
     clinic_settings,
+    list_patient_records,
     load_patient,
     load_record,
+    read_patient_record,
 )
 from follicle.services.database import Database
 from follicle.services.errors import NotFound, NotNow
@@ -206,46 +208,31 @@ def rescreen(
 
 
 def list_screenings(db: Database, actor: Actor, patient_id: str) -> list[dict[str, Any]]:
-    with db.transaction() as session:
-        patient = load_patient(session, actor, patient_id, Permission.SCREENING_READ)
-        results = list(
-            session.scalars(
-                select(ScreeningResult)
-                .where(
-                    ScreeningResult.patient_id == patient.id, ScreeningResult.voided_at.is_(None)
-                )
-                .order_by(ScreeningResult.created_at, ScreeningResult.id)
-            )
-        )
-        audit_read(
-            session,
-            actor,
-            "screening.list",
-            "screening_result",
-            patient.clinic_id,
-            [r.id for r in results],
-            patient.id,
-        )
-        return [screening_view(r) for r in results]
+    return list_patient_records(
+        db,
+        actor,
+        patient_id,
+        ScreeningResult,
+        Permission.SCREENING_READ,
+        "screening.list",
+        screening_view,
+        (ScreeningResult.created_at, ScreeningResult.id),
+    )
 
 
 def read_screening(
     db: Database, actor: Actor, patient_id: str, screening_id: str
 ) -> dict[str, Any]:
-    with db.transaction() as session:
-        result = load_record(
-            session, actor, ScreeningResult, screening_id, patient_id, Permission.SCREENING_READ
-        )
-        audit_read(
-            session,
-            actor,
-            "screening.read",
-            "screening_result",
-            result.clinic_id,
-            [result.id],
-            patient_id,
-        )
-        return screening_view(result)
+    return read_patient_record(
+        db,
+        actor,
+        patient_id,
+        screening_id,
+        ScreeningResult,
+        Permission.SCREENING_READ,
+        "screening.read",
+        screening_view,
+    )
 
 
 def latest_screening(session: Session, patient_id: str) -> ScreeningResult:

@@ -20,12 +20,13 @@ from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.services.commands import PlanOverride
 from follicle.services.common import (
-    audit_read,
     audit_write,
     check_version,
     clinic_settings,
+    list_patient_records,
     load_patient,
     load_record,
+    read_patient_record,
 )
 from follicle.services.database import Database
 from follicle.services.errors import Forbidden, NotNow
@@ -113,32 +114,22 @@ def propose_plan(
 
 
 def list_plans(db: Database, actor: Actor, patient_id: str) -> list[dict[str, Any]]:
-    with db.transaction() as session:
-        patient = load_patient(session, actor, patient_id, Permission.PLAN_READ)
-        plans = list(
-            session.scalars(
-                select(Plan)
-                .where(Plan.patient_id == patient.id, Plan.voided_at.is_(None))
-                .order_by(Plan.created_at, Plan.id)
-            )
-        )
-        audit_read(
-            session,
-            actor,
-            "plan.list",
-            "plan",
-            patient.clinic_id,
-            [p.id for p in plans],
-            patient.id,
-        )
-        return [plan_view(p) for p in plans]
+    return list_patient_records(
+        db,
+        actor,
+        patient_id,
+        Plan,
+        Permission.PLAN_READ,
+        "plan.list",
+        plan_view,
+        (Plan.created_at, Plan.id),
+    )
 
 
 def read_plan(db: Database, actor: Actor, patient_id: str, plan_id: str) -> dict[str, Any]:
-    with db.transaction() as session:
-        plan = load_record(session, actor, Plan, plan_id, patient_id, Permission.PLAN_READ)
-        audit_read(session, actor, "plan.read", "plan", plan.clinic_id, [plan.id], patient_id)
-        return plan_view(plan)
+    return read_patient_record(
+        db, actor, patient_id, plan_id, Plan, Permission.PLAN_READ, "plan.read", plan_view
+    )
 
 
 def override_plan(

@@ -24,11 +24,11 @@ from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.services.commands import NewSessionRecord, PreSessionCheck
 from follicle.services.common import (
-    audit_read,
     audit_write,
     clinic_settings,
+    list_patient_records,
     load_patient,
-    load_record,
+    read_patient_record,
 )
 from follicle.services.consents import valid_consents
 from follicle.services.database import Database
@@ -192,39 +192,26 @@ def record_session(
 
 
 def list_sessions(db: Database, actor: Actor, patient_id: str) -> list[dict[str, Any]]:
-    with db.transaction() as session:
-        patient = load_patient(session, actor, patient_id, Permission.SESSION_READ)
-        records = list(
-            session.scalars(
-                select(SessionRecord)
-                .where(SessionRecord.patient_id == patient.id, SessionRecord.voided_at.is_(None))
-                .order_by(SessionRecord.performed_at, SessionRecord.id)
-            )
-        )
-        audit_read(
-            session,
-            actor,
-            "session.list",
-            "session_record",
-            patient.clinic_id,
-            [r.id for r in records],
-            patient.id,
-        )
-        return [session_view(r) for r in records]
+    return list_patient_records(
+        db,
+        actor,
+        patient_id,
+        SessionRecord,
+        Permission.SESSION_READ,
+        "session.list",
+        session_view,
+        (SessionRecord.performed_at, SessionRecord.id),
+    )
 
 
 def read_session(db: Database, actor: Actor, patient_id: str, session_id: str) -> dict[str, Any]:
-    with db.transaction() as session:
-        record = load_record(
-            session, actor, SessionRecord, session_id, patient_id, Permission.SESSION_READ
-        )
-        audit_read(
-            session,
-            actor,
-            "session.read",
-            "session_record",
-            record.clinic_id,
-            [record.id],
-            patient_id,
-        )
-        return session_view(record)
+    return read_patient_record(
+        db,
+        actor,
+        patient_id,
+        session_id,
+        SessionRecord,
+        Permission.SESSION_READ,
+        "session.read",
+        session_view,
+    )
