@@ -13,6 +13,11 @@ if [ "${1:-}" = "test" ]; then
   # initdb/pg_ctl for the throwaway test server, pg_dump/pg_restore for backups.
   need_pkg postgresql
   need_pkg postgresql-client
+  # The browser tests drive Debian's Chromium through Playwright, with real fonts.
+  need_pkg chromium
+  need_pkg fonts-dejavu-core
+  need_pkg curl
+  need_pkg openssl
 fi
 need_pkg tzdata
 
@@ -39,3 +44,8 @@ fi
 # Use the machine's Python (3.11+): no interpreter downloads.
 export UV_PYTHON_DOWNLOADS=never
 uv sync --frozen --quiet
+
+if [ "${1:-}" = "test" ]; then
+  # axe-core (accessibility rules for the browser tests), pinned and checked by its npm integrity.
+  scripts/fetch-axe.sh
+fi

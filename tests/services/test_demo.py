@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -121,8 +121,8 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
         )
         events = list(session.scalars(select(AdverseEvent)))
         stored = list(session.scalars(select(Image.content_sha256)))
-    assert statuses == ["approved", "approved", "on_hold", "proposed"]
-    assert sessions_done == 4
+    assert statuses == ["approved", "approved", "approved", "on_hold", "proposed"]
+    assert sessions_done == 6
     assert len(counts) == 2
     assert counts[1] > counts[0]  # the synthetic follow-up has more hairs
     assert [e.serious for e in events] == [True]
@@ -131,3 +131,22 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
     assert 4 in series  # the course under way books from session 4 on
     assert len(stored) == 4
     assert all((tmp_path / "images" / sha[:2]).is_dir() for sha in stored)
+
+
+def test_demo_history_reads_in_order_and_a_review_is_due(db: Database, tmp_path: Path) -> None:
+    today = date(2026, 11, 26)
+    load_demo(db, cli_actor(), today=today, store=ImageStore(tmp_path / "images"))
+    with db.transaction() as session:
+        for plan in session.scalars(select(Plan).where(Plan.approved_at.is_not(None))):
+            first = session.scalar(
+                select(func.min(SessionRecord.performed_at)).where(SessionRecord.plan_id == plan.id)
+            )
+            assert plan.approved_at is not None
+            if first is not None:
+                assert plan.approved_at < first
+        due = [
+            p.review_on
+            for p in session.scalars(select(Plan).where(Plan.status == "approved"))
+            if p.review_on is not None and p.review_on <= today + timedelta(days=7)
+        ]
+    assert due

@@ -55,6 +55,8 @@ class ConsentSignature(Command):
     ]
     #: The version the signer read; signing an older text than the current one is refused.
     consent_text_id: Annotated[str, StringConstraints(max_length=40)]
+    #: An optional drawn signature, as a ``data:image/png;base64,…`` URL (at most ~200 kB).
+    signature_png: Annotated[str, StringConstraints(max_length=280_000)] | None = None
 
 
 class ConsentWithdrawal(Command):

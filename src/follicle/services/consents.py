@@ -7,6 +7,7 @@ Withdrawal keeps the signed record and stops what it covered from then on.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from sqlalchemy import func, select
@@ -157,6 +158,25 @@ def list_consents(db: Database, actor: Actor, patient_id: str) -> dict[str, Any]
         }
 
 
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _signature_png(data_url: str | None) -> bytes | None:
+    """The drawn signature's PNG bytes; anything that is not a PNG data URL is refused."""
+    if not data_url:
+        return None
+    prefix = "data:image/png;base64,"
+    try:
+        if not data_url.startswith(prefix):
+            raise ValueError
+        content = base64.b64decode(data_url[len(prefix) :], validate=True)
+    except ValueError:
+        content = b""
+    if not content.startswith(PNG_MAGIC):
+        raise InputInvalid([FieldError("/signature_png", "must be a PNG drawing")])
+    return content
+
+
 def sign(
     db: Database, actor: Actor, patient_id: str, signature: ConsentSignature
 ) -> dict[str, Any]:
@@ -176,6 +196,7 @@ def sign(
                     )
                 ]
             )
+        drawn = _signature_png(signature.signature_png)
         consent = Consent(
             id=new_id("cns"),
             clinic_id=patient.clinic_id,
@@ -183,6 +204,7 @@ def sign(
             consent_text_id=current.id,
             signed_at=utcnow(),
             signed_name=signature.signed_name,
+            signature_png=drawn,
             witnessed_by_id=actor.user_id if actor.role != "patient" else None,
         )
         session.add(consent)

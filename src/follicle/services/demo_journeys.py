@@ -16,7 +16,15 @@ import numpy as np
 from sqlalchemy import select
 
 from follicle.records.files import ImageStore
-from follicle.records.models import Clinic, Patient, UserAccount
+from follicle.records.models import (
+    Clinic,
+    Consent,
+    Intake,
+    Patient,
+    Plan,
+    ScreeningResult,
+    UserAccount,
+)
 from follicle.services import adverse_events, appointments, consents, images, plans, sessions
 from follicle.services.auth import actor_for
 from follicle.services.commands import (
@@ -191,7 +199,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     emeka = people["patient5@demo.follicle"]
     consent_all(emeka, "Emeka Fauxley")
     plan = approved_plan(emeka)
-    performed = datetime.combine(today - timedelta(days=6), time(11, 0), zone)
+    performed = performed_emeka = datetime.combine(today - timedelta(days=6), time(11, 0), zone)
     record = sessions.record_session(
         db, derm, emeka, _session(plan["id"], performed, today, 0.5), today
     )
@@ -223,3 +231,44 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
             practitioner_id=str(derm.user_id),
         ),
     )
+
+    # Patient 12: two sessions in, and the plan's review is due this week.
+    lena = people["patient12@demo.follicle"]
+    consent_all(lena, "Lena Fictive")
+    plan = approved_plan(lena)
+    weeks = int(plan["plan"]["review_after_weeks"])
+    approved_on = today - timedelta(weeks=weeks) + timedelta(days=2)
+    for number in range(2):
+        performed = datetime.combine(
+            approved_on + timedelta(days=7 + 28 * number), time(15, 0), zone
+        )
+        sessions.record_session(db, derm, lena, _session(plan["id"], performed, today, 0.5), today)
+
+    # The records above were made today; date the history the way it happened.
+    _backdate(db, cyrus, first - timedelta(days=7))
+    _backdate(db, emeka, performed_emeka - timedelta(days=14))
+    _backdate(db, lena, datetime.combine(approved_on, time(12, 0), zone))
+
+
+def _backdate(db: Database, patient_id: str, approved_at: datetime) -> None:
+    """Demo only: move a journey's intake, screening, consents and plan to before its first
+    session, so the chart's timeline reads in the order things happened."""
+    with db.transaction() as session:
+        day_before = approved_at - timedelta(days=1)
+        for intake in session.scalars(select(Intake).where(Intake.patient_id == patient_id)):
+            intake.created_at = day_before - timedelta(days=7)
+            intake.recorded_on = (day_before - timedelta(days=7)).date()
+        for result in session.scalars(
+            select(ScreeningResult).where(ScreeningResult.patient_id == patient_id)
+        ):
+            result.created_at = day_before - timedelta(days=7)
+        for consent in session.scalars(select(Consent).where(Consent.patient_id == patient_id)):
+            consent.signed_at = day_before
+            consent.created_at = day_before
+        for plan in session.scalars(select(Plan).where(Plan.patient_id == patient_id)):
+            plan.created_at = day_before
+            if plan.approved_at is not None:
+                plan.approved_at = approved_at
+                plan.review_on = approved_at.date() + timedelta(
+                    weeks=int(plan.document["review_after_weeks"])
+                )

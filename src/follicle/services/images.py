@@ -31,9 +31,10 @@ from follicle.services.common import (
 )
 from follicle.services.consents import valid_consents
 from follicle.services.database import Database
-from follicle.services.errors import NotNow
+from follicle.services.errors import NotFound, NotNow
 from follicle.trichoscopy.analyze import ANALYSER_VERSION, AnalysisError, analyze
 from follicle.trichoscopy.images import ImageRefused, read_rgb
+from follicle.trichoscopy.overlay import draw_overlay
 
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 JPEG_QUALITY = 92
@@ -85,6 +86,7 @@ def measurement_view(measurement: Measurement) -> dict[str, Any]:
         "diameter_cv": measurement.diameter_cv,
         "analyser_version": measurement.analyser_version,
         "follicular_units": measurement.result.get("follicular_units"),
+        "has_overlay": bool(measurement.result.get("overlay_sha256")),
     }
 
 
@@ -144,6 +146,10 @@ def upload_image(
             raise InputInvalid([FieldError("/file", str(exc))]) from exc
     content, media_type = _reencode(rgb, upload.kind)
     sha256 = store.put(content, media_type)
+    overlay_sha256 = None
+    if analysis is not None:  # every counted hair outlined and numbered, to check by eye
+        overlay_png, _ = _reencode(draw_overlay(rgb, analysis), "trichoscopy")
+        overlay_sha256 = store.put(overlay_png, "image/png")
     with db.transaction() as session:
         patient = load_patient(session, actor, patient_id, Permission.IMAGE_UPLOAD)
         if "photo_use" not in valid_consents(session, patient.clinic_id, patient.id):
@@ -198,7 +204,7 @@ def upload_image(
                 vellus_threshold_um=analysis.vellus_threshold_um,
                 mean_diameter_um=analysis.mean_diameter_um,
                 diameter_cv=analysis.diameter_cv,
-                result=analysis.as_contract(image.id),
+                result={**analysis.as_contract(image.id), "overlay_sha256": overlay_sha256},
                 analyser_version=ANALYSER_VERSION,
             )
             session.add(measurement)
@@ -251,3 +257,45 @@ def list_measurements(db: Database, actor: Actor, patient_id: str) -> list[dict[
         measurement_view,
         (Measurement.measured_at, Measurement.id),
     )
+
+
+def overlay_content(
+    db: Database, store: ImageStore, actor: Actor, patient_id: str, measurement_id: str
+) -> bytes:
+    """The analysed image with every counted hair outlined (PNG)."""
+    with db.transaction() as session:
+        measurement = load_record(
+            session, actor, Measurement, measurement_id, patient_id, Permission.MEASUREMENT_READ
+        )
+        digest = measurement.result.get("overlay_sha256")
+        if not digest:
+            raise NotFound
+        audit_read(
+            session,
+            actor,
+            "measurement.overlay",
+            "measurement",
+            measurement.clinic_id,
+            [measurement.id],
+            patient_id,
+        )
+        return store.get(str(digest), "image/png")
+
+
+def release_to_patient(
+    db: Database, actor: Actor, patient_id: str, image_id: str, released: bool = True
+) -> dict[str, Any]:
+    """Show (or stop showing) an image and its measurement in the patient's portal."""
+    with db.transaction() as session:
+        image = load_record(session, actor, Image, image_id, patient_id, Permission.IMAGE_UPLOAD)
+        image.released_to_patient = released
+        audit_write(
+            session,
+            actor,
+            "image.release" if released else "image.withhold",
+            "image",
+            image.id,
+            image.clinic_id,
+            {"patient_id": patient_id},
+        )
+        return image_view(image)

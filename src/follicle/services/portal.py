@@ -1,34 +1,138 @@
-"""What a patient sees first in their portal."""
+"""The patient's portal: their plan in plain words, appointments, what to do before the next
+session and after the last one, released progress, consents, preferences."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from follicle.records import audit
-from follicle.records.models import Clinic, Patient
+from follicle.records.files import ImageStore
+from follicle.records.models import (
+    Appointment,
+    Clinic,
+    Image,
+    Measurement,
+    Patient,
+    Plan,
+    SessionRecord,
+    utcnow,
+)
 from follicle.services.actors import Actor
+from follicle.services.appointments import appointment_view
 from follicle.services.authz import Permission, authorize
+from follicle.services.common import audit_read, audit_write
+from follicle.services.consents import valid_consents
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
+from follicle.services.images import image_view, measurement_view
+
+HOURLY_UNTIL_HOURS = 72  # aftercare is shown hour by hour for three days, then day by day
 
 
 @dataclass(frozen=True)
+class AftercareStep:
+    starts: datetime
+    ends: datetime
+    instruction: str
+    state: str  # done | now | next
+
+
+@dataclass
 class PortalHome:
+    patient_id: str
     given_name: str
     clinic_name: str
+    time_zone: str
+    plan: dict[str, Any] | None = None
+    plan_status: str | None = None
+    hold_reason: str | None = None
+    upcoming: list[dict[str, Any]] = field(default_factory=list)
+    preparation: list[dict[str, Any]] = field(default_factory=list)
+    consents_needed: list[str] = field(default_factory=list)
+    sessions_done: int = 0
+    last_session_at: datetime | None = None
+    education_opt_in: bool = False
+    updates_opt_in: bool = False
+
+
+def _own_patient(session: Session, actor: Actor) -> Patient:
+    authorize(actor, Permission.PORTAL_VIEW)
+    patient = session.get(Patient, actor.patient_id) if actor.patient_id else None
+    if patient is None or patient.voided_at is not None:
+        raise NotFound
+    authorize(actor, Permission.PATIENT_READ, clinic_id=patient.clinic_id, patient_id=patient.id)
+    return patient
+
+
+def _current_plan(session: Session, patient_id: str) -> Plan | None:
+    return session.scalars(
+        select(Plan)
+        .where(
+            Plan.patient_id == patient_id,
+            Plan.voided_at.is_(None),
+            Plan.status.in_(("approved", "on_hold", "completed")),
+        )
+        .order_by(Plan.created_at.desc(), Plan.id.desc())
+    ).first()
+
+
+def _last_session(session: Session, patient_id: str) -> SessionRecord | None:
+    return session.scalars(
+        select(SessionRecord)
+        .where(SessionRecord.patient_id == patient_id, SessionRecord.voided_at.is_(None))
+        .order_by(SessionRecord.performed_at.desc())
+    ).first()
 
 
 def portal_home(db: Database, actor: Actor) -> PortalHome:
-    authorize(actor, Permission.PORTAL_VIEW)
     with db.transaction() as session:
-        patient = session.get(Patient, actor.patient_id) if actor.patient_id else None
-        if patient is None or patient.voided_at is not None:
-            raise NotFound
-        authorize(
-            actor, Permission.PATIENT_READ, clinic_id=patient.clinic_id, patient_id=patient.id
-        )
+        patient = _own_patient(session, actor)
         clinic = session.get(Clinic, patient.clinic_id)
         assert clinic is not None
+        zone = ZoneInfo(clinic.time_zone)
+        home = PortalHome(
+            patient.id,
+            patient.given_name,
+            clinic.name,
+            clinic.time_zone,
+            education_opt_in=patient.education_opt_in,
+            updates_opt_in=patient.updates_opt_in,
+        )
+        plan = _current_plan(session, patient.id)
+        if plan is not None:
+            home.plan = plan.document
+            home.plan_status = plan.status
+            home.hold_reason = plan.hold_reason
+            home.preparation = list(plan.document.get("preparation", []))
+        now = utcnow()
+        upcoming = session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.patient_id == patient.id,
+                Appointment.status == "booked",
+                Appointment.starts_at >= now,
+            )
+            .order_by(Appointment.starts_at)
+        )
+        home.upcoming = [appointment_view(a, zone) for a in upcoming]
+        home.consents_needed = sorted(
+            {"treatment", "photo_use"} - valid_consents(session, patient.clinic_id, patient.id)
+        )
+        done = list(
+            session.scalars(
+                select(SessionRecord.performed_at).where(
+                    SessionRecord.patient_id == patient.id, SessionRecord.voided_at.is_(None)
+                )
+            )
+        )
+        home.sessions_done = len(done)
+        home.last_session_at = max(done) if done else None
         audit.append(
             session,
             actor=actor.audit_name,
@@ -37,5 +141,113 @@ def portal_home(db: Database, actor: Actor) -> PortalHome:
             resource_id=patient.id,
             clinic_id=patient.clinic_id,
             client_address=actor.client_address,
+            detail={"appointments": [a["id"] for a in home.upcoming]},
         )
-        return PortalHome(given_name=patient.given_name, clinic_name=clinic.name)
+        return home
+
+
+def aftercare(db: Database, actor: Actor, now: datetime | None = None) -> list[AftercareStep]:
+    """The last session's aftercare as steps in time, marking what applies now."""
+    now = now or utcnow()
+    with db.transaction() as session:
+        patient = _own_patient(session, actor)
+        last = _last_session(session, patient.id)
+        plan = session.get(Plan, last.plan_id) if last else None
+        if last is None or plan is None:
+            return []
+        steps = []
+        for item in plan.document.get("aftercare", []):
+            starts = last.performed_at + timedelta(hours=int(item["from_hours"]))
+            ends = last.performed_at + timedelta(hours=int(item["to_hours"]))
+            state = "done" if ends <= now else ("now" if starts <= now else "next")
+            steps.append(AftercareStep(starts, ends, str(item["instruction"]), state))
+        audit_read(
+            session,
+            actor,
+            "portal.aftercare",
+            "session_record",
+            patient.clinic_id,
+            [last.id],
+            patient.id,
+        )
+        return sorted(steps, key=lambda s: (s.starts, s.ends))
+
+
+def progress(db: Database, actor: Actor) -> dict[str, Any]:
+    """What a clinician has released: images and the measurements made on them."""
+    with db.transaction() as session:
+        patient = _own_patient(session, actor)
+        released = list(
+            session.scalars(
+                select(Image)
+                .where(
+                    Image.patient_id == patient.id,
+                    Image.released_to_patient.is_(True),
+                    Image.voided_at.is_(None),
+                )
+                .order_by(Image.taken_at)
+            )
+        )
+        measured = list(
+            session.scalars(
+                select(Measurement)
+                .where(
+                    Measurement.image_id.in_([i.id for i in released]),
+                    Measurement.voided_at.is_(None),
+                )
+                .order_by(Measurement.measured_at)
+            )
+        )
+        audit_read(
+            session,
+            actor,
+            "portal.progress",
+            "image",
+            patient.clinic_id,
+            [i.id for i in released] + [m.id for m in measured],
+            patient.id,
+        )
+        return {
+            "images": [image_view(i) for i in released],
+            "measurements": [measurement_view(m) for m in measured],
+        }
+
+
+def released_image(
+    db: Database, store: ImageStore, actor: Actor, image_id: str
+) -> tuple[bytes, str]:
+    with db.transaction() as session:
+        patient = _own_patient(session, actor)
+        image = session.get(Image, image_id)
+        if (
+            image is None
+            or image.patient_id != patient.id
+            or not image.released_to_patient
+            or image.voided_at is not None
+        ):
+            raise NotFound
+        audit_read(
+            session, actor, "portal.image", "image", patient.clinic_id, [image.id], patient.id
+        )
+        return store.get(image.content_sha256, image.media_type), image.media_type
+
+
+def set_preferences(db: Database, actor: Actor, education: bool, updates: bool) -> None:
+    """Opt in or out of education and updates (clinical reminders are not affected)."""
+    with db.transaction() as session:
+        patient = _own_patient(session, actor)
+        patient.education_opt_in = education
+        patient.updates_opt_in = updates
+        audit_write(
+            session,
+            actor,
+            "patient.preferences",
+            "patient",
+            patient.id,
+            patient.clinic_id,
+            {"education": education, "updates": updates},
+        )
+
+
+def local(moment: datetime, time_zone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(time_zone))

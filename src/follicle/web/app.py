@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -15,7 +16,7 @@ from follicle.records.db import check_reachable
 from follicle.records.files import ImageStore
 from follicle.services.database import Database
 from follicle.settings import ConfigError, Settings
-from follicle.web import api, pages
+from follicle.web import api, views
 from follicle.web.api import problems
 from follicle.web.deps import AppState, state
 from follicle.web.ratelimit import SlidingWindow
@@ -36,6 +37,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         redoc_url=None,
     )
     templates = Jinja2Templates(directory=WEB_DIR / "templates")
+    templates.env.filters["urldecode"] = unquote
     app.state.follicle = AppState(
         settings=settings,
         db=database,
@@ -46,9 +48,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
-    app.include_router(pages.router)
+    for router in views.routers():
+        app.include_router(router)
     app.include_router(api.router)
     problems.install(app)
+    views.install_error_pages(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> JSONResponse:

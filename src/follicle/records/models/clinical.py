@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from follicle.records.models.base import (
@@ -40,6 +40,9 @@ class Patient(ClinicOwned, Timestamped, Versioned, Voidable, Base):
     sex_at_birth: Mapped[str] = mapped_column(String(10))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
+    #: Opt-ins from the portal; clinical reminders are not marketing and need neither.
+    education_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
+    updates_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Intake(ClinicOwned, Timestamped, Voidable, Base):

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
+from starlette.responses import Response
 
 from follicle.clinic.errors import InputInvalid
 from follicle.services.actors import Actor
@@ -42,6 +43,19 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
     return {"parameter": str(path[0]) if path else str(where), "in": str(where), "message": message}
 
 
+def _page(request: Request, status: int, title: str, detail: str) -> Response:
+    from follicle.web.deps import current_actor
+    from follicle.web.views.common import render
+
+    return render(
+        request,
+        "error.html",
+        {"title": title, "detail": detail, "status": status},
+        status_code=status,
+        actor=current_actor(request),
+    )
+
+
 def _audit_denial(request: Request, status: int) -> None:
     actor = getattr(request.state, "actor", None)
     if isinstance(actor, Actor):
@@ -50,13 +64,19 @@ def _audit_denial(request: Request, status: int) -> None:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
-    def not_found(request: Request, exc: NotFound) -> JSONResponse:
+    def not_found(request: Request, exc: NotFound) -> Response:
         _audit_denial(request, 404)
+        if not request.url.path.startswith("/api/"):
+            return _page(
+                request, 404, "Not found", "There is nothing here, or it is not yours to see."
+            )
         return problem(404, "Not Found")
 
     @app.exception_handler(Forbidden)
-    def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+    def forbidden(request: Request, exc: Forbidden) -> Response:
         _audit_denial(request, 403)
+        if not request.url.path.startswith("/api/"):
+            return _page(request, 403, "Not allowed", str(exc) or "Your role may not do this.")
         return problem(403, "Forbidden", str(exc) or None)
 
     @app.exception_handler(Unauthenticated)

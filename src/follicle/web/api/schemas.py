@@ -170,6 +170,7 @@ class Measurement(Shape):
     diameter_cv: float | None
     analyser_version: str
     follicular_units: dict[str, int] | None
+    has_overlay: bool
 
 
 class Image(Shape):

@@ -1,0 +1,287 @@
+"""The patient chart: where the patient stands now, and everything that happened, in order.
+
+One read, one audit entry naming every record shown. Each part appears only if the actor may
+read it (front desk sees registration, consents and appointments, not clinical notes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from follicle.records.models import (
+    AdverseEvent,
+    Appointment,
+    Clinic,
+    Consent,
+    ConsentText,
+    Image,
+    Intake,
+    Measurement,
+    Plan,
+    ScreeningResult,
+    SessionRecord,
+    UserAccount,
+    utcnow,
+)
+from follicle.services.actors import Actor
+from follicle.services.adverse_events import event_view
+from follicle.services.appointments import appointment_view
+from follicle.services.authz import ROLE_PERMISSIONS, Permission
+from follicle.services.common import audit_read, load_patient
+from follicle.services.consents import consent_view, current_texts
+from follicle.services.database import Database
+from follicle.services.images import image_view, measurement_view
+from follicle.services.intakes import intake_view, screening_view
+from follicle.services.patients import patient_view
+from follicle.services.plans import plan_view
+from follicle.services.sessions import session_view
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    kind: str
+    title: str
+    detail: str = ""
+    anchor: str = ""
+
+
+@dataclass
+class Chart:
+    patient: dict[str, Any]
+    age_years: int
+    time_zone: str
+    status: dict[str, Any] = field(default_factory=dict)
+    intakes: list[dict[str, Any]] = field(default_factory=list)
+    screening: dict[str, Any] | None = None
+    consents: list[dict[str, Any]] = field(default_factory=list)
+    consent_valid: set[str] = field(default_factory=set)
+    consent_texts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plans: list[dict[str, Any]] = field(default_factory=list)
+    appointments: list[dict[str, Any]] = field(default_factory=list)
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    images: list[dict[str, Any]] = field(default_factory=list)
+    measurements: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[TimelineItem] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def current_plan(self) -> dict[str, Any] | None:
+        return self.plans[-1] if self.plans else None
+
+    @property
+    def current_intake(self) -> dict[str, Any] | None:
+        live = [i for i in self.intakes if not i["superseded_by"]]
+        return live[-1] if live else None
+
+
+def _may(actor: Actor, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS.get(actor.role, frozenset())
+
+
+def _rows(session: Session, model: Any, patient_id: str, order: Any) -> list[Any]:
+    query = select(model).where(model.patient_id == patient_id)
+    if hasattr(model, "voided_at"):
+        query = query.where(model.voided_at.is_(None))
+    return list(session.scalars(query.order_by(order, model.id)))
+
+
+def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | None = None) -> Chart:
+    with db.transaction() as session:
+        patient = load_patient(session, actor, patient_id, Permission.PATIENT_READ)
+        clinic = session.get(Clinic, patient.clinic_id)
+        assert clinic is not None
+        zone = ZoneInfo(clinic.time_zone)
+        today = today or datetime.now(zone).date()
+        born = patient.date_of_birth
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        chart = Chart(patient_view(patient), age, clinic.time_zone)
+        chart.names = {
+            u.id: u.display_name
+            for u in session.scalars(select(UserAccount).where(UserAccount.clinic_id == clinic.id))
+        }
+        shown: list[str] = [patient.id]
+        timeline = chart.timeline
+        if _may(actor, Permission.INTAKE_READ):
+            intakes = _rows(session, Intake, patient.id, Intake.created_at)
+            replaced = {i.amends_id: i.id for i in intakes if i.amends_id}
+            chart.intakes = [intake_view(i, replaced.get(i.id)) for i in intakes]
+            for intake in intakes:
+                timeline.append(
+                    TimelineItem(
+                        intake.created_at,
+                        "intake",
+                        "Intake amended" if intake.amends_id else "Intake recorded",
+                        intake.amend_reason or intake.working_diagnosis.replace("_", " "),
+                        f"intake-{intake.id}",
+                    )
+                )
+            shown += [i.id for i in intakes]
+        if _may(actor, Permission.SCREENING_READ):
+            results = _rows(session, ScreeningResult, patient.id, ScreeningResult.created_at)
+            live = chart.current_intake
+            for result in results:
+                timeline.append(
+                    TimelineItem(
+                        result.created_at,
+                        "screening",
+                        "Screened: " + result.decision.replace("_", " "),
+                        f"rules {result.rules_version}",
+                        "screening",
+                    )
+                )
+            current = [r for r in results if live and r.intake_id == live["id"]]
+            chart.screening = screening_view(current[-1]) if current else None
+            shown += [r.id for r in results]
+        if _may(actor, Permission.CONSENT_READ):
+            texts = current_texts(session, clinic.id)
+            chart.consent_texts = {
+                k: {"id": t.id, "title": t.title, "version_number": t.version_number}
+                for k, t in texts.items()
+            }
+            rows = session.execute(
+                select(Consent, ConsentText)
+                .join(ConsentText, Consent.consent_text_id == ConsentText.id)
+                .where(Consent.patient_id == patient.id)
+                .order_by(Consent.signed_at, Consent.id)
+            ).all()
+            chart.consents = [consent_view(c, t, texts.get(t.kind)) for c, t in rows]
+            chart.consent_valid = {c["kind"] for c in chart.consents if c["valid"]}
+            for consent, text in rows:
+                timeline.append(
+                    TimelineItem(
+                        consent.signed_at,
+                        "consent",
+                        f"Consent signed: {text.kind.replace('_', ' ')} v{text.version_number}",
+                        consent.signed_name,
+                        "consents",
+                    )
+                )
+                if consent.withdrawn_at:
+                    timeline.append(
+                        TimelineItem(
+                            consent.withdrawn_at,
+                            "consent",
+                            f"Consent withdrawn: {text.kind.replace('_', ' ')}",
+                            consent.withdrawn_reason or "",
+                            "consents",
+                        )
+                    )
+            shown += [c["id"] for c in chart.consents]
+        if _may(actor, Permission.PLAN_READ):
+            found = _rows(session, Plan, patient.id, Plan.created_at)
+            chart.plans = [plan_view(p) for p in found]
+            for plan in found:
+                timeline.append(
+                    TimelineItem(
+                        plan.created_at,
+                        "plan",
+                        "Plan proposed",
+                        plan.indication.replace("_", " "),
+                        f"plan-{plan.id}",
+                    )
+                )
+                if plan.approved_at:
+                    timeline.append(
+                        TimelineItem(
+                            plan.approved_at,
+                            "plan",
+                            "Plan approved",
+                            f"{plan.needle_depth_mm} mm every {plan.interval_days} days, "
+                            f"{plan.sessions_planned} sessions",
+                            f"plan-{plan.id}",
+                        )
+                    )
+            shown += [p.id for p in found]
+        if _may(actor, Permission.APPOINTMENT_READ):
+            booked = _rows(session, Appointment, patient.id, Appointment.starts_at)
+            chart.appointments = [appointment_view(a, zone) for a in booked]
+            shown += [a.id for a in booked]
+        if _may(actor, Permission.SESSION_READ):
+            done = _rows(session, SessionRecord, patient.id, SessionRecord.performed_at)
+            chart.sessions = [session_view(s) for s in done]
+            for record in done:
+                depth = max(record.depth_mm_by_region.values(), default=0)
+                timeline.append(
+                    TimelineItem(
+                        record.performed_at,
+                        "session",
+                        "Session performed",
+                        f"up to {depth} mm, {record.endpoint.replace('_', ' ')}, "
+                        f"lot {record.cartridge_lot}",
+                        f"session-{record.id}",
+                    )
+                )
+            shown += [s.id for s in done]
+        if _may(actor, Permission.IMAGE_READ):
+            pictures = _rows(session, Image, patient.id, Image.taken_at)
+            chart.images = [image_view(i) for i in pictures]
+            shown += [i.id for i in pictures]
+        if _may(actor, Permission.MEASUREMENT_READ):
+            measured = _rows(session, Measurement, patient.id, Measurement.measured_at)
+            chart.measurements = [measurement_view(m) for m in measured]
+            for m in measured:
+                timeline.append(
+                    TimelineItem(
+                        m.measured_at,
+                        "measurement",
+                        f"Trichoscopy ({(m.site or 'site').replace('_', ' ')})",
+                        f"{m.hair_count} hairs, {m.density_per_cm2:.0f}/cm²",
+                        "follow-up",
+                    )
+                )
+            shown += [m.id for m in measured]
+        if _may(actor, Permission.ADVERSE_EVENT_READ):
+            events = _rows(session, AdverseEvent, patient.id, AdverseEvent.created_at)
+            chart.events = [event_view(e) for e in events]
+            for event in events:
+                timeline.append(
+                    TimelineItem(
+                        event.created_at,
+                        "adverse_event",
+                        f"Adverse event: {event.category.replace('_', ' ')}, grade {event.grade}"
+                        + (" (serious)" if event.serious else ""),
+                        event.description,
+                        f"event-{event.id}",
+                    )
+                )
+                if event.cleared_at:
+                    timeline.append(
+                        TimelineItem(
+                            event.cleared_at,
+                            "adverse_event",
+                            "Adverse event cleared",
+                            event.clearance_note or "",
+                            f"event-{event.id}",
+                        )
+                    )
+            shown += [e.id for e in events]
+        timeline.sort(key=lambda item: item.at, reverse=True)
+        chart.status = _status(chart)
+        audit_read(session, actor, "chart.read", "patient", clinic.id, shown, patient.id)
+        return chart
+
+
+def _status(chart: Chart) -> dict[str, Any]:
+    now = utcnow().isoformat()
+    upcoming = [a for a in chart.appointments if a["status"] == "booked" and a["starts_at"] >= now]
+    plan = chart.current_plan
+    open_serious = [e for e in chart.events if e["serious"] and e["status"] == "open"]
+    return {
+        "decision": chart.screening["decision"] if chart.screening else None,
+        "consents_valid": sorted(chart.consent_valid),
+        "consents_needed": sorted({"treatment", "photo_use"} - chart.consent_valid),
+        "plan_status": plan["status"] if plan else None,
+        "hold_reason": plan["hold_reason"] if plan else None,
+        "next_appointment": upcoming[0] if upcoming else None,
+        "open_serious_events": len(open_serious),
+        "sessions_done": len(chart.sessions),
+        "sessions_planned": plan["plan"]["sessions"] if plan else None,
+    }

@@ -1,0 +1,111 @@
+"""What needs someone's attention today, beside the appointments: follow-up reviews due,
+open adverse events, plans on hold or waiting for approval."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from follicle.records.models import AdverseEvent, Clinic, Patient, Plan
+from follicle.services.actors import Actor
+from follicle.services.authz import ROLE_PERMISSIONS, Permission, authorize
+from follicle.services.common import audit_read
+from follicle.services.database import Database
+from follicle.services.errors import NotFound
+
+DUE_SOON_DAYS = 7  # a review due within a week is shown, so it can be booked
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    patient_id: str
+    patient_name: str
+    what: str
+    detail: str
+    serious: bool = False
+
+
+@dataclass
+class Worklist:
+    follow_ups_due: list[WorkItem] = field(default_factory=list)
+    open_events: list[WorkItem] = field(default_factory=list)
+    plans_on_hold: list[WorkItem] = field(default_factory=list)
+    plans_to_approve: list[WorkItem] = field(default_factory=list)
+
+
+def worklist(db: Database, actor: Actor, today: date | None = None) -> Worklist:
+    authorize(actor, Permission.PATIENT_LIST)
+    allowed = ROLE_PERMISSIONS.get(actor.role, frozenset())
+    result = Worklist()
+    with db.transaction() as session:
+        clinic = session.get(Clinic, actor.clinic_id) if actor.clinic_id else None
+        if clinic is None:
+            raise NotFound
+        today = today or datetime.now(ZoneInfo(clinic.time_zone)).date()
+        names = {
+            p.id: f"{p.given_name} {p.family_name}"
+            for p in session.scalars(
+                select(Patient).where(Patient.clinic_id == clinic.id, Patient.voided_at.is_(None))
+            )
+        }
+        plans = list(
+            session.scalars(
+                select(Plan)
+                .where(Plan.clinic_id == clinic.id, Plan.voided_at.is_(None))
+                .order_by(Plan.review_on, Plan.created_at)
+            )
+        )
+        shown: list[str] = []
+        for plan in plans:
+            name = names.get(plan.patient_id)
+            if name is None:
+                continue
+            soon = today + timedelta(days=DUE_SOON_DAYS)
+            if plan.status == "approved" and plan.review_on and plan.review_on <= soon:
+                overdue = " (overdue)" if plan.review_on < today else ""
+                result.follow_ups_due.append(
+                    WorkItem(
+                        plan.patient_id, name, "Review", f"due {plan.review_on:%d %b}{overdue}"
+                    )
+                )
+                shown.append(plan.id)
+            if Permission.PLAN_READ in allowed and plan.status == "on_hold":
+                result.plans_on_hold.append(
+                    WorkItem(plan.patient_id, name, "Plan on hold", plan.hold_reason or "", True)
+                )
+                shown.append(plan.id)
+            if Permission.PLAN_APPROVE in allowed and plan.status == "proposed":
+                result.plans_to_approve.append(
+                    WorkItem(
+                        plan.patient_id,
+                        name,
+                        "Plan to approve",
+                        f"{plan.needle_depth_mm} mm, {plan.sessions_planned} sessions",
+                    )
+                )
+                shown.append(plan.id)
+        if Permission.ADVERSE_EVENT_READ in allowed:
+            for event in session.scalars(
+                select(AdverseEvent)
+                .where(
+                    AdverseEvent.clinic_id == clinic.id,
+                    AdverseEvent.status == "open",
+                    AdverseEvent.voided_at.is_(None),
+                )
+                .order_by(AdverseEvent.serious.desc(), AdverseEvent.created_at)
+            ):
+                result.open_events.append(
+                    WorkItem(
+                        event.patient_id,
+                        names.get(event.patient_id, "?"),
+                        f"{event.category.replace('_', ' ')}, grade {event.grade}",
+                        event.description[:120],
+                        event.serious,
+                    )
+                )
+                shown.append(event.id)
+        audit_read(session, actor, "worklist.read", "clinic", clinic.id, shown)
+    return result

@@ -1,0 +1,174 @@
+"""Admin pages: staff and their hours, rooms, clinic settings, consent texts, the audit log."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from follicle.clinic.errors import InputInvalid
+from follicle.services import clinic_admin, consents
+from follicle.services.actors import Actor
+from follicle.services.appointments import CLINIC_HOURS, WEEKDAYS
+from follicle.services.authz import Permission, authorize
+from follicle.services.commands import NewConsentText
+from follicle.services.errors import NotNow, StaleVersion, VersionRequired
+from follicle.web.deps import state
+from follicle.web.views.common import CsrfChecked, errors_by_field, redirect, render, staff
+from follicle.web.views.staff import parse_command
+
+router = APIRouter(include_in_schema=False)
+REFUSED = (InputInvalid, NotNow, StaleVersion, VersionRequired)
+
+
+def admin(request: Request) -> Actor:
+    actor = staff(request)
+    authorize(actor, Permission.USER_MANAGE)
+    return actor
+
+
+Admin = Annotated[Actor, Depends(admin)]
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_home(request: Request, actor: Admin) -> Response:
+    db = state(request).db
+    return render(
+        request,
+        "admin.html",
+        {
+            "staff": clinic_admin.list_staff(db, actor),
+            "rooms": clinic_admin.list_rooms(db, actor),
+            "weekdays": WEEKDAYS,
+            "default_hours": CLINIC_HOURS,
+        },
+        actor=actor,
+    )
+
+
+@router.post("/admin/users/{user_id}/hours", dependencies=[CsrfChecked])
+async def set_hours(request: Request, actor: Admin, user_id: str) -> Response:
+    form = await request.form()
+    hours: dict[str, list[list[str]]] = {}
+    for day in WEEKDAYS:
+        opens, closes = str(form.get(f"{day}_from", "")), str(form.get(f"{day}_to", ""))
+        if opens and closes:
+            hours[day] = [[opens, closes]]
+    version = str(form.get("version", ""))
+    try:
+        clinic_admin.set_working_hours(
+            state(request).db, actor, user_id, hours, int(version) if version.isdigit() else None
+        )
+    except REFUSED as exc:
+        return redirect("/admin", f"Hours not saved: {exc}")
+    return redirect("/admin", "Working hours saved.")
+
+
+@router.get("/admin/settings", response_class=HTMLResponse)
+def settings_page(request: Request, actor: Admin) -> Response:
+    current = clinic_admin.read_settings(state(request).db, actor)
+    text = json.dumps(current["settings"], indent=2)
+    return render(
+        request,
+        "admin_settings.html",
+        {"current": current, "text": text, "errors": {}},
+        actor=actor,
+    )
+
+
+@router.post("/admin/settings", response_class=HTMLResponse, dependencies=[CsrfChecked])
+async def save_settings(request: Request, actor: Admin) -> Response:
+    form = await request.form()
+    text = str(form.get("settings", ""))
+    version = str(form.get("version", ""))
+    db = state(request).db
+    try:
+        document = json.loads(text)
+        if not isinstance(document, dict):
+            raise ValueError("the settings are a JSON object")
+        clinic_admin.update_settings(
+            db, actor, document, int(version) if version.isdigit() else None
+        )
+    except (ValueError, *REFUSED) as exc:
+        errors = errors_by_field(exc.errors) if isinstance(exc, InputInvalid) else {"/": str(exc)}
+        current = clinic_admin.read_settings(db, actor)
+        return render(
+            request,
+            "admin_settings.html",
+            {"current": current, "text": text, "errors": errors},
+            status_code=422,
+            actor=actor,
+        )
+    return redirect("/admin/settings", "Settings saved.")
+
+
+@router.get("/admin/consent-texts", response_class=HTMLResponse)
+def consent_texts(request: Request, actor: Admin) -> Response:
+    texts = consents.list_texts(state(request).db, actor)
+    return render(
+        request, "admin_consents.html", {"texts": texts, "errors": {}, "values": {}}, actor=actor
+    )
+
+
+@router.post("/admin/consent-texts", response_class=HTMLResponse, dependencies=[CsrfChecked])
+async def publish_consent_text(request: Request, actor: Admin) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, "")) for k in ("kind", "title", "body")}
+    db = state(request).db
+    try:
+        published = consents.publish_text(db, actor, parse_command(NewConsentText, values))
+    except InputInvalid as exc:
+        return render(
+            request,
+            "admin_consents.html",
+            {
+                "texts": consents.list_texts(db, actor),
+                "errors": errors_by_field(exc.errors),
+                "values": values,
+            },
+            status_code=422,
+            actor=actor,
+        )
+    return redirect(
+        "/admin/consent-texts",
+        f"Version {published['version_number']} published; "
+        "patients sign it before their next session.",
+    )
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    actor: Admin,
+    action: Annotated[str, Query(max_length=60)] = "",
+    resource_id: Annotated[str, Query(max_length=40)] = "",
+    who: Annotated[str, Query(max_length=80)] = "",
+    since: Annotated[str, Query(max_length=10)] = "",
+    before_seq: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    start = None
+    if since:
+        try:
+            start = datetime.fromisoformat(since)
+        except ValueError:
+            start = None
+    page = clinic_admin.audit_log(
+        state(request).db,
+        actor,
+        action=action or None,
+        resource_id=resource_id or None,
+        actor_name=who or None,
+        since=start,
+        before_seq=before_seq,
+        limit=100,
+    )
+    filters: dict[str, Any] = {
+        "action": action,
+        "resource_id": resource_id,
+        "who": who,
+        "since": since,
+    }
+    return render(request, "admin_audit.html", {"page": page, "filters": filters}, actor=actor)

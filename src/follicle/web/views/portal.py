@@ -1,0 +1,161 @@
+"""The patient portal: plan and appointments, aftercare, progress, reporting a problem,
+consents and preferences. Plain words, large type, works on a phone."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from follicle.clinic.adverse_events import urgent_advice
+from follicle.clinic.errors import InputInvalid
+from follicle.records.models.vocab import ADVERSE_EVENT_CATEGORIES
+from follicle.services import adverse_events, consents, portal
+from follicle.services.commands import AdverseEventReport
+from follicle.web.deps import state
+from follicle.web.views.common import CsrfChecked, PatientActor, errors_by_field, redirect, render
+from follicle.web.views.staff import parse_command
+
+router = APIRouter(include_in_schema=False)
+
+#: What a patient can pick when reporting a problem, in their words.
+PATIENT_PROBLEMS = {
+    "erythema_prolonged": "Redness that is not going away",
+    "edema": "Swelling",
+    "pain": "Pain",
+    "bleeding": "Bleeding",
+    "infection": "Signs of infection (pus, warmth, fever)",
+    "hyperpigmentation": "Darker patches of skin",
+    "hypopigmentation": "Lighter patches of skin",
+    "scarring": "A scar",
+    "contact_dermatitis": "Itchy rash where a product was used",
+    "granuloma": "A firm lump",
+    "headache": "Headache",
+    "hair_shedding": "More hair falling out",
+    "other": "Something else",
+}
+assert set(PATIENT_PROBLEMS) == set(ADVERSE_EVENT_CATEGORIES)
+SEVERITY = {
+    1: "Mild: I notice it, but it does not stop me doing anything",
+    2: "Moderate: it gets in the way of some everyday things",
+    3: "Severe: I cannot do my usual day, or I needed to see a doctor",
+    4: "Very severe: I needed urgent or emergency care",
+}
+
+
+@router.get("/portal", response_class=HTMLResponse)
+def portal_home(request: Request, actor: PatientActor) -> Response:
+    home = portal.portal_home(state(request).db, actor)
+    return render(request, "portal.html", {"home": home}, actor=actor)
+
+
+@router.get("/portal/aftercare", response_class=HTMLResponse)
+def portal_aftercare(request: Request, actor: PatientActor) -> Response:
+    db = state(request).db
+    home = portal.portal_home(db, actor)
+    steps = portal.aftercare(db, actor)
+    return render(
+        request,
+        "portal_aftercare.html",
+        {"home": home, "steps": steps, "local": portal.local},
+        actor=actor,
+    )
+
+
+@router.get("/portal/progress", response_class=HTMLResponse)
+def portal_progress(request: Request, actor: PatientActor) -> Response:
+    db = state(request).db
+    home = portal.portal_home(db, actor)
+    return render(
+        request,
+        "portal_progress.html",
+        {"home": home, "progress": portal.progress(db, actor)},
+        actor=actor,
+    )
+
+
+@router.get("/portal/images/{image_id}")
+def portal_image(request: Request, actor: PatientActor, image_id: str) -> Response:
+    app_state = state(request)
+    body, media_type = portal.released_image(app_state.db, app_state.images, actor, image_id)
+    return Response(body, media_type=media_type, headers={"Cache-Control": "private, no-store"})
+
+
+@router.get("/portal/report", response_class=HTMLResponse)
+def report_form(request: Request, actor: PatientActor) -> Response:
+    return render(
+        request,
+        "portal_report.html",
+        {
+            "problems": PATIENT_PROBLEMS,
+            "severity": SEVERITY,
+            "errors": {},
+            "values": {},
+            "today": date.today(),
+        },
+        actor=actor,
+    )
+
+
+@router.post("/portal/report", response_class=HTMLResponse, dependencies=[CsrfChecked])
+async def report_problem(request: Request, actor: PatientActor) -> Response:
+    form = await request.form()
+    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    try:
+        report = parse_command(
+            AdverseEventReport,
+            {
+                "category": values.get("category", ""),
+                "grade": values.get("grade", ""),
+                "description": values.get("description", ""),
+                "onset_on": values.get("onset_on", ""),
+            },
+        )
+        reported = adverse_events.report(state(request).db, actor, str(actor.patient_id), report)
+    except InputInvalid as exc:
+        return render(
+            request,
+            "portal_report.html",
+            {
+                "problems": PATIENT_PROBLEMS,
+                "severity": SEVERITY,
+                "errors": errors_by_field(exc.errors),
+                "values": values,
+                "today": date.today(),
+            },
+            status_code=422,
+            actor=actor,
+        )
+    return render(
+        request,
+        "portal_reported.html",
+        {
+            "advice": urgent_advice(reported["category"], reported["grade"]),
+            "serious": reported["serious"],
+        },
+        actor=actor,
+    )
+
+
+@router.get("/portal/consents", response_class=HTMLResponse)
+def portal_consents(request: Request, actor: PatientActor) -> Response:
+    status = consents.list_consents(state(request).db, actor, str(actor.patient_id))
+    return render(
+        request,
+        "portal_consents.html",
+        {"status": status, "patient_id": actor.patient_id},
+        actor=actor,
+    )
+
+
+@router.post("/portal/preferences", dependencies=[CsrfChecked])
+async def preferences(request: Request, actor: PatientActor) -> Response:
+    form = await request.form()
+    portal.set_preferences(
+        state(request).db,
+        actor,
+        education=form.get("education") == "yes",
+        updates=form.get("updates") == "yes",
+    )
+    return redirect("/portal#preferences", "Your choices are saved.")

@@ -1,0 +1,104 @@
+"""Staff pages: today, patients, a new patient, the chart, the evidence catalogue."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from follicle.clinic.catalogue import load_catalogue
+from follicle.clinic.errors import FieldError, InputInvalid
+from follicle.services import chart, patients, schedule, worklist
+from follicle.services.commands import NewPatient
+from follicle.web.deps import state
+from follicle.web.views.common import CsrfChecked, Staff, errors_by_field, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    """A command's validation errors, named by the same pointers the API uses."""
+    return [
+        FieldError("/" + "/".join(str(p) for p in e["loc"]), str(e["msg"])) for e in exc.errors()
+    ]
+
+
+def parse_command(model: Any, values: dict[str, Any]) -> Any:
+    """Build a command from form values; raises InputInvalid naming the fields."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise InputInvalid(field_errors(exc)) from exc
+
+
+@router.get("/", response_class=HTMLResponse)
+def today(request: Request, actor: Staff) -> Response:
+    db = state(request).db
+    agenda = schedule.day_agenda(db, actor)
+    work = worklist.worklist(db, actor)
+    return render(request, "today.html", {"agenda": agenda, "work": work}, actor=actor)
+
+
+@router.get("/patients", response_class=HTMLResponse)
+def patient_list(
+    request: Request,
+    actor: Staff,
+    q: Annotated[str, Query(max_length=100)] = "",
+    date_of_birth: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    born = None
+    if date_of_birth:
+        try:
+            born = date.fromisoformat(date_of_birth)
+        except ValueError:
+            born = None
+    found = patients.list_patients(state(request).db, actor, q, born)
+    return render(request, "patients.html", {"patients": found, "q": q, "dob": born}, actor=actor)
+
+
+@router.get("/patients/new", response_class=HTMLResponse)
+def new_patient_form(request: Request, actor: Staff) -> Response:
+    return render(request, "patient_new.html", {"values": {}, "errors": {}}, actor=actor)
+
+
+@router.post("/patients/new", response_class=HTMLResponse, dependencies=[CsrfChecked])
+async def new_patient(request: Request, actor: Staff) -> Response:
+    form = await request.form()
+    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    cleaned = {k: v for k, v in values.items() if v}
+    try:
+        command = parse_command(NewPatient, cleaned)
+        created = patients.create_patient(state(request).db, actor, command)
+    except InputInvalid as exc:
+        errors = errors_by_field(exc.errors)
+        return render(
+            request,
+            "patient_new.html",
+            {"values": values, "errors": errors},
+            status_code=422,
+            actor=actor,
+        )
+    return redirect(f"/patients/{created['id']}", "Patient registered.")
+
+
+@router.get("/patients/{patient_id}", response_class=HTMLResponse)
+def patient_chart(request: Request, actor: Staff, patient_id: str) -> Response:
+    found = chart.patient_chart(state(request).db, actor, patient_id)
+    return render(request, "chart.html", {"chart": found}, actor=actor)
+
+
+@router.get("/evidence", response_class=HTMLResponse)
+def evidence(request: Request, actor: Staff) -> Response:
+    catalogue = load_catalogue()
+    return render(
+        request,
+        "evidence.html",
+        {
+            "sources": sorted(catalogue.sources.values(), key=lambda s: (s.kind, s.id)),
+            "version": catalogue.rules_version,
+        },
+        actor=actor,
+    )

@@ -1,0 +1,198 @@
+"""A clinic's day in a real browser: register, intake, screening, consent with a drawn
+signature, plan, series, session (with a blocking pre-session check), trichoscopy, an adverse
+event that holds the plan, clearance. Every page is checked with axe-core on the way."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import cv2
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from follicle.records.models import Consent, UserAccount
+from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram
+from tests.browser.conftest import Site, assert_accessible, sign_in
+
+
+def _next_weekday(weekday: int, days_ahead: int = 7) -> str:
+    day = date.today() + timedelta(days=days_ahead)
+    while day.weekday() != weekday:
+        day += timedelta(days=1)
+    return day.isoformat()
+
+
+def _trichogram_png(tmp_path_factory: object, folder: str) -> str:
+    image = render_trichogram(TrichogramSpec(seed=21, width_px=800, height_px=600))
+    path = f"{folder}/site.png"
+    cv2.imwrite(path, cv2.cvtColor(image.rgb, cv2.COLOR_RGB2BGR))
+    return path
+
+
+def test_a_patient_from_registration_to_clearance(page: Page, site: Site, tmp_path: object) -> None:
+    # Front desk registers the patient; a bad form keeps what was typed and names the fields.
+    sign_in(page, site, site.emails["front_desk"])
+    page.goto(site.url + "/patients")
+    assert_accessible(page)
+    page.get_by_role("link", name="New patient").click()
+    page.get_by_label("Given name").fill("Browser")
+    page.get_by_role("button", name="Register patient").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+    expect(page.get_by_label("Given name")).to_have_value("Browser")
+    expect(page.get_by_label("Family name")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+    page.get_by_label("Family name").fill("Journeyman")
+    page.get_by_label("Date of birth").fill("1984-07-19")
+    page.get_by_label("male", exact=True).check()
+    page.get_by_role("button", name="Register patient").click()
+    expect(page.locator(".flash")).to_contain_text("Patient registered")
+    chart_url = page.url
+    assert re.search(r"/patients/pat_[0-9a-f]+$", chart_url)
+    assert_accessible(page)
+
+    # The practitioner records the intake; the screening appears with its citations.
+    page.context.clear_cookies()
+    sign_in(page, site, site.emails["practitioner"])
+    page.goto(chart_url)
+    page.get_by_role("link", name="Record intake").click()
+    expect(page.get_by_label("Age (years)")).to_have_value("42")
+    assert_accessible(page)
+    page.get_by_label("Fitzpatrick skin type").fill("3")
+    page.get_by_label("Working diagnosis").select_option("androgenetic_alopecia")
+    page.get_by_label("Onset").select_option("gradual")
+    page.get_by_label("Norwood-Hamilton stage").select_option("III")
+    page.get_by_role("button", name="Save and screen").click()
+    expect(page.locator("#error-summary")).to_contain_text("duration_months")
+    expect(page.get_by_label("Norwood-Hamilton stage")).to_have_value("III")  # nothing lost
+    page.get_by_label("Duration (months)").fill("30")
+    page.get_by_role("button", name="Save and screen").click()
+    expect(page.locator(".flash")).to_contain_text("Screening:")
+    expect(page.locator("#screening")).to_contain_text("eligible")
+    assert_accessible(page)
+
+    # Consent: typed name and a drawn signature.
+    for kind in ("treatment", "photo_use"):
+        page.locator("#consents").get_by_role("link", name="Read and sign").first.click()
+        assert_accessible(page)
+        page.get_by_label("Type your full name to sign").fill("Browser Journeyman")
+        pad = page.locator("#signature-pad").bounding_box()
+        assert pad is not None
+        page.mouse.move(pad["x"] + 20, pad["y"] + 60)
+        page.mouse.down()
+        page.mouse.move(pad["x"] + 120, pad["y"] + 40, steps=8)
+        page.mouse.move(pad["x"] + 220, pad["y"] + 90, steps=8)
+        page.mouse.up()
+        page.get_by_role("button", name="I have read this and I agree").click()
+        expect(page.locator(".flash")).to_contain_text("Consent signed")
+        del kind
+    expect(page.locator("#consents")).not_to_contain_text("not signed")
+    patient_id = chart_url.rsplit("/", 1)[-1]
+    with site.db.transaction() as session:
+        drawn = list(
+            session.scalars(select(Consent.signature_png).where(Consent.patient_id == patient_id))
+        )
+    assert len(drawn) == 2
+    assert all(png and png.startswith(b"\x89PNG") for png in drawn)
+
+    # Plan: propose, read its evidence, approve.
+    page.get_by_role("button", name="Propose plan").click()
+    expect(page.locator(".flash")).to_contain_text("Plan proposed")
+    expect(page.get_by_text("Evidence:").first).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Approve this plan").click()
+    expect(page.locator(".flash")).to_contain_text("Plan approved")
+
+    # The series, at the same local time, with this practitioner.
+    with site.db.transaction() as session:
+        me = session.scalars(
+            select(UserAccount.id).where(UserAccount.email == site.emails["practitioner"])
+        ).one()
+    page.goto(chart_url + "/book")
+    assert_accessible(page)
+    page.get_by_label("Date").fill(_next_weekday(1))
+    page.get_by_label("Time").fill("10:30")
+    page.get_by_label("Practitioner").select_option(me)
+    page.get_by_role("button", name="Book").click()
+    expect(page.locator(".flash")).to_contain_text("Booked 12 sessions")
+
+    # A session: the pre-session check blocks it while the scalp is sunburnt.
+    page.get_by_role("link", name="Record session").click()
+    assert_accessible(page)
+    page.get_by_label("sunburn").check()
+    page.get_by_label("I asked the patient these questions today").check()
+    page.get_by_label("Device").fill("Synthetic pen, 12 needles")
+    page.get_by_label("Cartridge lot").fill("LOT-B-7")
+    page.get_by_label("Cartridge expiry").fill((date.today() + timedelta(days=200)).isoformat())
+    page.get_by_label("vertex").fill("0.5")
+    page.get_by_role("button", name="Record session").click()
+    expect(page.locator("#error-summary")).to_contain_text("pre-session check says defer")
+    expect(page.get_by_label("Cartridge lot")).to_have_value("LOT-B-7")
+    page.get_by_label("sunburn").uncheck()
+    page.get_by_role("button", name="Record session").click()
+    expect(page.locator(".flash")).to_contain_text("Session recorded")
+    expect(page.locator("#sessions")).to_contain_text("LOT-B-7")
+
+    # Trichoscopy: uploaded, analysed, the overlay shown for checking by eye.
+    page.get_by_role("link", name="Images & follow-up").click()
+    image_path = _trichogram_png(None, str(tmp_path))
+    page.get_by_label("Image (JPEG, PNG or TIFF)").set_input_files(image_path)
+    page.get_by_role("button", name="Upload and analyse").click()
+    expect(page.locator(".flash")).to_contain_text("Analysed:")
+    overlay = page.locator("figure img").first
+    expect(overlay).to_be_visible()
+    assert page.evaluate("img => img.complete && img.naturalWidth > 0", overlay.element_handle())
+    assert_accessible(page)
+
+    # A serious adverse event holds the plan; clearing it resumes the plan.
+    page.goto(chart_url)
+    page.get_by_role("link", name="Report adverse event").click()
+    assert_accessible(page)
+    page.get_by_label("What").select_option("infection")
+    page.get_by_label("2 moderate").check()
+    page.get_by_label("Onset").fill(date.today().isoformat())
+    page.get_by_label("Description").fill("Pustules two days after the session")
+    page.get_by_role("button", name="Record event").click()
+    expect(page.locator(".flash")).to_contain_text("on hold")
+    expect(page.locator(".alert-box")).to_contain_text("Plan on hold")
+    expect(page.get_by_role("link", name="Record session")).to_have_count(0)
+    page.get_by_label("Clearance note").fill("Swab negative, healed after a week")
+    page.get_by_role("button", name="Clear event").click()
+    expect(page.locator(".flash")).to_contain_text("The plan is active again")
+    assert_accessible(page)
+
+
+def test_staff_pages_are_accessible_and_keyboard_first(page: Page, site: Site) -> None:
+    sign_in(page, site, site.emails["admin"])
+    for path in (
+        "/",
+        "/patients",
+        "/calendar",
+        "/evidence",
+        "/admin",
+        "/admin/settings",
+        "/admin/consent-texts",
+        "/admin/audit",
+    ):
+        response = page.goto(site.url + path)
+        assert response is not None
+        assert response.status == 200, path
+        assert_accessible(page)
+    page.goto(site.url + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+
+
+def test_front_desk_sees_no_clinical_notes(page: Page, site: Site) -> None:
+    sign_in(page, site, site.emails["front_desk"])
+    page.goto(site.url + "/patients?q=Demoford")
+    page.get_by_role("link", name="Demoford, Cyrus").click()
+    expect(page.locator("h1")).to_contain_text("Cyrus Demoford")
+    expect(page.locator("#screening")).to_have_count(0)
+    expect(page.locator("#sessions")).to_have_count(0)
+    expect(page.get_by_role("link", name="Book")).to_be_visible()
+    response = page.goto(page.url + "/intake")
+    assert response is not None
+    assert response.status == 403
