@@ -60,7 +60,7 @@ def test_demo_server_serves_login_and_every_demo_login_works(demo_server: str) -
         assert page.status_code == 200
         assert 'name="email"' in page.text
         assert 'name="password"' in page.text
-        assert anonymous.get("/").headers["location"] == "/login"
+        assert anonymous.get("/").headers["location"] == "/login?next=/"
     for email, home in [
         ("admin@demo.follicle", "/"),
         ("derm@demo.follicle", "/"),
@@ -86,17 +86,18 @@ def test_staff_home_lists_this_clinics_patients_and_today(demo_server: str) -> N
         home = client.get("/")
         assert home.status_code == 200
         assert "Demo Hair Clinic" in home.text
-        assert "Testwood, Arlo" in home.text
-        assert "Elsewhere" not in home.text  # the other clinic's patient
         assert "09:00" in home.text  # today's first appointment
         assert home.headers["cache-control"] == "no-store"
         assert "frame-ancestors 'none'" in home.headers["content-security-policy"]
-        found = client.get("/", params={"q": "mockr"})
+        listed = client.get("/patients").text
+        assert "Testwood, Arlo" in listed
+        assert "Elsewhere" not in listed  # the other clinic's patient
+        found = client.get("/patients", params={"q": "mockr"})
         assert "Mockridge, Dalia" in found.text
         assert "Testwood" not in found.text
     with _client(demo_server) as other:
         log_in(other, "admin@other.follicle", DEMO_PASSWORD)
-        page = other.get("/").text
+        page = other.get("/patients").text
         assert "Elsewhere, Otto" in page
         assert "Testwood" not in page
 
@@ -155,10 +156,10 @@ def test_logout_ends_the_session(demo_server: str) -> None:
         assert home.status_code == 200
         stolen_cookie = client.cookies.get("follicle_session")
         client.post("/logout", data={"csrf_token": csrf_from(home.text)})
-        assert client.get("/").headers["location"] == "/login"
+        assert client.get("/").headers["location"] == "/login?next=/"
     with _client(demo_server) as replay:  # the old cookie is dead on the server, not just deleted
         replay.cookies.set("follicle_session", stolen_cookie or "")
-        assert replay.get("/").headers["location"] == "/login"
+        assert replay.get("/").headers["location"] == "/login?next=/"
 
 
 def test_second_demo_run_keeps_data(demo: DemoServer) -> None:
@@ -167,4 +168,4 @@ def test_second_demo_run_keeps_data(demo: DemoServer) -> None:
     assert "already loaded" in result.stdout
     with _client(demo.url) as client:
         log_in(client, "admin@demo.follicle", DEMO_PASSWORD)
-        assert client.get("/").text.count("Testwood, Arlo") == 1
+        assert client.get("/patients").text.count("Testwood, Arlo") == 1

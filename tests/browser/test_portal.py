@@ -1,0 +1,108 @@
+"""The patient portal in a real browser, on a laptop and on a phone: plan, appointments with
+calendar files, aftercare on a timeline, progress released by the clinic, reporting a problem,
+opting in and out, consents. Plain pages, checked with axe-core."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from follicle.records.models import AdverseEvent, Image, Patient, UserAccount
+from follicle.services.passwords import hash_password
+from tests.browser.conftest import Site, assert_accessible, sign_in
+from tests.support.api import PASSWORD
+
+
+def _portal_login(site: Site, demo_email: str) -> str:
+    """The demo patient's portal account, with this test database's own password (so a test
+    never depends on, or locks, the published demo password)."""
+    with site.db.transaction() as session:
+        account = session.scalars(select(UserAccount).where(UserAccount.email == demo_email)).one()
+        account.password_hash = hash_password(PASSWORD)
+    return demo_email
+
+
+def test_a_patient_follows_their_plan_and_reports_a_problem(page: Page, site: Site) -> None:
+    email = _portal_login(site, "patient3@demo.follicle")  # three sessions into a course
+    sign_in(page, site, email)
+    expect(page.get_by_role("heading", name="Hello, Cyrus")).to_be_visible()
+    expect(page.get_by_role("heading", name="My plan")).to_be_visible()
+    expect(page.locator(".appointments li").first).to_contain_text("Session")
+    assert_accessible(page)
+    link = page.get_by_role("link", name="Add to calendar").first.get_attribute("href")
+    assert link is not None
+    calendar = page.request.get(site.url + link)
+    assert calendar.status == 200
+    assert calendar.headers["content-type"].startswith("text/calendar")
+    assert "BEGIN:VEVENT" in calendar.text()
+    expect(page.get_by_role("heading", name="Before your next session")).to_be_visible()
+
+    page.get_by_role("link", name="Aftercare for my last session").click()
+    expect(page.locator(".aftercare .step").first).to_be_visible()
+    assert page.locator(".aftercare .step").count() >= 4
+    assert_accessible(page)
+
+    # Nothing is shown until a clinician releases it.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Progress").click()
+    expect(page.get_by_text("Your clinician will share")).to_be_visible()
+    with site.db.transaction() as session:
+        for image in session.scalars(
+            select(Image).where(Image.patient_id == _patient_id(site, "patient3@demo.follicle"))
+        ):
+            image.released_to_patient = True
+    page.reload()
+    expect(page.locator("figure img").first).to_be_visible()
+    assert page.evaluate("[...document.images].every(img => img.complete && img.naturalWidth > 0)")
+    assert_accessible(page)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Report a problem").click()
+    assert_accessible(page)
+    page.get_by_label("Redness that is not going away").check()
+    page.get_by_label("Mild: I notice it").check()
+    page.get_by_label("Tell us more").fill("Still a bit red on the crown")
+    page.get_by_role("button", name="Send to my clinic").click()
+    expect(
+        page.get_by_role("heading", name="Thank you, your clinic has your report")
+    ).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("The clinic will review your report")
+    with site.db.transaction() as session:
+        reported = session.scalars(
+            select(AdverseEvent).where(AdverseEvent.description == "Still a bit red on the crown")
+        ).one()
+        assert reported.grade == 1
+        assert not reported.serious
+
+    page.goto(site.url + "/portal")
+    page.get_by_label("Education: short guides").check()
+    page.get_by_role("button", name="Save my choices").click()
+    expect(page.locator(".flash")).to_contain_text("Your choices are saved")
+    expect(page.get_by_label("Education: short guides")).to_be_checked()
+    page.get_by_label("Education: short guides").uncheck()  # one click out again
+    page.get_by_role("button", name="Save my choices").click()
+    expect(page.get_by_label("Education: short guides")).not_to_be_checked()
+
+    page.get_by_role("link", name="My consents").click()
+    expect(page.get_by_text("Signed (version 1)").first).to_be_visible()
+    assert_accessible(page)
+
+
+def _patient_id(site: Site, demo_email: str) -> str:
+    with site.db.transaction() as session:
+        return session.scalars(select(Patient.id).where(Patient.email == demo_email)).one()
+
+
+def test_the_portal_works_on_a_phone_and_keeps_to_its_own_records(page: Page, site: Site) -> None:
+    email = _portal_login(site, "patient8@demo.follicle")
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, site, email)
+    for path in ("/portal", "/portal/aftercare", "/portal/progress", "/portal/report"):
+        page.goto(site.url + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways on a phone by {overflow}px"
+        assert_accessible(page)
+    someone_else = _patient_id(site, "patient3@demo.follicle")
+    for path in (f"/patients/{someone_else}", "/patients", "/"):
+        page.goto(site.url + path)
+        assert page.url.endswith("/portal"), path  # staff pages send a patient home
+    response = page.request.get(site.url + f"/api/v1/patients/{someone_else}/appointments.ics")
+    assert response.status == 404
