@@ -52,7 +52,9 @@ def test_a_patient_follows_their_plan_and_reports_a_problem(page: Page, site: Si
             image.released_to_patient = True
     page.reload()
     expect(page.locator("figure img").first).to_be_visible()
-    assert page.evaluate("[...document.images].every(img => img.complete && img.naturalWidth > 0)")
+    for image in page.locator("figure img").all():  # lazy images load when in view
+        image.scroll_into_view_if_needed()
+    page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     assert_accessible(page)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Report a problem").click()

@@ -141,7 +141,10 @@ def test_a_patient_from_registration_to_clearance(page: Page, site: Site, tmp_pa
     expect(page.locator(".flash")).to_contain_text("Analysed:")
     overlay = page.locator("figure img").first
     expect(overlay).to_be_visible()
-    assert page.evaluate("img => img.complete && img.naturalWidth > 0", overlay.element_handle())
+    overlay.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=overlay.element_handle()
+    )
     assert_accessible(page)
 
     # A serious adverse event holds the plan; clearing it resumes the plan.

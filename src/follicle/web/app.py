@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -25,6 +26,12 @@ from follicle.web.security import SecurityHeaders
 WEB_DIR = Path(__file__).parent
 
 
+def friendly_time(iso: str) -> str:
+    """``2026-12-01T10:00:00+00:00`` as ``Tue 1 Dec 2026, 10:00`` (the time as written)."""
+    moment = datetime.fromisoformat(iso)
+    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M}"
+
+
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """Build the app; refuses (ConfigError) a production start without a proper secret."""
     secret_key = settings.resolved_secret_key()
@@ -38,6 +45,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     )
     templates = Jinja2Templates(directory=WEB_DIR / "templates")
     templates.env.filters["urldecode"] = unquote
+    templates.env.filters["when"] = friendly_time
     app.state.follicle = AppState(
         settings=settings,
         db=database,

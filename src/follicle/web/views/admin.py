@@ -17,7 +17,14 @@ from follicle.services.authz import Permission, authorize
 from follicle.services.commands import NewConsentText
 from follicle.services.errors import NotNow, StaleVersion, VersionRequired
 from follicle.web.deps import state
-from follicle.web.views.common import CsrfChecked, errors_by_field, redirect, render, staff
+from follicle.web.views.common import (
+    CsrfChecked,
+    errors_by_field,
+    redirect,
+    refusal_messages,
+    render,
+    staff,
+)
 from follicle.web.views.staff import parse_command
 
 router = APIRouter(include_in_schema=False)
@@ -93,7 +100,7 @@ async def save_settings(request: Request, actor: Admin) -> Response:
             db, actor, document, int(version) if version.isdigit() else None
         )
     except (ValueError, *REFUSED) as exc:
-        errors = errors_by_field(exc.errors) if isinstance(exc, InputInvalid) else {"/": str(exc)}
+        errors = refusal_messages(exc)
         current = clinic_admin.read_settings(db, actor)
         return render(
             request,

@@ -37,25 +37,17 @@ from follicle.web.intake_form import options_for
 from follicle.web.views.common import (
     CsrfChecked,
     Staff,
-    errors_by_field,
     redirect,
+    refusal_messages,
     render,
     require,
     signed_in,
+    version_of,
 )
 from follicle.web.views.staff import parse_command
 
 router = APIRouter(include_in_schema=False)
 REFUSED = (InputInvalid, NotNow, StaleVersion, VersionRequired)
-
-
-def _errors(exc: Exception) -> dict[str, str]:
-    return errors_by_field(exc.errors) if isinstance(exc, InputInvalid) else {"/": str(exc)}
-
-
-def _version(form: Any) -> int | None:
-    raw = str(form.get("version", ""))
-    return int(raw) if raw.isdigit() else None
 
 
 # --- Booking -----------------------------------------------------------------------------------
@@ -127,7 +119,7 @@ async def book(request: Request, actor: Staff, patient_id: str) -> Response:
             appointments.book(db, actor, patient_id, new)
             message = "Appointment booked."
     except REFUSED as exc:
-        errors = _errors(exc)
+        errors = refusal_messages(exc)
         for key in ("/starts_at", "/first_starts_at"):
             if key in errors:
                 errors["/day"] = errors.pop(key)
@@ -143,7 +135,7 @@ async def cancel(request: Request, actor: Staff, patient_id: str, appointment_id
     try:
         reason = parse_command(Cancellation, {"reason": str(form.get("reason", ""))})
         appointments.cancel(
-            state(request).db, actor, patient_id, appointment_id, reason, _version(form)
+            state(request).db, actor, patient_id, appointment_id, reason, version_of(form)
         )
     except REFUSED as exc:
         return redirect(f"/patients/{patient_id}#appointments", f"Not cancelled: {exc}")
@@ -282,7 +274,9 @@ async def record_session(request: Request, actor: Staff, patient_id: str) -> Res
                 ),
             )
     except REFUSED as exc:
-        return _session_page(request, actor, patient_id, _errors(exc), values, status_code=422)
+        return _session_page(
+            request, actor, patient_id, refusal_messages(exc), values, status_code=422
+        )
     return redirect(
         f"/patients/{patient_id}#sessions",
         "Session recorded. Aftercare is on the patient's portal.",
@@ -347,7 +341,7 @@ async def upload(request: Request, actor: Staff, patient_id: str) -> Response:
             upload_request,
         )
     except REFUSED as exc:
-        detail = "; ".join(f"{k.strip('/')}: {v}" for k, v in _errors(exc).items())
+        detail = "; ".join(f"{k.strip('/')}: {v}" for k, v in refusal_messages(exc).items())
         return redirect(f"/patients/{patient_id}/follow-up", f"Not stored: {detail}")
     measured = stored.get("measurement")
     message = (
@@ -412,7 +406,7 @@ async def report_event(request: Request, actor: Staff, patient_id: str) -> Respo
             {
                 "chart": found,
                 "categories": ADVERSE_EVENT_CATEGORIES,
-                "errors": _errors(exc),
+                "errors": refusal_messages(exc),
                 "values": values,
             },
             status_code=422,
@@ -428,7 +422,7 @@ async def clear_event(request: Request, actor: Staff, patient_id: str, event_id:
     try:
         note = parse_command(AdverseEventClearance, {"note": str(form.get("note", ""))})
         cleared = adverse_events.clear(
-            state(request).db, actor, patient_id, event_id, note, _version(form)
+            state(request).db, actor, patient_id, event_id, note, version_of(form)
         )
     except REFUSED as exc:
         return redirect(f"/patients/{patient_id}#events", f"Not cleared: {exc}")

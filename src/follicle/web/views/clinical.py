@@ -24,18 +24,15 @@ from follicle.web.views.common import (
     Staff,
     errors_by_field,
     redirect,
+    refusal_messages,
     render,
     require,
     signed_in,
+    version_of,
 )
 from follicle.web.views.staff import parse_command
 
 router = APIRouter(include_in_schema=False)
-
-
-def _version(form: Any) -> int | None:
-    raw = str(form.get("version", ""))
-    return int(raw) if raw.isdigit() else None
 
 
 def _intake_page(
@@ -157,7 +154,7 @@ async def sign_consent(request: Request, patient_id: str, kind: str) -> Response
         )
         consents.sign(db, actor, patient_id, signature)
     except (InputInvalid, NotNow) as exc:
-        errors = errors_by_field(exc.errors) if isinstance(exc, InputInvalid) else {"/": str(exc)}
+        errors = refusal_messages(exc)
         status = consents.list_consents(db, actor, patient_id)
         return render(
             request,
@@ -183,7 +180,7 @@ async def withdraw_consent(request: Request, patient_id: str, consent_id: str) -
     try:
         withdrawal = parse_command(ConsentWithdrawal, {"reason": str(form.get("reason", ""))})
         consents.withdraw(
-            state(request).db, actor, patient_id, consent_id, withdrawal, _version(form)
+            state(request).db, actor, patient_id, consent_id, withdrawal, version_of(form)
         )
     except (InputInvalid, NotNow, StaleVersion, VersionRequired) as exc:
         return redirect(_back(actor, patient_id), f"Not withdrawn: {exc}")
@@ -230,9 +227,9 @@ async def override_plan(request: Request, actor: Staff, patient_id: str, plan_id
     db = state(request).db
     try:
         change = parse_command(PlanOverride, {k: v for k, v in values.items() if v})
-        plans.override_plan(db, actor, patient_id, plan_id, change, _version(form))
+        plans.override_plan(db, actor, patient_id, plan_id, change, version_of(form))
     except (InputInvalid, NotNow, StaleVersion, VersionRequired) as exc:
-        errors = errors_by_field(exc.errors) if isinstance(exc, InputInvalid) else {"/": str(exc)}
+        errors = refusal_messages(exc)
         plan = plans.read_plan(db, actor, patient_id, plan_id)
         found = chart.patient_chart(db, actor, patient_id)
         return render(
@@ -251,7 +248,7 @@ async def override_plan(request: Request, actor: Staff, patient_id: str, plan_id
 async def approve_plan(request: Request, actor: Staff, patient_id: str, plan_id: str) -> Response:
     form = await request.form()
     try:
-        plans.approve_plan(state(request).db, actor, patient_id, plan_id, _version(form))
+        plans.approve_plan(state(request).db, actor, patient_id, plan_id, version_of(form))
     except (NotNow, Forbidden, StaleVersion, VersionRequired) as exc:
         return redirect(f"/patients/{patient_id}/plans/{plan_id}", f"Not approved: {exc}")
     return redirect(f"/patients/{patient_id}/plans/{plan_id}", "Plan approved.")

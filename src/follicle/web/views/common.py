@@ -143,3 +143,16 @@ def require(actor: Actor, permission: Permission) -> None:
         from follicle.services.errors import Forbidden
 
         raise Forbidden(f"{actor.role.replace('_', ' ')} may not {permission}")
+
+
+def version_of(form: Any) -> int | None:
+    """The record version a form was rendered with (its hidden ``version`` field)."""
+    raw = str(form.get("version", ""))
+    return int(raw) if raw.isdigit() else None
+
+
+def refusal_messages(exc: Exception) -> dict[str, str]:
+    """Field errors by pointer, or the one reason a request was refused (under ``/``)."""
+    from follicle.clinic.errors import InputInvalid
+
+    return errors_by_field(exc.errors) if isinstance(exc, InputInvalid) else {"/": str(exc)}
