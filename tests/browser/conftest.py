@@ -6,6 +6,9 @@ Every page a test visits can be checked with axe-core (fetched and integrity-che
 
 from __future__ import annotations
 
+import itertools
+import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from tests.support.server import loaded_demo_env, running_server
 ROOT = Path(__file__).resolve().parents[2]
 AXE = sorted((ROOT / ".cache").glob("axe-core-*/axe.min.js"))
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 @dataclass(frozen=True)
@@ -115,5 +119,20 @@ def accessibility_problems(page: Page) -> list[str]:
 
 
 def assert_accessible(page: Page) -> None:
+    """Zero serious or critical axe-core violations; also keeps a screenshot of the page in
+    tests/artifacts/ (ignored by git) for a person to look at."""
+    snapshot(page)
     problems = accessibility_problems(page)
     assert not problems, f"{page.url}:\n" + "\n".join(problems)
+
+
+_SHOTS = itertools.count(1)
+
+
+def snapshot(page: Page) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = re.sub(r"[^a-z0-9]+", "-", page.url.split("://", 1)[-1].split("/", 1)[-1].lower())
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
+    target = ARTIFACTS / f"{worker}-{next(_SHOTS):03d}-{path.strip('-') or 'home'}.png"
+    page.screenshot(path=str(target), full_page=True)
+    return target

@@ -113,7 +113,10 @@ def test_a_patient_from_registration_to_clearance(page: Page, site: Site, tmp_pa
     page.get_by_label("Date").fill(_next_weekday(1))
     page.get_by_label("Time").fill("10:30")
     page.get_by_label("Practitioner").select_option(me)
-    page.get_by_role("button", name="Book").click()
+    page.get_by_role("button", name="Check the dates").click()
+    expect(page.locator("#preview")).to_contain_text("All 12 dates are free")
+    assert_accessible(page)
+    page.get_by_role("button", name="Book", exact=True).click()
     expect(page.locator(".flash")).to_contain_text("Booked 12 sessions")
 
     # A session: the pre-session check blocks it while the scalp is sunburnt.

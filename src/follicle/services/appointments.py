@@ -235,46 +235,94 @@ def book(db: Database, actor: Actor, patient_id: str, new: NewAppointment) -> di
         return appointment_view(appointment, zone)
 
 
+@dataclass(frozen=True)
+class _Series:
+    patient: Patient
+    zone: ZoneInfo
+    practitioner: UserAccount
+    room: Room | None
+    plan: Plan
+    slots: list[tuple[int, _Slot]]
+
+
+def _series(session: Session, actor: Actor, patient_id: str, booking: SeriesBooking) -> _Series:
+    """The plan's sessions still to come (those not yet recorded), ``interval_days`` apart at
+    the same local time."""
+    patient = load_patient(session, actor, patient_id, Permission.APPOINTMENT_BOOK)
+    zone = _zone(session, patient.clinic_id)
+    practitioner = _practitioner(session, patient.clinic_id, booking.practitioner_id)
+    room = _room(session, patient.clinic_id, booking.room_id)
+    plan = _approved_plan(session, patient, booking.plan_id, "/plan_id")
+    already = session.scalars(
+        select(Appointment.id).where(
+            Appointment.plan_id == plan.id,
+            Appointment.kind == "session",
+            Appointment.status == "booked",
+        )
+    ).first()
+    if already is not None:
+        raise NotNow("this plan's series is already booked; reschedule or cancel instead")
+    done = (
+        session.scalar(
+            select(func.count(SessionRecord.id)).where(
+                SessionRecord.plan_id == plan.id, SessionRecord.voided_at.is_(None)
+            )
+        )
+        or 0
+    )
+    if done >= plan.sessions_planned:
+        raise NotNow("every session of this plan has been recorded")
+    first = _local(booking.first_starts_at, zone)
+    minutes = booking.duration_minutes or DEFAULT_MINUTES["session"]
+    slots = []
+    for number in range(done + 1, plan.sessions_planned + 1):
+        day = first.date() + timedelta(days=plan.interval_days * (number - done - 1))
+        starts = datetime.combine(day, first.timetz().replace(tzinfo=None), zone)
+        slots.append((number, _Slot(starts, starts + timedelta(minutes=minutes))))
+    return _Series(patient, zone, practitioner, room, plan, slots)
+
+
+def check_series(
+    db: Database, actor: Actor, patient_id: str, booking: SeriesBooking
+) -> list[dict[str, Any]]:
+    """Each date the series would take, and what (if anything) stands in its way, without
+    booking anything: conflicts are seen before saving."""
+    with db.transaction() as session:
+        series = _series(session, actor, patient_id, booking)
+        found = []
+        for number, slot in series.slots:
+            problem = None
+            try:
+                _check_slot(
+                    session, slot, series.practitioner, series.room, series.zone, "/first_starts_at"
+                )
+            except NotNow as exc:
+                problem = str(exc)
+            except InputInvalid as exc:
+                problem = "; ".join(e.message for e in exc.errors)
+            found.append(
+                {
+                    "series_number": number,
+                    "starts_local": slot.starts_at.astimezone(series.zone).isoformat(),
+                    "problem": problem,
+                }
+            )
+        return found
+
+
 def book_series(
     db: Database, actor: Actor, patient_id: str, booking: SeriesBooking
 ) -> list[dict[str, Any]]:
-    """The plan's sessions still to come (those not yet recorded), ``interval_days`` apart at
-    the same local time; all or none."""
+    """Book the plan's sessions still to come; all or none."""
     with db.transaction() as session:
-        patient = load_patient(session, actor, patient_id, Permission.APPOINTMENT_BOOK)
-        zone = _zone(session, patient.clinic_id)
-        practitioner = _practitioner(session, patient.clinic_id, booking.practitioner_id)
-        room = _room(session, patient.clinic_id, booking.room_id)
-        plan = _approved_plan(session, patient, booking.plan_id, "/plan_id")
-        already = session.scalars(
-            select(Appointment.id).where(
-                Appointment.plan_id == plan.id,
-                Appointment.kind == "session",
-                Appointment.status == "booked",
-            )
-        ).first()
-        if already is not None:
-            raise NotNow("this plan's series is already booked; reschedule or cancel instead")
-        done = (
-            session.scalar(
-                select(func.count(SessionRecord.id)).where(
-                    SessionRecord.plan_id == plan.id, SessionRecord.voided_at.is_(None)
-                )
-            )
-            or 0
-        )
-        if done >= plan.sessions_planned:
-            raise NotNow("every session of this plan has been recorded")
-        first = _local(booking.first_starts_at, zone)
-        minutes = booking.duration_minutes or DEFAULT_MINUTES["session"]
+        series = _series(session, actor, patient_id, booking)
+        plan, zone = series.plan, series.zone
         booked = []
-        for number in range(done + 1, plan.sessions_planned + 1):
-            day = first.date() + timedelta(days=plan.interval_days * (number - done - 1))
-            starts = datetime.combine(day, first.timetz().replace(tzinfo=None), zone)
-            slot = _Slot(starts, starts + timedelta(minutes=minutes))
-            pointer = "/first_starts_at"
+        for number, slot in series.slots:
             try:
-                _check_slot(session, slot, practitioner, room, zone, pointer)
+                _check_slot(
+                    session, slot, series.practitioner, series.room, zone, "/first_starts_at"
+                )
             except NotNow as exc:
                 raise NotNow(f"session {number} of {plan.sessions_planned}: {exc}") from exc
             except InputInvalid as exc:
@@ -283,10 +331,10 @@ def book_series(
                 ) from exc
             appointment = Appointment(
                 id=new_id("apt"),
-                clinic_id=patient.clinic_id,
-                patient_id=patient.id,
-                practitioner_id=practitioner.id,
-                room_id=room.id if room else None,
+                clinic_id=series.patient.clinic_id,
+                patient_id=series.patient.id,
+                practitioner_id=series.practitioner.id,
+                room_id=series.room.id if series.room else None,
                 plan_id=plan.id,
                 kind="session",
                 starts_at=slot.starts_at,
@@ -302,8 +350,8 @@ def book_series(
             "appointment.book_series",
             "plan",
             plan.id,
-            patient.clinic_id,
-            {"patient_id": patient.id, "ids": [a.id for a in booked]},
+            series.patient.clinic_id,
+            {"patient_id": series.patient.id, "ids": [a.id for a in booked]},
         )
         return [appointment_view(a, zone) for a in booked]
 

@@ -60,6 +60,7 @@ def _booking_page(
     errors: dict[str, str],
     values: dict[str, Any],
     status_code: int = 200,
+    preview: list[dict[str, Any]] | None = None,
 ) -> Response:
     db = state(request).db
     found = chart.patient_chart(db, actor, patient_id)
@@ -76,6 +77,7 @@ def _booking_page(
             "rooms": [r for r in clinic_admin.list_rooms(db, actor) if r["active"]],
             "errors": errors,
             "values": values,
+            "preview": preview,
         },
         status_code=status_code,
         actor=actor,
@@ -104,6 +106,9 @@ async def book(request: Request, actor: Staff, patient_id: str) -> Response:
                 SeriesBooking,
                 {**common, "plan_id": values.get("plan_id", ""), "first_starts_at": starts},
             )
+            if values.get("action") == "check":  # show every date and its conflicts first
+                preview = appointments.check_series(db, actor, patient_id, booking)
+                return _booking_page(request, actor, patient_id, {}, values, preview=preview)
             booked = appointments.book_series(db, actor, patient_id, booking)
             message = f"Booked {len(booked)} sessions."
         else:
