@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from follicle.records.models import new_id
 from follicle.services.authz import ROLE_PERMISSIONS, Permission
 from tests.api.conftest import ApiServer
 from tests.support.api import (
@@ -200,6 +201,15 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
     ("put", "/api/v1/settings"): lambda t: {
         "json": {"schema": "follicle.clinic-settings/1"},
         "headers": {"If-Match": '"v1"'},
+    },
+    ("post", "/api/v1/users"): lambda t: {
+        "json": {
+            "email": f"{new_id('m')}@test.follicle",
+            "display_name": "Matrix Nurse",
+            "role": "practitioner",
+            "credential": "registered_nurse",
+            "password": "a long enough first password",
+        }
     },
     ("put", "/api/v1/users/{user_id}/working-hours"): lambda t: {
         "json": {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat")},

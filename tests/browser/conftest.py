@@ -40,6 +40,9 @@ class Site:
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
+    for old in ARTIFACTS.glob(f"{worker}-*.png"):  # this run's screenshots only
+        old.unlink()
     with sync_playwright() as driver:
         yield driver
 

@@ -55,6 +55,8 @@ def test_a_patient_follows_their_plan_and_reports_a_problem(page: Page, site: Si
     for image in page.locator("figure img").all():  # lazy images load when in view
         image.scroll_into_view_if_needed()
     page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    expect(page.locator("svg.chart polyline")).to_be_visible()  # density over time
+    expect(page.locator("svg.chart desc")).to_contain_text("per cm²")
     assert_accessible(page)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Report a problem").click()

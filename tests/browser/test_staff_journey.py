@@ -184,6 +184,18 @@ def test_staff_pages_are_accessible_and_keyboard_first(page: Page, site: Site) -
         assert response is not None
         assert response.status == 200, path
         assert_accessible(page)
+    page.goto(site.url + "/admin")
+    page.get_by_label("Name").fill("Nina Nurse")
+    page.get_by_label("Email").fill("nina.nurse@test.follicle")
+    page.get_by_label("Credential (practitioners)").select_option("registered_nurse")
+    page.get_by_label("First password").fill("short")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.locator("#error-summary")).to_contain_text("password")
+    expect(page.get_by_label("Email")).to_have_value("nina.nurse@test.follicle")
+    page.get_by_label("First password").fill("a sufficiently long first password")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.locator(".flash")).to_contain_text("Nina Nurse can now sign in")
+    expect(page.get_by_role("heading", name="Working hours: Nina Nurse")).to_be_visible()
     page.goto(site.url + "/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"

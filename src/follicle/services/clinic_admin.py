@@ -6,18 +6,20 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from follicle.clinic.clinic_settings import parse_clinic_settings
 from follicle.clinic.errors import FieldError, InputInvalid
-from follicle.records.models import AuditEntry, Clinic, Room, UserAccount
+from follicle.records.models import AuditEntry, Clinic, Room, UserAccount, new_id
 from follicle.services.actors import Actor
 from follicle.services.appointments import WEEKDAYS
 from follicle.services.authz import Permission, authorize
+from follicle.services.commands import NewStaff
 from follicle.services.common import audit_read, audit_write, check_version
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
+from follicle.services.passwords import hash_password
 
 MAX_AUDIT_PAGE = 500
 _CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -198,3 +200,39 @@ def audit_log(
             ],
             "next_before_seq": entries[-1].seq if len(entries) == limit else None,
         }
+
+
+def create_staff(db: Database, actor: Actor, new: NewStaff) -> dict[str, Any]:
+    """Add a staff member; a practitioner needs a credential (it bounds their depth)."""
+    authorize(actor, Permission.USER_MANAGE)
+    if new.role == "practitioner" and new.credential is None:
+        raise InputInvalid([FieldError("/credential", "a practitioner needs a credential")])
+    if new.role != "practitioner" and new.credential is not None:
+        raise InputInvalid([FieldError("/credential", "only practitioners hold a credential")])
+    email = str(new.email).lower()
+    with db.transaction() as session:
+        clinic = _clinic(session, actor)
+        taken = session.scalar(select(UserAccount.id).where(func.lower(UserAccount.email) == email))
+        if taken is not None:
+            raise InputInvalid([FieldError("/email", "an account with this email exists")])
+        user = UserAccount(
+            id=new_id("usr"),
+            clinic_id=clinic.id,
+            email=email,
+            display_name=new.display_name,
+            role=new.role,
+            credential=new.credential,
+            password_hash=hash_password(new.password),
+        )
+        session.add(user)
+        session.flush()
+        audit_write(
+            session,
+            actor,
+            "user.create",
+            "user_account",
+            user.id,
+            clinic.id,
+            {"role": user.role, "credential": user.credential},
+        )
+        return user_view(user)

@@ -15,6 +15,7 @@ from follicle.records.models.vocab import (
     ADVERSE_EVENT_CATEGORIES,
     APPOINTMENT_KINDS,
     CONSENT_KINDS,
+    CREDENTIALS,
     ENDPOINTS,
     SCALP_REGIONS,
     SEX_AT_BIRTH,
@@ -166,3 +167,19 @@ class AdverseEventReport(Command):
 
 class AdverseEventClearance(Command):
     note: Reason
+
+
+StaffRole = Literal["admin", "practitioner", "front_desk"]
+Credential = Literal[CREDENTIALS]  # type: ignore[valid-type]
+
+
+class NewStaff(Command):
+    """A staff account with a first password the admin passes on (invitation links: #8)."""
+
+    email: EmailStr
+    display_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)
+    ]
+    role: StaffRole
+    credential: Credential | None = None
+    password: Annotated[str, StringConstraints(min_length=12, max_length=1024)]

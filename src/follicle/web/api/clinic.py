@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from follicle.services import clinic_admin
 from follicle.services.authz import Permission
+from follicle.services.commands import NewStaff
 from follicle.web.api import schemas
 from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
 from follicle.web.deps import state
@@ -50,6 +51,14 @@ def list_rooms(request: Request, actor: ApiActor) -> list[dict[str, Any]]:
 @router.get("/users", **needs(Permission.USER_LIST), response_model=list[schemas.StaffUser])
 def list_staff(request: Request, actor: ApiActor) -> list[dict[str, Any]]:
     return clinic_admin.list_staff(state(request).db, actor)
+
+
+@router.post(
+    "/users", status_code=201, response_model=schemas.StaffUser, **needs(Permission.USER_MANAGE)
+)
+def create_staff(request: Request, actor: ApiActor, body: NewStaff) -> dict[str, Any]:
+    """Add a staff member with a first password (practitioners need a credential)."""
+    return clinic_admin.create_staff(state(request).db, actor, body)
 
 
 @router.put(

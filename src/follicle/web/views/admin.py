@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from follicle.clinic.errors import InputInvalid
+from follicle.records.models.vocab import CREDENTIALS
 from follicle.services import clinic_admin, consents
 from follicle.services.actors import Actor
 from follicle.services.appointments import CLINIC_HOURS, WEEKDAYS
 from follicle.services.authz import Permission, authorize
-from follicle.services.commands import NewConsentText
+from follicle.services.commands import NewConsentText, NewStaff
 from follicle.services.errors import NotNow, StaleVersion, VersionRequired
 from follicle.web.deps import state
 from follicle.web.views.common import (
@@ -51,9 +52,48 @@ def admin_home(request: Request, actor: Admin) -> Response:
             "rooms": clinic_admin.list_rooms(db, actor),
             "weekdays": WEEKDAYS,
             "default_hours": CLINIC_HOURS,
+            "errors": {},
+            "values": {},
+            "credentials": CREDENTIALS,
         },
         actor=actor,
     )
+
+
+@router.post("/admin/users", response_class=HTMLResponse, dependencies=[CsrfChecked])
+async def add_staff(request: Request, actor: Admin) -> Response:
+    form = await request.form()
+    values = {
+        k: str(form.get(k, "")).strip() for k in ("email", "display_name", "role", "credential")
+    }
+    db = state(request).db
+    try:
+        new = parse_command(
+            NewStaff,
+            {
+                **values,
+                "credential": values["credential"] or None,
+                "password": str(form.get("password", "")),
+            },
+        )
+        created = clinic_admin.create_staff(db, actor, new)
+    except InputInvalid as exc:
+        return render(
+            request,
+            "admin.html",
+            {
+                "staff": clinic_admin.list_staff(db, actor),
+                "rooms": clinic_admin.list_rooms(db, actor),
+                "weekdays": WEEKDAYS,
+                "default_hours": CLINIC_HOURS,
+                "errors": errors_by_field(exc.errors),
+                "values": values,
+                "credentials": CREDENTIALS,
+            },
+            status_code=422,
+            actor=actor,
+        )
+    return redirect("/admin", f"{created['display_name']} can now sign in.")
 
 
 @router.post("/admin/users/{user_id}/hours", dependencies=[CsrfChecked])

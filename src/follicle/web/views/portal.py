@@ -13,6 +13,7 @@ from follicle.clinic.errors import InputInvalid
 from follicle.records.models.vocab import ADVERSE_EVENT_CATEGORIES
 from follicle.services import adverse_events, consents, portal
 from follicle.services.commands import AdverseEventReport
+from follicle.web.charts import line_chart
 from follicle.web.deps import state
 from follicle.web.views.common import CsrfChecked, PatientActor, errors_by_field, redirect, render
 from follicle.web.views.staff import parse_command
@@ -67,10 +68,16 @@ def portal_aftercare(request: Request, actor: PatientActor) -> Response:
 def portal_progress(request: Request, actor: PatientActor) -> Response:
     db = state(request).db
     home = portal.portal_home(db, actor)
+    shared = portal.progress(db, actor)
+    by_site: dict[str, list[tuple[str, float]]] = {}
+    for m in shared["measurements"]:
+        label = date.fromisoformat(m["measured_at"][:10]).strftime("%-d %b")
+        by_site.setdefault(m["site"] or "scalp", []).append((label, float(m["density_per_cm2"])))
+    charts = {site: line_chart(points) for site, points in by_site.items() if len(points) > 1}
     return render(
         request,
         "portal_progress.html",
-        {"home": home, "progress": portal.progress(db, actor)},
+        {"home": home, "progress": shared, "charts": charts},
         actor=actor,
     )
 
