@@ -21,12 +21,12 @@ from follicle.web.deps import state
 from follicle.web.views.common import (
     CsrfChecked,
     errors_by_field,
+    parse_command,
     redirect,
     refusal_messages,
     render,
     staff,
 )
-from follicle.web.views.staff import parse_command
 
 router = APIRouter(include_in_schema=False)
 REFUSED = (InputInvalid, NotNow, StaleVersion, VersionRequired)

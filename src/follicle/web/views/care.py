@@ -37,6 +37,7 @@ from follicle.web.intake_form import options_for
 from follicle.web.views.common import (
     CsrfChecked,
     Staff,
+    parse_command,
     redirect,
     refusal_messages,
     render,
@@ -44,7 +45,6 @@ from follicle.web.views.common import (
     signed_in,
     version_of,
 )
-from follicle.web.views.staff import parse_command
 
 router = APIRouter(include_in_schema=False)
 REFUSED = (InputInvalid, NotNow, StaleVersion, VersionRequired)
@@ -370,16 +370,33 @@ def image_file(request: Request, patient_id: str, image_id: str) -> Response:
 # --- Adverse events ----------------------------------------------------------------------------
 
 
-@router.get("/patients/{patient_id}/adverse-events/new", response_class=HTMLResponse)
-def event_form(request: Request, actor: Staff, patient_id: str) -> Response:
+def _event_page(
+    request: Request,
+    actor: Any,
+    patient_id: str,
+    errors: dict[str, str],
+    values: dict[str, Any],
+    status_code: int = 200,
+) -> Response:
     found = chart.patient_chart(state(request).db, actor, patient_id)
     require(actor, Permission.ADVERSE_EVENT_REPORT)
     return render(
         request,
         "event_new.html",
-        {"chart": found, "categories": ADVERSE_EVENT_CATEGORIES, "errors": {}, "values": {}},
+        {
+            "chart": found,
+            "categories": ADVERSE_EVENT_CATEGORIES,
+            "errors": errors,
+            "values": values,
+        },
+        status_code=status_code,
         actor=actor,
     )
+
+
+@router.get("/patients/{patient_id}/adverse-events/new", response_class=HTMLResponse)
+def event_form(request: Request, actor: Staff, patient_id: str) -> Response:
+    return _event_page(request, actor, patient_id, {}, {})
 
 
 @router.post(
@@ -404,18 +421,8 @@ async def report_event(request: Request, actor: Staff, patient_id: str) -> Respo
         )
         reported = adverse_events.report(db, actor, patient_id, report)
     except REFUSED as exc:
-        found = chart.patient_chart(db, actor, patient_id)
-        return render(
-            request,
-            "event_new.html",
-            {
-                "chart": found,
-                "categories": ADVERSE_EVENT_CATEGORIES,
-                "errors": refusal_messages(exc),
-                "values": values,
-            },
-            status_code=422,
-            actor=actor,
+        return _event_page(
+            request, actor, patient_id, refusal_messages(exc), values, status_code=422
         )
     held = " The plan is on hold until a practitioner clears it." if reported["plans_held"] else ""
     return redirect(f"/patients/{patient_id}#events", "Adverse event recorded." + held)

@@ -23,6 +23,7 @@ from follicle.web.views.common import (
     CsrfChecked,
     Staff,
     errors_by_field,
+    parse_command,
     redirect,
     refusal_messages,
     render,
@@ -30,7 +31,6 @@ from follicle.web.views.common import (
     signed_in,
     version_of,
 )
-from follicle.web.views.staff import parse_command
 
 router = APIRouter(include_in_schema=False)
 
@@ -200,17 +200,30 @@ def propose_plan(request: Request, actor: Staff, patient_id: str) -> Response:
     return redirect(f"/patients/{patient_id}/plans/{plan['id']}", "Plan proposed.")
 
 
-@router.get("/patients/{patient_id}/plans/{plan_id}", response_class=HTMLResponse)
-def plan_page(request: Request, actor: Staff, patient_id: str, plan_id: str) -> Response:
+def _plan_page(
+    request: Request,
+    actor: Any,
+    patient_id: str,
+    plan_id: str,
+    errors: dict[str, str],
+    values: dict[str, Any],
+    status_code: int = 200,
+) -> Response:
     db = state(request).db
     plan = plans.read_plan(db, actor, patient_id, plan_id)
     found = chart.patient_chart(db, actor, patient_id)
     return render(
         request,
         "plan.html",
-        {"plan": plan, "chart": found, "errors": {}, "values": {}},
+        {"plan": plan, "chart": found, "errors": errors, "values": values},
+        status_code=status_code,
         actor=actor,
     )
+
+
+@router.get("/patients/{patient_id}/plans/{plan_id}", response_class=HTMLResponse)
+def plan_page(request: Request, actor: Staff, patient_id: str, plan_id: str) -> Response:
+    return _plan_page(request, actor, patient_id, plan_id, {}, {})
 
 
 @router.post(
@@ -229,15 +242,8 @@ async def override_plan(request: Request, actor: Staff, patient_id: str, plan_id
         change = parse_command(PlanOverride, {k: v for k, v in values.items() if v})
         plans.override_plan(db, actor, patient_id, plan_id, change, version_of(form))
     except (InputInvalid, NotNow, StaleVersion, VersionRequired) as exc:
-        errors = refusal_messages(exc)
-        plan = plans.read_plan(db, actor, patient_id, plan_id)
-        found = chart.patient_chart(db, actor, patient_id)
-        return render(
-            request,
-            "plan.html",
-            {"plan": plan, "chart": found, "errors": errors, "values": values},
-            status_code=422,
-            actor=actor,
+        return _plan_page(
+            request, actor, patient_id, plan_id, refusal_messages(exc), values, status_code=422
         )
     return redirect(
         f"/patients/{patient_id}/plans/{plan_id}", "Plan changed; it needs approval again."

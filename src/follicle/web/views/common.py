@@ -8,8 +8,9 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 
-from follicle.clinic.errors import FieldError
+from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.services.actors import Actor
 from follicle.services.authz import ROLE_PERMISSIONS, Permission, is_staff
 from follicle.web.deps import current_actor, state
@@ -156,3 +157,18 @@ def refusal_messages(exc: Exception) -> dict[str, str]:
     from follicle.clinic.errors import InputInvalid
 
     return errors_by_field(exc.errors) if isinstance(exc, InputInvalid) else {"/": str(exc)}
+
+
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    """A command's validation errors, named by the same pointers the API uses."""
+    return [
+        FieldError("/" + "/".join(str(p) for p in e["loc"]), str(e["msg"])) for e in exc.errors()
+    ]
+
+
+def parse_command(model: Any, values: dict[str, Any]) -> Any:
+    """Build a command from form values; raises InputInvalid naming the fields."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise InputInvalid(field_errors(exc)) from exc

@@ -15,8 +15,14 @@ from follicle.services import adverse_events, consents, portal
 from follicle.services.commands import AdverseEventReport
 from follicle.web.charts import line_chart
 from follicle.web.deps import state
-from follicle.web.views.common import CsrfChecked, PatientActor, errors_by_field, redirect, render
-from follicle.web.views.staff import parse_command
+from follicle.web.views.common import (
+    CsrfChecked,
+    PatientActor,
+    errors_by_field,
+    parse_command,
+    redirect,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 

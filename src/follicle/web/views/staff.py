@@ -3,35 +3,26 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from follicle.clinic.catalogue import load_catalogue
-from follicle.clinic.errors import FieldError, InputInvalid
+from follicle.clinic.errors import InputInvalid
 from follicle.services import chart, patients, schedule, worklist
 from follicle.services.commands import NewPatient
 from follicle.web.deps import state
-from follicle.web.views.common import CsrfChecked, Staff, errors_by_field, redirect, render
+from follicle.web.views.common import (
+    CsrfChecked,
+    Staff,
+    errors_by_field,
+    parse_command,
+    redirect,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
-
-
-def field_errors(exc: ValidationError) -> list[FieldError]:
-    """A command's validation errors, named by the same pointers the API uses."""
-    return [
-        FieldError("/" + "/".join(str(p) for p in e["loc"]), str(e["msg"])) for e in exc.errors()
-    ]
-
-
-def parse_command(model: Any, values: dict[str, Any]) -> Any:
-    """Build a command from form values; raises InputInvalid naming the fields."""
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        raise InputInvalid(field_errors(exc)) from exc
 
 
 @router.get("/", response_class=HTMLResponse)
