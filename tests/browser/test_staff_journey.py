@@ -184,6 +184,22 @@ def test_staff_pages_are_accessible_and_keyboard_first(page: Page, site: Site) -
         assert response is not None
         assert response.status == 200, path
         assert_accessible(page)
+    page.goto(site.url + "/admin/settings")
+    depth = page.locator("#f-plan_bounds-needle_depth_mm")
+    depth.get_by_label("highest").fill("3.5")  # looser than the evidence allows
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#error-summary")).to_contain_text("/plan_bounds/needle_depth_mm")
+    expect(page.locator("#error-summary")).to_contain_text("cited range")
+    expect(depth.get_by_label("highest")).to_have_attribute("aria-invalid", "true")
+    expect(depth.get_by_label("highest")).to_have_value("3.5")  # what was typed is kept
+    assert_accessible(page)
+    depth.get_by_label("lowest").fill("0.5")
+    depth.get_by_label("highest").fill("2")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator(".flash")).to_contain_text("Settings saved")
+    expect(page.locator("#f-plan_bounds-needle_depth_mm").get_by_label("highest")).to_have_value(
+        "2"
+    )
     page.goto(site.url + "/admin")
     page.get_by_label("Name").fill("Nina Nurse")
     page.get_by_label("Email").fill("nina.nurse@test.follicle")

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from follicle.clinic.catalogue import load_catalogue
+from follicle.clinic.clinic_settings import default_settings
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models.vocab import CREDENTIALS
 from follicle.services import clinic_admin, consents
@@ -114,40 +116,103 @@ async def set_hours(request: Request, actor: Admin, user_id: str) -> Response:
     return redirect("/admin", "Working hours saved.")
 
 
-@router.get("/admin/settings", response_class=HTMLResponse)
-def settings_page(request: Request, actor: Admin) -> Response:
+BOUNDED = ("needle_depth_mm", "interval_days", "sessions")
+
+
+def _settings_page(
+    request: Request,
+    actor: Actor,
+    errors: dict[str, str],
+    text: str | None = None,
+    status_code: int = 200,
+    attempted: dict[str, Any] | None = None,
+) -> Response:
     current = clinic_admin.read_settings(state(request).db, actor)
-    text = json.dumps(current["settings"], indent=2)
+    document = attempted if attempted is not None else current["settings"]
+    catalogue = load_catalogue()
     return render(
         request,
         "admin_settings.html",
-        {"current": current, "text": text, "errors": {}},
+        {
+            "current": current,
+            "document": document,
+            "text": text if text is not None else json.dumps(document, indent=2),
+            "errors": errors,
+            "bounded": BOUNDED,
+            "cited": {name: catalogue.bounds[name] for name in BOUNDED},
+            "credentials": CREDENTIALS,
+            "default_depths": catalogue.credential_max_depth_mm,
+            "default_washout": default_settings(catalogue).washout_months(),
+        },
+        status_code=status_code,
         actor=actor,
     )
+
+
+def _number(raw: str) -> float | str:
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw  # the settings check names the field
+    return int(value) if value.is_integer() else value
+
+
+def settings_from_form(form: Any, current: dict[str, Any]) -> dict[str, Any]:
+    """The settings document from the form's fields, keeping what the form does not show
+    (rule levels, plan defaults); an empty field means "the cited default"."""
+    document = {k: v for k, v in current.items() if k in ("schema", "rule_levels", "plan_defaults")}
+    document["schema"] = "follicle.clinic-settings/1"
+    bounds = {}
+    for name in BOUNDED:
+        low, high = (
+            str(form.get(f"{name}_low", "")).strip(),
+            str(form.get(f"{name}_high", "")).strip(),
+        )
+        if low or high:  # one side left empty keeps the cited value for that side
+            cited = load_catalogue().bounds[name]
+            bounds[name] = [_number(low or str(cited.low)), _number(high or str(cited.high))]
+    if bounds:
+        document["plan_bounds"] = bounds
+    depths = {
+        credential: _number(str(form.get(f"depth_{credential}", "")).strip())
+        for credential in CREDENTIALS
+        if str(form.get(f"depth_{credential}", "")).strip()
+    }
+    if depths:
+        document["max_depth_mm_by_credential"] = depths
+    washout = str(form.get("isotretinoin_washout_months", "")).strip()
+    if washout:
+        document["isotretinoin_washout_months"] = _number(washout)
+    return document
+
+
+@router.get("/admin/settings", response_class=HTMLResponse)
+def settings_page(request: Request, actor: Admin) -> Response:
+    return _settings_page(request, actor, {})
 
 
 @router.post("/admin/settings", response_class=HTMLResponse, dependencies=[CsrfChecked])
 async def save_settings(request: Request, actor: Admin) -> Response:
     form = await request.form()
-    text = str(form.get("settings", ""))
     version = str(form.get("version", ""))
     db = state(request).db
+    text = None
+    document: dict[str, Any] | None = None
     try:
-        document = json.loads(text)
-        if not isinstance(document, dict):
-            raise ValueError("the settings are a JSON object")
+        if form.get("advanced") == "yes":
+            text = str(form.get("settings", ""))
+            document = json.loads(text)
+            if not isinstance(document, dict):
+                raise ValueError("the settings are a JSON object")
+        else:
+            current = clinic_admin.read_settings(db, actor)["settings"]
+            document = settings_from_form(form, current)
         clinic_admin.update_settings(
             db, actor, document, int(version) if version.isdigit() else None
         )
     except (ValueError, *REFUSED) as exc:
-        errors = refusal_messages(exc)
-        current = clinic_admin.read_settings(db, actor)
-        return render(
-            request,
-            "admin_settings.html",
-            {"current": current, "text": text, "errors": errors},
-            status_code=422,
-            actor=actor,
+        return _settings_page(
+            request, actor, refusal_messages(exc), text, status_code=422, attempted=document
         )
     return redirect("/admin/settings", "Settings saved.")
 
