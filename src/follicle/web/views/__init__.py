@@ -3,6 +3,8 @@ service the API calls, and renders or redirects; no clinical logic lives here.""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from starlette.requests import Request
@@ -20,7 +22,7 @@ def routers() -> list[APIRouter]:
 def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     def login_required(request: Request, exc: LoginRequired) -> Response:
-        return RedirectResponse(f"/login?next={exc.next_path}", status_code=303)
+        return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
 
     @app.exception_handler(WrongSide)
     def wrong_side(request: Request, exc: WrongSide) -> Response:

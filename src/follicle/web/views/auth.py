@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -24,9 +25,13 @@ from follicle.web.views.common import home_for, render
 router = APIRouter(include_in_schema=False)
 
 
+_LOCAL_PATH = re.compile(r"/[A-Za-z0-9_\-./~%]*")
+
+
 def _safe_next(next_path: str) -> str | None:
-    """Only a path on this site (no scheme, no //host), so a link cannot send users away."""
-    if next_path.startswith("/") and not next_path.startswith("//") and "\\" not in next_path:
+    """Only a plain path on this site (no scheme, no //host, no whitespace or control
+    characters a browser would strip), so a link cannot send users away."""
+    if _LOCAL_PATH.fullmatch(next_path) and not next_path.startswith("//"):
         return next_path[:300]
     return None
 
