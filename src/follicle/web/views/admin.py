@@ -18,9 +18,9 @@ from follicle.services.actors import Actor
 from follicle.services.appointments import CLINIC_HOURS, WEEKDAYS
 from follicle.services.authz import Permission, authorize
 from follicle.services.commands import NewConsentText, NewStaff
-from follicle.services.errors import NotNow, StaleVersion, VersionRequired
 from follicle.web.deps import state
 from follicle.web.views.common import (
+    REFUSED,
     CsrfChecked,
     errors_by_field,
     parse_command,
@@ -28,10 +28,10 @@ from follicle.web.views.common import (
     refusal_messages,
     render,
     staff,
+    version_of,
 )
 
 router = APIRouter(include_in_schema=False)
-REFUSED = (InputInvalid, NotNow, StaleVersion, VersionRequired)
 
 
 def admin(request: Request) -> Actor:
@@ -106,11 +106,8 @@ async def set_hours(request: Request, actor: Admin, user_id: str) -> Response:
         opens, closes = str(form.get(f"{day}_from", "")), str(form.get(f"{day}_to", ""))
         if opens and closes:
             hours[day] = [[opens, closes]]
-    version = str(form.get("version", ""))
     try:
-        clinic_admin.set_working_hours(
-            state(request).db, actor, user_id, hours, int(version) if version.isdigit() else None
-        )
+        clinic_admin.set_working_hours(state(request).db, actor, user_id, hours, version_of(form))
     except REFUSED as exc:
         return redirect("/admin", f"Hours not saved: {exc}")
     return redirect("/admin", "Working hours saved.")
@@ -194,7 +191,6 @@ def settings_page(request: Request, actor: Admin) -> Response:
 @router.post("/admin/settings", response_class=HTMLResponse, dependencies=[CsrfChecked])
 async def save_settings(request: Request, actor: Admin) -> Response:
     form = await request.form()
-    version = str(form.get("version", ""))
     db = state(request).db
     text = None
     document: dict[str, Any] | None = None
@@ -207,9 +203,7 @@ async def save_settings(request: Request, actor: Admin) -> Response:
         else:
             current = clinic_admin.read_settings(db, actor)["settings"]
             document = settings_from_form(form, current)
-        clinic_admin.update_settings(
-            db, actor, document, int(version) if version.isdigit() else None
-        )
+        clinic_admin.update_settings(db, actor, document, version_of(form))
     except (ValueError, *REFUSED) as exc:
         return _settings_page(
             request, actor, refusal_messages(exc), text, status_code=422, attempted=document

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from follicle.clinic.errors import InputInvalid
 from follicle.records.models.vocab import ADVERSE_EVENT_CATEGORIES, PHOTO_VIEWS, SCALP_REGIONS
 from follicle.services import (
     adverse_events,
@@ -31,10 +30,10 @@ from follicle.services.commands import (
     NewSessionRecord,
     SeriesBooking,
 )
-from follicle.services.errors import NotNow, StaleVersion, VersionRequired
 from follicle.web.deps import state
 from follicle.web.intake_form import options_for
 from follicle.web.views.common import (
+    REFUSED,
     CsrfChecked,
     Staff,
     parse_command,
@@ -47,7 +46,6 @@ from follicle.web.views.common import (
 )
 
 router = APIRouter(include_in_schema=False)
-REFUSED = (InputInvalid, NotNow, StaleVersion, VersionRequired)
 
 
 # --- Booking -----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from follicle.services.errors import Forbidden, NotNow, StaleVersion, VersionReq
 from follicle.web.deps import state
 from follicle.web.intake_form import document_from_form, form_sections, form_values, rows_for
 from follicle.web.views.common import (
+    REFUSED,
     CsrfChecked,
     Staff,
     errors_by_field,
@@ -182,7 +183,7 @@ async def withdraw_consent(request: Request, patient_id: str, consent_id: str) -
         consents.withdraw(
             state(request).db, actor, patient_id, consent_id, withdrawal, version_of(form)
         )
-    except (InputInvalid, NotNow, StaleVersion, VersionRequired) as exc:
+    except REFUSED as exc:
         return redirect(_back(actor, patient_id), f"Not withdrawn: {exc}")
     return redirect(_back(actor, patient_id), "Consent withdrawn; the signed record is kept.")
 
@@ -241,7 +242,7 @@ async def override_plan(request: Request, actor: Staff, patient_id: str, plan_id
     try:
         change = parse_command(PlanOverride, {k: v for k, v in values.items() if v})
         plans.override_plan(db, actor, patient_id, plan_id, change, version_of(form))
-    except (InputInvalid, NotNow, StaleVersion, VersionRequired) as exc:
+    except REFUSED as exc:
         return _plan_page(
             request, actor, patient_id, plan_id, refusal_messages(exc), values, status_code=422
         )

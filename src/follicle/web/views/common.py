@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.services.actors import Actor
 from follicle.services.authz import ROLE_PERMISSIONS, Permission, is_staff
+from follicle.services.errors import NotNow, StaleVersion, VersionRequired
 from follicle.web.deps import current_actor, state
 from follicle.web.security import (
     CSRF_COOKIE,
@@ -172,3 +173,8 @@ def parse_command(model: Any, values: dict[str, Any]) -> Any:
         return model.model_validate(values)
     except ValidationError as exc:
         raise InputInvalid(field_errors(exc)) from exc
+
+
+#: What a form page shows back to the user instead of an error page: bad fields, a state that
+#: refuses the request, a stale or missing version.
+REFUSED = (InputInvalid, NotNow, StaleVersion, VersionRequired)
