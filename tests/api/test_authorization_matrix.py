@@ -98,6 +98,8 @@ def _path_value(name: str, target: Target) -> str:
         "image_id": ids.image_id,
         "event_id": ids.event_id,
         "user_id": target.users.practitioner_id,
+        "device_id": target.users.device_id,
+        "lot_id": target.users.lot_id,
     }
     if name not in values:
         pytest.fail(f"the matrix does not know how to fill path parameter {name!r}")
@@ -180,7 +182,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
         "headers": {"If-Match": '"v1"'}
     },
     ("post", "/api/v1/patients/{patient_id}/sessions"): lambda t: {
-        "json": session_body(t.ids.plan_id)
+        "json": session_body(t.ids.plan_id, t.users.lot_id)
     },
     ("post", "/api/v1/patients/{patient_id}/images"): lambda t: {
         "data": {"kind": "photo", "view": "frontal"},
@@ -211,11 +213,29 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
             "password": "a long enough first password",
         }
     },
+    ("post", "/api/v1/devices"): lambda t: {
+        "json": {
+            "maker": "Matrix Medical (synthetic)",
+            "model": new_id("pen"),
+            "needle_configuration": "12 needles",
+            "regulatory_status": "synthetic",
+        }
+    },
+    ("post", "/api/v1/devices/{device_id}/lots"): lambda t: {
+        "json": {
+            "lot_number": new_id("L"),
+            "received_on": date.today().isoformat(),
+            "expires_on": _SOON.isoformat(),
+        }
+    },
     ("put", "/api/v1/users/{user_id}/working-hours"): lambda t: {
         "json": {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat")},
         "headers": {"If-Match": '"v1"'},
     },
 }
+
+
+CLINIC_RECORD_PATHS = {"user_id", "device_id", "lot_id"}  # the clinic's, not a patient's
 
 
 @dataclass(frozen=True)
@@ -227,7 +247,11 @@ class Operation:
 
     @property
     def patient_scoped(self) -> bool:
-        return "{patient_id}" in self.path or "{user_id}" in self.path
+        return any(f"{{{name}}}" in self.path for name in CLINIC_RECORD_PATHS | {"patient_id"})
+
+    @property
+    def names_clinic_record(self) -> bool:
+        return any(f"{{{name}}}" in self.path for name in CLINIC_RECORD_PATHS)
 
     @property
     def names_sub_record(self) -> bool:
@@ -288,12 +312,12 @@ def test_every_endpoint_every_role_own_other_patient_other_clinic(
         targets = [world.own]
         if op.patient_scoped:
             targets += [world.other_patient, world.other_clinic]
-        if op.names_sub_record and "{user_id}" not in op.path:
+        if op.names_sub_record and not op.names_clinic_record:
             targets.append(world.mismatched)
         for role in ROLES:
             with client_for(api.url, world.own.users.tokens[role]) as client:
                 for target in targets:
-                    if target.name == "other_patient" and "{user_id}" in op.path:
+                    if target.name == "other_patient" and op.names_clinic_record:
                         continue
                     response = client.request(op.method, _url(op, target), **_request(op, target))
                     checked += 1

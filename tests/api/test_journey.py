@@ -126,7 +126,10 @@ def test_whole_journey(api: ApiServer) -> None:
         pair = render_visit_pair(TrichogramSpec(seed=11, width_px=900, height_px=700))
         for number in range(3):
             recorded = ok(
-                derm.post(base + "/sessions", json=session_body(plan["id"], series[number]["id"])),
+                derm.post(
+                    base + "/sessions",
+                    json=session_body(plan["id"], users.lot_id, series[number]["id"]),
+                ),
                 201,
             )
             assert recorded["pre_session_check"]["decision"] in (
@@ -171,7 +174,7 @@ def test_whole_journey(api: ApiServer) -> None:
         assert event["serious"] is True
         assert event["plans_held"] == [plan["id"]]
         assert ok(derm.get(base + f"/plans/{plan['id']}"))["status"] == "on_hold"
-        refused = derm.post(base + "/sessions", json=session_body(plan["id"]))
+        refused = derm.post(base + "/sessions", json=session_body(plan["id"], users.lot_id))
         assert refused.status_code == 409
         assert "on hold" in refused.json()["detail"]
         cleared = ok(

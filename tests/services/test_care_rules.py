@@ -26,7 +26,7 @@ from follicle.services.commands import (
 from follicle.services.database import Database
 from follicle.services.errors import Forbidden, NotNow
 from tests.support.api import eligible_intake
-from tests.support.factories import make_clinic, make_patient, make_user
+from tests.support.factories import make_clinic, make_lot, make_patient, make_user
 
 
 class Clinicians:
@@ -52,6 +52,7 @@ class Clinicians:
         self.aest = self._actor(make_user(db, self.clinic_id, credential="licensed_aesthetician"))
         self.admin = self._actor(make_user(db, self.clinic_id, role="admin"))
         self.patient_id = make_patient(db, self.clinic_id)
+        self.lot_id = make_lot(db, self.clinic_id)
 
     def _actor(self, user_id: str) -> Actor:
         with self.db.transaction() as session:
@@ -93,9 +94,7 @@ class Clinicians:
     def session_body(self, plan_id: str, **changes: object) -> NewSessionRecord:
         body: dict[str, object] = {
             "plan_id": plan_id,
-            "device_name": "Synthetic pen",
-            "cartridge_lot": "LOT-9",
-            "cartridge_expiry": date.today() + timedelta(days=90),
+            "lot_id": self.lot_id,
             "depth_mm_by_region": {"vertex": 0.5},
             "endpoint": "mild_erythema",
             "pre_session_check": {"confirmed_with_patient": True},
@@ -194,10 +193,21 @@ def test_session_refusals_name_the_problem(clinic: Clinicians) -> None:
     plan = clinic.approved_plan()
     plan_id = str(plan["id"])
     clinic.sign("treatment")
-    expired = clinic.session_body(plan_id, cartridge_expiry=date.today() - timedelta(days=1))
-    with pytest.raises(InputInvalid, match="expired") as caught:
+    old_lot = make_lot(
+        clinic.db, clinic.clinic_id, date.today() - timedelta(days=1), lot_number="LOT-OLD"
+    )
+    expired = clinic.session_body(plan_id, lot_id=old_lot)
+    with pytest.raises(InputInvalid, match="LOT-OLD expired") as caught:
         sessions.record_session(clinic.db, clinic.derm, clinic.patient_id, expired)
-    assert caught.value.errors[0].pointer == "/cartridge_expiry"
+    assert caught.value.errors[0].pointer == "/lot_id"
+    other_clinic_lot = make_lot(clinic.db, make_clinic(clinic.db, name="Elsewhere"))
+    with pytest.raises(InputInvalid, match="no such cartridge lot") as caught:
+        sessions.record_session(
+            clinic.db,
+            clinic.derm,
+            clinic.patient_id,
+            clinic.session_body(plan_id, lot_id=other_clinic_lot),
+        )
     too_deep = clinic.session_body(plan_id, depth_mm_by_region={"vertex": 2.4})
     with pytest.raises(InputInvalid, match="deeper than the approved plan"):
         sessions.record_session(clinic.db, clinic.derm, clinic.patient_id, too_deep)

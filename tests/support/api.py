@@ -14,9 +14,9 @@ import httpx
 import numpy as np
 from sqlalchemy import select
 
-from follicle.records.models import Patient, Room, UserAccount, new_id
+from follicle.records.models import CartridgeLot, Patient, Room, UserAccount, new_id
 from follicle.services.database import Database
-from tests.support.factories import make_user
+from tests.support.factories import make_lot, make_user
 
 EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "intake"
 PASSWORD = "correct horse battery staple"
@@ -60,6 +60,8 @@ class ClinicUsers:
     clinic_id: str
     practitioner_id: str
     room_id: str
+    lot_id: str = ""
+    device_id: str = ""
     tokens: dict[str, str] = field(default_factory=dict)
     patient_id: str = ""
     other_patient_id: str = ""
@@ -102,7 +104,12 @@ def clinic_users(db: Database, base_url: str, slug_email: str) -> ClinicUsers:
     make_user(db, clinic_id, "admin", PASSWORD, emails["admin"])
     make_user(db, clinic_id, "front_desk", PASSWORD, emails["front_desk"])
     make_user(db, clinic_id, "patient", PASSWORD, emails["patient"], patient_id=patient_id)
-    users = ClinicUsers(clinic_id, practitioner_id, room_id)
+    lot_id = make_lot(db, clinic_id)
+    with db.transaction() as session:
+        lot = session.get(CartridgeLot, lot_id)
+        assert lot is not None
+        device_id = lot.device_id
+    users = ClinicUsers(clinic_id, practitioner_id, room_id, lot_id, device_id)
     users.patient_id, users.other_patient_id = patient_id, other_patient_id
     users.tokens = {role: token_for(base_url, email) for role, email in emails.items()}
     return users
@@ -139,13 +146,11 @@ class JourneyIds:
 
 
 def session_body(
-    plan_id: str, appointment_id: str | None = None, depth_mm: float = 0.5
+    plan_id: str, lot_id: str, appointment_id: str | None = None, depth_mm: float = 0.5
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "plan_id": plan_id,
-        "device_name": "Synthetic pen, 12-needle cartridge",
-        "cartridge_lot": "LOT-TEST-1",
-        "cartridge_expiry": (date.today() + timedelta(days=365)).isoformat(),
+        "lot_id": lot_id,
         "depth_mm_by_region": {"vertex": depth_mm, "frontal": depth_mm},
         "endpoint": "mild_erythema",
         "pain_score": 3,
@@ -203,9 +208,9 @@ def walk_to_sessions(
         201,
     )
     ids.appointment_ids = [a["id"] for a in series]
-    ids.session_id = ok(practitioner.post(base + "/sessions", json=session_body(ids.plan_id)), 201)[
-        "id"
-    ]
+    ids.session_id = ok(
+        practitioner.post(base + "/sessions", json=session_body(ids.plan_id, users.lot_id)), 201
+    )["id"]
     ids.image_id = ok(
         practitioner.post(
             base + "/images",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from follicle.records.models import Clinic, Patient, UserAccount, new_id
+from follicle.records.models import CartridgeLot, Clinic, Device, Patient, UserAccount, new_id
 from follicle.services.database import Database
 from follicle.services.passwords import hash_password
 
@@ -56,3 +56,31 @@ def make_user(
         )
         session.add(user)
         return user.id
+
+
+def make_lot(
+    db: Database, clinic_id: str, expires_on: date | None = None, lot_number: str = "LOT-TEST-1"
+) -> str:
+    """A registered device with one cartridge lot (written directly, so an expired lot can be
+    made for a test; the service refuses to receive one)."""
+    with db.transaction() as session:
+        device = Device(
+            id=new_id("dev"),
+            clinic_id=clinic_id,
+            maker="Test Medical (synthetic)",
+            model=new_id("pen"),
+            needle_configuration="12-needle cartridge",
+            regulatory_status="synthetic test device",
+        )
+        lot = CartridgeLot(
+            id=new_id("lot"),
+            clinic_id=clinic_id,
+            device_id=device.id,
+            lot_number=lot_number,
+            expires_on=expires_on or date.today() + timedelta(days=365),
+            received_on=date.today() - timedelta(days=10),
+        )
+        session.add(device)
+        session.flush()
+        session.add(lot)
+        return lot.id

@@ -50,6 +50,12 @@ class Permission(StrEnum):
     USER_LIST = "user:list"
     USER_MANAGE = "user:manage"
     AUDIT_READ = "audit:read"
+    DEVICE_LIST = "device:list"
+    DEVICE_MANAGE = "device:manage"
+    LOT_RECALL = "lot:recall"
+    SAFETY_REPORT = "safety:report"
+    PATIENT_INVITE = "patient:invite"
+    MESSAGE_LIST = "message:list"
 
 
 _FRONT_DESK = frozenset(
@@ -67,8 +73,11 @@ _FRONT_DESK = frozenset(
         Permission.CLINIC_SETTINGS_READ,
         Permission.ROOM_LIST,
         Permission.USER_LIST,
+        Permission.PATIENT_INVITE,
+        Permission.MESSAGE_LIST,
     }
 )
+
 _CLINICAL_READ = frozenset(
     {
         Permission.INTAKE_READ,
@@ -79,8 +88,11 @@ _CLINICAL_READ = frozenset(
         Permission.MEASUREMENT_READ,
         Permission.ADVERSE_EVENT_READ,
         Permission.FOLLOW_UP_READ,
+        Permission.DEVICE_LIST,
+        Permission.SAFETY_REPORT,
     }
 )
+
 _CLINICAL_WRITE = frozenset(
     {
         Permission.INTAKE_WRITE,
@@ -106,8 +118,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
         Permission.USER_MANAGE,
         Permission.AUDIT_READ,
         Permission.CONSENT_TEXT_PUBLISH,
+        Permission.DEVICE_MANAGE,
+        Permission.LOT_RECALL,
     },
-    "practitioner": _FRONT_DESK | _CLINICAL_READ | _CLINICAL_WRITE,
+    # Practitioners author the clinical record and may run a recall lookup for safety.
+    "practitioner": _FRONT_DESK | _CLINICAL_READ | _CLINICAL_WRITE | {Permission.LOT_RECALL},
     # Front desk: scheduling and registration, no clinical notes (DESIGN.md §4).
     "front_desk": _FRONT_DESK,
     # Patients: their own record only (tenancy and ownership are checked in authorize).

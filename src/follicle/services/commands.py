@@ -135,13 +135,7 @@ class NewSessionRecord(Command):
     plan_id: RecordId
     appointment_id: RecordId | None = None
     performed_at: datetime | None = None
-    device_name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)
-    ]
-    cartridge_lot: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)
-    ]
-    cartridge_expiry: date
+    lot_id: RecordId  # a registered, unexpired cartridge lot (the device comes with it)
     depth_mm_by_region: Annotated[
         dict[Region, Annotated[float, Field(gt=0, le=3)]], Field(min_length=1)
     ]
@@ -183,3 +177,31 @@ class NewStaff(Command):
     role: StaffRole
     credential: Credential | None = None
     password: Annotated[str, StringConstraints(min_length=12, max_length=1024)]
+
+
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+class NewDevice(Command):
+    maker: Label
+    model: Label
+    needle_configuration: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
+    regulatory_status: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)
+    ]
+
+
+class NewLot(Command):
+    lot_number: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True,
+            min_length=1,
+            max_length=80,
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9_./-]*$",
+        ),
+    ]
+    expires_on: date
+    received_on: date

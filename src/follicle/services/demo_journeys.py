@@ -25,18 +25,27 @@ from follicle.records.models import (
     ScreeningResult,
     UserAccount,
 )
-from follicle.services import adverse_events, appointments, consents, images, plans, sessions
+from follicle.services import (
+    adverse_events,
+    appointments,
+    consents,
+    devices,
+    images,
+    plans,
+    sessions,
+)
+from follicle.services.actors import Actor
 from follicle.services.auth import actor_for
 from follicle.services.commands import (
     AdverseEventReport,
     ConsentSignature,
+    NewDevice,
+    NewLot,
     NewSessionRecord,
     SeriesBooking,
 )
 from follicle.services.database import Database
 from follicle.trichoscopy.synth import TrichogramSpec, render_visit_pair
-
-DEMO_DEVICE = "Demo microneedling pen (synthetic), 12-needle cartridge"
 
 
 def _png(rgb: Any) -> bytes:
@@ -71,16 +80,57 @@ def _next_weekday(day: date, weekday: int) -> date:
     return day
 
 
+def _devices(db: Database, admin: Actor, today: date) -> dict[str, str]:
+    """Two registered devices and their lots; returns lot ids by lot number."""
+    pen = devices.register_device(
+        db,
+        admin,
+        NewDevice(
+            maker="Demo Medical (synthetic)",
+            model="DP-12 microneedling pen",
+            needle_configuration="12-needle cartridge, 0.25-2.5 mm",
+            regulatory_status="Synthetic demo device: not a real product or a real clearance.",
+        ),
+    )
+    roller = devices.register_device(
+        db,
+        admin,
+        NewDevice(
+            maker="Demo Medical (synthetic)",
+            model="DR-540 scalp roller",
+            needle_configuration="540 needles, 0.5 mm",
+            regulatory_status="Synthetic demo device: not a real product or a real clearance.",
+        ),
+    )
+    lots = {}
+    for device, number, received, expires in (
+        (pen, "DEMO-LOT-2611", 150, 300),
+        (pen, "DEMO-LOT-2702", 20, 420),
+        (roller, "DEMO-R-0415", 60, 240),
+    ):
+        lot = devices.receive_lot(
+            db,
+            admin,
+            device["id"],
+            NewLot(
+                lot_number=number,
+                received_on=today - timedelta(days=received),
+                expires_on=today + timedelta(days=expires),
+            ),
+            today,
+        )
+        lots[number] = lot["id"]
+    return lots
+
+
 def _session(
-    plan_id: str, performed_at: datetime, today: date, depth_mm: float
+    plan_id: str, performed_at: datetime, lot_id: str, depth_mm: float
 ) -> NewSessionRecord:
     return NewSessionRecord.model_validate(
         {
             "plan_id": plan_id,
             "performed_at": performed_at,
-            "device_name": DEMO_DEVICE,
-            "cartridge_lot": "DEMO-LOT-2611",
-            "cartridge_expiry": today + timedelta(days=300),
+            "lot_id": lot_id,
             "depth_mm_by_region": {"vertex": depth_mm, "frontal": depth_mm, "midscalp": depth_mm},
             "endpoint": "mild_erythema",
             "pain_score": 3,
@@ -103,6 +153,8 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
             for p in session.scalars(select(Patient).where(Patient.clinic_id == clinic.id))
         }
     derm, desk = users["derm@demo.follicle"], users["desk@demo.follicle"]
+    lots = _devices(db, users["admin@demo.follicle"], today)
+
     texts = consents.list_consents(db, derm, people["patient2@demo.follicle"])["current_texts"]
 
     def consent_all(patient_id: str, name: str) -> None:
@@ -141,7 +193,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     for number in range(done):
         performed = first + timedelta(days=interval * number)
         record = sessions.record_session(
-            db, derm, cyrus, _session(plan["id"], performed, today, depth), today
+            db, derm, cyrus, _session(plan["id"], performed, lots["DEMO-LOT-2611"], depth), today
         )
         if number == 0:
             for upload in (
@@ -201,7 +253,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     plan = approved_plan(emeka)
     performed = performed_emeka = datetime.combine(today - timedelta(days=6), time(11, 0), zone)
     record = sessions.record_session(
-        db, derm, emeka, _session(plan["id"], performed, today, 0.5), today
+        db, derm, emeka, _session(plan["id"], performed, lots["DEMO-LOT-2702"], 0.5), today
     )
     adverse_events.report(
         db,
@@ -242,7 +294,9 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
         performed = datetime.combine(
             approved_on + timedelta(days=7 + 28 * number), time(15, 0), zone
         )
-        sessions.record_session(db, derm, lena, _session(plan["id"], performed, today, 0.5), today)
+        sessions.record_session(
+            db, derm, lena, _session(plan["id"], performed, lots["DEMO-LOT-2702"], 0.5), today
+        )
 
     # The records above were made today; date the history the way it happened.
     _backdate(db, cyrus, first - timedelta(days=7))

@@ -32,6 +32,7 @@ from follicle.services.common import (
 )
 from follicle.services.consents import valid_consents
 from follicle.services.database import Database
+from follicle.services.devices import device_label, lot_for_session
 from follicle.services.errors import NotNow
 from follicle.services.intakes import current_intake
 
@@ -44,6 +45,7 @@ def session_view(record: SessionRecord) -> dict[str, Any]:
         "appointment_id": record.appointment_id,
         "performed_by": record.performed_by_id,
         "performed_at": record.performed_at.isoformat(),
+        "lot_id": record.lot_id,
         "device_name": record.device_name,
         "cartridge_lot": record.cartridge_lot,
         "cartridge_expiry": record.cartridge_expiry.isoformat(),
@@ -99,10 +101,6 @@ def record_session(
     today: date | None = None,
 ) -> dict[str, Any]:
     today = today or date.today()
-    if new.cartridge_expiry < today:
-        raise InputInvalid(
-            [FieldError("/cartridge_expiry", f"the cartridge expired on {new.cartridge_expiry}")]
-        )
     if not new.pre_session_check.confirmed_with_patient:
         raise InputInvalid(
             [
@@ -149,7 +147,9 @@ def record_session(
                 )
             if appointment.status != "booked":
                 raise NotNow(f"the appointment is {appointment.status.replace('_', ' ')}")
+        lot, device = lot_for_session(session, patient.clinic_id, new.lot_id, today)
         check = _recheck(session, patient.id, patient.clinic_id, new.pre_session_check, today)
+
         record = SessionRecord(
             id=new_id("rec"),
             clinic_id=patient.clinic_id,
@@ -158,9 +158,10 @@ def record_session(
             appointment_id=appointment.id if appointment else None,
             performed_by_id=actor.user_id,
             performed_at=new.performed_at or utcnow(),
-            device_name=new.device_name,
-            cartridge_lot=new.cartridge_lot,
-            cartridge_expiry=new.cartridge_expiry,
+            lot_id=lot.id,
+            device_name=device_label(device),
+            cartridge_lot=lot.lot_number,
+            cartridge_expiry=lot.expires_on,
             depth_mm_by_region=dict(new.depth_mm_by_region),
             endpoint=new.endpoint,
             pain_score=new.pain_score,

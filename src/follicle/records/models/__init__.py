@@ -18,20 +18,30 @@ from follicle.records.models.clinical import (
     Plan,
     ScreeningResult,
 )
+from follicle.records.models.operations import (
+    AccountToken,
+    CartridgeLot,
+    Device,
+    OutboxMessage,
+)
 
 __all__ = [
+    "AccountToken",
     "AdverseEvent",
     "Appointment",
     "AuditEntry",
     "AuditHead",
     "Base",
+    "CartridgeLot",
     "Clinic",
     "Consent",
     "ConsentText",
+    "Device",
     "Image",
     "Intake",
     "LoginSession",
     "Measurement",
+    "OutboxMessage",
     "Patient",
     "Plan",
     "Room",

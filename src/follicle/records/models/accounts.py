@@ -8,7 +8,14 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from follicle.records.models.base import Base, ClinicOwned, Timestamped, Versioned, one_of
+from follicle.records.models.base import (
+    Base,
+    ClinicOwned,
+    JSONDocument,
+    Timestamped,
+    Versioned,
+    one_of,
+)
 from follicle.records.models.vocab import CREDENTIALS, LOGIN_KINDS, ROLES
 
 
@@ -22,6 +29,8 @@ class Clinic(Timestamped, Versioned, Base):
     #: Plan bounds, depth limits per credential, wash-outs, reminder timing (validated by the
     #: clinical engine against the cited bounds before it is saved).
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Day-to-day operation: reminder lead times, message channels, two-factor for staff.
+    operations: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
 
 class Room(ClinicOwned, Timestamped, Base):
@@ -58,6 +67,13 @@ class UserAccount(ClinicOwned, Timestamped, Versioned, Base):
     #: Weekly hours in the clinic's time zone, ``{"mon": [["09:00", "17:00"]], …}``;
     #: None means the clinic's usual hours.
     working_hours: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    #: Two-factor login (RFC 6238 TOTP). The last accepted time step stops a code being used
+    #: twice; recovery codes are stored as SHA-256 digests and each works once.
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(default=None)
+    recovery_code_hashes: Mapped[list[str] | None] = mapped_column(JSONDocument, default=None)
+    deactivated_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class LoginSession(Timestamped, Base):

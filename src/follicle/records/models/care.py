@@ -69,7 +69,14 @@ class SessionRecord(ClinicOwned, Timestamped, Versioned, Voidable, Base):
     appointment_id: Mapped[str | None] = mapped_column(String(40), ForeignKey("appointment.id"))
     performed_by_id: Mapped[str] = mapped_column(String(40), ForeignKey(USER_FK))
     performed_at: Mapped[datetime]
+    #: The registered lot used; device name, lot number and expiry are copied from the
+    #: registry when the session is recorded, so the record reads the same if the registry
+    #: changes later.
+    lot_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("cartridge_lot.id"), index=True, default=None
+    )
     device_name: Mapped[str] = mapped_column(String(200))
+
     cartridge_lot: Mapped[str] = mapped_column(String(80), index=True)
     cartridge_expiry: Mapped[date]
     depth_mm_by_region: Mapped[dict[str, Any]]

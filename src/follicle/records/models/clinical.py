@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from follicle.records.models.base import (
     Base,
     ClinicOwned,
+    JSONDocument,
     Timestamped,
     Versioned,
     Voidable,
@@ -43,6 +44,10 @@ class Patient(ClinicOwned, Timestamped, Versioned, Voidable, Base):
     #: Opt-ins from the portal; clinical reminders are not marketing and need neither.
     education_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
     updates_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Clinical messages the patient asked not to get (reminder, aftercare, review_due).
+    message_opt_outs: Mapped[list[str]] = mapped_column(
+        JSONDocument, default=list, server_default="[]"
+    )
 
 
 class Intake(ClinicOwned, Timestamped, Voidable, Base):

@@ -52,3 +52,16 @@ ADVERSE_EVENT_CATEGORIES = (
     "other",
 )
 ADVERSE_EVENT_STATUSES = ("open", "cleared")
+MESSAGE_KINDS = (
+    "reminder",
+    "confirmation",
+    "rescheduled",
+    "cancelled",
+    "aftercare",
+    "review_due",
+    "invite",
+    "password_reset",
+)
+MESSAGE_CHANNELS = ("email", "sms")
+MESSAGE_STATUSES = ("pending", "sending", "sent", "failed", "cancelled", "skipped")
+ACCOUNT_TOKEN_PURPOSES = ("invite", "password_reset")

@@ -10,11 +10,12 @@ from follicle.web.api import (
     care,
     clinic,
     consents,
+    devices,
     patients,
     plans,
     records,
 )
 
 router = APIRouter(prefix="/api/v1")
-for module in (auth, patients, records, consents, plans, appointments, care, clinic):
+for module in (auth, patients, records, consents, plans, appointments, care, clinic, devices):
     router.include_router(module.router)

@@ -142,7 +142,9 @@ class SessionRecord(Shape):
     appointment_id: str | None
     performed_by: str
     performed_at: str
+    lot_id: str | None
     device_name: str
+
     cartridge_lot: str
     cartridge_expiry: str
     depth_mm_by_region: dict[str, float]
@@ -273,3 +275,57 @@ class AuditEntry(Shape):
 class AuditPage(Shape):
     entries: list[AuditEntry]
     next_before_seq: int | None
+
+
+class Lot(Shape):
+    id: str
+    device_id: str
+    lot_number: str
+    expires_on: str
+    received_on: str
+    expired: bool
+    sessions: int
+
+
+class Device(Shape):
+    id: str
+    maker: str
+    model: str
+    needle_configuration: str
+    regulatory_status: str
+    active: bool
+    label: str
+    lots: list[Lot]
+    version: int
+
+
+class RecallSession(Shape):
+    session_id: str
+    performed_at: str
+    patient_id: str
+    family_name: str
+    given_name: str
+    date_of_birth: str
+    email: str
+    phone: str
+    performed_by: str
+    device: str
+    lot_number: str
+
+
+class Recall(Shape):
+    lot: Lot
+    device: str
+    patients: int
+    sessions: list[RecallSession]
+
+
+class LotSafety(Shape):
+    device_id: str
+    device: str
+    lot_id: str
+    lot_number: str
+    sessions: int
+    adverse_events: int
+    serious: int
+    per_100_sessions: float | None
