@@ -129,6 +129,22 @@ def demo() -> None:
         out.print("demo already loaded; existing records kept")
 
 
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Send what is due now, then exit.")] = False,
+) -> None:
+    """Send due reminders and notices from the outbox (FOLLICLE_SMTP_URL), with retries."""
+    from follicle import worker as sender
+
+    settings = load_settings()
+    db = _database(settings)
+    _require_current_schema(db)
+    total = sender.run(settings, db, once, out.print)
+    out.print(f"worker: {total}")
+    if once and total.failed:
+        raise CommandFailed(f"{total.failed} message(s) could not be sent; see the admin outbox")
+
+
 @app.command("backup")
 def backup_command(path: Annotated[Path, typer.Argument(help="New file to write.")]) -> None:
     """Write an online backup of the database to PATH."""

@@ -52,6 +52,37 @@ class Settings(BaseSettings):
     login_attempts_per_address_per_minute: Annotated[int, Field(ge=1, le=10_000)] = 30
     cookie_secure: bool = False
     smtp_url: str | None = None
+    #: The sender of every message; the domain also ends each Message-ID.
+    mail_from: str = "Follicle <no-reply@follicle.invalid>"
+    #: Where links in messages (portal invitations, password resets) point.
+    public_url: str = "http://127.0.0.1:8000"
+    #: First retry after a failed send; each further retry waits twice as long (max 1 hour).
+    worker_retry_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    worker_poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 15.0
+    #: How long a claimed message is left to its worker before another may take it over.
+    worker_lease_seconds: Annotated[float, Field(gt=0, le=3600)] = 300.0
+    #: ``log`` writes text messages to the log (development); real providers plug in here.
+    sms_provider: str = "log"
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("smtp", "smtps", "smtp+starttls") or not parts.hostname:
+            raise ValueError(
+                "must look like smtp://HOST:PORT, smtp+starttls://USER:PASSWORD@HOST:587 "
+                "or smtps://USER:PASSWORD@HOST:465"
+            )
+        return value
+
+    @property
+    def mail_dir(self) -> Path:
+        """Demo mode without FOLLICLE_SMTP_URL: mail is written here as .eml files."""
+        return self.data_dir / "mail"
 
     @field_validator("database_url")
     @classmethod

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from follicle.clinic.errors import FieldError, InputInvalid
-from follicle.documents.calendar import CalendarEvent, render_ics
+from follicle.documents.calendar import render_ics
 from follicle.records.models import (
     Appointment,
     Clinic,
@@ -30,6 +30,7 @@ from follicle.records.models import (
     new_id,
     utcnow,
 )
+from follicle.services import messages
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.commands import Cancellation, NewAppointment, Reschedule, SeriesBooking
@@ -223,6 +224,7 @@ def book(db: Database, actor: Actor, patient_id: str, new: NewAppointment) -> di
         )
         session.add(appointment)
         _flush_booking(session)
+        messages.on_booked(session, [appointment])
         audit_write(
             session,
             actor,
@@ -344,6 +346,7 @@ def book_series(
             session.add(appointment)
             _flush_booking(session)
             booked.append(appointment)
+        messages.on_booked(session, booked)
         audit_write(
             session,
             actor,
@@ -418,11 +421,12 @@ def reschedule(
         slot = _Slot(starts, starts + (appointment.ends_at - appointment.starts_at))
         _check_slot(session, slot, practitioner, room, zone, "/starts_at", appointment.id)
         _check_interval(session, appointment, slot, zone)
-        before = appointment.starts_at.isoformat()
+        before = appointment.starts_at
         appointment.starts_at, appointment.ends_at = slot.starts_at, slot.ends_at
         appointment.practitioner_id = practitioner.id
         appointment.room_id = room.id if room else None
         _flush_booking(session)
+        messages.on_rescheduled(session, appointment, before)
         audit_write(
             session,
             actor,
@@ -430,7 +434,11 @@ def reschedule(
             "appointment",
             appointment.id,
             appointment.clinic_id,
-            {"patient_id": patient_id, "from": before, "to": slot.starts_at.isoformat()},
+            {
+                "patient_id": patient_id,
+                "from": before.isoformat(),
+                "to": slot.starts_at.isoformat(),
+            },
         )
         return appointment_view(appointment, zone)
 
@@ -457,6 +465,7 @@ def _set_status(
         appointment.status = status
         appointment.status_reason = reason
         session.flush()
+        messages.on_cancelled(session, appointment)
         audit_write(
             session,
             actor,
@@ -587,22 +596,7 @@ def ics(db: Database, actor: Actor, patient_id: str, appointment_id: str | None 
             ]
         else:
             chosen = [a for a in _patient_appointments(session, patient.id) if a.status == "booked"]
-        rooms = {
-            r.id: r.name for r in session.scalars(select(Room).where(Room.clinic_id == clinic.id))
-        }
-        events = [
-            CalendarEvent(
-                uid=f"{a.id}@follicle",
-                starts_at=a.starts_at,
-                ends_at=a.ends_at,
-                summary=_summary(a, clinic.name),
-                location=", ".join(filter(None, [clinic.name, rooms.get(a.room_id or "")])),
-                description="Follow the preparation steps in your portal before a session.",
-                cancelled=a.status == "cancelled",
-                sequence=a.version - 1,
-            )
-            for a in chosen
-        ]
+        events = messages.appointment_events(session, clinic, chosen)
         audit_read(
             session,
             actor,
@@ -613,14 +607,3 @@ def ics(db: Database, actor: Actor, patient_id: str, appointment_id: str | None 
             patient.id,
         )
         return render_ics(events, clinic.time_zone, f"{clinic.name} appointments")
-
-
-def _summary(appointment: Appointment, clinic_name: str) -> str:
-    label = {
-        "session": "Scalp microneedling session",
-        "consultation": "Consultation",
-        "follow_up": "Follow-up review",
-    }[appointment.kind]
-    if appointment.series_number:
-        label += f" {appointment.series_number}"
-    return f"{label} at {clinic_name}"

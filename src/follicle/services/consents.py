@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records.models import Appointment, Consent, ConsentText, new_id, utcnow
 from follicle.records.models.vocab import CONSENT_KINDS
+from follicle.services import messages
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.commands import ConsentSignature, ConsentWithdrawal, NewConsentText
@@ -256,6 +257,7 @@ def withdraw(
                 appointment.status = "cancelled"
                 appointment.status_reason = "treatment consent withdrawn"
                 cancelled.append(appointment.id)
+                messages.on_cancelled(session, appointment)
         session.flush()
         audit_write(
             session,

@@ -13,17 +13,20 @@ from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from follicle.records.files import ImageStore
 from follicle.records.models import (
+    Appointment,
     Clinic,
     Consent,
     Intake,
+    OutboxMessage,
     Patient,
     Plan,
     ScreeningResult,
     UserAccount,
+    utcnow,
 )
 from follicle.services import (
     adverse_events,
@@ -31,6 +34,7 @@ from follicle.services import (
     consents,
     devices,
     images,
+    messages,
     plans,
     sessions,
 )
@@ -302,6 +306,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     _backdate(db, cyrus, first - timedelta(days=7))
     _backdate(db, emeka, performed_emeka - timedelta(days=14))
     _backdate(db, lena, datetime.combine(approved_on, time(12, 0), zone))
+    _demo_messages(db, cyrus)
 
 
 def _backdate(db: Database, patient_id: str, approved_at: datetime) -> None:
@@ -326,3 +331,48 @@ def _backdate(db: Database, patient_id: str, approved_at: datetime) -> None:
                 plan.review_on = approved_at.date() + timedelta(
                     weeks=int(plan.document["review_after_weeks"])
                 )
+                for message in session.scalars(
+                    select(OutboxMessage).where(
+                        OutboxMessage.patient_id == patient_id,
+                        OutboxMessage.kind == "review_due",
+                    )
+                ):
+                    message.status = "cancelled"
+                    message.last_error = "review date moved"
+                session.flush()
+                messages.on_plan_approved(session, plan)
+
+
+def _demo_messages(db: Database, cyrus: str) -> None:
+    """Demo only: today's consultations get their reminders (and a confirmation sent a week
+    ago); the confirmation of patient 3's series went out before the course began."""
+    with db.transaction() as session:
+        clinic = session.scalars(select(Clinic).where(Clinic.slug == "demo")).one()
+        now = utcnow()
+        today = [
+            a
+            for a in session.scalars(
+                select(Appointment).where(
+                    Appointment.clinic_id == clinic.id,
+                    Appointment.kind == "consultation",
+                    Appointment.status == "booked",
+                )
+            )
+            if a.starts_at.date() == now.date()
+        ]
+        for appointment in today:
+            messages.on_booked(session, [appointment])
+        session.flush()
+        for message in session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == "confirmation",
+                OutboxMessage.clinic_id == clinic.id,
+                or_(
+                    OutboxMessage.appointment_id.in_([a.id for a in today]),
+                    OutboxMessage.patient_id == cyrus,
+                ),
+            )
+        ):
+            message.status = "sent"
+            message.attempts = 1
+            message.sent_at = message.due_at = message.next_attempt_at = now - timedelta(days=7)

@@ -105,9 +105,7 @@ def list_devices(db: Database, actor: Actor, today: date | None = None) -> list[
                     SessionRecord.clinic_id == actor.clinic_id, SessionRecord.voided_at.is_(None)
                 )
                 .group_by(SessionRecord.lot_id)
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         lots: dict[str, list[dict[str, Any]]] = {}
         for lot in session.scalars(
@@ -135,7 +133,7 @@ def usable_lots(session: Session, clinic_id: str, today: date) -> list[tuple[Car
             CartridgeLot.expires_on >= today,
         )
         .order_by(Device.maker, Device.model, CartridgeLot.expires_on)
-    ).tuples()
+    )
     return list(rows)
 
 
@@ -239,7 +237,7 @@ def recall(db: Database, actor: Actor, lot_id: str) -> dict[str, Any]:
             .join(UserAccount, UserAccount.id == SessionRecord.performed_by_id)
             .where(SessionRecord.lot_id == lot.id, SessionRecord.voided_at.is_(None))
             .order_by(SessionRecord.performed_at, SessionRecord.id)
-        ).tuples()
+        )
         sessions = [
             {
                 "session_id": record.id,
@@ -303,16 +301,14 @@ def safety_by_lot(db: Database, actor: Actor) -> list[dict[str, Any]]:
                     SessionRecord.lot_id.is_not(None),
                 )
                 .group_by(SessionRecord.lot_id)
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         events: dict[str, tuple[int, int]] = {}
         for lot_id, serious in session.execute(
             select(SessionRecord.lot_id, AdverseEvent.serious)
             .join(SessionRecord, SessionRecord.id == AdverseEvent.session_record_id)
             .where(AdverseEvent.clinic_id == actor.clinic_id, AdverseEvent.voided_at.is_(None))
-        ).tuples():
+        ):
             if lot_id is None:
                 continue
             total, grave = events.get(lot_id, (0, 0))
@@ -323,7 +319,7 @@ def safety_by_lot(db: Database, actor: Actor) -> list[dict[str, Any]]:
             .join(Device, Device.id == CartridgeLot.device_id)
             .where(CartridgeLot.clinic_id == actor.clinic_id)
             .order_by(Device.maker, Device.model, CartridgeLot.lot_number)
-        ).tuples():
+        ):
             used = sessions.get(lot.id, 0)
             total, grave = events.get(lot.id, (0, 0))
             rows.append(

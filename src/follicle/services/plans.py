@@ -16,6 +16,7 @@ from sqlalchemy import select
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.clinic.planning import make_plan
 from follicle.records.models import Plan, new_id, utcnow
+from follicle.services import messages
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.services.commands import PlanOverride
@@ -235,6 +236,7 @@ def approve_plan(
             weeks=int(plan.document["review_after_weeks"])
         )
         session.flush()
+        messages.on_plan_approved(session, plan)
         audit_write(
             session,
             actor,

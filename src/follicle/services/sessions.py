@@ -20,6 +20,7 @@ from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.clinic.intake import IntakeInvalid, validate_intake
 from follicle.clinic.screening import screen
 from follicle.records.models import Appointment, Plan, SessionRecord, new_id, utcnow
+from follicle.services import messages
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.services.commands import NewSessionRecord, PreSessionCheck
@@ -180,6 +181,7 @@ def record_session(
         )
         if done is not None and done >= plan.sessions_planned:
             plan.status = "completed"
+        messages.on_session_recorded(session, record, plan)
         audit_write(
             session,
             actor,

@@ -1,0 +1,472 @@
+"""Messages to patients, queued in the same transaction as the change they tell of.
+
+Booking, rescheduling and cancelling write confirmations (with the ICS attached) and the
+reminders at the clinic's lead times; a recorded session writes its aftercare messages at the
+timeline's points; an approved plan writes the review reminder. The worker
+(``follicle worker``) sends them later; each has an idempotency key, unique in the outbox, so
+nothing is queued twice. Times are written in the clinic's time zone.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from follicle.clinic.errors import FieldError, InputInvalid
+from follicle.documents.calendar import CalendarEvent, render_ics
+from follicle.records.models import (
+    Appointment,
+    Clinic,
+    OutboxMessage,
+    Patient,
+    Plan,
+    Room,
+    SessionRecord,
+    UserAccount,
+    new_id,
+    utcnow,
+)
+
+#: What a clinic gets unless it chooses otherwise (admin → clinic operations).
+DEFAULT_OPERATIONS: dict[str, Any] = {
+    "reminder_lead_hours": [48, 2],
+    "sms_reminders": False,
+    "two_factor_for_staff": False,
+}
+#: Clinical messages a patient may opt out of; notices of a change to a booking always go.
+OPT_OUT_KINDS = ("reminder", "aftercare", "review_due")
+MAX_LEAD_HOURS = 14 * 24
+REVIEW_NOTICE_DAYS = 7
+
+
+def clinic_operations(clinic: Clinic) -> dict[str, Any]:
+    return {**DEFAULT_OPERATIONS, **(clinic.operations or {})}
+
+
+def parse_operations(document: Any) -> dict[str, Any]:
+    """Check an operations document; errors name the field."""
+    if not isinstance(document, dict):
+        raise InputInvalid([FieldError("", "must be a JSON object")])
+    errors = [
+        FieldError(f"/{key}", "unknown field") for key in document if key not in DEFAULT_OPERATIONS
+    ]
+    leads = document.get("reminder_lead_hours", DEFAULT_OPERATIONS["reminder_lead_hours"])
+    if (
+        not isinstance(leads, list)
+        or len(leads) > 3
+        or not all(isinstance(h, int) and not isinstance(h, bool) for h in leads)
+        or not all(1 <= h <= MAX_LEAD_HOURS for h in leads)
+        or len(set(leads)) != len(leads)
+    ):
+        errors.append(
+            FieldError(
+                "/reminder_lead_hours",
+                f"up to three different whole numbers of hours, each 1-{MAX_LEAD_HOURS}",
+            )
+        )
+    for flag in ("sms_reminders", "two_factor_for_staff"):
+        if not isinstance(document.get(flag, False), bool):
+            errors.append(FieldError(f"/{flag}", "must be true or false"))
+    if errors:
+        raise InputInvalid(errors)
+    parsed = {**DEFAULT_OPERATIONS, **document}
+    parsed["reminder_lead_hours"] = sorted(parsed["reminder_lead_hours"], reverse=True)
+    return parsed
+
+
+@dataclass(frozen=True)
+class Letter:
+    subject: str
+    text: str
+    html: str
+
+
+def letter(subject: str, greeting: str, paragraphs: list[str], sign_off: str) -> Letter:
+    """Plain text and the same words as HTML (every value escaped).
+
+    >>> mail = letter("Hello", "Dear Ann", ["Line <1>"], "Demo Clinic")
+    >>> mail.text.splitlines()[2], "Line &lt;1&gt;" in mail.html
+    ('Line <1>', True)
+    """
+    text = "\n\n".join([greeting + ",", *paragraphs, sign_off]) + "\n"
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in [greeting + ",", *paragraphs, sign_off])
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(subject)}</title></head>"
+        f'<body style="font-family: sans-serif; line-height: 1.5">{body}</body></html>'
+    )
+    return Letter(subject, text, page)
+
+
+def when(moment: datetime, zone: ZoneInfo) -> str:
+    """``Tuesday 1 December 2026 at 10:00`` in the clinic's zone.
+
+    >>> when(datetime(2027, 3, 29, 9, 0, tzinfo=UTC), ZoneInfo("Europe/London"))
+    'Monday 29 March 2027 at 10:00'
+    """
+    local = moment.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
+
+
+def appointment_summary(appointment: Appointment, clinic_name: str) -> str:
+    label = {
+        "session": "Scalp microneedling session",
+        "consultation": "Consultation",
+        "follow_up": "Follow-up review",
+    }[appointment.kind]
+    if appointment.series_number:
+        label += f" {appointment.series_number}"
+    return f"{label} at {clinic_name}"
+
+
+def appointment_events(
+    session: Session, clinic: Clinic, appointments: list[Appointment]
+) -> list[CalendarEvent]:
+    rooms = {r.id: r.name for r in session.scalars(select(Room).where(Room.clinic_id == clinic.id))}
+    lead = tuple(clinic_operations(clinic)["reminder_lead_hours"])
+    return [
+        CalendarEvent(
+            uid=f"{a.id}@follicle",
+            starts_at=a.starts_at,
+            ends_at=a.ends_at,
+            summary=appointment_summary(a, clinic.name),
+            location=", ".join(filter(None, [clinic.name, rooms.get(a.room_id or "")])),
+            description="Follow the preparation steps in your portal before a session.",
+            cancelled=a.status == "cancelled",
+            sequence=a.version - 1,
+            reminder_hours_before=lead or (24,),
+        )
+        for a in appointments
+    ]
+
+
+def recipient_email(session: Session, patient: Patient) -> str | None:
+    """The patient's own address, else the one they sign in to the portal with."""
+    if patient.email:
+        return patient.email
+    account = session.scalars(
+        select(UserAccount).where(UserAccount.patient_id == patient.id)
+    ).first()
+    return account.email if account else None
+
+
+def queue(
+    session: Session,
+    *,
+    clinic_id: str,
+    kind: str,
+    key: str,
+    recipient: str,
+    due_at: datetime,
+    message: Letter,
+    channel: str = "email",
+    patient_id: str | None = None,
+    user_id: str | None = None,
+    appointment_id: str | None = None,
+    ics: bytes | None = None,
+) -> OutboxMessage | None:
+    """Add a message unless one with the same key exists (then it is the same message)."""
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+        return None
+    row = OutboxMessage(
+        id=new_id("msg"),
+        clinic_id=clinic_id,
+        idempotency_key=key,
+        kind=kind,
+        channel=channel,
+        recipient=recipient,
+        patient_id=patient_id,
+        user_id=user_id,
+        appointment_id=appointment_id,
+        subject=message.subject,
+        body_text=message.text,
+        body_html=message.html if channel == "email" else None,
+        ics=ics.decode() if ics else None,
+        due_at=due_at,
+        next_attempt_at=due_at,
+    )
+    session.add(row)
+    return row
+
+
+@dataclass(frozen=True)
+class _Context:
+    clinic: Clinic
+    patient: Patient
+    zone: ZoneInfo
+    email: str | None
+
+    @property
+    def greeting(self) -> str:
+        return f"Dear {self.patient.given_name} {self.patient.family_name}"
+
+
+def _context(session: Session, patient_id: str) -> _Context:
+    patient = session.get(Patient, patient_id)
+    assert patient is not None
+    clinic = session.get(Clinic, patient.clinic_id)
+    assert clinic is not None
+    return _Context(clinic, patient, ZoneInfo(clinic.time_zone), recipient_email(session, patient))
+
+
+def cancel_pending(session: Session, appointment_id: str, reason: str) -> int:
+    """Stop reminders that no longer apply (the booking moved or ended)."""
+    pending = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.appointment_id == appointment_id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.kind == "reminder",
+        )
+    ).all()
+    for row in pending:
+        row.status = "cancelled"
+        row.last_error = reason
+    return len(pending)
+
+
+def _reminders(session: Session, ctx: _Context, appointment: Appointment, now: datetime) -> None:
+    operations = clinic_operations(ctx.clinic)
+    summary = appointment_summary(appointment, ctx.clinic.name)
+    stamp = appointment.starts_at.strftime("%Y%m%dT%H%M")
+    for lead in operations["reminder_lead_hours"]:
+        due = appointment.starts_at - timedelta(hours=int(lead))
+        if due <= now:
+            continue  # booked inside the lead time: the confirmation says it all
+        body = letter(
+            f"Reminder: {summary}, {when(appointment.starts_at, ctx.zone)}",
+            ctx.greeting,
+            [
+                f"This is a reminder of your {summary.lower()} on "
+                f"{when(appointment.starts_at, ctx.zone)}.",
+                "Before a session, follow the preparation steps in your portal. If you have "
+                "a scalp infection, sunburn or a new medicine, tell the clinic before you come.",
+                "If you cannot come, please let the clinic know.",
+            ],
+            ctx.clinic.name,
+        )
+        if ctx.email:
+            queue(
+                session,
+                clinic_id=ctx.clinic.id,
+                kind="reminder",
+                key=f"reminder:{appointment.id}:{stamp}:{lead}h:email",
+                recipient=ctx.email,
+                due_at=due,
+                message=body,
+                patient_id=ctx.patient.id,
+                appointment_id=appointment.id,
+            )
+        if operations["sms_reminders"] and ctx.patient.phone:
+            text = (
+                f"{ctx.clinic.name}: reminder of your {summary.split(' at ')[0].lower()} on "
+                f"{when(appointment.starts_at, ctx.zone)}."
+            )
+            queue(
+                session,
+                clinic_id=ctx.clinic.id,
+                kind="reminder",
+                key=f"reminder:{appointment.id}:{stamp}:{lead}h:sms",
+                recipient=ctx.patient.phone,
+                due_at=due,
+                message=Letter(body.subject, text, ""),
+                channel="sms",
+                patient_id=ctx.patient.id,
+                appointment_id=appointment.id,
+            )
+
+
+def on_booked(session: Session, appointments: list[Appointment]) -> None:
+    """A confirmation (one for a whole series, with every date and the ICS) and reminders."""
+    if not appointments:
+        return
+    ctx = _context(session, appointments[0].patient_id)
+    now = utcnow()
+    for appointment in appointments:
+        _reminders(session, ctx, appointment, now)
+    if not ctx.email:
+        return
+    first = appointments[0]
+    lines = [
+        f"{when(a.starts_at, ctx.zone)}: {appointment_summary(a, ctx.clinic.name)}"
+        for a in appointments
+    ]
+    subject = (
+        f"Booked: {appointment_summary(first, ctx.clinic.name)}"
+        if len(appointments) == 1
+        else f"Booked: your {len(appointments)} sessions at {ctx.clinic.name}"
+    )
+    body = letter(
+        subject,
+        ctx.greeting,
+        [
+            "Your booking is confirmed:",
+            *lines,
+            "The calendar file attached adds it to your calendar.",
+        ],
+        ctx.clinic.name,
+    )
+    queue(
+        session,
+        clinic_id=ctx.clinic.id,
+        kind="confirmation",
+        key="confirmation:" + ",".join(a.id for a in appointments)[:180],
+        recipient=ctx.email,
+        due_at=now,
+        message=body,
+        patient_id=ctx.patient.id,
+        appointment_id=first.id,
+        ics=render_ics(
+            appointment_events(session, ctx.clinic, appointments),
+            ctx.clinic.time_zone,
+            ctx.clinic.name,
+        ),
+    )
+
+
+def on_rescheduled(session: Session, appointment: Appointment, before: datetime) -> None:
+    cancel_pending(session, appointment.id, "rescheduled")
+    ctx = _context(session, appointment.patient_id)
+    _reminders(session, ctx, appointment, utcnow())
+    if not ctx.email:
+        return
+    summary = appointment_summary(appointment, ctx.clinic.name)
+    body = letter(
+        f"Moved: {summary}, now {when(appointment.starts_at, ctx.zone)}",
+        ctx.greeting,
+        [
+            f"Your {summary.lower()} has moved from {when(before, ctx.zone)} to "
+            f"{when(appointment.starts_at, ctx.zone)}.",
+            "The calendar file attached updates your calendar.",
+        ],
+        ctx.clinic.name,
+    )
+    queue(
+        session,
+        clinic_id=ctx.clinic.id,
+        kind="rescheduled",
+        key=f"rescheduled:{appointment.id}:{appointment.starts_at:%Y%m%dT%H%M}",
+        recipient=ctx.email,
+        due_at=utcnow(),
+        message=body,
+        patient_id=ctx.patient.id,
+        appointment_id=appointment.id,
+        ics=render_ics(
+            appointment_events(session, ctx.clinic, [appointment]),
+            ctx.clinic.time_zone,
+            ctx.clinic.name,
+        ),
+    )
+
+
+def on_cancelled(session: Session, appointment: Appointment) -> None:
+    cancel_pending(session, appointment.id, appointment.status)
+    if appointment.status != "cancelled" or appointment.starts_at <= utcnow():
+        return
+    ctx = _context(session, appointment.patient_id)
+    if not ctx.email:
+        return
+    summary = appointment_summary(appointment, ctx.clinic.name)
+    reason = f" Reason: {appointment.status_reason}." if appointment.status_reason else ""
+    body = letter(
+        f"Cancelled: {summary}, {when(appointment.starts_at, ctx.zone)}",
+        ctx.greeting,
+        [
+            f"Your {summary.lower()} on {when(appointment.starts_at, ctx.zone)} is cancelled."
+            + reason,
+            "The calendar file attached removes it from your calendar. Contact the clinic to "
+            "book another time.",
+        ],
+        ctx.clinic.name,
+    )
+    queue(
+        session,
+        clinic_id=ctx.clinic.id,
+        kind="cancelled",
+        key=f"cancelled:{appointment.id}",
+        recipient=ctx.email,
+        due_at=utcnow(),
+        message=body,
+        patient_id=ctx.patient.id,
+        appointment_id=appointment.id,
+        ics=render_ics(
+            appointment_events(session, ctx.clinic, [appointment]),
+            ctx.clinic.time_zone,
+            ctx.clinic.name,
+        ),
+    )
+
+
+def on_session_recorded(session: Session, record: SessionRecord, plan: Plan) -> None:
+    """One message per point of the aftercare timeline still ahead, with what starts then."""
+    ctx = _context(session, record.patient_id)
+    if not ctx.email:
+        return
+    points: dict[int, list[str]] = {}
+    for item in plan.document.get("aftercare", []):
+        points.setdefault(int(item["from_hours"]), []).append(str(item["instruction"]))
+    now = utcnow()
+    for hours, instructions in sorted(points.items()):
+        due = record.performed_at + timedelta(hours=hours)
+        if due < now - timedelta(hours=1):
+            continue  # a session entered afterwards: its past advice is no use now
+        label = (
+            "today" if hours == 0 else (f"{hours} hours on" if hours < 48 else f"day {hours // 24}")
+        )
+        queue(
+            session,
+            clinic_id=ctx.clinic.id,
+            kind="aftercare",
+            key=f"aftercare:{record.id}:{hours}h",
+            recipient=ctx.email,
+            due_at=max(due, now),
+            message=letter(
+                f"Aftercare after your session ({label})",
+                ctx.greeting,
+                [
+                    f"Aftercare from {when(due, ctx.zone)}:",
+                    *instructions,
+                    "If you have spreading redness, pus, fever or pain that gets worse, "
+                    "contact the clinic the same day (or report it in your portal).",
+                ],
+                ctx.clinic.name,
+            ),
+            patient_id=ctx.patient.id,
+        )
+
+
+def on_plan_approved(session: Session, plan: Plan) -> None:
+    """The follow-up review reminder, a week before the review date."""
+    if plan.review_on is None:
+        return
+    ctx = _context(session, plan.patient_id)
+    if not ctx.email:
+        return
+    due = datetime.combine(
+        plan.review_on - timedelta(days=REVIEW_NOTICE_DAYS), time(9, 0), ctx.zone
+    ).astimezone(UTC)
+    queue(
+        session,
+        clinic_id=ctx.clinic.id,
+        kind="review_due",
+        key=f"review_due:{plan.id}:{plan.review_on.isoformat()}",
+        recipient=ctx.email,
+        due_at=max(due, utcnow()),
+        message=letter(
+            f"Time to book your follow-up review at {ctx.clinic.name}",
+            ctx.greeting,
+            [
+                f"Your plan's review is due on {plan.review_on:%A} {plan.review_on.day} "
+                f"{plan.review_on:%B %Y}. At the review the clinic measures the same scalp "
+                "area as at the start, so you can see the change.",
+                "Please book the review with the clinic if you have not already.",
+            ],
+            ctx.clinic.name,
+        ),
+        patient_id=ctx.patient.id,
+    )
