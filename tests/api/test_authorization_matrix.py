@@ -213,6 +213,10 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
             "password": "a long enough first password",
         }
     },
+    ("put", "/api/v1/operations"): lambda t: {
+        "json": {"reminder_lead_hours": [48, 2]},
+        "headers": {"If-Match": '"v1"'},
+    },
     ("post", "/api/v1/devices"): lambda t: {
         "json": {
             "maker": "Matrix Medical (synthetic)",

@@ -21,8 +21,8 @@ from follicle.services import messages
 from follicle.services.database import Database
 from follicle.settings import Settings
 from tests.support.factories import make_clinic, make_patient
-from tests.support.server import follicle_env, run_follicle
-from tests.support.smtp import smtp_sink, text_of
+from tests.support.server import run_follicle
+from tests.support.smtp import smtp_sink, text_of, worker_env
 
 
 def _due_messages(db: Database, count: int) -> tuple[str, set[str]]:
@@ -61,20 +61,6 @@ def _due_messages(db: Database, count: int) -> tuple[str, set[str]]:
     return patient_id, keys
 
 
-def _worker_env(settings: Settings, smtp_url: str) -> dict[str, str]:
-    return follicle_env(
-        FOLLICLE_MODE="demo",
-        FOLLICLE_DATA_DIR=str(settings.data_dir),
-        FOLLICLE_DATABASE_URL=settings.database_url or "",
-        FOLLICLE_SECRET_KEY=settings.secret_key or "",
-        FOLLICLE_SMTP_URL=smtp_url,
-        FOLLICLE_WORKER_RETRY_SECONDS="0.2",
-        FOLLICLE_WORKER_POLL_SECONDS="0.1",
-        FOLLICLE_WORKER_LEASE_SECONDS="1",
-        FOLLICLE_MAIL_FROM="Test Clinic <reminders@clinic.example>",
-    )
-
-
 def _statuses(db: Database) -> dict[str, int]:
     with db.transaction() as session:
         return dict(
@@ -91,7 +77,7 @@ def test_worker_retries_while_the_server_refuses_then_delivers_each_once(
 ) -> None:
     _, keys = _due_messages(db, 5)
     with smtp_sink(refuse_next=7) as (sink, url):
-        env = _worker_env(settings, url)
+        env = worker_env(settings, url)
         process = subprocess.Popen([sys.executable, "-m", "follicle", "worker"], env=env)
         try:
             deadline = time.monotonic() + 60
@@ -118,7 +104,7 @@ def test_a_permanent_refusal_fails_without_retrying(db: Database, settings: Sett
 
     with smtp_sink() as (sink, url):
         sink.handle_DATA = _refuse_permanently  # type: ignore[method-assign]
-        result = run_follicle(["worker", "--once"], env=_worker_env(settings, url))
+        result = run_follicle(["worker", "--once"], env=worker_env(settings, url))
     assert result.returncode != 0
     assert "could not be sent" in result.stderr + result.stdout
     with db.transaction() as session:
@@ -138,7 +124,7 @@ def test_killed_mid_send_again_and_again_every_message_arrives_once(
     _due_messages(db, count)
     rng = random.Random(8)  # noqa: S311  (test timing, not security)
     with smtp_sink(delay_seconds=0.05) as (sink, url):
-        env = _worker_env(settings, url)
+        env = worker_env(settings, url)
         for _ in range(kills):
             process = subprocess.Popen(
                 [sys.executable, "-m", "follicle", "worker"],

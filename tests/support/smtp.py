@@ -13,11 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
+from email.policy import default
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from follicle.settings import Settings
 from tests.support.postgres import free_port
+from tests.support.server import follicle_env
 
 
 @dataclass
@@ -40,7 +43,7 @@ class SmtpSink:
         if self.delay_seconds:
             time.sleep(self.delay_seconds)  # blocks the server's loop, as a slow relay would
         with self.lock:
-            self.received.append(email.message_from_bytes(envelope.content))
+            self.received.append(email.message_from_bytes(envelope.content, policy=default))
         return "250 2.0.0 OK"
 
     @property
@@ -84,3 +87,18 @@ def text_of(message: Message) -> str:
             assert isinstance(payload, bytes)
             return payload.decode()
     raise AssertionError("no text part")
+
+
+def worker_env(settings: Settings, smtp_url: str) -> dict[str, str]:
+    """`follicle worker` on the test's database, sending to ``smtp_url``, with short waits."""
+    return follicle_env(
+        FOLLICLE_MODE="demo",
+        FOLLICLE_DATA_DIR=str(settings.data_dir),
+        FOLLICLE_DATABASE_URL=settings.database_url or "",
+        FOLLICLE_SECRET_KEY=settings.secret_key or "",
+        FOLLICLE_SMTP_URL=smtp_url,
+        FOLLICLE_WORKER_RETRY_SECONDS="0.2",
+        FOLLICLE_WORKER_POLL_SECONDS="0.1",
+        FOLLICLE_WORKER_LEASE_SECONDS="1",
+        FOLLICLE_MAIL_FROM="Test Clinic <reminders@clinic.example>",
+    )

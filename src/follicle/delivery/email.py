@@ -13,12 +13,17 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from follicle.records.models import OutboxMessage, utcnow
+
+# CRLF line ends; header lines up to RFC 5322's hard limit, so a subject is never folded
+# (some mail clients show a folded subject with a leading space).
+_POLICY = SMTP.clone(max_line_length=998)
 
 
 class DeliveryError(Exception):
@@ -76,7 +81,7 @@ def message_id(idempotency_key: str, mail_from: str) -> str:
 
 
 def build_email(row: Outgoing, mail_from: str) -> EmailMessage:
-    mail = EmailMessage()
+    mail = EmailMessage(policy=_POLICY)
     mail["From"] = mail_from
     mail["To"] = row.recipient
     mail["Subject"] = row.subject

@@ -19,6 +19,7 @@ from follicle.services.commands import NewStaff
 from follicle.services.common import audit_read, audit_write, check_version
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
+from follicle.services.messages import clinic_operations, parse_operations
 from follicle.services.passwords import hash_password
 
 MAX_AUDIT_PAGE = 500
@@ -236,3 +237,30 @@ def create_staff(db: Database, actor: Actor, new: NewStaff) -> dict[str, Any]:
             {"role": user.role, "credential": user.credential},
         )
         return user_view(user)
+
+
+def operations_view(clinic: Clinic) -> dict[str, Any]:
+    return {"operations": clinic_operations(clinic), "version": clinic.version}
+
+
+def read_operations(db: Database, actor: Actor) -> dict[str, Any]:
+    authorize(actor, Permission.CLINIC_SETTINGS_READ)
+    with db.transaction() as session:
+        return operations_view(_clinic(session, actor))
+
+
+def update_operations(
+    db: Database, actor: Actor, document: dict[str, Any], expected_version: int | None
+) -> dict[str, Any]:
+    """Reminder lead times, text-message reminders, two-factor for all staff."""
+    authorize(actor, Permission.CLINIC_SETTINGS_MANAGE)
+    parsed = parse_operations(document)
+    with db.transaction() as session:
+        clinic = _clinic(session, actor)
+        check_version(clinic, expected_version, operations_view)
+        clinic.operations = parsed
+        session.flush()
+        audit_write(
+            session, actor, "clinic_operations.update", "clinic", clinic.id, clinic.id, parsed
+        )
+        return operations_view(clinic)

@@ -235,7 +235,8 @@ def _reminders(session: Session, ctx: _Context, appointment: Appointment, now: d
     summary = appointment_summary(appointment, ctx.clinic.name)
     stamp = appointment.starts_at.strftime("%Y%m%dT%H%M")
     for lead in operations["reminder_lead_hours"]:
-        due = appointment.starts_at - timedelta(hours=int(lead))
+        # Elapsed hours, in UTC: aware local arithmetic would ignore a clock change between.
+        due = appointment.starts_at.astimezone(UTC) - timedelta(hours=int(lead))
         if due <= now:
             continue  # booked inside the lead time: the confirmation says it all
         body = letter(
@@ -412,7 +413,7 @@ def on_session_recorded(session: Session, record: SessionRecord, plan: Plan) -> 
         points.setdefault(int(item["from_hours"]), []).append(str(item["instruction"]))
     now = utcnow()
     for hours, instructions in sorted(points.items()):
-        due = record.performed_at + timedelta(hours=hours)
+        due = record.performed_at.astimezone(UTC) + timedelta(hours=hours)
         if due < now - timedelta(hours=1):
             continue  # a session entered afterwards: its past advice is no use now
         label = (

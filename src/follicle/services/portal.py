@@ -3,6 +3,7 @@ session and after the last one, released progress, consents, preferences."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records import audit
 from follicle.records.files import ImageStore
 from follicle.records.models import (
@@ -31,6 +33,7 @@ from follicle.services.consents import valid_consents
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
 from follicle.services.images import image_view, measurement_view
+from follicle.services.messages import OPT_OUT_KINDS
 
 HOURLY_UNTIL_HOURS = 72  # aftercare is shown hour by hour for three days, then day by day
 
@@ -59,6 +62,7 @@ class PortalHome:
     last_session_at: datetime | None = None
     education_opt_in: bool = False
     updates_opt_in: bool = False
+    message_opt_outs: tuple[str, ...] = ()
 
 
 def _own_patient(session: Session, actor: Actor) -> Patient:
@@ -103,6 +107,7 @@ def portal_home(db: Database, actor: Actor) -> PortalHome:
             clinic.time_zone,
             education_opt_in=patient.education_opt_in,
             updates_opt_in=patient.updates_opt_in,
+            message_opt_outs=tuple(patient.message_opt_outs or ()),
         )
         plan = _current_plan(session, patient.id)
         if plan is not None:
@@ -232,12 +237,26 @@ def released_image(
         return store.get(image.content_sha256, image.media_type), image.media_type
 
 
-def set_preferences(db: Database, actor: Actor, education: bool, updates: bool) -> None:
-    """Opt in or out of education and updates (clinical reminders are not affected)."""
+def set_preferences(
+    db: Database,
+    actor: Actor,
+    education: bool,
+    updates: bool,
+    opt_outs: Iterable[str] | None = None,
+) -> None:
+    """Opt in to education and updates (marketing: off unless chosen), and out of clinical
+    messages by kind (reminders, aftercare, review); notices of a changed booking always go."""
+    chosen = sorted(set(opt_outs or ()))
+    unknown = [k for k in chosen if k not in OPT_OUT_KINDS]
+    if unknown:
+        raise InputInvalid(
+            [FieldError("/message_opt_outs", f"unknown kind {k!r}") for k in unknown]
+        )
     with db.transaction() as session:
         patient = _own_patient(session, actor)
         patient.education_opt_in = education
         patient.updates_opt_in = updates
+        patient.message_opt_outs = chosen
         audit_write(
             session,
             actor,
@@ -245,7 +264,7 @@ def set_preferences(db: Database, actor: Actor, education: bool, updates: bool) 
             "patient",
             patient.id,
             patient.clinic_id,
-            {"education": education, "updates": updates},
+            {"education": education, "updates": updates, "message_opt_outs": chosen},
         )
 
 

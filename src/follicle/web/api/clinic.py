@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from follicle.services import clinic_admin
+from follicle.services import clinic_admin, outbox
 from follicle.services.authz import Permission
 from follicle.services.commands import NewStaff
 from follicle.web.api import schemas
@@ -106,3 +106,46 @@ def audit_log(
         before_seq=before_seq,
         limit=limit,
     )
+
+
+@router.get(
+    "/operations",
+    **needs(Permission.CLINIC_SETTINGS_READ),
+    response_model=schemas.ClinicOperations,
+)
+def read_operations(request: Request, response: Response, actor: ApiActor) -> dict[str, Any]:
+    return with_etag(response, clinic_admin.read_operations(state(request).db, actor))
+
+
+@router.put(
+    "/operations",
+    **needs(Permission.CLINIC_SETTINGS_MANAGE),
+    response_model=schemas.ClinicOperations,
+)
+def update_operations(
+    request: Request,
+    response: Response,
+    actor: ApiActor,
+    document: Annotated[dict[str, Any], Body()],
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Reminder lead times (hours before, up to three), text-message reminders on or off,
+    two-factor sign-in for all staff (admins always need it)."""
+    updated = clinic_admin.update_operations(
+        state(request).db, actor, document, version_from(if_match)
+    )
+    return with_etag(response, updated)
+
+
+@router.get("/messages", **needs(Permission.MESSAGE_LIST), response_model=schemas.Outbox)
+def list_messages(
+    request: Request,
+    actor: ApiActor,
+    status: Annotated[
+        str | None, Query(pattern="^(pending|sending|sent|failed|cancelled|skipped)$")
+    ] = None,
+    patient_id: Filter = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Messages to patients and their delivery status, newest due first."""
+    return outbox.list_messages(state(request).db, actor, status, patient_id, limit)

@@ -329,3 +329,34 @@ class LotSafety(Shape):
     adverse_events: int
     serious: int
     per_100_sessions: float | None
+
+
+class Operations(Shape):
+    reminder_lead_hours: list[int]
+    sms_reminders: bool
+    two_factor_for_staff: bool
+
+
+class ClinicOperations(Shape):
+    operations: Operations
+    version: int
+
+
+class OutboxMessage(Shape):
+    id: str
+    kind: str
+    channel: str
+    recipient: str
+    patient_id: str | None
+    appointment_id: str | None
+    subject: str
+    due_at: str
+    status: str
+    attempts: int
+    last_error: str | None
+    sent_at: str | None
+
+
+class Outbox(Shape):
+    counts: dict[str, int]
+    messages: list[OutboxMessage]

@@ -13,6 +13,7 @@ from follicle.clinic.errors import InputInvalid
 from follicle.records.models.vocab import ADVERSE_EVENT_CATEGORIES
 from follicle.services import adverse_events, consents, portal
 from follicle.services.commands import AdverseEventReport
+from follicle.services.messages import OPT_OUT_KINDS
 from follicle.web.charts import line_chart
 from follicle.web.deps import state
 from follicle.web.views.common import (
@@ -170,5 +171,6 @@ async def preferences(request: Request, actor: PatientActor) -> Response:
         actor,
         education=form.get("education") == "yes",
         updates=form.get("updates") == "yes",
+        opt_outs=[k for k in OPT_OUT_KINDS if form.get(f"send_{k}") != "yes"],
     )
     return redirect("/portal#preferences", "Your choices are saved.")
