@@ -47,8 +47,12 @@ class Settings(BaseSettings):
     session_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     session_absolute_hours: Annotated[int, Field(ge=1, le=72)] = 12
     api_token_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
-    login_failures_before_lock: Annotated[int, Field(ge=3, le=100)] = 10
-    login_lock_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    #: After this many failed sign-ins in a row, each further one makes the account wait
+    #: ``login_delay_seconds`` × 2^(extra failures), up to ``login_max_delay_minutes``: slow
+    #: for a guesser, never a permanent lock an attacker could use to shut someone out.
+    login_failures_before_delay: Annotated[int, Field(ge=3, le=100)] = 5
+    login_delay_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    login_max_delay_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
     login_attempts_per_address_per_minute: Annotated[int, Field(ge=1, le=10_000)] = 30
     cookie_secure: bool = False
     smtp_url: str | None = None

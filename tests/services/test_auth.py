@@ -51,21 +51,41 @@ def test_wrong_password_unknown_user_and_locked_account_answer_alike(
 ) -> None:
     wrong_password = _failure_message(db, settings, user_email, "not the password")
     unknown_user = _failure_message(db, settings, "nobody@test.follicle", PASSWORD)
-    for _ in range(settings.login_failures_before_lock):
+    for _ in range(settings.login_failures_before_delay):
         _failure_message(db, settings, user_email, "guessing")
-    locked = _failure_message(db, settings, user_email, PASSWORD)  # right password, but locked
-    assert wrong_password == unknown_user == locked
+    waiting = _failure_message(db, settings, user_email, PASSWORD)  # right password, must wait
+    assert wrong_password == unknown_user == waiting
 
 
-def test_lock_is_temporary(db: Database, settings: Settings, user_email: str) -> None:
-    for _ in range(settings.login_failures_before_lock):
-        _failure_message(db, settings, user_email, "guessing")
+def _wait_seconds(db: Database) -> float:
     with db.transaction() as session:
         user = session.scalars(select(UserAccount)).one()
         assert user.locked_until is not None
-        assert user.locked_until <= utcnow() + timedelta(minutes=settings.login_lock_minutes)
-        user.locked_until = utcnow() - timedelta(seconds=1)  # the lock runs out
+        wait = (user.locked_until - utcnow()).total_seconds()
+        user.locked_until = utcnow() - timedelta(seconds=1)  # the wait runs out
+    return wait
+
+
+def test_delays_grow_with_each_failure_up_to_a_ceiling_never_a_permanent_lock(
+    db: Database, settings: Settings, user_email: str
+) -> None:
+    for _ in range(settings.login_failures_before_delay - 1):
+        _failure_message(db, settings, user_email, "guessing")
+    with db.transaction() as session:
+        assert session.scalars(select(UserAccount)).one().locked_until is None  # no delay yet
+    waits = []
+    for _ in range(8):
+        _failure_message(db, settings, user_email, "guessing")
+        waits.append(_wait_seconds(db))
+    base, ceiling = settings.login_delay_seconds, settings.login_max_delay_minutes * 60
+    for number, wait in enumerate(waits):
+        assert min(base * 2**number, ceiling) - 2 <= wait <= min(base * 2**number, ceiling)
+    assert waits[-1] == pytest.approx(ceiling, abs=2)
+    # Once the wait is over the right password works, and the count starts again.
     assert auth.log_in(db, settings, user_email, PASSWORD, None).token
+    with db.transaction() as session:
+        user = session.scalars(select(UserAccount)).one()
+        assert (user.failed_login_count, user.locked_until) == (0, None)
 
 
 def test_failures_are_audited_without_the_password(

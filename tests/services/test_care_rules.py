@@ -120,7 +120,10 @@ def test_a_series_keeps_local_time_across_the_clocks_changing(clinic: Clinicians
     ics = appointments.ics(clinic.db, clinic.derm, clinic.patient_id)
     assert b"TZID=Europe/London" in ics
     assert b"BEGIN:VTIMEZONE" in ics
-    assert ics.count(b"BEGIN:VALARM") == len(booked)
+    # One alarm per event at each of the clinic's reminder lead times (48 h and 2 h).
+    assert ics.count(b"BEGIN:VALARM") == 2 * len(booked)
+    assert b"TRIGGER:-P2D" in ics
+    assert b"TRIGGER:-PT2H" in ics
 
 
 def test_rescheduling_keeps_the_shortest_interval(clinic: Clinicians) -> None:

@@ -29,6 +29,7 @@ from follicle.records.models import (
     UserAccount,
     utcnow,
 )
+from follicle.services.accounts import portal_status
 from follicle.services.actors import Actor
 from follicle.services.adverse_events import event_view
 from follicle.services.appointments import appointment_view
@@ -265,6 +266,7 @@ def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | Non
             shown += [e.id for e in events]
         timeline.sort(key=lambda item: item.at, reverse=True)
         chart.status = _status(chart)
+        chart.status["portal"] = portal_status(session, patient.id)
         audit_read(session, actor, "chart.read", "patient", clinic.id, shown, patient.id)
         return chart
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from follicle.clinic.clinic_settings import parse_clinic_settings
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records.models import AuditEntry, Clinic, Room, UserAccount, new_id
+from follicle.services import accounts
 from follicle.services.actors import Actor
 from follicle.services.appointments import WEEKDAYS
 from follicle.services.authz import Permission, authorize
@@ -91,6 +92,8 @@ def user_view(user: UserAccount) -> dict[str, Any]:
         "role": user.role,
         "credential": user.credential,
         "active": user.active,
+        "status": accounts.account_status(user),
+        "two_factor": user.totp_enabled_at is not None,
         "working_hours": user.working_hours,
         "version": user.version,
     }
@@ -203,8 +206,9 @@ def audit_log(
         }
 
 
-def create_staff(db: Database, actor: Actor, new: NewStaff) -> dict[str, Any]:
-    """Add a staff member; a practitioner needs a credential (it bounds their depth)."""
+def create_staff(db: Database, actor: Actor, new: NewStaff, public_url: str = "") -> dict[str, Any]:
+    """Add a staff member; a practitioner needs a credential (it bounds their depth). Without
+    a first password they are emailed a link to choose one."""
     authorize(actor, Permission.USER_MANAGE)
     if new.role == "practitioner" and new.credential is None:
         raise InputInvalid([FieldError("/credential", "a practitioner needs a credential")])
@@ -223,10 +227,15 @@ def create_staff(db: Database, actor: Actor, new: NewStaff) -> dict[str, Any]:
             display_name=new.display_name,
             role=new.role,
             credential=new.credential,
-            password_hash=hash_password(new.password),
+            password_hash=None,
         )
+        if new.password is not None:
+            accounts.check_new_password(session, user, new.password)
+            user.password_hash = hash_password(new.password)
         session.add(user)
         session.flush()
+        if new.password is None:
+            accounts.queue_invite(session, user, clinic, public_url)
         audit_write(
             session,
             actor,

@@ -168,7 +168,7 @@ Credential = Literal[CREDENTIALS]  # type: ignore[valid-type]
 
 
 class NewStaff(Command):
-    """A staff account with a first password the admin passes on (invitation links: #8)."""
+    """A staff account: without a password, they get an email link to choose their own."""
 
     email: EmailStr
     display_name: Annotated[
@@ -176,7 +176,7 @@ class NewStaff(Command):
     ]
     role: StaffRole
     credential: Credential | None = None
-    password: Annotated[str, StringConstraints(min_length=12, max_length=1024)]
+    password: Annotated[str, StringConstraints(max_length=1024)] | None = None
 
 
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]

@@ -29,12 +29,14 @@ from follicle.records.models import (
     utcnow,
 )
 from follicle.services import (
+    accounts,
     adverse_events,
     appointments,
     consents,
     devices,
     images,
     messages,
+    patients,
     plans,
     sessions,
 )
@@ -45,11 +47,15 @@ from follicle.services.commands import (
     ConsentSignature,
     NewDevice,
     NewLot,
+    NewPatient,
     NewSessionRecord,
     SeriesBooking,
 )
 from follicle.services.database import Database
 from follicle.trichoscopy.synth import TrichogramSpec, render_visit_pair
+
+#: Where links in demo messages point (`make run` serves here).
+DEMO_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 def _png(rgb: Any) -> bytes:
@@ -307,6 +313,30 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     _backdate(db, emeka, performed_emeka - timedelta(days=14))
     _backdate(db, lena, datetime.combine(approved_on, time(12, 0), zone))
     _demo_messages(db, cyrus)
+    _portal_newcomers(db, desk, today)
+
+
+def _portal_newcomers(db: Database, desk: Actor, today: date) -> None:
+    """Two new enquiries without a portal password yet: one invited (the email is waiting in
+    the outbox), one not yet invited."""
+    for given, family, email, invite in (
+        ("Ines", "Newcombe", "ines.newcombe@demo.follicle", True),
+        ("Omar", "Notyet", "omar.notyet@demo.follicle", False),
+    ):
+        created = patients.create_patient(
+            db,
+            desk,
+            NewPatient(
+                given_name=given,
+                family_name=family,
+                date_of_birth=date(today.year - 41, 4, 12),
+                sex_at_birth="female" if given == "Ines" else "male",
+                email=email,
+            ),
+            today,
+        )
+        if invite:
+            accounts.invite_patient(db, desk, created["id"], DEMO_PUBLIC_URL)
 
 
 def _backdate(db: Database, patient_id: str, approved_at: datetime) -> None:

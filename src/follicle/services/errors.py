@@ -18,10 +18,14 @@ class Forbidden(ServiceError):
 
 
 class AuthenticationFailed(ServiceError):
-    """One message for wrong password, unknown user and locked account."""
+    """One message for wrong password, unknown user and an account that must wait; a more
+    specific one only once the password was right (a wrong two-factor code)."""
 
-    def __init__(self) -> None:
-        super().__init__("Email or password is not right, or the account is locked for now.")
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or "Email or password is not right, or too many attempts: wait a little and retry."
+        )
 
 
 class StaleVersion(ServiceError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records import audit
-from follicle.records.models import Patient, ScreeningResult, new_id
+from follicle.records.models import Patient, ScreeningResult, UserAccount, new_id
+from follicle.services.accounts import account_status
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.commands import NewPatient
@@ -32,6 +33,8 @@ class PatientSummary:
     date_of_birth: date
     sex_at_birth: str
     screening_decision: str | None = None
+    #: The patient's portal account: none, invited, active or deactivated.
+    portal: str = "none"
 
     @property
     def full_name(self) -> str:
@@ -80,7 +83,16 @@ def list_patients(
             query = query.where(Patient.date_of_birth == date_of_birth)
         found = list(session.scalars(query))
         decisions = _latest_decisions(session, [p.id for p in found])
-        patients = [_summary(p, decisions.get(p.id)) for p in found]
+        accounts = {
+            u.patient_id: account_status(u)
+            for u in session.scalars(
+                select(UserAccount).where(UserAccount.patient_id.in_([p.id for p in found]))
+            )
+        }
+        patients = [
+            replace(_summary(p, decisions.get(p.id)), portal=accounts.get(p.id, "none"))
+            for p in found
+        ]
         audit.append(
             session,
             actor=actor.audit_name,

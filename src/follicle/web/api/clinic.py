@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from follicle.services import clinic_admin, outbox
+from follicle.services import accounts, clinic_admin, outbox
 from follicle.services.authz import Permission
 from follicle.services.commands import NewStaff
 from follicle.web.api import schemas
@@ -58,7 +58,8 @@ def list_staff(request: Request, actor: ApiActor) -> list[dict[str, Any]]:
 )
 def create_staff(request: Request, actor: ApiActor, body: NewStaff) -> dict[str, Any]:
     """Add a staff member with a first password (practitioners need a credential)."""
-    return clinic_admin.create_staff(state(request).db, actor, body)
+    app_state = state(request)
+    return clinic_admin.create_staff(app_state.db, actor, body, app_state.settings.public_url)
 
 
 @router.put(
@@ -149,3 +150,26 @@ def list_messages(
 ) -> dict[str, Any]:
     """Messages to patients and their delivery status, newest due first."""
     return outbox.list_messages(state(request).db, actor, status, patient_id, limit)
+
+
+@router.post(
+    "/users/{user_id}/deactivate",
+    **needs(Permission.USER_MANAGE),
+    response_model=schemas.AccountChange,
+)
+def deactivate_user(request: Request, actor: ApiActor, user_id: str) -> dict[str, Any]:
+    """End a staff member's access at once (sessions and API tokens); records stay."""
+    return accounts.set_staff_active(
+        state(request).db, actor, user_id, False, "deactivated through the API"
+    )
+
+
+@router.post(
+    "/users/{user_id}/reactivate",
+    **needs(Permission.USER_MANAGE),
+    response_model=schemas.AccountChange,
+)
+def reactivate_user(request: Request, actor: ApiActor, user_id: str) -> dict[str, Any]:
+    return accounts.set_staff_active(
+        state(request).db, actor, user_id, True, "reactivated through the API"
+    )

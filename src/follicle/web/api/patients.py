@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from follicle.services import patients
+from follicle.services import accounts, patients
 from follicle.services.authz import Permission
 from follicle.services.commands import NewPatient
 from follicle.web.api import schemas
@@ -49,3 +49,15 @@ def read_patient(
     request: Request, response: Response, actor: ApiActor, patient_id: str
 ) -> dict[str, Any]:
     return with_etag(response, patients.read_patient(state(request).db, actor, patient_id))
+
+
+@router.post(
+    "/patients/{patient_id}/invite",
+    **needs(Permission.PATIENT_INVITE),
+    response_model=schemas.Invitation,
+)
+def invite(request: Request, actor: ApiActor, patient_id: str) -> dict[str, Any]:
+    """Email the patient a one-time link (7 days) to choose a portal password; sending again
+    replaces an earlier link. Refused once the account is active."""
+    app_state = state(request)
+    return accounts.invite_patient(app_state.db, actor, patient_id, app_state.settings.public_url)

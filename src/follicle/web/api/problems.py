@@ -81,7 +81,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Unauthenticated)
     def unauthenticated(request: Request, exc: Unauthenticated) -> JSONResponse:
-        response = problem(401, "Unauthorized", "log in, or send a valid bearer token")
+        response = problem(401, "Unauthorized", str(exc) or "log in, or send a valid bearer token")
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
 

@@ -28,6 +28,7 @@ class PatientSummary(Shape):
     date_of_birth: str
     sex_at_birth: str
     screening_decision: str | None
+    portal: str
 
 
 class Patient(Shape):
@@ -257,6 +258,8 @@ class StaffUser(Shape):
     role: str
     credential: str | None
     active: bool
+    status: str
+    two_factor: bool
     working_hours: dict[str, list[list[str]]] | None
     version: int
 
@@ -360,3 +363,19 @@ class OutboxMessage(Shape):
 class Outbox(Shape):
     counts: dict[str, int]
     messages: list[OutboxMessage]
+
+
+class AccountChange(Shape):
+    id: str
+    active: bool
+    sessions_ended: int
+
+
+class Invitation(Shape):
+    patient_id: str
+    status: str
+    email: str
+
+
+class Accepted(Shape):
+    status: str

@@ -14,9 +14,17 @@ from follicle.web.views.common import FormExpired, LoginRequired, WrongSide, red
 
 
 def routers() -> list[APIRouter]:
-    from follicle.web.views import admin, auth, care, clinical, portal, staff
+    from follicle.web.views import account, admin, auth, care, clinical, portal, staff
 
-    return [auth.router, staff.router, clinical.router, care.router, admin.router, portal.router]
+    return [
+        auth.router,
+        account.router,
+        staff.router,
+        clinical.router,
+        care.router,
+        admin.router,
+        portal.router,
+    ]
 
 
 def install_error_pages(app: FastAPI) -> None:

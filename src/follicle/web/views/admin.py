@@ -13,11 +13,12 @@ from follicle.clinic.catalogue import load_catalogue
 from follicle.clinic.clinic_settings import default_settings
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models.vocab import CREDENTIALS
-from follicle.services import clinic_admin, consents
+from follicle.services import accounts, clinic_admin, consents
 from follicle.services.actors import Actor
 from follicle.services.appointments import CLINIC_HOURS, WEEKDAYS
 from follicle.services.authz import Permission, authorize
 from follicle.services.commands import NewConsentText, NewStaff
+from follicle.services.errors import NotFound
 from follicle.web.deps import state
 from follicle.web.views.common import (
     REFUSED,
@@ -75,10 +76,10 @@ async def add_staff(request: Request, actor: Admin) -> Response:
             {
                 **values,
                 "credential": values["credential"] or None,
-                "password": str(form.get("password", "")),
+                "password": str(form.get("password", "")) or None,
             },
         )
-        created = clinic_admin.create_staff(db, actor, new)
+        created = clinic_admin.create_staff(db, actor, new, state(request).settings.public_url)
     except InputInvalid as exc:
         return render(
             request,
@@ -94,6 +95,10 @@ async def add_staff(request: Request, actor: Admin) -> Response:
             },
             status_code=422,
             actor=actor,
+        )
+    if created["status"] == "invited":
+        return redirect(
+            "/admin", f"{created['display_name']} was emailed a link to choose a password."
         )
     return redirect("/admin", f"{created['display_name']} can now sign in.")
 
@@ -111,6 +116,30 @@ async def set_hours(request: Request, actor: Admin, user_id: str) -> Response:
     except REFUSED as exc:
         return redirect("/admin", f"Hours not saved: {exc}")
     return redirect("/admin", "Working hours saved.")
+
+
+@router.post("/admin/users/{user_id}/{change}", dependencies=[CsrfChecked])
+def change_account(request: Request, actor: Admin, user_id: str, change: str) -> Response:
+    """Deactivate, reactivate, or clear a colleague's two-factor (lost phone)."""
+    db = state(request).db
+    try:
+        if change in ("deactivate", "reactivate"):
+            done = accounts.set_staff_active(
+                db, actor, user_id, change == "reactivate", f"{change}d by an admin"
+            )
+            message = (
+                f"Deactivated; {done['sessions_ended']} session(s) ended."
+                if change == "deactivate"
+                else "Reactivated: they can sign in again."
+            )
+        elif change == "reset-two-factor":
+            accounts.reset_two_factor(db, actor, user_id, "reset by an admin")
+            message = "Two-factor cleared: they set it up again at their next sign-in."
+        else:
+            raise NotFound
+    except REFUSED as exc:
+        return redirect("/admin", f"Not changed: {exc}")
+    return redirect(f"/admin#user-{user_id}", message)
 
 
 BOUNDED = ("needle_depth_mm", "interval_days", "sessions")

@@ -23,6 +23,7 @@ from follicle.web.security import (
 from follicle.web.views.common import home_for, render
 
 router = APIRouter(include_in_schema=False)
+PENDING_COOKIE = "follicle_pending"  # between the password and the two-factor code
 
 
 _LOCAL_PATH = re.compile(r"/[A-Za-z0-9_\-./~%]*")
@@ -80,12 +81,29 @@ def login_submit(
         )
     except AuthenticationFailed as exc:
         return render(request, "login.html", {**context, "error": str(exc)}, status_code=401)
+    except auth.SecondFactorNeeded as needed:
+        step = "/login/two-factor/setup" if needed.enrol else "/login/two-factor"
+        response = RedirectResponse(step, status_code=303)
+        set_cookie(
+            response,
+            PENDING_COOKIE,
+            needed.pending,
+            secure=app_state.settings.cookie_secure,
+            max_age=auth.PENDING_MINUTES * 60,
+        )
+        return response
+    return signed_in(request, result, _safe_next(next))
+
+
+def signed_in(request: Request, result: auth.LoginResult, next_path: str | None) -> Response:
+    """Send the new session's cookies and go home (or back where a staff member was)."""
     home = home_for(result.actor)
-    target = _safe_next(next) if home == "/" else None
+    target = next_path if home == "/" else None
     response = RedirectResponse(target or home, status_code=303)
-    secure = app_state.settings.cookie_secure
+    secure = state(request).settings.cookie_secure
     set_cookie(response, SESSION_COOKIE, result.token, secure=secure)
     set_cookie(response, CSRF_COOKIE, new_csrf_nonce(), secure=secure)  # new token per login
+    response.delete_cookie(PENDING_COOKIE, path="/")
     return response
 
 

@@ -10,15 +10,17 @@ from fastapi.responses import HTMLResponse, Response
 
 from follicle.clinic.catalogue import load_catalogue
 from follicle.clinic.errors import InputInvalid
-from follicle.services import chart, patients, schedule, worklist
+from follicle.services import accounts, chart, patients, schedule, worklist
 from follicle.services.commands import NewPatient
 from follicle.web.deps import state
 from follicle.web.views.common import (
+    REFUSED,
     CsrfChecked,
     Staff,
     errors_by_field,
     parse_command,
     redirect,
+    refusal_messages,
     render,
 )
 
@@ -92,4 +94,22 @@ def evidence(request: Request, actor: Staff) -> Response:
             "version": catalogue.rules_version,
         },
         actor=actor,
+    )
+
+
+@router.post("/patients/{patient_id}/invite", dependencies=[CsrfChecked])
+def invite(request: Request, actor: Staff, patient_id: str) -> Response:
+    app_state = state(request)
+    try:
+        sent = accounts.invite_patient(
+            app_state.db, actor, patient_id, app_state.settings.public_url
+        )
+    except REFUSED as exc:
+        return redirect(
+            f"/patients/{patient_id}",
+            "No invitation sent: " + "; ".join(refusal_messages(exc).values()),
+        )
+    return redirect(
+        f"/patients/{patient_id}",
+        f"Invitation sent to {sent['email']}; the link works for {accounts.INVITE_DAYS} days.",
     )
