@@ -32,6 +32,9 @@ def api(
     folder = tmp_path_factory.mktemp(f"api-{backend}")
     settings = settings_for(fresh_database_url(backend, folder, request), folder)
     env = loaded_demo_env(settings.database_url or "", settings.data_dir)
+    # Every test here signs in from 127.0.0.1; the per-address limit has its own test
+    # (tests/web/test_rate_limit.py).
+    env["FOLLICLE_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE"] = "600"
     db = Database.from_settings(settings)
     try:
         with running_server(env, folder / "server.log") as base_url:
