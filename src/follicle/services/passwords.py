@@ -58,6 +58,8 @@ def password_problems(password: str, context: tuple[str, ...] = ()) -> list[str]
     ['this password appears in lists of breached passwords; choose another']
     >>> password_problems("ann@example.org clinic", ("ann@example.org",))
     ['do not build the password from your email address, name or the clinic']
+    >>> password_problems("Password123456789!")
+    ['this is a password from lists of breached passwords with digits added; choose another']
     >>> password_problems("aaaaaaaaaaaaaaaa")
     ['avoid a password made of one repeated character or a simple sequence']
     >>> password_problems("violet kettle under nine bridges")
@@ -72,6 +74,12 @@ def password_problems(password: str, context: tuple[str, ...] = ()) -> list[str]
     known = breached_passwords()
     if lowered in known or squashed in known or _repeats_a_breached_one(squashed, known):
         return ["this password appears in lists of breached passwords; choose another"]
+    stem = squashed.strip("0123456789")
+    if len(stem) >= 4 and (stem in known or _repeats_a_breached_one(stem, known)):
+        return [
+            "this is a password from lists of breached passwords with digits added; "
+            "choose another"
+        ]
     if (
         len(set(squashed)) <= 2
         or squashed in "0123456789" * 3

@@ -14,7 +14,16 @@ from follicle.web.views.common import FormExpired, LoginRequired, WrongSide, red
 
 
 def routers() -> list[APIRouter]:
-    from follicle.web.views import account, admin, auth, care, clinical, portal, staff
+    from follicle.web.views import (
+        account,
+        admin,
+        auth,
+        care,
+        clinical,
+        operations,
+        portal,
+        staff,
+    )
 
     return [
         auth.router,
@@ -23,6 +32,7 @@ def routers() -> list[APIRouter]:
         clinical.router,
         care.router,
         admin.router,
+        operations.router,
         portal.router,
     ]
 

@@ -1,0 +1,153 @@
+"""Clinic operations in a real browser, checked with axe-core: devices, lots and a recall;
+reminder and sign-in settings; the outbox; inviting a patient who then chooses a password;
+two-factor set-up with an authenticator app; deactivating a colleague."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pyotp
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from follicle.records.models import OutboxMessage, Patient
+from tests.browser.conftest import Site, assert_accessible, sign_in
+from tests.support.api import PASSWORD
+
+
+def test_devices_lots_and_a_recall(page: Page, site: Site) -> None:
+    sign_in(page, site, site.emails["admin"])
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Devices").click()
+    expect(
+        page.get_by_role("heading", name="Demo Medical (synthetic) DP-12 microneedling pen")
+    ).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Lot number").fill("BR-OLD-1")
+    page.get_by_label("Expires on").fill((date.today() - timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Receive lot").click()
+    expect(page.locator("#error-summary")).to_contain_text("expired")
+    assert_accessible(page)
+    page.get_by_label("Expires on").fill((date.today() + timedelta(days=200)).isoformat())
+    page.get_by_role("button", name="Receive lot").click()
+    expect(page.locator(".flash")).to_contain_text("Lot BR-OLD-1 received")
+
+    page.get_by_role("link", name="Who used lot DEMO-LOT-2611").click()
+    expect(page.get_by_role("heading", name="Recall: lot DEMO-LOT-2611")).to_be_visible()
+    expect(page.locator("tbody tr")).to_have_count(3)  # patient 3's three sessions
+    expect(page.locator("tbody")).to_contain_text("Demoford, Cyrus")
+    assert_accessible(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download as CSV").click()
+    rows = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("session_id,performed_at,patient_id")
+    assert len(rows) == 4
+
+
+def test_reminder_settings_and_the_outbox(page: Page, site: Site) -> None:
+    sign_in(page, site, site.emails["admin"])
+    page.goto(site.url + "/admin/operations")
+    assert_accessible(page)
+    page.get_by_label("Reminder 1 (hours)").fill("soon")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#error-summary")).to_contain_text("whole numbers of hours")
+    assert_accessible(page)
+    page.get_by_label("Reminder 1 (hours)").fill("24")
+    page.get_by_label("Reminder 2 (hours)").fill("")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash")).to_contain_text("Saved")
+    expect(page.get_by_label("Reminder 1 (hours)")).to_have_value("24")
+    expect(page.get_by_label("Reminder 2 (hours)")).to_have_value("")
+
+    page.goto(site.url + "/messages")
+    expect(page.get_by_role("heading", name="Messages to patients")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"^sent \(\d+\)"))).to_be_visible()
+    expect(page.locator("tbody")).to_contain_text("Booked: your 12 sessions")
+    assert_accessible(page)
+    page.get_by_role("link", name=re.compile(r"^pending")).click()
+    expect(page.locator("tbody tr").first).to_contain_text("pending")
+
+
+def test_an_invited_patient_chooses_a_password_and_signs_in(page: Page, site: Site) -> None:
+    sign_in(page, site, site.emails["front_desk"])
+    page.goto(site.url + "/patients?name=Notyet")
+    page.get_by_role("link", name="Notyet, Omar").click()
+    expect(page.locator("#portal-status")).to_contain_text("not invited")
+    page.get_by_role("button", name="Invite to the portal").click()
+    expect(page.locator(".flash")).to_contain_text("Invitation sent to omar.notyet@demo.follicle")
+    expect(page.locator("#portal-status")).to_contain_text("invited")
+    with site.db.transaction() as session:
+        patient_id = session.scalars(
+            select(Patient.id).where(Patient.family_name == "Notyet")
+        ).one()
+        body = session.scalars(
+            select(OutboxMessage.body_text).where(
+                OutboxMessage.patient_id == patient_id, OutboxMessage.kind == "invite"
+            )
+        ).one()
+    link = re.search(r"(/activate/[A-Za-z0-9_\-]+)", body)
+    assert link
+    page.context.clear_cookies()
+    page.goto(site.url + link.group(1))
+    expect(page.get_by_role("heading", name="Choose your password")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Password", exact=True).fill("password1234567")
+    page.get_by_label("The same password again").fill("password1234567")
+    page.get_by_role("button", name="Save password").click()
+    expect(page.get_by_role("alert")).to_contain_text("breached")
+    assert_accessible(page)
+    chosen = "copper lantern over quiet hills"
+    page.get_by_label("Password", exact=True).fill(chosen)
+    page.get_by_label("The same password again").fill(chosen)
+    page.get_by_role("button", name="Save password").click()
+    expect(page.get_by_role("status")).to_contain_text("Your password is set")
+    sign_in(page, site, "omar.notyet@demo.follicle", chosen)
+    expect(page.get_by_role("heading", name="Hello, Omar")).to_be_visible()
+
+
+def test_two_factor_set_up_and_deactivating_a_colleague(page: Page, site: Site) -> None:
+    sign_in(page, site, site.emails["admin"])
+    page.goto(site.url + "/admin/operations")
+    page.get_by_label("Every staff member signs in with two-factor").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash")).to_contain_text("Saved")
+
+    browser = page.context.browser
+    assert browser is not None
+    other = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    nurse = other.new_page()
+    try:
+        nurse.goto(site.url + "/login")
+        nurse.get_by_label("Email").fill(site.emails["practitioner"])
+        nurse.get_by_label("Password").fill(PASSWORD)
+        nurse.get_by_role("button", name="Sign in").click()
+        expect(nurse.get_by_role("heading", name="Set up two-factor sign-in")).to_be_visible()
+        expect(nurse.locator("figure.qr svg")).to_be_visible()
+        assert_accessible(nurse)
+        secret = nurse.locator("#totp-secret").inner_text()
+        nurse.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+        nurse.get_by_role("button", name="Turn on and sign in").click()
+        expect(nurse.get_by_role("heading", name="Two-factor sign-in is on")).to_be_visible()
+        expect(nurse.locator("#recovery-codes li")).to_have_count(10)
+        assert_accessible(nurse)
+        nurse.get_by_role("link", name="Continue").click()
+        expect(nurse.get_by_role("navigation", name="Main")).to_be_visible()
+    finally:
+        other.close()
+
+    page.goto(site.url + "/admin/operations")
+    page.get_by_label("Every staff member signs in with two-factor").uncheck()
+    page.get_by_role("button", name="Save").click()
+    page.goto(site.url + "/admin")
+    row = page.locator("tr", has_text=site.emails["front_desk"])
+    row.get_by_role("button", name="Deactivate").click()
+    expect(page.locator(".flash")).to_contain_text("Deactivated")
+    expect(page.locator("tr", has_text=site.emails["front_desk"])).to_contain_text("deactivated")
+    practitioner = page.locator("tr", has_text=site.emails["practitioner"])
+    expect(practitioner).to_contain_text("on")
+    assert_accessible(page)
+    page.locator("tr", has_text=site.emails["front_desk"]).get_by_role(
+        "button", name="Reactivate"
+    ).click()
+    expect(page.locator(".flash")).to_contain_text("Reactivated")
