@@ -93,6 +93,10 @@ def _print_demo_banner(host: str, port: int) -> None:
         f"JSON API: [link]http://{host}:{port}/api/v1/openapi.json[/link] "
         "(POST /api/v1/auth/token for a bearer token)"
     )
+    out.print(
+        "Mail to patients: `FOLLICLE_MODE=demo FOLLICLE_DATA_DIR=var .venv/bin/follicle worker "
+        "--once` writes what is due as .eml files in var/mail/ (or set FOLLICLE_SMTP_URL)."
+    )
     out.print("Stop with Ctrl+C.\n")
 
 

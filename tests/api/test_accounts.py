@@ -49,7 +49,19 @@ def test_invitation_activates_the_portal_once_with_a_sound_password(api: ApiServ
         client_for(api.url, users.tokens["front_desk"]) as desk,
         httpx.Client(base_url=api.url, timeout=30) as browser,
     ):
-        no_email = desk.post(f"/patients/{users.other_patient_id}/invite")
+        silent = ok(
+            desk.post(
+                "/patients",
+                json={
+                    "given_name": "Nora",
+                    "family_name": "Noaddress",
+                    "date_of_birth": "1990-02-03",
+                    "sex_at_birth": "female",
+                },
+            ),
+            201,
+        )
+        no_email = desk.post(f"/patients/{silent['id']}/invite")
         assert no_email.status_code == 422
         assert no_email.json()["errors"][0]["pointer"] == "/email"
         patient = ok(

@@ -85,8 +85,10 @@ def world(api: ApiServer) -> World:
     return World(own, targets["other_patient"], mismatched, foreign)
 
 
-def _path_value(name: str, target: Target) -> str:
+def _path_value(name: str, target: Target, path: str = "") -> str:
     ids = target.ids
+    if name == "user_id" and path.endswith(("/deactivate", "/reactivate")):
+        return target.users.spare_user_id  # not a user whose token the matrix still needs
     values = {
         "patient_id": target.patient_path_id,
         "intake_id": ids.intake_id,
@@ -217,6 +219,9 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
         "json": {"reminder_lead_hours": [48, 2]},
         "headers": {"If-Match": '"v1"'},
     },
+    ("post", "/api/v1/patients/{patient_id}/invite"): lambda t: {},
+    ("post", "/api/v1/users/{user_id}/deactivate"): lambda t: {},
+    ("post", "/api/v1/users/{user_id}/reactivate"): lambda t: {},
     ("post", "/api/v1/devices"): lambda t: {
         "json": {
             "maker": "Matrix Medical (synthetic)",
@@ -288,7 +293,7 @@ def _url(op: Operation, target: Target) -> str:
     path = op.path.removeprefix("/api/v1")
     while "{" in path:
         start, end = path.index("{"), path.index("}")
-        path = path[:start] + _path_value(path[start + 1 : end], target) + path[end + 1 :]
+        path = path[:start] + _path_value(path[start + 1 : end], target, op.path) + path[end + 1 :]
     return path
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import func, select, update
 
-from follicle.records.models import OutboxMessage, UserAccount, utcnow
+from follicle.records.models import OutboxMessage, Patient, UserAccount, utcnow
 from tests.api.conftest import ApiServer
 from tests.support.api import PASSWORD, client_for, ok
 from tests.support.server import csrf_from, log_in, run_follicle
@@ -52,9 +52,12 @@ def test_booking_messages_arrive_once_in_local_time_and_respect_opt_outs(
 ) -> None:
     users = api.demo
     with api.db.transaction() as session:
-        patient_email = session.scalars(
+        login_email = session.scalars(
             select(UserAccount.email).where(UserAccount.patient_id == users.patient_id)
         ).one()
+        patient_email = session.scalars(
+            select(Patient.email).where(Patient.id == users.patient_id)
+        ).one()  # the patient's own address comes before the portal login's
     base = f"/patients/{users.patient_id}/appointments"
     with (
         smtp_sink() as (sink, url),
@@ -141,7 +144,7 @@ def test_booking_messages_arrive_once_in_local_time_and_respect_opt_outs(
 
         # The patient turns reminders off in the portal; a new booking's reminders are skipped.
         with httpx.Client(base_url=api.url, timeout=30) as browser:
-            assert log_in(browser, patient_email, PASSWORD).status_code == 303
+            assert log_in(browser, login_email, PASSWORD).status_code == 303
             page = browser.get("/portal")
             saved = browser.post(
                 "/portal/preferences",

@@ -62,6 +62,7 @@ class ClinicUsers:
     room_id: str
     lot_id: str = ""
     device_id: str = ""
+    spare_user_id: str = ""  # a colleague tests may deactivate
     tokens: dict[str, str] = field(default_factory=dict)
     patient_id: str = ""
     other_patient_id: str = ""
@@ -76,6 +77,7 @@ def _patient(db: Database, clinic_id: str, family: str) -> str:
             family_name=family,
             date_of_birth=date(1988, 5, 6),
             sex_at_birth="male",
+            email=f"{new_id('p')}@test.follicle",  # so a portal invitation can be sent
         )
         session.add(patient)
         return patient.id
@@ -110,6 +112,7 @@ def clinic_users(db: Database, base_url: str, slug_email: str) -> ClinicUsers:
         assert lot is not None
         device_id = lot.device_id
     users = ClinicUsers(clinic_id, practitioner_id, room_id, lot_id, device_id)
+    users.spare_user_id = make_user(db, clinic_id, "front_desk", PASSWORD)
     users.patient_id, users.other_patient_id = patient_id, other_patient_id
     users.tokens = {role: token_for(base_url, email) for role, email in emails.items()}
     return users

@@ -77,8 +77,7 @@ def password_problems(password: str, context: tuple[str, ...] = ()) -> list[str]
     stem = squashed.strip("0123456789")
     if len(stem) >= 4 and (stem in known or _repeats_a_breached_one(stem, known)):
         return [
-            "this is a password from lists of breached passwords with digits added; "
-            "choose another"
+            "this is a password from lists of breached passwords with digits added; choose another"
         ]
     if (
         len(set(squashed)) <= 2
