@@ -38,6 +38,12 @@ INVITE_DAYS = 7
 RESET_MINUTES = 60
 
 
+def _user_by_email(session: Session, email: str) -> UserAccount | None:
+    return session.scalar(
+        select(UserAccount).where(func.lower(UserAccount.email) == email.strip().lower())
+    )
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -125,10 +131,7 @@ def invite_patient(db: Database, actor: Actor, patient_id: str, public_url: str)
         if not email:
             raise InputInvalid([FieldError("/email", "record the patient's email address first")])
         if account is None:
-            taken = session.scalar(
-                select(UserAccount.id).where(func.lower(UserAccount.email) == email)
-            )
-            if taken is not None:
+            if _user_by_email(session, email) is not None:
                 raise InputInvalid([FieldError("/email", "another account uses this address")])
             account = UserAccount(
                 id=new_id("usr"),
@@ -213,11 +216,8 @@ def request_password_reset(
     db: Database, email: str, public_url: str, client_address: str | None
 ) -> None:
     """Send a reset link if an active account has this address; answer the same either way."""
-    normalized = email.strip().lower()
     with db.transaction() as session:
-        user = session.scalar(
-            select(UserAccount).where(func.lower(UserAccount.email) == normalized)
-        )
+        user = _user_by_email(session, email)
         audit.append(
             session,
             actor=f"user:{user.id}" if user else "anonymous",

@@ -330,31 +330,26 @@ def on_booked(session: Session, appointments: list[Appointment]) -> None:
     )
 
 
-def on_rescheduled(session: Session, appointment: Appointment, before: datetime) -> None:
-    cancel_pending(session, appointment.id, "rescheduled")
-    ctx = _context(session, appointment.patient_id)
-    _reminders(session, ctx, appointment, utcnow())
+def _notice(
+    session: Session,
+    ctx: _Context,
+    appointment: Appointment,
+    kind: str,
+    key: str,
+    subject: str,
+    paragraphs: list[str],
+) -> None:
+    """A notice that a booking changed, sent now, with the booking's calendar file."""
     if not ctx.email:
         return
-    summary = appointment_summary(appointment, ctx.clinic.name)
-    body = letter(
-        f"Moved: {summary}, now {when(appointment.starts_at, ctx.zone)}",
-        ctx.greeting,
-        [
-            f"Your {summary.lower()} has moved from {when(before, ctx.zone)} to "
-            f"{when(appointment.starts_at, ctx.zone)}.",
-            "The calendar file attached updates your calendar.",
-        ],
-        ctx.clinic.name,
-    )
     queue(
         session,
         clinic_id=ctx.clinic.id,
-        kind="rescheduled",
-        key=f"rescheduled:{appointment.id}:{appointment.starts_at:%Y%m%dT%H%M}",
+        kind=kind,
+        key=key,
         recipient=ctx.email,
         due_at=utcnow(),
-        message=body,
+        message=letter(subject, ctx.greeting, paragraphs, ctx.clinic.name),
         patient_id=ctx.patient.id,
         appointment_id=appointment.id,
         ics=render_ics(
@@ -362,6 +357,26 @@ def on_rescheduled(session: Session, appointment: Appointment, before: datetime)
             ctx.clinic.time_zone,
             ctx.clinic.name,
         ),
+    )
+
+
+def on_rescheduled(session: Session, appointment: Appointment, before: datetime) -> None:
+    cancel_pending(session, appointment.id, "rescheduled")
+    ctx = _context(session, appointment.patient_id)
+    _reminders(session, ctx, appointment, utcnow())
+    summary = appointment_summary(appointment, ctx.clinic.name)
+    now_at = when(appointment.starts_at, ctx.zone)
+    _notice(
+        session,
+        ctx,
+        appointment,
+        "rescheduled",
+        f"rescheduled:{appointment.id}:{appointment.starts_at:%Y%m%dT%H%M}",
+        f"Moved: {summary}, now {now_at}",
+        [
+            f"Your {summary.lower()} has moved from {when(before, ctx.zone)} to {now_at}.",
+            "The calendar file attached updates your calendar.",
+        ],
     )
 
 
@@ -370,36 +385,21 @@ def on_cancelled(session: Session, appointment: Appointment) -> None:
     if appointment.status != "cancelled" or appointment.starts_at <= utcnow():
         return
     ctx = _context(session, appointment.patient_id)
-    if not ctx.email:
-        return
     summary = appointment_summary(appointment, ctx.clinic.name)
+    at = when(appointment.starts_at, ctx.zone)
     reason = f" Reason: {appointment.status_reason}." if appointment.status_reason else ""
-    body = letter(
-        f"Cancelled: {summary}, {when(appointment.starts_at, ctx.zone)}",
-        ctx.greeting,
+    _notice(
+        session,
+        ctx,
+        appointment,
+        "cancelled",
+        f"cancelled:{appointment.id}",
+        f"Cancelled: {summary}, {at}",
         [
-            f"Your {summary.lower()} on {when(appointment.starts_at, ctx.zone)} is cancelled."
-            + reason,
+            f"Your {summary.lower()} on {at} is cancelled.{reason}",
             "The calendar file attached removes it from your calendar. Contact the clinic to "
             "book another time.",
         ],
-        ctx.clinic.name,
-    )
-    queue(
-        session,
-        clinic_id=ctx.clinic.id,
-        kind="cancelled",
-        key=f"cancelled:{appointment.id}",
-        recipient=ctx.email,
-        due_at=utcnow(),
-        message=body,
-        patient_id=ctx.patient.id,
-        appointment_id=appointment.id,
-        ics=render_ics(
-            appointment_events(session, ctx.clinic, [appointment]),
-            ctx.clinic.time_zone,
-            ctx.clinic.name,
-        ),
     )
 
 

@@ -155,22 +155,6 @@ def _choose_password(
     )
 
 
-@router.get("/activate/{token}", response_class=HTMLResponse)
-def activate_form(request: Request, token: str) -> Response:
-    return _password_page(request, "invite", token, None)
-
-
-@router.post("/activate/{token}", response_class=HTMLResponse)
-def activate(
-    request: Request,
-    token: str,
-    password: Annotated[str, Form(max_length=1024)] = "",
-    repeat: Annotated[str, Form(max_length=1024)] = "",
-    csrf_token: Csrf = "",
-) -> Response:
-    return _choose_password(request, "invite", token, password, repeat, csrf_token)
-
-
 @router.get("/password-reset", response_class=HTMLResponse)
 def reset_request_form(request: Request) -> Response:
     return render(request, "password_reset.html", {"sent": False, "error": None, "email": ""})
@@ -197,17 +181,23 @@ def reset_request(
     return render(request, "password_reset.html", {"sent": True, "error": None, "email": email})
 
 
-@router.get("/password-reset/{token}", response_class=HTMLResponse)
-def reset_form(request: Request, token: str) -> Response:
-    return _password_page(request, "password_reset", token, None)
+def _link_pages(path: str, purpose: str) -> None:
+    """The page a one-time link opens, and the form it posts (invitation or reset)."""
+
+    @router.get(path, response_class=HTMLResponse)
+    def form(request: Request, token: str) -> Response:
+        return _password_page(request, purpose, token, None)
+
+    @router.post(path, response_class=HTMLResponse)
+    def submit(
+        request: Request,
+        token: str,
+        password: Annotated[str, Form(max_length=1024)] = "",
+        repeat: Annotated[str, Form(max_length=1024)] = "",
+        csrf_token: Csrf = "",
+    ) -> Response:
+        return _choose_password(request, purpose, token, password, repeat, csrf_token)
 
 
-@router.post("/password-reset/{token}", response_class=HTMLResponse)
-def reset(
-    request: Request,
-    token: str,
-    password: Annotated[str, Form(max_length=1024)] = "",
-    repeat: Annotated[str, Form(max_length=1024)] = "",
-    csrf_token: Csrf = "",
-) -> Response:
-    return _choose_password(request, "password_reset", token, password, repeat, csrf_token)
+_link_pages("/activate/{token}", "invite")
+_link_pages("/password-reset/{token}", "password_reset")
