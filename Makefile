@@ -36,3 +36,4 @@ bench: setup
 docs: setup
 	$(BIN)/python -m follicle.clinic.rules_doc > docs/clinical-rules.md
 	$(BIN)/python -m follicle.web.api.api_doc > docs/api.md
+	$(BIN)/python -m follicle.services.exports > docs/data-dictionary.md

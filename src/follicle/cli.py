@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
 app.add_typer(audit_app, name="audit")
+export_app = typer.Typer(no_args_is_help=True, help="Exports for research and other systems.")
+app.add_typer(export_app, name="export")
 cli_clinic.register(app)
 cli_trichoscopy.register(app)
 out = Console(soft_wrap=True)
@@ -147,6 +149,33 @@ def worker(
     out.print(f"worker: {total}")
     if once and total.failed:
         raise CommandFailed(f"{total.failed} message(s) could not be sent; see the admin outbox")
+
+
+@export_app.command("csv")
+def export_csv(
+    outdir: Annotated[Path, typer.Argument(help="Folder to write the three CSV files into.")],
+) -> None:
+    """Research export: measurements.csv, sessions.csv and data-dictionary.csv (pseudonymised)."""
+    from follicle.services import exports
+    from follicle.services.actors import cli_actor
+
+    settings = load_settings()
+    db = _database(settings)
+    _require_current_schema(db)
+    found = exports.research_export(db, cli_actor(), settings.resolved_secret_key())
+    outdir.mkdir(parents=True, exist_ok=True)
+    for name, text in (
+        ("measurements.csv", exports.to_csv(found["measurements"], exports.MEASUREMENT_COLUMNS)),
+        ("sessions.csv", exports.to_csv(found["sessions"], exports.SESSION_COLUMNS)),
+        ("data-dictionary.csv", exports.dictionary_csv()),
+    ):
+        partial = outdir / (name + ".part")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(outdir / name)
+    out.print(
+        f"wrote {len(found['measurements'])} measurements and {len(found['sessions'])} sessions "
+        f"to {outdir}/ (with data-dictionary.csv)"
+    )
 
 
 @app.command("backup")

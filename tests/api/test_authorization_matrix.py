@@ -102,6 +102,7 @@ def _path_value(name: str, target: Target, path: str = "") -> str:
         "user_id": target.users.practitioner_id,
         "device_id": target.users.device_id,
         "lot_id": target.users.lot_id,
+        "name": "measurements.csv",
     }
     if name not in values:
         pytest.fail(f"the matrix does not know how to fill path parameter {name!r}")

@@ -56,6 +56,7 @@ class Permission(StrEnum):
     SAFETY_REPORT = "safety:report"
     PATIENT_INVITE = "patient:invite"
     MESSAGE_LIST = "message:list"
+    RESEARCH_EXPORT = "research:export"
 
 
 _FRONT_DESK = frozenset(
@@ -120,6 +121,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
         Permission.CONSENT_TEXT_PUBLISH,
         Permission.DEVICE_MANAGE,
         Permission.LOT_RECALL,
+        Permission.RESEARCH_EXPORT,
     },
     # Practitioners author the clinical record and may run a recall lookup for safety.
     "practitioner": _FRONT_DESK | _CLINICAL_READ | _CLINICAL_WRITE | {Permission.LOT_RECALL},

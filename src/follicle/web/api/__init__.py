@@ -11,11 +11,23 @@ from follicle.web.api import (
     clinic,
     consents,
     devices,
+    exports,
     patients,
     plans,
     records,
 )
 
 router = APIRouter(prefix="/api/v1")
-for module in (auth, patients, records, consents, plans, appointments, care, clinic, devices):
+for module in (
+    auth,
+    patients,
+    records,
+    consents,
+    plans,
+    appointments,
+    care,
+    clinic,
+    devices,
+    exports,
+):
     router.include_router(module.router)

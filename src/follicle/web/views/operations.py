@@ -10,9 +10,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from follicle.clinic.errors import InputInvalid
-from follicle.services import clinic_admin, devices, outbox
+from follicle.services import clinic_admin, devices, exports, outbox
 from follicle.services.authz import Permission
 from follicle.services.commands import NewDevice, NewLot
+from follicle.services.errors import NotFound
+from follicle.web.api.exports import research_file
 from follicle.web.deps import state
 from follicle.web.views.admin import Admin
 from follicle.web.views.common import (
@@ -162,3 +164,20 @@ async def save_operations(request: Request, actor: Admin) -> Response:
     except REFUSED as exc:
         return _operations_page(request, actor, refusal_messages(exc), 422)
     return redirect("/admin/operations", "Saved. New bookings use these lead times.")
+
+
+@router.get("/admin/research", response_class=HTMLResponse)
+def research_page(request: Request, actor: Admin) -> Response:
+    return render(
+        request,
+        "admin_research.html",
+        {"columns": exports.dictionary_rows()},
+        actor=actor,
+    )
+
+
+@router.get("/admin/research/{name}")
+def research_download(request: Request, actor: Admin, name: str) -> Response:
+    if name not in ("measurements.csv", "sessions.csv", "data-dictionary.csv"):
+        raise NotFound
+    return research_file(request, actor, name)

@@ -1,0 +1,309 @@
+"""Research exports: one row per trichoscopy measurement, one per session, and the data
+dictionary that says what every column means.
+
+Patients appear under a pseudonym (a keyed hash of their id, stable across exports with the
+same secret key, not reversible without it); names, dates of birth and contact details never
+leave. Ages are whole years at the measurement or session; dates stay (follow-up intervals are
+the point of the data).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+from bisect import bisect_left
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from follicle.records.models import (
+    AdverseEvent,
+    Clinic,
+    Intake,
+    Measurement,
+    Patient,
+    Plan,
+    SessionRecord,
+)
+from follicle.services.actors import Actor
+from follicle.services.authz import Permission, authorize
+from follicle.services.common import audit_read
+from follicle.services.database import Database
+
+DICTIONARY_VERSION = "follicle.research-export/1"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # string, integer, number, date
+    unit: str  # UCUM where it has one, "" otherwise
+    meaning: str
+
+
+MEASUREMENT_COLUMNS = (
+    Column("measurement_id", "string", "", "Opaque id of the measurement (one image analysed)."),
+    Column("patient", "string", "", "Pseudonym of the patient: the same in every export."),
+    Column("clinic", "string", "", "The clinic's short name (slug)."),
+    Column("sex_at_birth", "string", "", "female, male or intersex (intake)."),
+    Column("age_years", "integer", "a", "Age in whole years on the day of the measurement."),
+    Column(
+        "working_diagnosis",
+        "string",
+        "",
+        "From the current intake (androgenetic_alopecia, alopecia_areata, …).",
+    ),
+    Column("site", "string", "", "The marked scalp site the image shows (e.g. vertex)."),
+    Column("measured_on", "date", "", "Day the image was taken (ISO 8601)."),
+    Column(
+        "days_since_first_session",
+        "integer",
+        "d",
+        "Days from the patient's first session to the measurement; negative before it; empty "
+        "if no session was recorded.",
+    ),
+    Column("sessions_before", "integer", "{count}", "Sessions performed before the measurement."),
+    Column("hair_count", "integer", "{count}", "Hairs counted (≥ 50 µm of shaft in the frame)."),
+    Column("area_cm2", "number", "cm2", "Area of skin in the image."),
+    Column("density_per_cm2", "number", "/cm2", "hair_count / area_cm2."),
+    Column("terminal_count", "integer", "{count}", "Hairs at or above the vellus threshold."),
+    Column("vellus_count", "integer", "{count}", "Hairs below the vellus threshold."),
+    Column("terminal_density_per_cm2", "number", "/cm2", "terminal_count / area_cm2."),
+    Column("vellus_share", "number", "1", "vellus_count / hair_count (0-1); empty if no hair."),
+    Column("vellus_threshold_um", "number", "um", "Shaft diameter below which a hair is vellus."),
+    Column("mean_diameter_um", "number", "um", "Mean shaft diameter of the counted hairs."),
+    Column("diameter_cv", "number", "1", "Coefficient of variation of the diameters (0-1)."),
+    Column("analyser_version", "string", "", "Version of the trichoscopy analyser."),
+)
+
+SESSION_COLUMNS = (
+    Column("session_id", "string", "", "Opaque id of the session record."),
+    Column("patient", "string", "", "Pseudonym of the patient (as in measurements)."),
+    Column("clinic", "string", "", "The clinic's short name (slug)."),
+    Column("sex_at_birth", "string", "", "female, male or intersex (intake)."),
+    Column("age_years", "integer", "a", "Age in whole years on the day of the session."),
+    Column("working_diagnosis", "string", "", "From the current intake."),
+    Column("performed_on", "date", "", "Day of the session (ISO 8601)."),
+    Column("session_number", "integer", "{count}", "1 for the patient's first session, …"),
+    Column("plan_depth_mm", "number", "mm", "Needle depth of the approved plan."),
+    Column("max_depth_mm", "number", "mm", "Deepest depth used in any region this session."),
+    Column("regions", "string", "", "Scalp regions treated, separated by ';'."),
+    Column("endpoint", "string", "", "Clinical endpoint reached (e.g. mild_erythema)."),
+    Column("pain_score", "integer", "{score}", "Pain 0-10 as the patient reported it."),
+    Column("device", "string", "", "Device used (maker, model, needles)."),
+    Column("lot_number", "string", "", "Cartridge lot used."),
+    Column("adverse_events", "integer", "{count}", "Adverse events reported against this session."),
+    Column(
+        "serious_adverse_events",
+        "integer",
+        "{count}",
+        "Of those, serious ones (the evidence catalogue's rule).",
+    ),
+)
+
+
+def pseudonym(secret: str, patient_id: str) -> str:
+    """A stable, keyed, one-way name for a patient.
+
+    >>> pseudonym("key", "pat_1") == pseudonym("key", "pat_1") != pseudonym("other", "pat_1")
+    True
+    """
+    digest = hmac.new(secret.encode(), patient_id.encode(), hashlib.sha256).hexdigest()
+    return "p_" + digest[:16]
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _diagnoses(session: Session, patient_ids: set[str]) -> dict[str, str]:
+    """Each patient's working diagnosis on their latest (current) intake."""
+    found: dict[str, str] = {}
+    for intake in session.scalars(
+        select(Intake)
+        .where(Intake.patient_id.in_(patient_ids), Intake.voided_at.is_(None))
+        .order_by(Intake.created_at, Intake.id)
+    ):
+        found[intake.patient_id] = str(intake.document["hair_loss"]["working_diagnosis"])
+    return found
+
+
+def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[dict[str, Any]]]:
+    """Every measurement and session the actor's clinic holds (every clinic for the CLI)."""
+    authorize(actor, Permission.RESEARCH_EXPORT)
+    with db.transaction() as session:
+        scope = [] if actor.role == "cli" else [Patient.clinic_id == actor.clinic_id]
+        patients = {
+            p.id: p
+            for p in session.scalars(select(Patient).where(Patient.voided_at.is_(None), *scope))
+        }
+        slugs = dict(session.execute(select(Clinic.id, Clinic.slug)).all())
+        diagnoses = _diagnoses(session, set(patients))
+        records = [
+            r
+            for r in session.scalars(
+                select(SessionRecord)
+                .where(SessionRecord.voided_at.is_(None))
+                .order_by(SessionRecord.performed_at, SessionRecord.id)
+            )
+            if r.patient_id in patients
+        ]
+        plans = {p.id: p for p in session.scalars(select(Plan))}
+        events: dict[str, tuple[int, int]] = {}
+        for record_id, serious in session.execute(
+            select(AdverseEvent.session_record_id, AdverseEvent.serious).where(
+                AdverseEvent.voided_at.is_(None), AdverseEvent.session_record_id.is_not(None)
+            )
+        ).all():
+            key = str(record_id)
+            total, grave = events.get(key, (0, 0))
+            events[key] = (total + 1, grave + int(serious))
+        first_session: dict[str, date] = {}
+        numbers: dict[str, int] = {}
+        session_rows = []
+        for record in records:
+            patient = patients[record.patient_id]
+            numbers[patient.id] = numbers.get(patient.id, 0) + 1
+            first_session.setdefault(patient.id, record.performed_at.date())
+            plan = plans.get(record.plan_id)
+            depths = record.depth_mm_by_region
+            total, grave = events.get(record.id, (0, 0))
+            session_rows.append(
+                {
+                    "session_id": record.id,
+                    "patient": pseudonym(secret, patient.id),
+                    "clinic": slugs.get(patient.clinic_id, ""),
+                    "sex_at_birth": patient.sex_at_birth,
+                    "age_years": _age(patient.date_of_birth, record.performed_at.date()),
+                    "working_diagnosis": diagnoses.get(patient.id, ""),
+                    "performed_on": record.performed_at.date().isoformat(),
+                    "session_number": numbers[patient.id],
+                    "plan_depth_mm": plan.needle_depth_mm if plan else "",
+                    "max_depth_mm": max(depths.values()) if depths else "",
+                    "regions": ";".join(sorted(depths)),
+                    "endpoint": record.endpoint,
+                    "pain_score": "" if record.pain_score is None else record.pain_score,
+                    "device": record.device_name,
+                    "lot_number": record.cartridge_lot,
+                    "adverse_events": total,
+                    "serious_adverse_events": grave,
+                }
+            )
+        performed: dict[str, list[datetime]] = {}
+        for record in records:  # already in time order
+            performed.setdefault(record.patient_id, []).append(record.performed_at)
+        measurement_rows = []
+        for m in session.scalars(
+            select(Measurement)
+            .where(Measurement.voided_at.is_(None))
+            .order_by(Measurement.measured_at, Measurement.id)
+        ):
+            measured = patients.get(m.patient_id)
+            if measured is None:
+                continue
+            patient = measured
+            day = m.measured_at.date()
+            first = first_session.get(patient.id)
+            measurement_rows.append(
+                {
+                    "measurement_id": m.id,
+                    "patient": pseudonym(secret, patient.id),
+                    "clinic": slugs.get(patient.clinic_id, ""),
+                    "sex_at_birth": patient.sex_at_birth,
+                    "age_years": _age(patient.date_of_birth, day),
+                    "working_diagnosis": diagnoses.get(patient.id, ""),
+                    "site": m.site or "",
+                    "measured_on": day.isoformat(),
+                    "days_since_first_session": (day - first).days if first else "",
+                    "sessions_before": bisect_left(performed.get(patient.id, []), m.measured_at),
+                    "hair_count": m.hair_count,
+                    "area_cm2": round(m.area_cm2, 4),
+                    "density_per_cm2": round(m.density_per_cm2, 1),
+                    "terminal_count": m.terminal_count,
+                    "vellus_count": m.vellus_count,
+                    "terminal_density_per_cm2": round(m.terminal_count / m.area_cm2, 1)
+                    if m.area_cm2
+                    else "",
+                    "vellus_share": round(m.vellus_count / m.hair_count, 3) if m.hair_count else "",
+                    "vellus_threshold_um": m.vellus_threshold_um,
+                    "mean_diameter_um": ""
+                    if m.mean_diameter_um is None
+                    else round(m.mean_diameter_um, 1),
+                    "diameter_cv": "" if m.diameter_cv is None else round(m.diameter_cv, 3),
+                    "analyser_version": m.analyser_version,
+                }
+            )
+        audit_read(
+            session,
+            actor,
+            "export.research_csv",
+            "measurement",
+            actor.clinic_id or "",
+            [],
+        )
+        return {"measurements": measurement_rows, "sessions": session_rows}
+
+
+def to_csv(rows: list[dict[str, Any]], columns: tuple[Column, ...]) -> str:
+    """CSV with a header row; a text cell that a spreadsheet would run as a formula is quoted
+    with a leading apostrophe."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[c.name for c in columns], lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()}
+        )
+    return out.getvalue()
+
+
+def dictionary_rows() -> list[dict[str, str]]:
+    return [
+        {"file": file, "column": c.name, "type": c.kind, "unit": c.unit, "meaning": c.meaning}
+        for file, columns in (
+            ("measurements.csv", MEASUREMENT_COLUMNS),
+            ("sessions.csv", SESSION_COLUMNS),
+        )
+        for c in columns
+    ]
+
+
+def dictionary_csv() -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(
+        out, fieldnames=["file", "column", "type", "unit", "meaning"], lineterminator="\r\n"
+    )
+    writer.writeheader()
+    writer.writerows(dictionary_rows())
+    return out.getvalue()
+
+
+def dictionary_markdown() -> str:
+    """docs/data-dictionary.md (generated: `make docs`; a test keeps it current)."""
+    lines = [
+        "# Research export: data dictionary",
+        "",
+        f"`{DICTIONARY_VERSION}` — `follicle export csv OUTDIR` (or Admin → Research export)",
+        "writes `measurements.csv` (one row per trichoscopy measurement), `sessions.csv` (one",
+        "row per session) and `data-dictionary.csv` (this table). Patients appear only under a",
+        "pseudonym (a keyed hash of their id); no names, dates of birth or contact details.",
+        "Units are UCUM codes.",
+        "",
+    ]
+    for file, columns in (
+        ("measurements.csv", MEASUREMENT_COLUMNS),
+        ("sessions.csv", SESSION_COLUMNS),
+    ):
+        lines += [f"## {file}", "", "| column | type | unit | meaning |", "|---|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.kind} | {c.unit} | {c.meaning} |" for c in columns]
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(dictionary_markdown(), end="")
