@@ -123,13 +123,13 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
         stored = list(session.scalars(select(Image.content_sha256)))
     assert statuses == ["approved", "approved", "approved", "on_hold", "proposed"]
     assert sessions_done == 6
-    assert len(counts) == 2
-    assert counts[1] > counts[0]  # the synthetic follow-up has more hairs
+    assert len(counts) == 6  # three images of the vertex site at baseline and at follow-up
+    assert sum(counts[3:]) > sum(counts[:3])  # the synthetic follow-up has more hairs
     assert [e.serious for e in events] == [True]
     assert held.hold_reason is not None
     assert events[0].id in held.hold_reason
     assert 4 in series  # the course under way books from session 4 on
-    assert len(stored) == 4
+    assert len(stored) == 8  # six trichoscopy images and two photos
     assert all((tmp_path / "images" / sha[:2]).is_dir() for sha in stored)
 
 

@@ -146,6 +146,18 @@ class SeriousEventRule:
 
 
 @dataclass(frozen=True)
+class ResponderRule:
+    """What counts as a response at the plan's review (project-defined; no MCID exists for
+    microneedling): density up by at least ``min_density_gain_pct`` of baseline and more than
+    the measurement noise (the 95 % interval of the change above zero)."""
+
+    metric: str
+    min_density_gain_pct: float
+    confidence: float
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Catalogue:
     version: str
     digest: str
@@ -162,6 +174,7 @@ class Catalogue:
     aftercare: tuple[AftercareItem, ...]
     preparation: tuple[PreparationItem, ...]
     serious_event: SeriousEventRule
+    responder: ResponderRule
 
     @property
     def rules_version(self) -> str:
@@ -280,6 +293,12 @@ def parse_catalogue(texts: dict[str, str]) -> Catalogue:
             frozenset(data["adverse_events"]["always_serious"]),
             _ids(data["adverse_events"].get("evidence")),
         ),
+        responder=ResponderRule(
+            str(data["responder"]["metric"]),
+            float(data["responder"]["min_density_gain_pct"]),
+            float(data["responder"]["confidence"]),
+            _ids(data["responder"].get("evidence")),
+        ),
     )
     check_catalogue(catalogue)
     return catalogue
@@ -342,6 +361,7 @@ def check_catalogue(catalogue: Catalogue) -> None:
     for index, prep in enumerate(catalogue.preparation):
         problems += _cited(f"preparation item {index}", prep.evidence, catalogue.sources)
     problems += _cited("adverse-event grading", catalogue.serious_event.evidence, catalogue.sources)
+    problems += _cited("responder rule", catalogue.responder.evidence, catalogue.sources)
     for field_name, values in catalogue.vocabulary.items():
         for value, entry in values.items():
             for key in ("rule", "also"):

@@ -52,7 +52,7 @@ from follicle.services.commands import (
     SeriesBooking,
 )
 from follicle.services.database import Database
-from follicle.trichoscopy.synth import TrichogramSpec, render_visit_pair
+from follicle.trichoscopy.synth import TrichogramSpec, VisitPair, render_visit_pair
 
 #: Where links in demo messages point (`make run` serves here).
 DEMO_PUBLIC_URL = "http://127.0.0.1:8000"
@@ -88,6 +88,25 @@ def _next_weekday(day: date, weekday: int) -> date:
     while day.weekday() != weekday:
         day += timedelta(days=1)
     return day
+
+
+def _trichoscopy_repeats(
+    pair: VisitPair, visit: str, taken_at: datetime
+) -> list[images.ImageUpload]:
+    """Three images of the marked vertex site at one visit: their spread is the noise the
+    follow-up interval needs."""
+    first = pair.baseline if visit == "baseline" else pair.followup
+    shots = [first, pair.repeat(visit, 1), pair.repeat(visit, 2)]
+    return [
+        images.ImageUpload(
+            kind="trichoscopy",
+            content=_png(shot.rgb),
+            site="vertex",
+            um_per_px=shot.spec.um_per_px,
+            taken_at=taken_at - timedelta(minutes=len(shots) - minute),  # before needling
+        )
+        for minute, shot in enumerate(shots)
+    ]
 
 
 def _devices(db: Database, admin: Actor, today: date) -> dict[str, str]:
@@ -207,13 +226,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
         )
         if number == 0:
             for upload in (
-                images.ImageUpload(
-                    kind="trichoscopy",
-                    content=_png(pair.baseline.rgb),
-                    site="vertex",
-                    um_per_px=pair.baseline.spec.um_per_px,
-                    taken_at=performed,
-                ),
+                *_trichoscopy_repeats(pair, "baseline", performed),
                 images.ImageUpload(
                     kind="photo",
                     content=_vertex_photo(1, 0.8),
@@ -224,19 +237,8 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
             ):
                 images.upload_image(db, store, derm, cyrus, upload)
     now = datetime.combine(today, time(9, 0), zone) - timedelta(days=1)
-    images.upload_image(
-        db,
-        store,
-        derm,
-        cyrus,
-        images.ImageUpload(
-            kind="trichoscopy",
-            content=_png(pair.followup.rgb),
-            site="vertex",
-            um_per_px=pair.followup.spec.um_per_px,
-            taken_at=now,
-        ),
-    )
+    for upload in _trichoscopy_repeats(pair, "followup", now):
+        images.upload_image(db, store, derm, cyrus, upload)
     images.upload_image(
         db,
         store,

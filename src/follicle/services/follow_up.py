@@ -1,8 +1,6 @@
-"""Follow-up: is the plan's review due, and how each measured site changed from baseline.
-
-The change here is the plain difference between the first and the latest measurement of a
-site; confidence intervals and the responder rule come with the statistics work.
-"""
+"""Follow-up: is the plan's review due, how each measured site changed from baseline (with an
+interval from the repeat images, clinic/progress.py), whether that is a response by the
+catalogue's rule, and what the review might decide."""
 
 from __future__ import annotations
 
@@ -11,7 +9,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from follicle.records.models import Measurement, Plan
+from follicle.clinic.catalogue import load_catalogue
+from follicle.clinic.progress import (
+    METHOD,
+    METRICS,
+    Visit,
+    responder,
+    review_suggestion,
+    site_change,
+)
+from follicle.records.models import AdverseEvent, Measurement, Plan, SessionRecord
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.services.common import audit_read, load_patient
@@ -29,10 +36,36 @@ def _change(baseline: Measurement, latest: Measurement) -> dict[str, float | Non
     return change
 
 
+def metric_values(m: Measurement) -> dict[str, float]:
+    """The values compared at a site for one measurement (derived ones included)."""
+    values: dict[str, float] = {
+        "hair_count": float(m.hair_count),
+        "density_per_cm2": m.density_per_cm2,
+    }
+    if m.area_cm2:
+        values["terminal_density_per_cm2"] = m.terminal_count / m.area_cm2
+    if m.mean_diameter_um is not None:
+        values["mean_diameter_um"] = m.mean_diameter_um
+    if m.hair_count:
+        values["vellus_share"] = m.vellus_count / m.hair_count
+    return values
+
+
+def visits_of(found: list[Measurement]) -> list[Visit]:
+    """Measurements of one site grouped by day: the images of a visit are its repeats."""
+    by_day: dict[date, dict[str, list[float]]] = {}
+    for m in found:
+        day = by_day.setdefault(m.measured_at.date(), {})
+        for key, value in metric_values(m).items():
+            day.setdefault(key, []).append(value)
+    return [Visit(day, values) for day, values in sorted(by_day.items())]
+
+
 def follow_up(
     db: Database, actor: Actor, patient_id: str, today: date | None = None
 ) -> dict[str, Any]:
     today = today or date.today()
+    rule = load_catalogue().responder
     with db.transaction() as session:
         patient = load_patient(session, actor, patient_id, Permission.FOLLOW_UP_READ)
         plan = session.scalars(
@@ -47,18 +80,55 @@ def follow_up(
                 .order_by(Measurement.measured_at, Measurement.id)
             )
         )
+        sessions_done = len(
+            session.scalars(
+                select(SessionRecord.id).where(
+                    SessionRecord.patient_id == patient.id, SessionRecord.voided_at.is_(None)
+                )
+            ).all()
+        )
+        open_serious = len(
+            session.scalars(
+                select(AdverseEvent.id).where(
+                    AdverseEvent.patient_id == patient.id,
+                    AdverseEvent.serious.is_(True),
+                    AdverseEvent.status == "open",
+                    AdverseEvent.voided_at.is_(None),
+                )
+            ).all()
+        )
         by_site: dict[str, list[Measurement]] = {}
         for measurement in measurements:
             by_site.setdefault(measurement.site or "unspecified", []).append(measurement)
-        sites = {
-            site: {
+        sites: dict[str, Any] = {}
+        target, target_visits = None, 0
+        for site, found in by_site.items():
+            visits = visits_of(found)
+            changes = {key: site_change(visits, key, rule.confidence) for key, _, _ in METRICS}
+            answer = responder(changes["density_per_cm2"], rule)
+            sites[site] = {
                 "baseline": measurement_view(found[0]),
                 "latest": measurement_view(found[-1]),
                 "measurements": len(found),
+                "visits": len(visits),
                 "change": _change(found[0], found[-1]) if len(found) > 1 else None,
+                "statistics": {k: c.as_dict() for k, c in changes.items() if c is not None},
+                "responder": answer.responder,
+                "responder_reason": answer.reason,
             }
-            for site, found in by_site.items()
-        }
+            if len(visits) > target_visits:
+                target, target_visits = site, len(visits)
+        review = None
+        if target is not None:
+            density = site_change(visits_of(by_site[target]), "density_per_cm2", rule.confidence)
+            suggestion = review_suggestion(
+                responder(density, rule),
+                density,
+                sessions_done,
+                plan.sessions_planned if plan else 0,
+                open_serious,
+            )
+            review = {"site": target, "action": suggestion.action, "reasons": suggestion.reasons}
         audit_read(
             session,
             actor,
@@ -74,5 +144,13 @@ def follow_up(
             "plan_status": plan.status if plan else None,
             "review_on": plan.review_on.isoformat() if plan and plan.review_on else None,
             "review_due": bool(plan and plan.review_on and plan.review_on <= today),
+            "method": METHOD,
+            "responder_rule": {
+                "metric": rule.metric,
+                "min_gain_pct": rule.min_density_gain_pct,
+                "confidence": rule.confidence,
+                "evidence": list(rule.evidence),
+            },
+            "suggestion": review,
             "sites": sites,
         }

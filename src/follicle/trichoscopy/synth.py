@@ -407,6 +407,23 @@ class VisitPair:
     lost_ids: set[int]
     new_ids: set[int]
     thinned_ids: set[int]
+    baseline_hairs: list[PlannedHair] = field(default_factory=list)
+    followup_hairs: list[PlannedHair] = field(default_factory=list)
+
+    def repeat(self, visit: str, number: int) -> Trichogram:
+        """Another image of the same site at the same visit: the camera placed again a few
+        pixels off, new noise and flakes (what a clinic gets taking several images)."""
+        rng = np.random.default_rng([self.baseline.spec.seed, 5, number, visit == "followup"])
+        hairs = self.baseline_hairs if visit == "baseline" else self.followup_hairs
+        base = View() if visit == "baseline" else self.view
+        view = replace(
+            base,
+            dx_px=base.dx_px + float(rng.uniform(-12, 12)),
+            dy_px=base.dy_px + float(rng.uniform(-12, 12)),
+            rotation_deg=base.rotation_deg + float(rng.uniform(-1.5, 1.5)),
+            seed=base.seed + 101 * (number + 1),
+        )
+        return render_view(self.baseline.spec, hairs, view)
 
     def true_change(self, margin_px: float = 20.0) -> int:
         """New minus lost counted hairs whose exits both frames see (the common field)."""
@@ -483,6 +500,8 @@ def render_visit_pair(
         lost_ids=lost,
         new_ids={h.id for h in new_hairs},
         thinned_ids=thinned,
+        baseline_hairs=hairs,
+        followup_hairs=followup_hairs,
     )
 
 

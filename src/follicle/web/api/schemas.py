@@ -193,11 +193,41 @@ class Image(Shape):
     measurement: Measurement | None = None
 
 
+class MetricChange(Shape):
+    metric: str
+    baseline_mean: float
+    latest_mean: float
+    change: float
+    change_pct: float | None
+    low: float | None
+    high: float | None
+    noise_sd: float | None
+    images: list[int]
+    verdict: str
+
+
 class SiteChange(Shape):
     baseline: Measurement
     latest: Measurement
     measurements: int
+    visits: int
     change: dict[str, float | None] | None
+    statistics: dict[str, MetricChange]
+    responder: bool | None
+    responder_reason: str
+
+
+class ResponderRule(Shape):
+    metric: str
+    min_gain_pct: float
+    confidence: float
+    evidence: list[str]
+
+
+class ReviewSuggestion(Shape):
+    site: str
+    action: str
+    reasons: list[str]
 
 
 class FollowUp(Shape):
@@ -206,6 +236,9 @@ class FollowUp(Shape):
     plan_status: str | None
     review_on: str | None
     review_due: bool
+    method: str
+    responder_rule: ResponderRule
+    suggestion: ReviewSuggestion | None
     sites: dict[str, SiteChange]
 
 
