@@ -18,8 +18,14 @@ if [ "${1:-}" = "test" ]; then
   need_pkg fonts-dejavu-core
   need_pkg curl
   need_pkg openssl
+  # The PDF tests render each page to PNG to check it is not blank.
+  need_pkg poppler-utils
 fi
 need_pkg tzdata
+# WeasyPrint lays out the PDF reports with Pango; DejaVu gives it real glyphs.
+need_pkg libpango-1.0-0
+need_pkg libpangoft2-1.0-0
+need_pkg fonts-dejavu-core
 
 if [ ${#want[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then

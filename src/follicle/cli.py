@@ -151,6 +151,39 @@ def worker(
         raise CommandFailed(f"{total.failed} message(s) could not be sent; see the admin outbox")
 
 
+@app.command()
+def report(
+    patient: Annotated[str, typer.Option("--patient", help="The patient's id.")],
+    pdf: Annotated[Path, typer.Option("--pdf", help="PDF file to write.")],
+    audience: Annotated[
+        str, typer.Option("--audience", help="clinician (everything) or patient (plain words).")
+    ] = "clinician",
+) -> None:
+    """Write a patient's progress report as a PDF (measurements, plots, sessions, events)."""
+    from follicle.records.files import ImageStore
+    from follicle.services import reports
+    from follicle.services.actors import cli_actor
+    from follicle.services.errors import NotFound
+    from follicle.web.report_pdf import render_report_pdf
+
+    if audience not in reports.AUDIENCES:
+        raise CommandFailed(f"--audience must be one of: {', '.join(reports.AUDIENCES)}")
+    settings = load_settings()
+    db = _database(settings)
+    _require_current_schema(db)
+    try:
+        context = reports.report_context(
+            db, ImageStore(settings.image_dir), cli_actor(), patient, audience
+        )
+    except NotFound:
+        raise CommandFailed(f"no patient with id {patient!r}") from None
+    content = render_report_pdf(context)
+    partial = pdf.with_name(pdf.name + ".part")
+    partial.write_bytes(content)
+    partial.replace(pdf)
+    out.print(f"wrote {pdf} ({len(content) // 1024} KiB, {audience} version)")
+
+
 @export_app.command("csv")
 def export_csv(
     outdir: Annotated[Path, typer.Argument(help="Folder to write the three CSV files into.")],

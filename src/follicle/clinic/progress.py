@@ -233,3 +233,28 @@ def review_suggestion(
             "bounds, adding or changing topicals, or stopping",
         ],
     )
+
+
+def visit_means(
+    visits: Sequence[Visit], metric: str, confidence: float = 0.95
+) -> list[tuple[date, float, float | None, float | None]]:
+    """Each visit's mean with its interval (the site's pooled repeat noise), for plotting.
+
+    >>> rows = visit_means([Visit(date(2026, 1, 5), {"d": [150, 154, 146]}),
+    ...                     Visit(date(2026, 4, 5), {"d": [170]})], "d")
+    >>> [(round(m), round(lo, 1), round(hi, 1)) for _, m, lo, hi in rows]
+    [(150, 140.1, 159.9), (170, 152.8, 187.2)]
+    """
+    present = [v for v in visits if v.values.get(metric)]
+    noise = pooled_sd([v.values[metric] for v in present])
+    rows: list[tuple[date, float, float | None, float | None]] = []
+    for visit in present:
+        values = visit.values[metric]
+        mean = sum(values) / len(values)
+        if noise is None:
+            rows.append((visit.day, mean, None, None))
+            continue
+        sd, df = noise
+        half = float(stats.t.ppf(0.5 + confidence / 2, df)) * sd / math.sqrt(len(values))
+        rows.append((visit.day, mean, mean - half, mean + half))
+    return rows

@@ -113,15 +113,16 @@ def render(catalogue: Catalogue) -> str:
             f"| {item.from_hours} | {item.to_hours} | {_cell(item.instruction)} | "
             f"{_cites(catalogue, item.evidence)} |"
         )
-    rule = catalogue.responder
+    responder = catalogue.responder
     lines += [
         "",
         "## Response at the plan's review (project-defined)",
         "",
-        f"A site responds when `{rule.metric}` rose by at least {rule.min_density_gain_pct:g} % "
-        f"of baseline and the {rule.confidence:.0%} interval of the change (from repeat images "
-        "at each visit) lies above zero. No published threshold exists for microneedling. "
-        f"Evidence: {_cites(catalogue, rule.evidence)}.",
+        f"A site responds when `{responder.metric}` rose by at least "
+        f"{responder.min_density_gain_pct:g} % of baseline and the {responder.confidence:.0%} "
+        "interval of the change (from repeat images at each visit) lies above zero. No "
+        "published threshold exists for microneedling. "
+        f"Evidence: {_cites(catalogue, responder.evidence)}.",
     ]
     lines += ["", "## Sources", ""]
     for source in catalogue.sources.values():

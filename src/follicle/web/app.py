@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from pathlib import Path
-from urllib.parse import unquote
-
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 
@@ -22,14 +17,7 @@ from follicle.web.api import problems
 from follicle.web.deps import AppState, state
 from follicle.web.ratelimit import SlidingWindow
 from follicle.web.security import SecurityHeaders
-
-WEB_DIR = Path(__file__).parent
-
-
-def friendly_time(iso: str) -> str:
-    """``2026-12-01T10:00:00+00:00`` as ``Tue 1 Dec 2026, 10:00`` (the time as written)."""
-    moment = datetime.fromisoformat(iso)
-    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M}"
+from follicle.web.templating import WEB_DIR, make_templates
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
@@ -43,9 +31,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         docs_url=None,  # Swagger UI would load scripts from a CDN, which the CSP forbids
         redoc_url=None,
     )
-    templates = Jinja2Templates(directory=WEB_DIR / "templates")
-    templates.env.filters["urldecode"] = unquote
-    templates.env.filters["when"] = friendly_time
+    templates = make_templates()
     app.state.follicle = AppState(
         settings=settings,
         db=database,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from follicle.services import adverse_events, follow_up, images, sessions
+from follicle.services import adverse_events, follow_up, images, reports, sessions
+from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.services.commands import (
     AdverseEventClearance,
@@ -18,6 +19,7 @@ from follicle.services.commands import (
 from follicle.web.api import schemas
 from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
 from follicle.web.deps import state
+from follicle.web.report_pdf import render_report_pdf
 
 router = APIRouter(tags=["care"])
 BASE = "/patients/{patient_id}"
@@ -171,3 +173,32 @@ def clear_event(
         state(request).db, actor, patient_id, event_id, body, version_from(if_match)
     )
     return with_etag(response, cleared)
+
+
+@router.get(
+    BASE + "/report.pdf",
+    **needs(Permission.MEASUREMENT_READ),
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def progress_report(
+    request: Request,
+    actor: ApiActor,
+    patient_id: str,
+    audience: Annotated[str, Query(pattern="^(clinician|patient)$")] = "clinician",
+) -> Response:
+    """The progress report as a PDF: the clinician's (measurements with intervals, plots,
+    overlays, screening with citations, sessions with device and lot, adverse events) or the
+    patient's plain-language copy. Audited."""
+    return pdf_response(request, actor, patient_id, audience)
+
+
+def pdf_response(request: Request, actor: Actor, patient_id: str, audience: str) -> Response:
+    app_state = state(request)
+    context = reports.report_context(app_state.db, app_state.images, actor, patient_id, audience)
+    return Response(
+        render_report_pdf(context),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="progress-{patient_id}-{audience}.pdf"'
+        },
+    )

@@ -31,6 +31,7 @@ from follicle.services.commands import (
     NewSessionRecord,
     SeriesBooking,
 )
+from follicle.web.api.care import pdf_response
 from follicle.web.deps import state
 from follicle.web.intake_form import options_for
 from follicle.web.views.common import (
@@ -454,3 +455,13 @@ async def release(request: Request, actor: Staff, patient_id: str, image_id: str
     images.release_to_patient(state(request).db, actor, patient_id, image_id, show)
     message = "Shared with the patient." if show else "No longer shown to the patient."
     return redirect(f"/patients/{patient_id}/follow-up", message)
+
+
+@router.get("/patients/{patient_id}/report.pdf")
+def progress_report(
+    request: Request,
+    actor: Staff,
+    patient_id: str,
+    audience: Annotated[str, Query(pattern="^(clinician|patient)$")] = "clinician",
+) -> Response:
+    return pdf_response(request, actor, patient_id, audience)

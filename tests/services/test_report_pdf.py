@@ -1,0 +1,90 @@
+"""The progress report as a PDF (issue: documents, "The PDF is checked by rendering its pages
+to PNG (pdftoppm) in a test and asserting they are not blank"): the demo's patient 3, both
+copies, through the real CLI; pages rendered with poppler and read back as text."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from follicle.records.files import ImageStore
+from follicle.records.models import Patient
+from follicle.services.actors import cli_actor
+from follicle.services.database import Database
+from follicle.services.demo import load_demo
+from follicle.settings import Settings
+from tests.support.server import follicle_env, run_follicle
+
+
+def _pages(pdf: Path, folder: Path) -> list[np.ndarray]:
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", str(pdf), str(folder / "page")], check=True, timeout=120
+    )
+    return [np.asarray(Image.open(p).convert("L")) for p in sorted(folder.glob("page-*.png"))]
+
+
+def _text(pdf: Path) -> str:
+    raw = subprocess.run(
+        ["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True, timeout=120
+    ).stdout
+    return " ".join(raw.split())  # table cells wrap: compare words, not lines
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the layout is backend-blind
+def test_the_clinician_and_patient_reports_render_with_content_on_every_page(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    load_demo(db, cli_actor(), store=ImageStore(settings.image_dir))
+    with db.transaction() as session:
+        cyrus = session.scalars(select(Patient.id).where(Patient.family_name == "Demoford")).one()
+    env = follicle_env(
+        FOLLICLE_MODE="demo",
+        FOLLICLE_DATA_DIR=str(settings.data_dir),
+        FOLLICLE_DATABASE_URL=settings.database_url or "",
+        FOLLICLE_SECRET_KEY=settings.secret_key or "",
+    )
+    texts = {}
+    for audience in ("clinician", "patient"):
+        pdf = tmp_path / f"{audience}.pdf"
+        done = run_follicle(
+            ["report", "--patient", cyrus, "--pdf", str(pdf), "--audience", audience], env=env
+        )
+        assert done.returncode == 0, done.stderr
+        assert pdf.read_bytes().startswith(b"%PDF-")
+        folder = tmp_path / audience
+        folder.mkdir()
+        pages = _pages(pdf, folder)
+        assert pages
+        for number, page in enumerate(pages, start=1):
+            inked = float((page < 200).mean())  # share of pixels that are not paper
+            assert inked > 0.01, f"{audience} page {number} is blank ({inked:.4f})"
+        texts[audience] = _text(pdf)
+        if audience == "clinician":
+            assert len(pages) >= 3
+    clinician, patient = texts["clinician"], texts["patient"]
+    for expected in (
+        "Cyrus Demoford",
+        "Progress report",
+        "LOT-2611",  # sessions with device and lot (the cell wraps after "DEMO-")
+        "95 % interval",
+        "no detectable",
+        "Sources cited",
+        "consensus-responder",
+        "Adverse events",
+    ):
+        assert expected in clinician, expected
+    assert "Your progress" in patient
+    assert "DEMO-LOT" not in patient  # plain language: no lots, intervals or citations
+    assert "interval" not in patient
+    assert "not guaranteed" in patient
+
+    refused = run_follicle(
+        ["report", "--patient", "pat_nobody", "--pdf", str(tmp_path / "x.pdf")], env=env
+    )
+    assert refused.returncode != 0
+    assert "no patient" in refused.stderr + refused.stdout
