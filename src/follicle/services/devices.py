@@ -6,8 +6,6 @@ notes; the lot's device, number and expiry are copied onto the session record wh
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 
@@ -31,6 +29,7 @@ from follicle.services.commands import NewDevice, NewLot
 from follicle.services.common import audit_read, audit_write
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
+from follicle.services.exports import csv_text
 
 RECALL_COLUMNS = (
     "session_id",
@@ -276,15 +275,7 @@ def recall_csv(result: dict[str, Any]) -> str:
     >>> print(recall_csv({"sessions": []}).strip())
     session_id,performed_at,patient_id,family_name,given_name,date_of_birth,email,phone,performed_by,device,lot_number
     """
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=RECALL_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in result["sessions"]:
-        # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-        writer.writerow(
-            {k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()}
-        )
-    return out.getvalue()
+    return csv_text(result["sessions"], RECALL_COLUMNS)
 
 
 def safety_by_lot(db: Database, actor: Actor) -> list[dict[str, Any]]:

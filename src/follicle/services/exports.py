@@ -249,17 +249,25 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
         return {"measurements": measurement_rows, "sessions": session_rows}
 
 
-def to_csv(rows: list[dict[str, Any]], columns: tuple[Column, ...]) -> str:
-    """CSV with a header row; a text cell that a spreadsheet would run as a formula is quoted
-    with a leading apostrophe."""
+def csv_text(rows: list[dict[str, Any]], names: tuple[str, ...] | list[str]) -> str:
+    """CSV with a header row. A text cell starting with = + - @ would run as a formula in a
+    spreadsheet (CSV injection), so it gets a leading apostrophe.
+
+    >>> csv_text([{"a": "=1+1", "b": 2}], ["a", "b"]).splitlines()
+    ['a,b', "'=1+1,2"]
+    """
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[c.name for c in columns], lineterminator="\r\n")
+    writer = csv.DictWriter(out, fieldnames=list(names), lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(
             {k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()}
         )
     return out.getvalue()
+
+
+def to_csv(rows: list[dict[str, Any]], columns: tuple[Column, ...]) -> str:
+    return csv_text(rows, [c.name for c in columns])
 
 
 def dictionary_rows() -> list[dict[str, str]]:
