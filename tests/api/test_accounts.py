@@ -12,6 +12,7 @@ import pyotp
 from sqlalchemy import select
 
 from follicle.records.models import AuditEntry, UserAccount
+from follicle.services import two_factor
 from tests.api.conftest import ApiServer
 from tests.support.api import PASSWORD, client_for, ok, token_for
 from tests.support.factories import make_user
@@ -243,7 +244,11 @@ def test_two_factor_required_by_the_clinic_with_app_codes_and_recovery_codes(
         assert issued.status_code == 200, issued.text
         with api.db.transaction() as session:
             user = session.scalars(select(UserAccount).where(UserAccount.email == email)).one()
-            assert user.totp_secret == secret
+            assert user.totp_secret is not None
+            assert secret not in user.totp_secret  # stored sealed, not in the clear
+            # The demo-mode server keeps its generated key beside its data.
+            server_key = api.settings.model_copy(update={"secret_key": None}).resolved_secret_key()
+            assert two_factor.unseal(server_key, user.totp_secret) == secret
             assert len(user.recovery_code_hashes or []) == 9
             assert codes[1] not in str(user.recovery_code_hashes)
     finally:

@@ -40,9 +40,9 @@ def test_admins_must_set_it_up_in_production_not_in_the_demo(
 def test_enrolled_accounts_need_a_fresh_code_every_time(db: Database, settings: Settings) -> None:
     clinic_id = make_clinic(db)
     user_id = make_user(db, clinic_id, "practitioner", PASSWORD, "nurse@test.follicle")
-    enrolment = auth.begin_enrolment(db, user_id)
+    enrolment = auth.begin_enrolment(db, settings, user_id)
     totp = pyotp.TOTP(enrolment.secret)
-    codes = auth.confirm_enrolment(db, user_id, totp.now(), None)
+    codes = auth.confirm_enrolment(db, settings, user_id, totp.now(), None)
     assert len(codes) == 10
     with pytest.raises(auth.SecondFactorNeeded) as needed:
         auth.log_in(db, settings, "nurse@test.follicle", PASSWORD, None)
@@ -65,3 +65,24 @@ def test_pending_tokens_cannot_be_forged_or_kept(settings: Settings) -> None:
     assert auth.read_pending(settings, token, "code", later) is None
     other_key = settings.model_copy(update={"secret_key": "another-secret-" + "y" * 40})
     assert auth.read_pending(other_key, token, "code", now) is None
+
+
+def test_the_totp_secret_is_stored_sealed_and_useless_under_another_key(
+    db: Database, settings: Settings
+) -> None:
+    from sqlalchemy import select
+
+    from follicle.records.models import UserAccount
+    from follicle.services import two_factor
+
+    clinic_id = make_clinic(db)
+    user_id = make_user(db, clinic_id, "practitioner", PASSWORD, "sealed@test.follicle")
+    enrolment = auth.begin_enrolment(db, settings, user_id)
+    with db.transaction() as session:
+        stored = session.scalars(select(UserAccount.totp_secret)).one()
+    assert stored is not None
+    assert enrolment.secret not in stored
+    assert two_factor.unseal(settings.resolved_secret_key(), stored) == enrolment.secret
+    assert two_factor.unseal("another-secret-" + "z" * 40, stored) is None
+    tampered = stored[:-4] + ("AAAA" if not stored.endswith("AAAA") else "BBBB")
+    assert two_factor.unseal(settings.resolved_secret_key(), tampered) is None

@@ -160,11 +160,12 @@ def _open_session(
     return LoginResult(token=token, actor=actor_for(user, client_address))
 
 
-def _check_code(user: UserAccount, code: str) -> bool:
+def _check_code(settings: Settings, user: UserAccount, code: str) -> bool:
     """A TOTP code (not replayed) or an unused recovery code; spends what it uses."""
     if user.totp_secret is None or user.totp_enabled_at is None:
         return False
-    step = two_factor.accepted_step(user.totp_secret, code, user.totp_last_step)
+    secret = two_factor.unseal(settings.resolved_secret_key(), user.totp_secret)
+    step = two_factor.accepted_step(secret, code, user.totp_last_step) if secret else None
     if step is not None:
         user.totp_last_step = step
         return True
@@ -223,7 +224,7 @@ def log_in(
                     )
             elif enrolled and code is None and kind == "cookie":
                 needed = SecondFactorNeeded(pending_token(settings, user.id, "code", now), False)
-            elif enrolled and not _check_code(user, code or ""):
+            elif enrolled and not _check_code(settings, user, code or ""):
                 _fail(
                     session,
                     user,
@@ -254,7 +255,12 @@ def complete_with_code(
         now = utcnow()
         user_id = read_pending(settings, pending, "code", now)
         user = session.get(UserAccount, user_id) if user_id else None
-        if user is None or not user.active or _waiting(user, now) or not _check_code(user, code):
+        if (
+            user is None
+            or not user.active
+            or _waiting(user, now)
+            or not _check_code(settings, user, code)
+        ):
             if user is not None and user.active and not _waiting(user, now):
                 _fail(
                     session,
@@ -279,30 +285,32 @@ class Enrolment:
     qr_svg: str
 
 
-def begin_enrolment(db: Database, user_id: str) -> Enrolment:
+def begin_enrolment(db: Database, settings: Settings, user_id: str) -> Enrolment:
     """A new secret for the authenticator app; two-factor is on only once a code confirms it."""
     with db.transaction() as session:
         user = session.get(UserAccount, user_id)
         assert user is not None
         if user.totp_enabled_at is not None:
             raise AuthenticationFailed("two-factor sign-in is already set up")
-        user.totp_secret = two_factor.new_secret()
-        uri = two_factor.provisioning_uri(user.totp_secret, user.email)
-        return Enrolment(user.totp_secret, uri, two_factor.qr_svg(uri))
+        secret = two_factor.new_secret()
+        user.totp_secret = two_factor.seal(settings.resolved_secret_key(), secret)
+        uri = two_factor.provisioning_uri(secret, user.email)
+        return Enrolment(secret, uri, two_factor.qr_svg(uri))
 
 
 def confirm_enrolment(
-    db: Database, user_id: str, code: str, client_address: str | None
+    db: Database, settings: Settings, user_id: str, code: str, client_address: str | None
 ) -> list[str]:
     """Turn two-factor on with a first code; returns the recovery codes (shown once)."""
     with db.transaction() as session:
         user = session.get(UserAccount, user_id)
         assert user is not None
-        step = (
-            two_factor.accepted_step(user.totp_secret, code, None)
+        secret = (
+            two_factor.unseal(settings.resolved_secret_key(), user.totp_secret)
             if user.totp_secret and user.totp_enabled_at is None
             else None
         )
+        step = two_factor.accepted_step(secret, code, None) if secret else None
         if step is None:
             raise AuthenticationFailed(
                 "That code did not work. Scan the code again and type the six digits shown."
@@ -330,7 +338,7 @@ def enrol_and_sign_in(
     user_id = read_pending(settings, pending, "enrol", utcnow())
     if user_id is None:
         raise AuthenticationFailed("That sign-in has expired. Please sign in again.")
-    codes = confirm_enrolment(db, user_id, code, client_address)
+    codes = confirm_enrolment(db, settings, user_id, code, client_address)
     with db.transaction() as session:
         user = session.get(UserAccount, user_id)
         assert user is not None

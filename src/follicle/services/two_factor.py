@@ -8,6 +8,7 @@ works once.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -15,6 +16,10 @@ import time
 
 import pyotp
 import segno
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 ISSUER = "Follicle"
 RECOVERY_CODES = 10
@@ -79,3 +84,34 @@ def use_recovery_code(stored: list[str] | None, code: str) -> list[str] | None:
             del remaining[index]
             return remaining
     return None
+
+
+def _box(secret_key: str) -> AESGCM:
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"follicle totp secret v1"
+    ).derive(secret_key.encode())
+    return AESGCM(key)
+
+
+def seal(secret_key: str, totp_secret: str) -> str:
+    """The TOTP secret encrypted (AES-GCM, key derived from FOLLICLE_SECRET_KEY) for storage:
+    a copy of the database alone does not give anyone the codes.
+
+    >>> sealed = seal("k" * 40, "JBSWY3DPEHPK3PXP")
+    >>> sealed.startswith("v1:"), unseal("k" * 40, sealed)
+    (True, 'JBSWY3DPEHPK3PXP')
+    """
+    nonce = secrets.token_bytes(12)
+    sealed = _box(secret_key).encrypt(nonce, totp_secret.encode(), b"totp")
+    return "v1:" + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def unseal(secret_key: str, stored: str) -> str | None:
+    """The secret back, or None if it was sealed with another key or altered."""
+    if not stored.startswith("v1:"):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(stored[3:].encode())
+        return _box(secret_key).decrypt(raw[:12], raw[12:], b"totp").decode()
+    except (InvalidTag, ValueError):  # another key, altered, or not base64 at all
+        return None

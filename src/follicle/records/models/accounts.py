@@ -69,7 +69,7 @@ class UserAccount(ClinicOwned, Timestamped, Versioned, Base):
     working_hours: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     #: Two-factor login (RFC 6238 TOTP). The last accepted time step stops a code being used
     #: twice; recovery codes are stored as SHA-256 digests and each works once.
-    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    totp_secret: Mapped[str | None] = mapped_column(String(200), default=None)  # sealed
     totp_enabled_at: Mapped[datetime | None] = mapped_column(default=None)
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
     recovery_code_hashes: Mapped[list[str] | None] = mapped_column(JSONDocument, default=None)

@@ -78,7 +78,7 @@ def setup_form(request: Request) -> Response:
     )
     if user_id is None:
         return _restart()
-    enrolment = auth.begin_enrolment(app_state.db, user_id)
+    enrolment = auth.begin_enrolment(app_state.db, app_state.settings, user_id)
     return render(request, "two_factor_setup.html", {"enrolment": enrolment, "error": None})
 
 
@@ -104,7 +104,7 @@ def setup_submit(request: Request, code: Code = "", csrf_token: Csrf = "") -> Re
     user_id = auth.pending_user(app_state.settings, pending, "enrol")
     if user_id is None:
         return _restart()
-    enrolment = auth.begin_enrolment(app_state.db, user_id)
+    enrolment = auth.begin_enrolment(app_state.db, app_state.settings, user_id)
     return render(
         request,
         "two_factor_setup.html",

@@ -142,7 +142,7 @@ def upgrade() -> None:
             "fk_session_record_lot_id_cartridge_lot", "cartridge_lot", ["lot_id"], ["id"]
         )
     with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("totp_secret", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("totp_enabled_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("recovery_code_hashes", _json(), nullable=True))
