@@ -53,6 +53,7 @@ class Outgoing:
     body_html: str | None
     ics: str | None
     idempotency_key: str
+    attempts: int  # counting this one
 
     @classmethod
     def of(cls, row: OutboxMessage) -> Outgoing:
@@ -66,6 +67,7 @@ class Outgoing:
             row.body_html,
             row.ics,
             row.idempotency_key,
+            row.attempts,
         )
 
 

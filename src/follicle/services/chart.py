@@ -39,7 +39,7 @@ from follicle.services.consents import consent_view, current_texts
 from follicle.services.database import Database
 from follicle.services.images import image_view, measurement_view
 from follicle.services.intakes import intake_view, screening_view
-from follicle.services.patients import patient_view
+from follicle.services.patients import age_on, patient_view
 from follicle.services.plans import plan_view
 from follicle.services.sessions import session_view
 
@@ -101,9 +101,7 @@ def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | Non
         assert clinic is not None
         zone = ZoneInfo(clinic.time_zone)
         today = today or datetime.now(zone).date()
-        born = patient.date_of_birth
-        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-        chart = Chart(patient_view(patient), age, clinic.time_zone)
+        chart = Chart(patient_view(patient), age_on(patient.date_of_birth, today), clinic.time_zone)
         chart.names = {
             u.id: u.display_name
             for u in session.scalars(select(UserAccount).where(UserAccount.clinic_id == clinic.id))

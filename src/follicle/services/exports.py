@@ -34,6 +34,7 @@ from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.common import audit_read
 from follicle.services.database import Database
+from follicle.services.patients import age_on
 
 DICTIONARY_VERSION = "follicle.research-export/1"
 
@@ -117,10 +118,6 @@ def pseudonym(secret: str, patient_id: str) -> str:
     return "p_" + digest[:16]
 
 
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
 def _diagnoses(session: Session, patient_ids: set[str]) -> dict[str, str]:
     """Each patient's working diagnosis on their latest (current) intake."""
     found: dict[str, str] = {}
@@ -179,7 +176,7 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
                     "patient": pseudonym(secret, patient.id),
                     "clinic": slugs.get(patient.clinic_id, ""),
                     "sex_at_birth": patient.sex_at_birth,
-                    "age_years": _age(patient.date_of_birth, record.performed_at.date()),
+                    "age_years": age_on(patient.date_of_birth, record.performed_at.date()),
                     "working_diagnosis": diagnoses.get(patient.id, ""),
                     "performed_on": record.performed_at.date().isoformat(),
                     "session_number": numbers[patient.id],
@@ -215,7 +212,7 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
                     "patient": pseudonym(secret, patient.id),
                     "clinic": slugs.get(patient.clinic_id, ""),
                     "sex_at_birth": patient.sex_at_birth,
-                    "age_years": _age(patient.date_of_birth, day),
+                    "age_years": age_on(patient.date_of_birth, day),
                     "working_diagnosis": diagnoses.get(patient.id, ""),
                     "site": m.site or "",
                     "measured_on": day.isoformat(),

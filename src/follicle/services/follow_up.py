@@ -13,6 +13,8 @@ from follicle.clinic.catalogue import load_catalogue
 from follicle.clinic.progress import (
     METHOD,
     METRICS,
+    Change,
+    Response,
     Visit,
     responder,
     review_suggestion,
@@ -101,7 +103,8 @@ def follow_up(
         for measurement in measurements:
             by_site.setdefault(measurement.site or "unspecified", []).append(measurement)
         sites: dict[str, Any] = {}
-        target, target_visits = None, 0
+        target: tuple[str, Change | None, Response] | None = None
+        target_visits = 0
         for site, found in by_site.items():
             visits = visits_of(found)
             changes = {key: site_change(visits, key, rule.confidence) for key, _, _ in METRICS}
@@ -116,19 +119,15 @@ def follow_up(
                 "responder": answer.responder,
                 "responder_reason": answer.reason,
             }
-            if len(visits) > target_visits:
-                target, target_visits = site, len(visits)
+            if len(visits) > target_visits:  # the site followed longest decides the review
+                target, target_visits = (site, changes["density_per_cm2"], answer), len(visits)
         review = None
         if target is not None:
-            density = site_change(visits_of(by_site[target]), "density_per_cm2", rule.confidence)
+            site, density, answer = target
             suggestion = review_suggestion(
-                responder(density, rule),
-                density,
-                sessions_done,
-                plan.sessions_planned if plan else 0,
-                open_serious,
+                answer, density, sessions_done, plan.sessions_planned if plan else 0, open_serious
             )
-            review = {"site": target, "action": suggestion.action, "reasons": suggestion.reasons}
+            review = {"site": site, "action": suggestion.action, "reasons": suggestion.reasons}
         audit_read(
             session,
             actor,

@@ -130,9 +130,7 @@ def send_one(
         else:
             reference = mailer.send(build_email(message, mail_from))
     except DeliveryError as exc:
-        with db.transaction() as session:
-            row = session.get(OutboxMessage, message.id)
-            attempts = row.attempts if row else MAX_ATTEMPTS
+        attempts = message.attempts
         if exc.permanent or attempts >= MAX_ATTEMPTS:
             _record(db, message.id, "failed", last_error=str(exc)[:1000])
             outcome.failed += 1

@@ -41,6 +41,15 @@ class PatientSummary:
         return f"{self.given_name} {self.family_name}"
 
 
+def age_on(born: date, on: date) -> int:
+    """Whole years of age on a day.
+
+    >>> age_on(date(1986, 6, 23), date(2026, 6, 22)), age_on(date(1986, 6, 23), date(2026, 6, 23))
+    (39, 40)
+    """
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
 def _summary(patient: Patient, screening_decision: str | None = None) -> PatientSummary:
     return PatientSummary(
         id=patient.id,
