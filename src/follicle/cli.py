@@ -28,6 +28,8 @@ audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log
 app.add_typer(audit_app, name="audit")
 export_app = typer.Typer(no_args_is_help=True, help="Exports for research and other systems.")
 app.add_typer(export_app, name="export")
+import_app = typer.Typer(no_args_is_help=True, help="Imports of Follicle's own exports.")
+app.add_typer(import_app, name="import")
 cli_clinic.register(app)
 cli_trichoscopy.register(app)
 out = Console(soft_wrap=True)
@@ -209,6 +211,99 @@ def export_csv(
         f"wrote {len(found['measurements'])} measurements and {len(found['sessions'])} sessions "
         f"to {outdir}/ (with data-dictionary.csv)"
     )
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(content)
+    partial.replace(path)
+
+
+@export_app.command("fhir")
+def export_fhir(
+    patient: Annotated[
+        str | None, typer.Option("--patient", help="One patient's id (as the API shows it).")
+    ] = None,
+    everyone: Annotated[
+        bool, typer.Option("--all", help="Every patient (of --clinic, or of every clinic).")
+    ] = False,
+    clinic: Annotated[str | None, typer.Option("--clinic", help="A clinic's id.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write here: .json for the bundle, .zip with the images."),
+    ] = None,
+) -> None:
+    """FHIR R4B Bundle (collection) of one patient or the whole clinic; stdout by default."""
+    from follicle.records.files import ImageStore
+    from follicle.services import fhir_export
+    from follicle.services.actors import cli_actor
+    from follicle.services.errors import NotFound
+
+    if bool(patient) == everyone:
+        raise CommandFailed("give either --patient ID or --all")
+    settings = load_settings()
+    db = _database(settings)
+    _require_current_schema(db)
+    try:
+        found = (
+            fhir_export.export_patient(db, cli_actor(), patient)
+            if patient
+            else fhir_export.export_clinic(db, cli_actor(), clinic)
+        )
+    except NotFound:
+        raise CommandFailed(
+            f"no patient with id {patient!r}" if patient else f"no clinic {clinic!r}"
+        ) from None
+    if output is None:
+        sys.stdout.write(fhir_export.bundle_text(found.bundle))
+        return
+    if output.suffix == ".zip":
+        _write_atomically(output, fhir_export.zip_archive(found, ImageStore(settings.image_dir)))
+    else:
+        _write_atomically(output, fhir_export.bundle_text(found.bundle).encode())
+    counts = fhir_export.resource_counts(found.bundle)
+    summary = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    out.print(f"wrote {output}: {summary}")
+
+
+@import_app.command("fhir")
+def import_fhir(
+    source: Annotated[Path, typer.Argument(help="bundle.json, or the .zip `export fhir` wrote.")],
+) -> None:
+    """Import Follicle's own FHIR export: all of it or nothing; existing records are refused."""
+    import json
+    import zipfile
+
+    from follicle.records.files import ImageStore
+    from follicle.services import fhir_import
+    from follicle.services.actors import cli_actor
+
+    settings = load_settings()
+    db = _database(settings)
+    _require_current_schema(db)
+    files: dict[str, bytes] = {}
+    try:
+        if zipfile.is_zipfile(source):
+            with zipfile.ZipFile(source) as archive:
+                names = archive.namelist()
+                if "bundle.json" not in names:
+                    raise CommandFailed(f"{source}: the archive has no bundle.json")
+                raw = json.loads(archive.read("bundle.json"))
+                files = {n: archive.read(n) for n in names if n.startswith("images/")}
+        else:
+            raw = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise CommandFailed(f"{source}: cannot read it ({exc})") from None
+    try:
+        summary = fhir_import.import_bundle(
+            db, ImageStore(settings.image_dir), cli_actor(), raw, files
+        )
+    except fhir_import.ImportRefused as exc:
+        raise cli_clinic.InputProblem(
+            [f"{source}: nothing imported"] + [f"{e.pointer}: {e.message}" for e in exc.errors]
+        ) from None
+    created = ", ".join(f"{n} {kind}" for kind, n in summary.created.items()) or "nothing"
+    out.print(f"imported {len(summary.patients)} patient(s): {created}")
 
 
 @app.command("backup")

@@ -57,6 +57,10 @@ class Permission(StrEnum):
     PATIENT_INVITE = "patient:invite"
     MESSAGE_LIST = "message:list"
     RESEARCH_EXPORT = "research:export"
+    RECORD_EXPORT = "record:export"
+    CLINIC_EXPORT = "clinic:export"
+    #: Only the local operator (CLI) imports: an import creates accounts and records at once.
+    RECORD_IMPORT = "record:import"
 
 
 _FRONT_DESK = frozenset(
@@ -122,9 +126,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
         Permission.DEVICE_MANAGE,
         Permission.LOT_RECALL,
         Permission.RESEARCH_EXPORT,
+        Permission.RECORD_EXPORT,
+        Permission.CLINIC_EXPORT,
     },
     # Practitioners author the clinical record and may run a recall lookup for safety.
-    "practitioner": _FRONT_DESK | _CLINICAL_READ | _CLINICAL_WRITE | {Permission.LOT_RECALL},
+    "practitioner": _FRONT_DESK
+    | _CLINICAL_READ
+    | _CLINICAL_WRITE
+    | {Permission.LOT_RECALL, Permission.RECORD_EXPORT},
     # Front desk: scheduling and registration, no clinical notes (DESIGN.md §4).
     "front_desk": _FRONT_DESK,
     # Patients: their own record only (tenancy and ownership are checked in authorize).
@@ -142,6 +151,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.APPOINTMENT_READ,
             Permission.ADVERSE_EVENT_READ,
             Permission.ADVERSE_EVENT_REPORT,
+            # A patient may download their whole record (the right of access).
+            Permission.RECORD_EXPORT,
         }
     ),
     "cli": frozenset(Permission),
