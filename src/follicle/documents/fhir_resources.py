@@ -139,6 +139,18 @@ def practitioner(user: UserAccount, with_contact: bool) -> dict[str, Any]:
     return _tidy(resource)
 
 
+def practitioner_role(user: UserAccount) -> dict[str, Any]:
+    """Where a member of staff works and as what (the clinic of a Practitioner)."""
+    return {
+        "resourceType": "PractitionerRole",
+        "id": fhir_id("role_" + user.id),
+        "active": user.active and user.deactivated_at is None,
+        "practitioner": reference("Practitioner", user.id),
+        "organization": reference("Organization", user.clinic_id),
+        "code": [{"coding": [codes.local_coding("staff-role", user.role)]}],
+    }
+
+
 def patient(
     record: Patient, portal_account_id: str | None, who: Who, with_contact: bool = True
 ) -> dict[str, Any]:
@@ -475,6 +487,7 @@ def device_model(device: Device) -> dict[str, Any]:
         ext("regulatory-status", valueString=device.regulatory_status),
     ]
     resource |= {
+        "owner": reference("Organization", device.clinic_id),
         "status": "active" if device.active else "inactive",
         "manufacturer": device.maker,
         "deviceName": [{"name": device.model, "type": "model-name"}],

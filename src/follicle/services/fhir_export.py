@@ -145,21 +145,19 @@ class _Builder:
     def shared(self) -> list[dict[str, Any]]:
         """Organizations, practitioners and devices, once each, before the patients."""
         made: list[dict[str, Any]] = []
-        for clinic_id in sorted(self.clinics):
-            clinic = self.session.get(Clinic, clinic_id)
-            assert clinic is not None
-            made.append(fr.organization(clinic))
         for user_id in sorted(self.people):
             user = self.session.get(UserAccount, user_id)
             assert user is not None
-            made.append(fr.practitioner(user, self.with_contact))
+            made += [fr.practitioner(user, self.with_contact), fr.practitioner_role(user)]
+            self.clinics.add(user.clinic_id)
         lots = [self.session.get(CartridgeLot, lot_id) for lot_id in sorted(self.lots)]
         for device_id in sorted({lot.device_id for lot in lots if lot}):
             device = self.session.get(Device, device_id)
             assert device is not None
             made.append(fr.device_model(device))
         made += [fr.device_lot(lot) for lot in lots if lot]
-        return made
+        clinics = [self.session.get(Clinic, clinic_id) for clinic_id in sorted(self.clinics)]
+        return [fr.organization(clinic) for clinic in clinics if clinic] + made
 
 
 def _code_systems(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -182,7 +180,7 @@ def _bundle(builder: _Builder) -> dict[str, Any]:
         "entry": [{"fullUrl": fr.full_url(r), "resource": r} for r in resources],
     }
     # Validation failing here is a bug in the mapping, not bad input: let it raise.
-    loaded: dict[str, Any] = json.loads(Bundle.model_validate(raw).json())
+    loaded: dict[str, Any] = json.loads(Bundle.model_validate(raw).model_dump_json())
     return loaded
 
 

@@ -106,7 +106,7 @@ def checked_bundle(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict) or raw.get("resourceType") != "Bundle":
         raise ImportRefused([FieldError("/resourceType", "expected a FHIR Bundle")])
     try:
-        loaded: dict[str, Any] = json.loads(Bundle.model_validate(raw).json())
+        loaded: dict[str, Any] = json.loads(Bundle.model_validate(raw).model_dump_json())
     except ValidationError as exc:
         raise ImportRefused(_validation_errors(exc)) from None
     if loaded.get("type") != "collection":
@@ -270,12 +270,15 @@ class _Importer:
                 )
             )
 
-    def _clinic_of(self, patient: Resource) -> str | None:
-        return self.fid(patient.get("managingOrganization"))
-
-    def staff(self, clinic_id: str) -> None:
+    def staff(self) -> None:
+        roles = {r["practitioner"]["reference"]: r for r in self.of("PractitionerRole")}
         for resource in self.of("Practitioner"):
             if not self._shared(UserAccount, resource):
+                continue
+            role = roles.get(f"Practitioner/{resource['id']}")
+            clinic_id = self.fid(role.get("organization")) if role else None
+            if clinic_id is None:
+                self.refused(resource, "no PractitionerRole names this person's clinic")
                 continue
             email = next(
                 (t["value"] for t in resource.get("telecom", []) if t.get("system") == "email"),
@@ -299,7 +302,7 @@ class _Importer:
                 )
             )
 
-    def devices(self, clinic_id: str) -> None:
+    def devices(self) -> None:
         models = [d for d in self.of("Device") if "parent" not in d]
         lots = [d for d in self.of("Device") if "parent" in d]
         for resource in models:
@@ -307,7 +310,7 @@ class _Importer:
                 self.session.add(
                     Device(
                         id=_identifier(resource),
-                        clinic_id=clinic_id,
+                        clinic_id=self.fid(resource.get("owner")),
                         maker=resource.get("manufacturer", ""),
                         model=resource.get("modelNumber", ""),
                         needle_configuration=_value(resource, "needle-configuration") or "",
@@ -322,7 +325,7 @@ class _Importer:
                 self.session.add(
                     CartridgeLot(
                         id=_identifier(resource),
-                        clinic_id=clinic_id,
+                        clinic_id=self.fid((self.target(resource["parent"]) or {}).get("owner")),
                         device_id=self.fid(resource["parent"]),
                         lot_number=resource.get("lotNumber", ""),
                         expires_on=_day(resource.get("expirationDate")),
@@ -661,22 +664,17 @@ def import_bundle(
         importer = _Importer(session, bundle)
         importer.clinics()
         session.flush()
-        patients = importer.of("Patient")
-        clinic_ids = {importer._clinic_of(p) for p in patients} | {
-            _identifier(o) for o in importer.of("Organization")
-        }
-        home = sorted(c for c in clinic_ids if c)
-        if not home:
-            raise ImportRefused([FieldError("/entry", "the bundle names no clinic")])
-        importer.staff(home[0])
-        importer.devices(home[0])
+        importer.staff()
+        importer.devices()
         session.flush()
         clinics: dict[str, str] = {}
-        for resource in patients:
-            if not importer._new(Patient, resource):
+        for resource in importer.of("Patient"):
+            clinic_id = importer.fid(resource.get("managingOrganization"))
+            if clinic_id is None:
+                importer.refused(resource, "managingOrganization must name the clinic")
+            elif not importer._new(Patient, resource):
                 importer.refused_patients.add(str(_identifier(resource)))
             else:
-                clinic_id = importer._clinic_of(resource) or home[0]
                 importer.patient(resource, clinic_id)
                 clinics[str(_identifier(resource))] = clinic_id
         importer.records(clinics)
