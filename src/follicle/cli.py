@@ -258,7 +258,10 @@ def export_fhir(
         sys.stdout.write(fhir_export.bundle_text(found.bundle))
         return
     if output.suffix == ".zip":
-        _write_atomically(output, fhir_export.zip_archive(found, ImageStore(settings.image_dir)))
+        partial = output.with_name(output.name + ".part")
+        with partial.open("wb") as target:
+            fhir_export.write_zip(found, ImageStore(settings.image_dir), target)
+        partial.replace(output)
     else:
         _write_atomically(output, fhir_export.bundle_text(found.bundle).encode())
     counts = fhir_export.resource_counts(found.bundle)

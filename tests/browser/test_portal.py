@@ -4,10 +4,13 @@ opting in and out, consents. Plain pages, checked with axe-core."""
 
 from __future__ import annotations
 
+import json
+import zipfile
+
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from follicle.records.models import AdverseEvent, Image, Patient, UserAccount
+from follicle.records.models import AdverseEvent, AuditEntry, Image, Patient, UserAccount
 from follicle.services.passwords import hash_password
 from tests.browser.conftest import Site, assert_accessible, sign_in
 from tests.support.api import PASSWORD
@@ -110,3 +113,36 @@ def test_the_portal_works_on_a_phone_and_keeps_to_its_own_records(page: Page, si
         assert page.url.endswith("/portal"), path  # staff pages send a patient home
     response = page.request.get(site.url + f"/api/v1/patients/{someone_else}/appointments.ics")
     assert response.status == 404
+
+
+def test_a_patient_downloads_their_whole_record(page: Page, site: Site) -> None:
+    email = _portal_login(site, "patient3@demo.follicle")
+    own = _patient_id(site, email)
+    sign_in(page, site, email)
+    with page.expect_download() as waiting:
+        page.get_by_role("link", name="Download my record (ZIP)").click()
+    download = waiting.value
+    assert download.suggested_filename == f"record-{own}.zip"
+    with zipfile.ZipFile(download.path()) as archive:
+        bundle = json.loads(archive.read("bundle.json"))
+        names = set(archive.namelist())
+    resources = [e["resource"] for e in bundle["entry"]]
+    patients = [r for r in resources if r["resourceType"] == "Patient"]
+    assert [p["identifier"][0]["value"] for p in patients] == [own]
+    photos = {r["content"]["url"] for r in resources if r["resourceType"] == "Media"}
+    assert photos
+    assert photos <= names  # every photo the bundle names is in the archive
+    staff = [r for r in resources if r["resourceType"] == "Practitioner"]
+    assert staff
+    assert all("telecom" not in r for r in staff)  # no staff email addresses
+    with site.db.transaction() as session:
+        entry = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "fhir.export")
+            .order_by(AuditEntry.seq.desc())
+        ).first()
+        assert entry is not None
+        assert entry.resource_id == own
+    someone_else = _patient_id(site, "patient8@demo.follicle")
+    refused = page.request.get(site.url + f"/api/v1/patients/{someone_else}/fhir")
+    assert refused.status == 404

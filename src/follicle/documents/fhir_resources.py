@@ -151,9 +151,7 @@ def practitioner_role(user: UserAccount) -> dict[str, Any]:
     }
 
 
-def patient(
-    record: Patient, portal_account_id: str | None, who: Who, with_contact: bool = True
-) -> dict[str, Any]:
+def patient(record: Patient, portal_account_id: str | None, who: Who) -> dict[str, Any]:
     resource = _base("Patient", record.id, record.created_at)
     if portal_account_id:
         resource["identifier"].append(
@@ -172,9 +170,9 @@ def patient(
         "managingOrganization": reference("Organization", record.clinic_id),
     }
     telecom = []
-    if with_contact and record.email:
+    if record.email:
         telecom.append({"system": "email", "value": record.email})
-    if with_contact and record.phone:
+    if record.phone:
         telecom.append({"system": "phone", "value": record.phone})
     if telecom:
         resource["telecom"] = telecom

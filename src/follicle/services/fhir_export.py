@@ -12,7 +12,7 @@ import json
 import uuid
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
@@ -110,7 +110,7 @@ class _Builder:
         session = self.session
         self.clinics.add(patient.clinic_id)
         portal = session.scalar(select(UserAccount.id).where(UserAccount.patient_id == patient.id))
-        self.resources.append(fr.patient(patient, portal, self.who, self.with_contact))
+        self.resources.append(fr.patient(patient, portal, self.who))
         found = {model: _rows(session, model, patient.id) for model in PATIENT_RECORDS}
         intakes: list[Intake] = found[Intake]
         current = _current_intake(intakes)
@@ -195,7 +195,9 @@ def resource_counts(bundle: dict[str, Any]) -> dict[str, int]:
 def export_patient(
     db: Database, actor: Actor, patient_id: str, with_contact: bool = True
 ) -> FhirExport:
-    """One patient's whole record (voided entries included, marked as such)."""
+    """One patient's whole record (voided entries included, marked as such).
+
+    ``with_contact=False`` leaves out the staff's email addresses (the patient's own copy)."""
     with db.transaction() as session:
         patient = load_patient(session, actor, patient_id, Permission.RECORD_EXPORT)
         builder = _Builder(session, with_contact)
@@ -260,9 +262,15 @@ Any FHIR R4B reader opens bundle.json. Follicle itself reads the whole archive b
 
 
 def zip_archive(export: FhirExport, store: ImageStore) -> bytes:
-    """bundle.json, a README and every image the bundle names."""
+    """bundle.json, a README and every image the bundle names (one patient's, in memory)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    write_zip(export, store, buffer)
+    return buffer.getvalue()
+
+
+def write_zip(export: FhirExport, store: ImageStore, target: IO[bytes]) -> None:
+    """The archive, streamed to a file: a whole clinic's images need not fit in memory."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("README.txt", README)
         archive.writestr("bundle.json", bundle_text(export.bundle))
         written: set[str] = set()
@@ -273,4 +281,3 @@ def zip_archive(export: FhirExport, store: ImageStore) -> bytes:
                 archive.writestr(
                     name, store.get(sha256, media_type), compress_type=zipfile.ZIP_STORED
                 )
-    return buffer.getvalue()

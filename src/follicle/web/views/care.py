@@ -32,6 +32,7 @@ from follicle.services.commands import (
     SeriesBooking,
 )
 from follicle.web.api.care import pdf_response
+from follicle.web.api.exports import fhir_file
 from follicle.web.deps import state
 from follicle.web.intake_form import options_for
 from follicle.web.views.common import (
@@ -455,6 +456,11 @@ async def release(request: Request, actor: Staff, patient_id: str, image_id: str
     images.release_to_patient(state(request).db, actor, patient_id, image_id, show)
     message = "Shared with the patient." if show else "No longer shown to the patient."
     return redirect(f"/patients/{patient_id}/follow-up", message)
+
+
+@router.get("/patients/{patient_id}/record.zip")
+def record_download(request: Request, actor: Staff, patient_id: str) -> Response:
+    return fhir_file(request, actor, patient_id, archive=True, staff_contact=True)
 
 
 @router.get("/patients/{patient_id}/report.pdf")

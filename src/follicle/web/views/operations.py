@@ -14,7 +14,7 @@ from follicle.services import clinic_admin, devices, exports, outbox
 from follicle.services.authz import Permission
 from follicle.services.commands import NewDevice, NewLot
 from follicle.services.errors import NotFound
-from follicle.web.api.exports import research_file
+from follicle.web.api.exports import fhir_file, research_file
 from follicle.web.deps import state
 from follicle.web.views.admin import Admin
 from follicle.web.views.common import (
@@ -178,6 +178,8 @@ def research_page(request: Request, actor: Admin) -> Response:
 
 @router.get("/admin/research/{name}")
 def research_download(request: Request, actor: Admin, name: str) -> Response:
+    if name == "clinic-record.json":
+        return fhir_file(request, actor, None, archive=False, staff_contact=True)
     if name not in ("measurements.csv", "sessions.csv", "data-dictionary.csv"):
         raise NotFound
     return research_file(request, actor, name)

@@ -14,6 +14,7 @@ from follicle.records.models.vocab import ADVERSE_EVENT_CATEGORIES
 from follicle.services import adverse_events, consents, portal
 from follicle.services.commands import AdverseEventReport
 from follicle.services.messages import OPT_OUT_KINDS
+from follicle.web.api.exports import fhir_file
 from follicle.web.charts import line_chart
 from follicle.web.deps import state
 from follicle.web.views.common import (
@@ -56,6 +57,12 @@ SEVERITY = {
 def portal_home(request: Request, actor: PatientActor) -> Response:
     home = portal.portal_home(state(request).db, actor)
     return render(request, "portal.html", {"home": home}, actor=actor)
+
+
+@router.get("/portal/my-record.zip")
+def my_record(request: Request, actor: PatientActor) -> Response:
+    """Everything the clinic holds about the patient, to keep or take elsewhere."""
+    return fhir_file(request, actor, str(actor.patient_id), archive=True, staff_contact=False)
 
 
 @router.get("/portal/aftercare", response_class=HTMLResponse)
