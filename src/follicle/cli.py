@@ -68,6 +68,7 @@ def serve(
     import uvicorn
 
     from follicle.web.app import create_app
+    from follicle.web.logs import configure_logging
 
     settings = load_settings()
     db = _database(settings)
@@ -75,7 +76,15 @@ def serve(
     web_app = create_app(settings, db)
     if settings.mode is Mode.demo:
         _print_demo_banner(host, port)
-    uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False)
+    configure_logging()
+    uvicorn.run(
+        web_app,
+        host=host,
+        port=port,
+        log_config=None,  # keep the JSON handlers configure_logging set
+        access_log=False,  # RequestLog writes the access lines, without ids in paths
+        proxy_headers=False,
+    )
 
 
 def _print_demo_banner(host: str, port: int) -> None:

@@ -15,6 +15,7 @@ from follicle.records import migrate
 from follicle.records.guards import HardDeleteRefused
 from follicle.records.models import Base, Patient, new_id
 from follicle.services.database import Database
+from follicle.services.errors import ConcurrentChange
 from tests.support.factories import make_clinic, make_patient
 
 
@@ -74,9 +75,10 @@ def test_a_stale_update_is_refused_not_silently_applied(db: Database) -> None:
         assert theirs is not None
         theirs.family_name = "Theirs"  # someone else saves first
     assert mine is not None
-    with pytest.raises(StaleDataError), db.transaction() as session:
+    with pytest.raises(ConcurrentChange) as refused, db.transaction() as session:
         session.add(mine)
         mine.family_name = "Mine"
+    assert isinstance(refused.value.__cause__, StaleDataError)  # the ORM's version check
     with db.transaction() as session:
         saved = session.get(Patient, patient_id)
         assert saved is not None

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from follicle.records.models import Clinic, new_id
+from follicle.records.models import Clinic, Patient, new_id
 from follicle.services.database import Database
 from follicle.services.demo import DEMO_PASSWORD
 from follicle.settings import Settings
@@ -30,6 +32,7 @@ class DemoServer:
     url: str
     settings: Settings
     env: dict[str, str]
+    log_path: Path
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -41,7 +44,7 @@ def demo(
     settings = settings_for(fresh_database_url(request.param, folder, request), folder)
     env = loaded_demo_env(settings.database_url or "", settings.data_dir)
     with running_server(env, folder / "server.log") as base_url:
-        yield DemoServer(base_url, settings, env)
+        yield DemoServer(base_url, settings, env, folder / "server.log")
 
 
 @pytest.fixture
@@ -169,3 +172,33 @@ def test_second_demo_run_keeps_data(demo: DemoServer) -> None:
     with _client(demo.url) as client:
         log_in(client, "admin@demo.follicle", DEMO_PASSWORD)
         assert client.get("/patients").text.count("Testwood, Arlo") == 1
+
+
+def test_logs_are_json_with_request_ids_and_no_patient_data(demo: DemoServer) -> None:
+    with Database.from_settings(demo.settings).transaction() as session:
+        patient = session.scalars(select(Patient).order_by(Patient.created_at)).first()
+        assert patient is not None
+        identifying = [patient.id, patient.family_name, patient.given_name, str(patient.email)]
+    with _client(demo.url) as client:
+        assert log_in(client, "derm@demo.follicle", DEMO_PASSWORD).status_code == 303
+        chart = client.get(f"/patients/{patient.id}")
+        assert chart.status_code == 200
+        search = client.get("/patients", params={"q": patient.family_name})
+        assert search.status_code == 200
+        mine = client.get("/patients/pat_doesnotexist", headers={"X-Request-ID": "probe-1234abcd"})
+        assert mine.status_code == 404
+        assert mine.headers["x-request-id"] == "probe-1234abcd"
+        forged = client.get("/healthz", headers={"X-Request-ID": "bad id\r\nX-Evil: 1"})
+        assert re.fullmatch(r"[0-9a-f]{16}", forged.headers["x-request-id"])
+    text = demo.log_path.read_text()
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "follicle.access"]
+    by_id = {line["request_id"]: line for line in access}
+    assert by_id[chart.headers["x-request-id"]]["route"] == "/patients/{patient_id}"
+    assert by_id[search.headers["x-request-id"]]["route"] == "/patients"
+    assert by_id["probe-1234abcd"]["status"] == 404
+    assert all(
+        {"ts", "level", "request_id", "method", "status", "duration_ms"} <= set(a) for a in access
+    )
+    for value in identifying:
+        assert value not in text, "a log line names the patient"

@@ -21,9 +21,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from scipy import stats
-
 from follicle.clinic.catalogue import ResponderRule
+
+
+def _t_quantile(probability: float, df: float) -> float:
+    """Student's t quantile. scipy.stats loads on first use: it costs two seconds at start-up
+    and the web server needs it only when a follow-up is shown."""
+    from scipy import stats
+
+    return float(stats.t.ppf(probability, df))
+
 
 METHOD = "pooled t-interval (repeat images at each visit estimate the noise)"
 #: Measures compared at a site: (key, label, unit).
@@ -117,7 +124,7 @@ def site_change(visits: Sequence[Visit], metric: str, confidence: float = 0.95) 
     verdict = "unknown"
     if noise is not None:
         sd, df = noise
-        quantile = float(stats.t.ppf(0.5 + confidence / 2, df))
+        quantile = _t_quantile(0.5 + confidence / 2, df)
         half = quantile * sd * math.sqrt(1 / len(first) + 1 / len(last))
         low, high = difference - half, difference + half
         verdict = "increase" if low > 0 else "decrease" if high < 0 else "no_detectable_change"
@@ -255,6 +262,6 @@ def visit_means(
             rows.append((visit.day, mean, None, None))
             continue
         sd, df = noise
-        half = float(stats.t.ppf(0.5 + confidence / 2, df)) * sd / math.sqrt(len(values))
+        half = _t_quantile(0.5 + confidence / 2, df) * sd / math.sqrt(len(values))
         rows.append((visit.day, mean, mean - half, mean + half))
     return rows

@@ -7,8 +7,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from follicle.records.db import engine_from_settings, session_factory
+from follicle.services.errors import ConcurrentChange
 from follicle.settings import Settings
 
 
@@ -23,9 +25,15 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """Commit if the block finishes, roll back (writing nothing) if it raises."""
-        with self._sessions() as session, session.begin():
-            yield session
+        """Commit if the block finishes, roll back (writing nothing) if it raises.
+
+        A versioned row that another transaction changed first (PostgreSQL lets both read it)
+        is refused as a ConcurrentChange (409), never written over."""
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except StaleDataError as exc:
+            raise ConcurrentChange from exc
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -49,3 +49,10 @@ class VersionRequired(ServiceError):
 class NotNow(ServiceError):
     """Allowed in general, but not in the record's present state (409), e.g. approving a plan
     that is on hold. The message says what stands in the way."""
+
+
+class ConcurrentChange(NotNow):
+    """Two requests changed the same record at the same moment; this one lost (409)."""
+
+    def __init__(self) -> None:
+        super().__init__("someone changed this record at the same moment; read it again and retry")

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from follicle.clinic.errors import FieldError, InputInvalid
@@ -124,7 +125,15 @@ def submit_intake(
             recorded_by_id=actor.user_id,
         )
         session.add(intake)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            if "amends" not in str(exc.orig):
+                raise
+            raise NotNow(
+                f"intake {submission.amends} was amended by someone else a moment ago; "
+                "read the new version and amend that"
+            ) from exc
         audit_write(
             session,
             actor,

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from follicle.clinic.catalogue import load_catalogue
 from follicle.clinic.progress import METRICS, visit_means
-from follicle.documents import plots
 from follicle.records.files import ImageStore
 from follicle.records.models import Clinic, Measurement
 from follicle.services import chart, follow_up, images
@@ -43,6 +42,8 @@ def _smaller(png: bytes, width_px: int = 900) -> bytes:
 
 
 def _site_plots(found: list[Measurement], threshold_um: float) -> dict[str, str]:
+    from follicle.documents import plots  # matplotlib loads when a report is made, not at start
+
     visits = follow_up.visits_of(found)
     made: dict[str, str] = {}
     for key, label in (

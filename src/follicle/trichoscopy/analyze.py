@@ -28,7 +28,6 @@ from typing import Any
 import cv2
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 from skimage.morphology import skeletonize
 
 MIN_COUNTED_SHAFT_UM = 50.0
@@ -654,6 +653,8 @@ def _split_bundles(hairs: list[Hair], params: _Params) -> list[Hair]:
 
 def _join_broken(hairs: list[Hair], params: _Params) -> list[Hair]:
     """Join pieces of one shaft that thresholding split into separate shapes."""
+    from scipy.spatial import cKDTree  # loads on first analysis, not when the server starts
+
     max_gap = params.px(60)
     while len(hairs) > 1:
         ends = np.array(

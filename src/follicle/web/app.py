@@ -15,6 +15,8 @@ from follicle.settings import ConfigError, Settings
 from follicle.web import api, views
 from follicle.web.api import problems
 from follicle.web.deps import AppState, state
+from follicle.web.limits import BodyLimit
+from follicle.web.logs import RequestLog
 from follicle.web.ratelimit import SlidingWindow
 from follicle.web.security import SecurityHeaders
 from follicle.web.templating import WEB_DIR, make_templates
@@ -41,6 +43,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         login_limit=SlidingWindow(settings.login_attempts_per_address_per_minute),
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(RequestLog)  # outermost: times and ids everything, error pages too
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     for router in views.routers():
         app.include_router(router)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from follicle.records.models.base import (
@@ -25,6 +34,7 @@ from follicle.records.models.vocab import (
 )
 
 USER_FK = "user_account.id"
+LIVE_AMENDMENT = "amends_id IS NOT NULL AND voided_at IS NULL"
 
 
 class Patient(ClinicOwned, Timestamped, Versioned, Voidable, Base):
@@ -54,6 +64,16 @@ class Intake(ClinicOwned, Timestamped, Voidable, Base):
     """A validated ``follicle.intake/1`` document; amendments are new rows that point back."""
 
     __tablename__ = "intake"
+    __table_args__ = (
+        # One live amendment per intake, so concurrent amendments cannot fork the history.
+        Index(
+            "uq_intake_amends_live",
+            "amends_id",
+            unique=True,
+            sqlite_where=text(LIVE_AMENDMENT),
+            postgresql_where=text(LIVE_AMENDMENT),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     patient_id: Mapped[str] = mapped_column(String(40), ForeignKey("patient.id"), index=True)
