@@ -83,7 +83,9 @@ def serve(
         port=port,
         log_config=None,  # keep the JSON handlers configure_logging set
         access_log=False,  # RequestLog writes the access lines, without ids in paths
-        proxy_headers=False,
+        # Behind a proxy, the per-address sign-in limit must see the client, not the proxy.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
 
 

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     worker_lease_seconds: Annotated[float, Field(gt=0, le=3600)] = 300.0
     #: ``log`` writes text messages to the log (development); real providers plug in here.
     sms_provider: str = "log"
+    #: Addresses of the reverse proxies whose X-Forwarded-For is believed (comma-separated,
+    #: e.g. ``127.0.0.1``). Empty: the connecting address is the client, as without a proxy.
+    trusted_proxies: str = ""
 
     @field_validator("smtp_url")
     @classmethod

@@ -9,7 +9,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from follicle.records.models.vocab import (
     ADVERSE_EVENT_CATEGORIES,
@@ -27,8 +34,37 @@ SexAtBirth = Literal[SEX_AT_BIRTH]  # type: ignore[valid-type]
 ConsentKind = Literal[CONSENT_KINDS]  # type: ignore[valid-type]
 
 
+def nul_at(value: Any, pointer: str = "") -> str | None:
+    """Where a NUL character hides in a JSON-like value (PostgreSQL cannot store one).
+
+    >>> nul_at({"history": {"medications": [{"name": "a\\x00b"}]}})
+    '/history/medications/0/name'
+    """
+    if isinstance(value, str):
+        return pointer if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = nul_at(item, f"{pointer}/{key}")
+        if found is not None:
+            return found
+    return None
+
+
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        found = nul_at(data)
+        if found is not None:
+            raise ValueError(f"{found or 'the body'} contains a NUL character, which is not text")
+        return data
 
 
 class NewPatient(Command):

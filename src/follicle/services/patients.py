@@ -84,9 +84,14 @@ def list_patients(
         )
         needle = name_contains.strip().lower()
         if needle:
-            pattern = f"%{needle}%"
+            # The search is for the text as typed: % and _ are letters here, not wildcards.
+            literal = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{literal}%"
             query = query.where(
-                or_(Patient.family_name.ilike(pattern), Patient.given_name.ilike(pattern))
+                or_(
+                    Patient.family_name.ilike(pattern, escape="\\"),
+                    Patient.given_name.ilike(pattern, escape="\\"),
+                )
             )
         if date_of_birth is not None:
             query = query.where(Patient.date_of_birth == date_of_birth)

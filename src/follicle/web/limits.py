@@ -1,6 +1,7 @@
 """Request bodies are bounded before anything reads them: an image upload may be as large as
 the largest accepted image (plus the form around it), anything else is small. A body that
-claims more, or streams more than it claimed, is refused with 413 and never buffered."""
+claims more, or streams more than it claimed, is refused with 413 and never buffered. A path or
+query with a NUL character names nothing (404) before it can reach the database."""
 
 from __future__ import annotations
 
@@ -22,19 +23,25 @@ def _limit(scope: Scope) -> int:
     return UPLOAD_LIMIT_BYTES if content_type.startswith("multipart/") else OTHER_LIMIT_BYTES
 
 
-async def _refuse(send: Send, limit: int) -> None:
+async def _refuse(
+    send: Send,
+    limit: int,
+    status: int = 413,
+    title: str = "Content Too Large",
+    detail: str | None = None,
+) -> None:
     body = json.dumps(
         {
             "type": "about:blank",
-            "title": "Content Too Large",
-            "status": 413,
-            "detail": f"the request body is larger than {limit // (1024 * 1024)} MB",
+            "title": title,
+            "status": status,
+            "detail": detail or f"the request body is larger than {limit // (1024 * 1024)} MB",
         }
     ).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),
@@ -54,6 +61,10 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        raw_query = scope.get("query_string", b"").lower()
+        if "\x00" in scope.get("path", "") or b"%00" in raw_query or b"\x00" in raw_query:
+            await _refuse(send, 0, status=404, title="Not Found", detail="no such page or record")
             return
         limit = _limit(scope)
         declared = dict(scope.get("headers", [])).get(b"content-length")
