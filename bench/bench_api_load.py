@@ -1,0 +1,432 @@
+"""API load benchmark: the real server on loopback under a bounded load generator (httpx +
+asyncio, N users each sending one request at a time), compared with the floor (a bare FastAPI
+endpoint doing one indexed SQLite read, bench/floor_app.py) on the same machine in the same run.
+
+Scenarios at 1, 8, 32 and 128 users:
+- reads: chart views (the staff chart page) and patient searches, with authorization and
+  read auditing on (each read writes its audit entry);
+- mixed: reads plus session records and photo uploads (re-encoded, stored, audited).
+Target (issue: reliability): reads at 32 users reach >= 50 % of the floor's throughput with a
+p99 <= 2x the floor's. Writes bench/results/api_load.json and .md.
+
+    python bench/bench_api_load.py [--seconds 8] [--users 1,8,32,128] [--backends sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the test support code sets up servers the same way
+
+from sqlalchemy import select  # noqa: E402
+from tests.support.api import (  # noqa: E402
+    ClinicUsers,
+    client_for,
+    clinic_users,
+    eligible_intake,
+    ok,
+    session_body,
+)
+from tests.support.postgres import free_port, start_postgres  # noqa: E402
+from tests.support.server import loaded_demo_env, log_in, running_server  # noqa: E402
+
+from follicle.records.models import Clinic, Patient  # noqa: E402
+from follicle.services.database import Database  # noqa: E402
+from follicle.services.demo import DEMO_PASSWORD  # noqa: E402
+from follicle.settings import Mode, Settings  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+WRITE_POOL = 40
+
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def add(self, name: str, seconds: float, ok: bool) -> None:
+        self.latencies.setdefault(name, []).append(seconds)
+        if not ok:
+            self.errors[name] = self.errors.get(name, 0) + 1
+
+
+Operation = Callable[[httpx.AsyncClient, random.Random], Awaitable[tuple[str, bool]]]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _summary(tally: Tally, seconds: float, names: list[str] | None = None) -> dict[str, Any]:
+    chosen = names or list(tally.latencies)
+    values = [v for n in chosen for v in tally.latencies.get(n, [])]
+    return {
+        "requests": len(values),
+        "throughput_per_s": round(len(values) / seconds, 1),
+        "p50_ms": round(1000 * _percentile(values, 0.50), 1),
+        "p95_ms": round(1000 * _percentile(values, 0.95), 1),
+        "p99_ms": round(1000 * _percentile(values, 0.99), 1),
+        "errors": sum(tally.errors.get(n, 0) for n in chosen),
+    }
+
+
+async def _drive(
+    base_url: str,
+    users: int,
+    seconds: float,
+    pick: Callable[[random.Random], Operation],
+    cookies: httpx.Cookies | None = None,
+) -> Tally:
+    """``users`` loops, each with one request in flight; 1 s of warm-up is not counted."""
+    tally = Tally()
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    async with httpx.AsyncClient(
+        base_url=base_url, limits=limits, timeout=60, cookies=cookies
+    ) as client:
+        loop = asyncio.get_running_loop()
+        counting_from = loop.time() + 1.0
+        deadline = counting_from + seconds
+
+        async def user(number: int) -> None:
+            rng = random.Random(number)  # noqa: S311 (load mix, not secrets)
+            while loop.time() < deadline:
+                operation = pick(rng)
+                started = time.perf_counter()
+                try:
+                    name, fine = await operation(client, rng)
+                except httpx.HTTPError:
+                    name, fine = "transport", False
+                if loop.time() >= counting_from:
+                    tally.add(name, time.perf_counter() - started, fine)
+
+        await asyncio.gather(*(user(n) for n in range(users)))
+    return tally
+
+
+@dataclass
+class World:
+    url: str
+    cookies: httpx.Cookies
+    users: ClinicUsers
+    patient_ids: list[str]
+    fragments: list[str]
+    writable: list[tuple[str, str]]  # (patient id, approved plan id)
+    photo: bytes
+
+
+def _photo_jpeg() -> bytes:
+    """A 2-megapixel photo-sized JPEG (noise, so it does not compress to nothing)."""
+    pixels = np.random.default_rng(3).integers(40, 200, size=(1200, 1600, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _writable_patients(url: str, users: ClinicUsers) -> list[tuple[str, str]]:
+    """Patients with consents and an approved 24-session plan, to record sessions against."""
+    found = []
+    with (
+        client_for(url, users.tokens["practitioner"]) as derm,
+        client_for(url, users.tokens["front_desk"]) as desk,
+    ):
+        texts = {t["kind"]: t["id"] for t in ok(derm.get("/consent-texts"))}
+        for number in range(WRITE_POOL):
+            patient = ok(
+                desk.post(
+                    "/patients",
+                    json={
+                        "given_name": f"Load{number}",
+                        "family_name": "Benchmark",
+                        "date_of_birth": "1984-05-06",
+                        "sex_at_birth": "male",
+                    },
+                ),
+                201,
+            )["id"]
+            base = f"/patients/{patient}"
+            ok(derm.post(base + "/intakes", json={"intake": eligible_intake()}), 201)
+            for kind, text_id in texts.items():
+                consent = {
+                    "kind": kind,
+                    "signed_name": "Load Benchmark",
+                    "consent_text_id": text_id,
+                }
+                ok(derm.post(base + "/consents", json=consent), 201)
+            proposed = derm.post(base + "/plans")
+            plan = ok(proposed, 201)
+            longer = derm.patch(
+                base + f"/plans/{plan['id']}",
+                json={"sessions": 24, "reason": "benchmark course"},
+                headers={"If-Match": proposed.headers["etag"]},
+            )
+            ok(longer)
+            ok(
+                derm.post(
+                    base + f"/plans/{plan['id']}/approve",
+                    headers={"If-Match": longer.headers["etag"]},
+                )
+            )
+            found.append((patient, plan["id"]))
+    return found
+
+
+def _operations(world: World) -> dict[str, Operation]:
+    bearer = {"Authorization": f"Bearer {world.users.tokens['practitioner']}"}
+    cursor = {"next": 0}
+
+    async def chart(client: httpx.AsyncClient, rng: random.Random) -> tuple[str, bool]:
+        answer = await client.get(f"/patients/{rng.choice(world.patient_ids)}")
+        return "chart", answer.status_code == 200
+
+    async def search(client: httpx.AsyncClient, rng: random.Random) -> tuple[str, bool]:
+        answer = await client.get("/patients", params={"q": rng.choice(world.fragments)})
+        return "search", answer.status_code == 200
+
+    async def record_session(client: httpx.AsyncClient, rng: random.Random) -> tuple[str, bool]:
+        patient, plan = world.writable[cursor["next"] % len(world.writable)]
+        cursor["next"] += 1
+        answer = await client.post(
+            f"/api/v1/patients/{patient}/sessions",
+            json=session_body(plan, world.users.lot_id),
+            headers=bearer,
+        )
+        return "session_record", answer.status_code == 201
+
+    async def upload(client: httpx.AsyncClient, rng: random.Random) -> tuple[str, bool]:
+        patient, _plan = rng.choice(world.writable)
+        answer = await client.post(
+            f"/api/v1/patients/{patient}/images",
+            data={"kind": "photo", "view": "vertex"},
+            files={"file": ("vertex.jpg", world.photo, "image/jpeg")},
+            headers=bearer,
+        )
+        return "photo_upload", answer.status_code == 201
+
+    return {"chart": chart, "search": search, "session": record_session, "upload": upload}
+
+
+def _picker(weights: dict[Operation, int]) -> Callable[[random.Random], Operation]:
+    population = list(weights)
+    cumulative = list(weights.values())
+    return lambda rng: rng.choices(population, cumulative)[0]
+
+
+def _world(url: str, settings: Settings) -> World:
+    db = Database.from_settings(settings)
+    try:
+        users = clinic_users(db, url, "demo.follicle")
+        with db.transaction() as session:
+            clinic = session.scalars(select(Clinic).where(Clinic.slug == "demo")).first()
+            query = select(Patient.id, Patient.family_name)
+            if clinic is not None:
+                query = query.where(Patient.clinic_id == clinic.id)
+            rows = session.execute(query).all()
+    finally:
+        db.dispose()
+    with httpx.Client(base_url=url, timeout=30) as browser:
+        assert log_in(browser, "derm@demo.follicle", DEMO_PASSWORD).status_code == 303
+        cookies = browser.cookies
+    return World(
+        url=url,
+        cookies=cookies,
+        users=users,
+        patient_ids=[r[0] for r in rows],
+        fragments=sorted({r[1][:3].lower() for r in rows}),
+        writable=_writable_patients(url, users),
+        photo=_photo_jpeg(),
+    )
+
+
+def _floor(sqlite_file: Path, levels: list[int], seconds: float) -> dict[int, dict[str, Any]]:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "floor_app.py"), str(port), str(sqlite_file)]
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(url + "/docs", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        import sqlite3
+
+        with sqlite3.connect(sqlite_file) as conn:
+            ids = [row[0] for row in conn.execute("SELECT id FROM patient")]
+
+        async def read(client: httpx.AsyncClient, rng: random.Random) -> tuple[str, bool]:
+            answer = await client.get(f"/floor/{rng.choice(ids)}")
+            return "floor", answer.status_code == 200
+
+        found = {}
+        for users in levels:
+            tally = asyncio.run(_drive(url, users, seconds, lambda rng: read))
+            found[users] = _summary(tally, seconds)
+            print(f"floor        {users:>4} users  {found[users]}", flush=True)
+        return found
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def _run_backend(
+    backend: str, levels: list[int], seconds: float, folder: Path
+) -> tuple[dict[str, Any], Path | None]:
+    postgres = start_postgres() if backend == "postgresql" else None
+    try:
+        if postgres is not None:
+            import psycopg
+
+            with psycopg.connect(postgres.url(), autocommit=True) as conn:
+                conn.execute('CREATE DATABASE "bench"')
+            database_url = postgres.url("bench")
+        else:
+            database_url = f"sqlite:///{folder / 'data' / 'follicle.db'}"
+        data_dir = folder / "data"
+        env = loaded_demo_env(database_url, data_dir)
+        env["FOLLICLE_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE"] = "10000"
+        settings = Settings(mode=Mode.demo, data_dir=data_dir, database_url=database_url)
+        results: dict[str, Any] = {}
+        with running_server(env, folder / "server.log") as url:
+            world = _world(url, settings)
+            operations = _operations(world)
+            scenarios = {
+                "reads": _picker({operations["chart"]: 55, operations["search"]: 45}),
+                "mixed": _picker(
+                    {
+                        operations["chart"]: 45,
+                        operations["search"]: 35,
+                        operations["session"]: 10,
+                        operations["upload"]: 10,
+                    }
+                ),
+            }
+            for scenario, pick in scenarios.items():
+                for users in levels:
+                    tally = asyncio.run(_drive(url, users, seconds, pick, world.cookies))
+                    row = {"all": _summary(tally, seconds)}
+                    for name in sorted(tally.latencies):
+                        row[name] = _summary(tally, seconds, [name])
+                    results[f"{scenario}/{users}"] = row
+                    print(f"{backend:<10} {scenario:<6} {users:>4} users  {row['all']}", flush=True)
+        sqlite_file = data_dir / "follicle.db" if backend == "sqlite" else None
+        return results, sqlite_file
+    finally:
+        if postgres is not None:
+            postgres.stop()
+
+
+def _markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "# API load benchmark",
+        "",
+        f"{report['when']} on {report['machine']['platform']} ({report['machine']['cpus']} CPUs), "
+        f"Python {report['machine']['python']}; {report['seconds']} s per level after 1 s of "
+        "warm-up; the load generator runs on the same machine.",
+        "",
+        "| Backend | Scenario | Users | Requests/s | p50 ms | p95 ms | p99 ms | Errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for users, row in report["floor"].items():
+        lines.append(
+            f"| floor (SQLite read) | one read | {users} | {row['throughput_per_s']} | "
+            f"{row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} | {row['errors']} |"
+        )
+    for backend, rows in report["backends"].items():
+        for key, row in rows.items():
+            scenario, users = key.split("/")
+            for name, cell in row.items():
+                label = scenario if name == "all" else f"{scenario}: {name}"
+                lines.append(
+                    f"| {backend} | {label} | {users} | {cell['throughput_per_s']} | "
+                    f"{cell['p50_ms']} | {cell['p95_ms']} | {cell['p99_ms']} | {cell['errors']} |"
+                )
+    lines += ["", "## Target: reads at 32 users against the floor at 32 users", ""]
+    lines += ["| Backend | Throughput / floor | p99 / floor p99 | Met |", "|---|---:|---:|---|"]
+    for backend, verdict in report["target"].items():
+        lines.append(
+            f"| {backend} | {verdict['throughput_ratio']:.1%} | {verdict['p99_ratio']:.1f}x | "
+            f"{'yes' if verdict['met'] else 'no'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--users", default="1,8,32,128")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+    levels = [int(u) for u in args.users.split(",")]
+    backends = args.backends.split(",")
+    report: dict[str, Any] = {
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        },
+        "seconds": args.seconds,
+        "backends": {},
+    }
+    floor_file: Path | None = None
+    with tempfile.TemporaryDirectory(prefix="follicle-load-") as temporary:
+        for backend in backends:
+            folder = Path(temporary) / backend
+            folder.mkdir()
+            rows, sqlite_file = _run_backend(backend, levels, args.seconds, folder)
+            report["backends"][backend] = rows
+            floor_file = floor_file or sqlite_file
+        if floor_file is None:  # the floor needs a SQLite file of the same demo data
+            folder = Path(temporary) / "floor"
+            folder.mkdir()
+            loaded_demo_env(f"sqlite:///{folder / 'follicle.db'}", folder)
+            floor_file = folder / "follicle.db"
+        report["floor"] = _floor(floor_file, levels, args.seconds)
+    report["target"] = {}
+    if 32 in levels:
+        floor = report["floor"][32]
+        for backend, rows in report["backends"].items():
+            reads = rows["reads/32"]["all"]
+            ratio = reads["throughput_per_s"] / floor["throughput_per_s"]
+            p99 = reads["p99_ms"] / floor["p99_ms"]
+            report["target"][backend] = {
+                "throughput_ratio": ratio,
+                "p99_ratio": p99,
+                "met": ratio >= 0.5 and p99 <= 2.0,
+            }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "api_load.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / "api_load.md").write_text(_markdown(report))
+    print(_markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
