@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
-from follicle.services import exports, fhir_export
+from follicle.services import exports, fhir_export, outcomes
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.web.api.deps import ApiActor, needs
@@ -110,3 +110,10 @@ def clinic_fhir(request: Request, actor: ApiActor) -> Response:
     """Every patient of the clinic as one FHIR R4B Bundle (photos by reference; the CLI's
     `follicle export fhir --all --out FILE.zip` writes them too)."""
     return fhir_file(request, actor, None, archive=False, staff_contact=True)
+
+
+@router.get("/outcomes/responders", **needs(Permission.FOLLOW_UP_READ))
+def responders(request: Request, actor: ApiActor) -> list[dict[str, Any]]:
+    """Patients measured, responders, non-responders and undetermined, by indication: the
+    evidence catalogue's responder rule on each patient's longest-followed site."""
+    return outcomes.responders_by_indication(state(request).db, actor)
