@@ -19,11 +19,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
 from follicle.clinic.catalogue import ResponderRule
 
 
+@cache
 def _t_quantile(probability: float, df: float) -> float:
     """Student's t quantile. scipy.stats loads on first use: it costs two seconds at start-up
     and the web server needs it only when a follow-up is shown."""

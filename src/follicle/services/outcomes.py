@@ -3,12 +3,12 @@ rule applied to each patient's longest-followed site (the same rule the plan rev
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from follicle.clinic.catalogue import load_catalogue
 from follicle.clinic.progress import Visit, responder, site_change
@@ -39,30 +39,32 @@ def responders_by_indication(db: Database, actor: Actor) -> list[dict[str, Any]]
                 .order_by(Plan.created_at)  # the latest plan wins
             ).all()
         )
-        rows = session.execute(
+        # Core rows, the day computed by the database: thousands of measurements a clinic,
+        # no ORM objects or datetimes needed (bench/bench_scale.py).
+        rows = session.connection().execute(
             select(
                 Measurement.patient_id,
-                Measurement.site,
-                Measurement.measured_at,
+                func.coalesce(Measurement.site, ""),
+                func.date(Measurement.measured_at),
                 Measurement.density_per_cm2,
             )
             .where(Measurement.clinic_id == actor.clinic_id, Measurement.voided_at.is_(None))
             .order_by(Measurement.patient_id, Measurement.site, Measurement.measured_at)
-        ).all()
+        )
+        longest: dict[str, list[Visit]] = {}
+        for (patient_id, _site), site_rows in groupby(rows, key=lambda r: (r[0], r[1])):
+            visits = [
+                Visit(date.fromisoformat(str(day)[:10]), {"density": [r[3] for r in day_rows]})
+                for day, day_rows in groupby(site_rows, key=lambda r: r[2])
+            ]
+            if len(visits) > len(longest.get(patient_id, [])):
+                longest[patient_id] = visits
         audit_read(session, actor, "outcomes.responders", "clinic", actor.clinic_id or "", [])
-    by_site: dict[tuple[str, str], dict[date, list[float]]] = defaultdict(dict)
-    for patient_id, site, measured_at, density in rows:
-        by_site[(patient_id, site or "")].setdefault(measured_at.date(), []).append(density)
-    longest: dict[str, dict[date, list[float]]] = {}
-    for (patient_id, _site), days in by_site.items():
-        if len(days) > len(longest.get(patient_id, {})):
-            longest[patient_id] = days
     tally: dict[str, IndicationOutcome] = {}
-    for patient_id, days in longest.items():
+    for patient_id, visits in longest.items():
         indication = indications.get(patient_id, "no_plan")
         outcome = tally.setdefault(indication, IndicationOutcome(indication))
         outcome.patients_measured += 1
-        visits = [Visit(day, {"density": values}) for day, values in sorted(days.items())]
         verdict = responder(site_change(visits, "density"), rule).responder
         if verdict is None:
             outcome.undetermined += 1

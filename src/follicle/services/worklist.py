@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from follicle.records.models import AdverseEvent, Clinic, Patient, Plan
 from follicle.services.actors import Actor
@@ -45,39 +45,40 @@ def worklist(db: Database, actor: Actor, today: date | None = None) -> Worklist:
         if clinic is None:
             raise NotFound
         today = today or datetime.now(ZoneInfo(clinic.time_zone)).date()
-        names = {
-            p.id: f"{p.given_name} {p.family_name}"
-            for p in session.scalars(
-                select(Patient).where(Patient.clinic_id == clinic.id, Patient.voided_at.is_(None))
+        soon = today + timedelta(days=DUE_SOON_DAYS)
+        # Only the plans that make a work item, filtered by the database (a clinic may hold
+        # thousands of plans; bench/bench_scale.py).
+        wanted = [and_(Plan.status == "approved", Plan.review_on <= soon)]
+        if Permission.PLAN_READ in allowed:
+            wanted.append(Plan.status == "on_hold")
+        if Permission.PLAN_APPROVE in allowed:
+            wanted.append(Plan.status == "proposed")
+        rows = session.execute(
+            select(Plan, Patient.given_name, Patient.family_name)
+            .join(Patient, Patient.id == Plan.patient_id)
+            .where(
+                Plan.clinic_id == clinic.id,
+                Plan.voided_at.is_(None),
+                Patient.voided_at.is_(None),
+                or_(*wanted),
             )
-        }
-        plans = list(
-            session.scalars(
-                select(Plan)
-                .where(Plan.clinic_id == clinic.id, Plan.voided_at.is_(None))
-                .order_by(Plan.review_on, Plan.created_at)
-            )
-        )
+            .order_by(Plan.review_on, Plan.created_at)
+        ).all()
         shown: list[str] = []
-        for plan in plans:
-            name = names.get(plan.patient_id)
-            if name is None:
-                continue
-            soon = today + timedelta(days=DUE_SOON_DAYS)
-            if plan.status == "approved" and plan.review_on and plan.review_on <= soon:
-                overdue = " (overdue)" if plan.review_on < today else ""
+        for plan, given_name, family_name in rows:
+            name = f"{given_name} {family_name}"
+            if plan.status == "approved":
+                overdue = " (overdue)" if plan.review_on and plan.review_on < today else ""
                 result.follow_ups_due.append(
                     WorkItem(
                         plan.patient_id, name, "Review", f"due {plan.review_on:%d %b}{overdue}"
                     )
                 )
-                shown.append(plan.id)
-            if Permission.PLAN_READ in allowed and plan.status == "on_hold":
+            elif plan.status == "on_hold":
                 result.plans_on_hold.append(
                     WorkItem(plan.patient_id, name, "Plan on hold", plan.hold_reason or "", True)
                 )
-                shown.append(plan.id)
-            if Permission.PLAN_APPROVE in allowed and plan.status == "proposed":
+            else:
                 result.plans_to_approve.append(
                     WorkItem(
                         plan.patient_id,
@@ -86,21 +87,23 @@ def worklist(db: Database, actor: Actor, today: date | None = None) -> Worklist:
                         f"{plan.needle_depth_mm} mm, {plan.sessions_planned} sessions",
                     )
                 )
-                shown.append(plan.id)
+            shown.append(plan.id)
         if Permission.ADVERSE_EVENT_READ in allowed:
-            for event in session.scalars(
-                select(AdverseEvent)
+            for event, given_name, family_name in session.execute(
+                select(AdverseEvent, Patient.given_name, Patient.family_name)
+                .join(Patient, Patient.id == AdverseEvent.patient_id)
                 .where(
                     AdverseEvent.clinic_id == clinic.id,
                     AdverseEvent.status == "open",
                     AdverseEvent.voided_at.is_(None),
+                    Patient.voided_at.is_(None),
                 )
                 .order_by(AdverseEvent.serious.desc(), AdverseEvent.created_at)
             ):
                 result.open_events.append(
                     WorkItem(
                         event.patient_id,
-                        names.get(event.patient_id, "?"),
+                        f"{given_name} {family_name}",
                         f"{event.category.replace('_', ' ')}, grade {event.grade}",
                         event.description[:120],
                         event.serious,

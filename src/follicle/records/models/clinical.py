@@ -135,7 +135,10 @@ class Plan(ClinicOwned, Timestamped, Versioned, Voidable, Base):
     """A treatment plan (contracts §3 ``plan`` object) and where it stands."""
 
     __tablename__ = "plan"
-    __table_args__ = (one_of("status", PLAN_STATUSES),)
+    __table_args__ = (
+        one_of("status", PLAN_STATUSES),
+        Index("ix_plan_clinic_status_review", "clinic_id", "status", "review_on"),  # worklist
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     patient_id: Mapped[str] = mapped_column(String(40), ForeignKey("patient.id"), index=True)

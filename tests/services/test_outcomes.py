@@ -1,0 +1,110 @@
+"""Responders by indication: the catalogue's responder rule on each patient's site."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from follicle.records.models import Image, Intake, Measurement, Plan, ScreeningResult, new_id
+from follicle.services.actors import Actor
+from follicle.services.database import Database
+from follicle.services.errors import Forbidden
+from follicle.services.outcomes import responders_by_indication
+from tests.support.factories import make_clinic, make_patient
+from tests.support.intakes import base_intake
+
+
+def _patient(db: Database, clinic_id: str, indication: str, visits: list[list[float]]) -> None:
+    patient_id = make_patient(db, clinic_id)
+    with db.transaction() as session:
+        intake = Intake(
+            id=new_id("ink"),
+            clinic_id=clinic_id,
+            patient_id=patient_id,
+            document=base_intake(),
+            working_diagnosis=indication,
+            recorded_on=date(2026, 1, 5),
+        )
+        screening = ScreeningResult(
+            id=new_id("scr"),
+            clinic_id=clinic_id,
+            patient_id=patient_id,
+            intake_id=intake.id,
+            decision="eligible",
+            result={},
+            rules_version="test",
+        )
+        plan = Plan(
+            id=new_id("pln"),
+            clinic_id=clinic_id,
+            patient_id=patient_id,
+            screening_id=screening.id,
+            status="approved",
+            document={},
+            indication=indication,
+            needle_depth_mm=0.6,
+            interval_days=14,
+            sessions_planned=12,
+        )
+        session.add_all([intake, screening])
+        session.flush()
+        session.add(plan)
+        for month, densities in enumerate(visits, start=1):
+            for density in densities:
+                taken = datetime(2026, month * 3, 2, 10, tzinfo=UTC)
+                image = Image(
+                    id=new_id("img"),
+                    clinic_id=clinic_id,
+                    patient_id=patient_id,
+                    content_sha256="0" * 64,
+                    kind="trichoscopy",
+                    site="vertex",
+                    um_per_px=5.0,
+                    media_type="image/png",
+                    width_px=10,
+                    height_px=10,
+                    taken_at=taken,
+                )
+                session.add(image)
+                session.flush()
+                session.add(
+                    Measurement(
+                        id=new_id("msr"),
+                        clinic_id=clinic_id,
+                        patient_id=patient_id,
+                        image_id=image.id,
+                        site="vertex",
+                        measured_at=taken,
+                        hair_count=int(density / 2),
+                        area_cm2=0.5,
+                        density_per_cm2=density,
+                        terminal_count=int(density / 2),
+                        vellus_count=0,
+                        vellus_threshold_um=30.0,
+                        result={},
+                        analyser_version="test",
+                    )
+                )
+
+
+def test_each_patient_is_counted_once_under_their_indication(db: Database) -> None:
+    clinic_id = make_clinic(db)
+    _patient(db, clinic_id, "androgenetic_alopecia", [[150, 152, 148], [190, 188, 192]])
+    _patient(db, clinic_id, "androgenetic_alopecia", [[150, 152, 148], [151, 149, 150]])
+    _patient(db, clinic_id, "androgenetic_alopecia", [[150], [190]])  # one image: cannot tell
+    _patient(db, clinic_id, "alopecia_areata", [[100, 101, 99]])  # one visit: cannot tell
+    practitioner = Actor("usr_x", clinic_id, "practitioner", "dermatologist")
+    found = {row["indication"]: row for row in responders_by_indication(db, practitioner)}
+    assert found["androgenetic_alopecia"] == {
+        "indication": "androgenetic_alopecia",
+        "patients_measured": 3,
+        "responders": 1,
+        "non_responders": 1,
+        "undetermined": 1,
+    }
+    assert found["alopecia_areata"]["undetermined"] == 1
+    with pytest.raises(Forbidden):
+        responders_by_indication(db, Actor("usr_y", clinic_id, "front_desk"))
+    other = Actor("usr_z", make_clinic(db, "Other"), "practitioner", "dermatologist")
+    assert responders_by_indication(db, other) == []
