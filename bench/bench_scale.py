@@ -13,6 +13,7 @@ Writes bench/results/scale.json and .md.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -259,8 +260,11 @@ def measure(db: Database, clinics: int, per_clinic: int, runs: int, today: date)
         ),
     }
     found: dict[str, Any] = {}
+    for query in queries.values():
+        query(0)  # warm: every module and cache loaded, as in a running server
+    gc.collect()
+    gc.freeze()  # as `follicle serve` does once the app is built
     for name, query in queries.items():
-        query(0)  # warm
         times = []
         for _ in range(runs):
             started = time.perf_counter()
