@@ -94,6 +94,14 @@ def test_metacharacters_are_data_and_paths_lead_nowhere(site: Site) -> None:
         assert nul_intake.status_code == 422
         assert "/intake/history/medications/0/name" in nul_intake.text
 
+        # Anywhere else a NUL reaches the database, the answer is 422, never a 500.
+        login = httpx.post(
+            site.server.url + "/api/v1/auth/token",
+            json={"email": "nobody\x00@example.org", "password": "x" * 16},
+            timeout=30,
+        )
+        assert login.status_code in (401, 422), login.text
+
         # Header injection: a line break in an email or a header value goes nowhere.
         injected = api.post(
             "/patients",

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -63,6 +64,17 @@ def _audit_denial(request: Request, status: int) -> None:
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(DataError)
+    def unstorable(request: Request, exc: DataError) -> Response:
+        # The database refused a value the checks let through (PostgreSQL and a NUL character,
+        # a number out of range): bad input, nothing was written (the transaction rolled back).
+        detail = "a value cannot be stored (a NUL character, or a number out of range)"
+        if not request.url.path.startswith("/api/"):
+            return _page(request, 422, "Not saved", detail.capitalize() + ".")
+        return problem(
+            422, "Unprocessable Content", detail, errors=[{"pointer": "", "message": detail}]
+        )
+
     @app.exception_handler(NotFound)
     def not_found(request: Request, exc: NotFound) -> Response:
         _audit_denial(request, 404)
