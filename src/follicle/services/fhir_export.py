@@ -44,6 +44,7 @@ from follicle.services.authz import Permission, authorize
 from follicle.services.common import audit_read, load_patient
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
+from follicle.services.intakes import newest_unamended
 
 #: Record tables in the order their resources appear for each patient.
 PATIENT_RECORDS: tuple[Any, ...] = (
@@ -65,20 +66,10 @@ class FhirExport:
     #: (sha256, media type) of every image the bundle names.
     images: list[tuple[str, str]] = field(default_factory=list)
 
-    @property
-    def patient_count(self) -> int:
-        return sum(1 for e in self.bundle["entry"] if e["resource"]["resourceType"] == "Patient")
-
 
 def _rows(session: Session, model: Any, patient_id: str) -> list[Any]:
     query = select(model).where(model.patient_id == patient_id)
     return list(session.scalars(query.order_by(model.created_at, model.id)))
-
-
-def _current_intake(intakes: list[Intake]) -> Intake | None:
-    replaced = {i.amends_id for i in intakes if i.amends_id and i.voided_at is None}
-    live = [i for i in intakes if i.voided_at is None and i.id not in replaced]
-    return live[-1] if live else None
 
 
 class _Builder:
@@ -113,7 +104,7 @@ class _Builder:
         self.resources.append(fr.patient(patient, portal, self.who))
         found = {model: _rows(session, model, patient.id) for model in PATIENT_RECORDS}
         intakes: list[Intake] = found[Intake]
-        current = _current_intake(intakes)
+        current = newest_unamended(intakes)
         add = self.resources.append
         for intake in intakes:
             add(fr.questionnaire_response(intake, self.who))

@@ -76,12 +76,18 @@ def _superseded(intakes: list[Intake]) -> dict[str, str]:
     return {i.amends_id: i.id for i in intakes if i.amends_id}
 
 
+def newest_unamended(intakes: list[Intake]) -> Intake | None:
+    """The newest of these intakes (oldest first) that nothing amends; voided ones count as
+    absent."""
+    present = [i for i in intakes if i.voided_at is None]
+    replaced = _superseded(present)
+    live = [i for i in present if i.id not in replaced]
+    return live[-1] if live else None
+
+
 def current_intake(session: Session, patient_id: str) -> Intake | None:
     """The newest intake nothing amends."""
-    intakes = _intakes(session, patient_id)
-    replaced = _superseded(intakes)
-    live = [i for i in intakes if i.id not in replaced]
-    return live[-1] if live else None
+    return newest_unamended(_intakes(session, patient_id))
 
 
 def submit_intake(
