@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     #: Addresses of the reverse proxies whose X-Forwarded-For is believed (comma-separated,
     #: e.g. ``127.0.0.1``). Empty: the connecting address is the client, as without a proxy.
     trusted_proxies: str = ""
+    #: Requests handled at once by one server process (the rest wait their turn). Python runs
+    #: one thread at a time: more threads add switching, not speed (docs/deploy.md).
+    worker_threads: int = Field(default=4, ge=1, le=200)
 
     @field_validator("smtp_url")
     @classmethod

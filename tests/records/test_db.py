@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
+import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -12,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 
 from follicle.records import migrate
+from follicle.records.db import WriteInReadOnly
 from follicle.records.guards import HardDeleteRefused
 from follicle.records.models import Base, Patient, new_id
 from follicle.services.database import Database
@@ -83,6 +88,58 @@ def test_a_stale_update_is_refused_not_silently_applied(db: Database) -> None:
         saved = session.get(Patient, patient_id)
         assert saved is not None
         assert (saved.family_name, saved.version) == ("Theirs", 2)
+
+
+def test_a_snapshot_refuses_changes_and_writes_nothing(db: Database) -> None:
+    clinic_id = make_clinic(db)
+    with pytest.raises(WriteInReadOnly), db.snapshot() as session:
+        session.add(_patient(clinic_id, sex_at_birth="male"))
+        session.flush()
+    with db.snapshot() as session:
+        patient = session.scalar(select(Patient).where(Patient.clinic_id == clinic_id))
+    assert patient is None
+
+
+def test_a_snapshot_reads_while_a_writer_holds_the_lock_and_leaves_no_transaction_open(
+    db: Database,
+) -> None:
+    """The hot read paths (chart, search, sign-in) do not queue behind writers, and the
+    connection goes back to the pool with its read transaction ended (a left-open one would
+    show the next request an old snapshot)."""
+    clinic_id = make_clinic(db)
+    first = make_patient(db, clinic_id)
+    with db.transaction() as writing:
+        pending = _patient(clinic_id, sex_at_birth="female")
+        pending.family_name = "Pending"
+        writing.add(pending)
+        writing.flush()
+        done: list[list[str]] = []
+        reader = threading.Thread(
+            target=lambda: done.append(_family_names(db, clinic_id)), daemon=True
+        )
+        reader.start()
+        reader.join(timeout=10)
+        assert done, "the read waited for the writer"
+        assert "Pending" not in done[0]  # it saw the last committed state
+    assert "Pending" in _family_names(db, clinic_id)  # and the next one sees the new one
+    with db.snapshot() as session:
+        assert session.get(Patient, first) is not None
+        raw: Any = session.connection().connection.dbapi_connection
+        assert _in_transaction(raw)
+    assert not _in_transaction(raw)
+
+
+def _in_transaction(raw: Any) -> bool:
+    if isinstance(raw, sqlite3.Connection):
+        return raw.in_transaction
+    return bool(raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE)
+
+
+def _family_names(db: Database, clinic_id: str) -> list[str]:
+    with db.snapshot() as session:
+        return list(
+            session.scalars(select(Patient.family_name).where(Patient.clinic_id == clinic_id))
+        )
 
 
 def test_times_come_back_as_aware_utc(db: Database) -> None:

@@ -35,11 +35,19 @@ def _apply_sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) ->
     cursor.close()
 
 
+#: Execution option marking a connection that only reads (Database.snapshot).
+READ_ONLY = "follicle_read_only"
+
+
 def _begin_sqlite(conn: Any) -> None:
-    # Nearly every transaction writes (reads of clinical records write an audit entry), so
-    # take the write lock up front: a deferred BEGIN that later upgrades can fail with
-    # SQLITE_BUSY instead of waiting, and the audit chain needs writers in a line.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writing transaction takes the write lock up front: a deferred BEGIN that later
+    # upgrades can fail with SQLITE_BUSY instead of waiting, and the audit chain needs writers
+    # in a line. A read-only one begins deferred: in WAL mode it reads a snapshot while
+    # writers go on.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: URL | str, **kwargs: Any) -> Engine:
@@ -60,6 +68,25 @@ def engine_from_settings(settings: Settings) -> Engine:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+class WriteInReadOnly(RuntimeError):
+    """A change was made in a read-only transaction: a programming error, never data."""
+
+
+class ReadOnlySession(Session):
+    def flush(self, objects: Any = None) -> None:
+        if self.new or self.dirty or self.deleted:
+            raise WriteInReadOnly("this transaction only reads; use Database.transaction")
+        super().flush(objects)
+
+
+def read_only_session_factory(engine: Engine) -> sessionmaker[ReadOnlySession]:
+    return sessionmaker(
+        engine.execution_options(**{READ_ONLY: True}),
+        class_=ReadOnlySession,
+        expire_on_commit=False,
+    )
 
 
 def check_reachable(engine: Engine) -> None:

@@ -13,7 +13,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from follicle.clinic.errors import FieldError, InputInvalid
@@ -81,8 +81,11 @@ def account_status(user: UserAccount | None) -> str:
     return "invited" if user.password_hash is None else "active"
 
 
+_PORTAL_ACCOUNT = select(UserAccount).where(UserAccount.patient_id == bindparam("patient_id"))
+
+
 def portal_status(session: Session, patient_id: str) -> str:
-    user = session.scalars(select(UserAccount).where(UserAccount.patient_id == patient_id)).first()
+    user = session.scalars(_PORTAL_ACCOUNT, {"patient_id": patient_id}).first()
     return account_status(user)
 
 

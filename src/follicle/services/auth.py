@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from follicle.records import audit
@@ -361,6 +361,14 @@ def end_sessions(session: Session, user_id: str, reason: str) -> int:
     return len(open_)
 
 
+_LOGIN_BY_DIGEST = select(LoginSession).where(LoginSession.token_sha256 == bindparam("digest"))
+_LOGIN_AND_USER = (
+    select(LoginSession, UserAccount)
+    .join(UserAccount, UserAccount.id == LoginSession.user_id)
+    .where(LoginSession.token_sha256 == bindparam("digest"))
+)
+
+
 def resume(
     db: Database,
     settings: Settings,
@@ -372,34 +380,53 @@ def resume(
     expired or is unknown (a cookie token is no bearer token, nor the reverse)."""
     if not token:
         return None
-    with db.transaction() as session:
-        login = session.scalar(
-            select(LoginSession).where(LoginSession.token_sha256 == _token_digest(token))
-        )
-        if login is None or login.ended_at is not None or login.kind != kind:
+    digest = _token_digest(token)
+    # Nearly every request asks this: read without the write lock, and write only when the
+    # heartbeat is due (once a minute) or the session has just run out.
+    with db.snapshot() as session:
+        found = session.execute(_LOGIN_AND_USER, {"digest": digest}).first()
+        if found is None:
+            return None
+        login, user = found
+        if login.ended_at is not None or login.kind != kind:
             return None
         now = utcnow()
-        idle_limit = login.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
-        absolute_limit = login.created_at + (
-            timedelta(hours=settings.session_absolute_hours)
-            if kind == "cookie"
-            else timedelta(minutes=settings.api_token_minutes)
-        )
-        user = session.get(UserAccount, login.user_id)
-        if user is None or not user.active:
-            reason = "account_inactive"
-        elif now > idle_limit:
-            reason = "idle"
-        elif now > absolute_limit:
-            reason = "expired"
-        else:
-            # Write the heartbeat at most once a minute: reads should not all be writes.
-            if now - login.last_seen_at > timedelta(minutes=1):
-                login.last_seen_at = now
+        reason = _end_reason(settings, login, user, now)
+        if reason is None and now - login.last_seen_at <= timedelta(minutes=1):
+            assert user is not None
             return actor_for(user, client_address)
-        login.ended_at = now
-        login.end_reason = reason
+    with db.transaction() as session:
+        current = session.scalar(_LOGIN_BY_DIGEST, {"digest": digest})
+        if current is None or current.ended_at is not None:
+            return None
+        account = session.get(UserAccount, current.user_id)
+        reason = _end_reason(settings, current, account, now)
+        if reason is None:
+            assert account is not None
+            current.last_seen_at = max(current.last_seen_at, now)
+            return actor_for(account, client_address)
+        current.ended_at = now
+        current.end_reason = reason
         return None
+
+
+def _end_reason(
+    settings: Settings, login: LoginSession, user: UserAccount | None, now: datetime
+) -> str | None:
+    """Why this session must end now, or None while it is good."""
+    idle_limit = login.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
+    absolute_limit = login.created_at + (
+        timedelta(hours=settings.session_absolute_hours)
+        if login.kind == "cookie"
+        else timedelta(minutes=settings.api_token_minutes)
+    )
+    if user is None or not user.active:
+        return "account_inactive"
+    if now > idle_limit:
+        return "idle"
+    if now > absolute_limit:
+        return "expired"
+    return None
 
 
 def log_out(db: Database, token: str, client_address: str | None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from follicle.clinic.errors import FieldError, InputInvalid
@@ -62,13 +62,16 @@ def consent_view(
     }
 
 
+_CLINIC_TEXTS = (
+    select(ConsentText)
+    .where(ConsentText.clinic_id == bindparam("clinic_id"))
+    .order_by(ConsentText.kind, ConsentText.version_number)
+)
+
+
 def current_texts(session: Session, clinic_id: str) -> dict[str, ConsentText]:
     """The newest published version of each kind of consent text."""
-    texts = session.scalars(
-        select(ConsentText)
-        .where(ConsentText.clinic_id == clinic_id)
-        .order_by(ConsentText.kind, ConsentText.version_number)
-    )
+    texts = session.scalars(_CLINIC_TEXTS, {"clinic_id": clinic_id})
     return {text.kind: text for text in texts}
 
 

@@ -10,7 +10,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from follicle.records.db import engine_from_settings, session_factory
+from follicle.records.db import (
+    ReadOnlySession,
+    engine_from_settings,
+    read_only_session_factory,
+    session_factory,
+)
 from follicle.services.errors import ConcurrentChange
 from follicle.settings import Settings
 
@@ -19,6 +24,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions: sessionmaker[Session] = session_factory(engine)
+        self._snapshots = read_only_session_factory(engine)
         # SQLite has one writer at a time, and nearly every transaction writes (reads are
         # audited). Threads of this process queue here instead of in SQLite's busy handler,
         # whose growing sleeps gave p99 latencies over a second under load (bench/).
@@ -27,6 +33,19 @@ class Database:
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
         return cls(engine_from_settings(settings))
+
+    @contextmanager
+    def snapshot(self) -> Iterator[ReadOnlySession]:
+        """A read-only transaction: one consistent view, no write lock, always rolled back.
+
+        For the hot read paths (chart, search, sign-in check), which then write their audit
+        entry in a short ``transaction`` of its own before anything is shown. On SQLite this
+        lets reads run while another request holds the write lock; a change made in it
+        raises WriteInReadOnly."""
+        # Closing (not rolling back) keeps what was loaded readable after the block; the
+        # connection's transaction is rolled back as it returns to the pool.
+        with self._snapshots() as session:
+            yield session
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import BindParameter, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from follicle.clinic.errors import FieldError, InputInvalid
@@ -61,13 +62,44 @@ def _summary(patient: Patient, screening_decision: str | None = None) -> Patient
     )
 
 
-def _latest_decisions(session: Session, patient_ids: list[str]) -> dict[str, str]:
-    rows = session.execute(
-        select(ScreeningResult.patient_id, ScreeningResult.decision)
-        .where(ScreeningResult.patient_id.in_(patient_ids), ScreeningResult.voided_at.is_(None))
-        .order_by(ScreeningResult.created_at, ScreeningResult.id)
+_DECISIONS = (
+    select(ScreeningResult.patient_id, ScreeningResult.decision)
+    .where(
+        ScreeningResult.patient_id.in_(bindparam("ids", expanding=True)),
+        ScreeningResult.voided_at.is_(None),
     )
+    .order_by(ScreeningResult.created_at, ScreeningResult.id)
+)
+_PORTAL_ACCOUNTS = select(UserAccount).where(
+    UserAccount.patient_id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _latest_decisions(session: Session, patient_ids: list[str]) -> dict[str, str]:
+    rows = session.execute(_DECISIONS, {"ids": patient_ids})
     return {row.patient_id: row.decision for row in rows}
+
+
+@cache
+def _search(by_name: bool, by_birth: bool) -> Select[Patient]:
+    """The search statement, built once per kind of search (see chart._rows_statement)."""
+    query = (
+        select(Patient)
+        .where(Patient.clinic_id == bindparam("clinic_id"), Patient.voided_at.is_(None))
+        .order_by(Patient.family_name, Patient.given_name, Patient.id)
+        .limit(MAX_LIST)
+    )
+    if by_name:
+        pattern: BindParameter[str] = bindparam("pattern")
+        query = query.where(
+            or_(
+                Patient.family_name.ilike(pattern, escape="\\"),
+                Patient.given_name.ilike(pattern, escape="\\"),
+            )
+        )
+    if by_birth:
+        query = query.where(Patient.date_of_birth == bindparam("date_of_birth"))
+    return query
 
 
 def list_patients(
@@ -75,38 +107,26 @@ def list_patients(
 ) -> list[PatientSummary]:
     """The actor's clinic's patients, by family name; the read is audited with the ids shown."""
     authorize(actor, Permission.PATIENT_LIST)
-    with db.transaction() as session:
-        query = (
-            select(Patient)
-            .where(Patient.clinic_id == actor.clinic_id, Patient.voided_at.is_(None))
-            .order_by(Patient.family_name, Patient.given_name, Patient.id)
-            .limit(MAX_LIST)
-        )
-        needle = name_contains.strip().lower()
-        if needle:
-            # The search is for the text as typed: % and _ are letters here, not wildcards.
-            literal = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            pattern = f"%{literal}%"
-            query = query.where(
-                or_(
-                    Patient.family_name.ilike(pattern, escape="\\"),
-                    Patient.given_name.ilike(pattern, escape="\\"),
-                )
-            )
-        if date_of_birth is not None:
-            query = query.where(Patient.date_of_birth == date_of_birth)
-        found = list(session.scalars(query))
-        decisions = _latest_decisions(session, [p.id for p in found])
+    needle = name_contains.strip().lower()
+    # The search is for the text as typed: % and _ are letters here, not wildcards.
+    literal = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    values = {
+        "clinic_id": actor.clinic_id,
+        "pattern": f"%{literal}%",
+        "date_of_birth": date_of_birth,
+    }
+    with db.snapshot() as session:
+        found = list(session.scalars(_search(bool(needle), date_of_birth is not None), values))
+        ids = [p.id for p in found]
+        decisions = _latest_decisions(session, ids)
         accounts = {
-            u.patient_id: account_status(u)
-            for u in session.scalars(
-                select(UserAccount).where(UserAccount.patient_id.in_([p.id for p in found]))
-            )
+            u.patient_id: account_status(u) for u in session.scalars(_PORTAL_ACCOUNTS, {"ids": ids})
         }
         patients = [
             replace(_summary(p, decisions.get(p.id)), portal=accounts.get(p.id, "none"))
             for p in found
         ]
+    with db.transaction() as session:
         audit.append(
             session,
             actor=actor.audit_name,
@@ -116,7 +136,7 @@ def list_patients(
             client_address=actor.client_address,
             detail={"ids": [p.id for p in patients]},
         )
-        return patients
+    return patients
 
 
 def get_patient(db: Database, actor: Actor, patient_id: str) -> PatientSummary:

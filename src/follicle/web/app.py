@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -26,7 +30,16 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """Build the app; refuses (ConfigError) a production start without a proper secret."""
     secret_key = settings.resolved_secret_key()
     database = db or Database.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Requests run in worker threads; under the GIL a few threads get through more
+        # requests than forty that all switch between each other (bench/bench_api_load.py).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Follicle",
         version="0.1.0",
         openapi_url="/api/v1/openapi.json",

@@ -20,6 +20,9 @@ def friendly_time(iso: str) -> str:
 def make_templates() -> Jinja2Templates:
     """The pages' templates with their filters (the PDF report renders from the same)."""
     templates = Jinja2Templates(directory=WEB_DIR / "templates")
+    # The templates ship with the package: no need to stat every file on every render
+    # (restart the server to see an edited template).
+    templates.env.auto_reload = False
     templates.env.filters["urldecode"] = unquote
     templates.env.filters["when"] = friendly_time
     return templates
