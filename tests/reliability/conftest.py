@@ -94,3 +94,4 @@ def site(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterat
     finally:
         server.stop()
         db.dispose()
+        db.dispose()

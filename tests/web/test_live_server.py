@@ -175,10 +175,14 @@ def test_second_demo_run_keeps_data(demo: DemoServer) -> None:
 
 
 def test_logs_are_json_with_request_ids_and_no_patient_data(demo: DemoServer) -> None:
-    with Database.from_settings(demo.settings).transaction() as session:
-        patient = session.scalars(select(Patient).order_by(Patient.created_at)).first()
-        assert patient is not None
-        identifying = [patient.id, patient.family_name, patient.given_name, str(patient.email)]
+    database = Database.from_settings(demo.settings)
+    try:
+        with database.transaction() as session:
+            patient = session.scalars(select(Patient).order_by(Patient.created_at)).first()
+            assert patient is not None
+            identifying = [patient.id, patient.family_name, patient.given_name, str(patient.email)]
+    finally:
+        database.dispose()
     with _client(demo.url) as client:
         assert log_in(client, "derm@demo.follicle", DEMO_PASSWORD).status_code == 303
         chart = client.get(f"/patients/{patient.id}")
