@@ -35,7 +35,7 @@ from follicle.services.actors import Actor
 from follicle.services.adverse_events import event_view
 from follicle.services.appointments import appointment_view
 from follicle.services.authz import ROLE_PERMISSIONS, Permission
-from follicle.services.common import load_patient, record_read
+from follicle.services.common import audit_read, load_patient
 from follicle.services.consents import consent_view, current_texts
 from follicle.services.database import Database
 from follicle.services.images import image_view, measurement_view
@@ -114,7 +114,7 @@ _STAFF_NAMES = select(UserAccount.id, UserAccount.display_name).where(
 
 
 def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | None = None) -> Chart:
-    with db.snapshot() as session:
+    with db.transaction() as session:
         patient = load_patient(session, actor, patient_id, Permission.PATIENT_READ)
         clinic = session.get(Clinic, patient.clinic_id)
         assert clinic is not None
@@ -276,7 +276,7 @@ def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | Non
         timeline.sort(key=lambda item: item.at, reverse=True)
         chart.status = _status(chart)
         chart.status["portal"] = portal_status(session, patient.id)
-    record_read(db, actor, "chart.read", "patient", clinic.id, shown, patient.id)
+        audit_read(session, actor, "chart.read", "patient", clinic.id, shown, patient.id)
     return chart
 
 

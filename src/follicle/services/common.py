@@ -78,23 +78,6 @@ def audit_read(
     )
 
 
-def record_read(
-    db: Database,
-    actor: Actor,
-    action: str,
-    resource_type: str,
-    clinic_id: str,
-    ids: Iterable[str],
-    patient_id: str | None = None,
-) -> None:
-    """Audit a read made in ``Database.snapshot``, in a short transaction of its own.
-
-    Call it before returning what was read: if the entry cannot be written, nothing is
-    shown. Only the append waits for the write lock, not the queries of the read."""
-    with db.transaction() as session:
-        audit_read(session, actor, action, resource_type, clinic_id, ids, patient_id)
-
-
 def audit_write(
     session: Session,
     actor: Actor,
@@ -159,24 +142,23 @@ def list_patient_records(
     order_by: Iterable[Any],
 ) -> list[dict[str, Any]]:
     """A patient's (not voided) records of one kind, oldest first, in one audited read."""
-    with db.snapshot() as session:
+    with db.transaction() as session:
         patient = load_patient(session, actor, patient_id, permission)
         columns: Any = model
         query = select(model).where(columns.patient_id == patient.id)
         if hasattr(model, "voided_at"):
             query = query.where(columns.voided_at.is_(None))
         records = list(session.scalars(query.order_by(*order_by)))
-        shown = [view(r) for r in records]
-    record_read(
-        db,
-        actor,
-        action,
-        str(model.__tablename__),
-        patient.clinic_id,
-        [str(getattr(r, "id", "")) for r in records],
-        patient.id,
-    )
-    return shown
+        audit_read(
+            session,
+            actor,
+            action,
+            str(model.__tablename__),
+            patient.clinic_id,
+            [str(getattr(r, "id", "")) for r in records],
+            patient.id,
+        )
+        return [view(r) for r in records]
 
 
 def read_patient_record(
@@ -190,16 +172,15 @@ def read_patient_record(
     view: Callable[[R], dict[str, Any]],
 ) -> dict[str, Any]:
     """One of a patient's records, in one audited read."""
-    with db.snapshot() as session:
+    with db.transaction() as session:
         record = load_record(session, actor, model, record_id, patient_id, permission)
-        shown = view(record)
-    record_read(
-        db,
-        actor,
-        action,
-        str(model.__tablename__),
-        str(getattr(record, "clinic_id", "")),
-        [record_id],
-        patient_id,
-    )
-    return shown
+        audit_read(
+            session,
+            actor,
+            action,
+            str(model.__tablename__),
+            str(getattr(record, "clinic_id", "")),
+            [record_id],
+            patient_id,
+        )
+        return view(record)

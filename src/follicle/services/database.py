@@ -36,12 +36,12 @@ class Database:
 
     @contextmanager
     def snapshot(self) -> Iterator[ReadOnlySession]:
-        """A read-only transaction: one consistent view, no write lock, always rolled back.
+        """A read-only transaction: one consistent view, no write lock, never committed.
 
-        For the hot read paths (chart, search, sign-in check), which then write their audit
-        entry in a short ``transaction`` of its own before anything is shown. On SQLite this
-        lets reads run while another request holds the write lock; a change made in it
-        raises WriteInReadOnly."""
+        For reads that write nothing, not even an audit entry (the sign-in check on every
+        request): on SQLite they then run while another request holds the write lock. Reads
+        of clinical records use ``transaction``, their audit entry with them (DESIGN.md §4).
+        A change made in it raises WriteInReadOnly."""
         # Closing (not rolling back) keeps what was loaded readable after the block; the
         # connection's transaction is rolled back as it returns to the pool.
         with self._snapshots() as session:

@@ -115,7 +115,7 @@ def list_patients(
         "pattern": f"%{literal}%",
         "date_of_birth": date_of_birth,
     }
-    with db.snapshot() as session:
+    with db.transaction() as session:
         found = list(session.scalars(_search(bool(needle), date_of_birth is not None), values))
         ids = [p.id for p in found]
         decisions = _latest_decisions(session, ids)
@@ -126,7 +126,6 @@ def list_patients(
             replace(_summary(p, decisions.get(p.id)), portal=accounts.get(p.id, "none"))
             for p in found
         ]
-    with db.transaction() as session:
         audit.append(
             session,
             actor=actor.audit_name,
