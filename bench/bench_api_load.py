@@ -425,8 +425,10 @@ def _markdown(report: dict[str, Any]) -> str:
         "",
         f"{report['when']} on {report['machine']['platform']} ({report['machine']['cpus']} CPUs), "
         f"Python {report['machine']['python']}; {report['seconds']} s per level after 1 s of "
-        "warm-up; the load generator runs on the same machine. One server process for each, "
-        "served the same way (Uvicorn defaults, no access log). SQLite runs as Follicle runs "
+        "warm-up; the load generator runs on the same machine. One server process for each "
+        "in this table, served the same way (Uvicorn defaults, no access log; Follicle runs "
+        "requests on its 4 worker threads, the floor on FastAPI's default 40, which is why "
+        "the floor slows down past 8 users). SQLite runs as Follicle runs "
         "it (WAL, synchronous=FULL); PostgreSQL is the test suite's throwaway server "
         "(fsync off), so its figures leave out the disk.",
         "",
