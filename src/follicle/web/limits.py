@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from follicle.web.asgi import HttpMiddleware
 
 UPLOAD_LIMIT_BYTES = 32 * 1024 * 1024  # images.MAX_UPLOAD_BYTES (30 MB) and the form
 OTHER_LIMIT_BYTES = 2 * 1024 * 1024
@@ -52,16 +54,10 @@ async def _refuse(
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """Pure ASGI middleware: 413 for a declared or streamed body over the limit."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_query = scope.get("query_string", b"").lower()
         if "\x00" in scope.get("path", "") or b"%00" in raw_query or b"\x00" in raw_query:
             await _refuse(send, 0, status=404, title="Not Found", detail="no such page or record")

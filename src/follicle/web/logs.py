@@ -19,7 +19,9 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from follicle.web.asgi import HttpMiddleware
 
 request_id_var: ContextVar[str | None] = ContextVar("follicle_request_id", default=None)
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -76,16 +78,10 @@ def _route_template(scope: Scope) -> str:
     return str(path) if path else "(no route)"
 
 
-class RequestLog:
+class RequestLog(HttpMiddleware):
     """Pure ASGI middleware: request id in, ``X-Request-ID`` out, one access line each."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _INCOMING_ID.match(incoming) else secrets.token_hex(8)
         token = request_id_var.set(request_id)

@@ -11,7 +11,9 @@ import hmac
 import secrets
 
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from follicle.web.asgi import HttpMiddleware
 
 SESSION_COOKIE = "follicle_session"
 CSRF_COOKIE = "follicle_csrf"
@@ -58,19 +60,13 @@ _ALWAYS: tuple[tuple[bytes, bytes], ...] = (
 _NO_STORE = (b"cache-control", b"no-store")
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """Adds the security headers a response did not set itself.
 
     Plain ASGI rather than BaseHTTPMiddleware: that one runs every request through an extra
     task and memory stream, a measurable share of a chart view's time (bench/)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         static = scope["path"].startswith("/static/")
         defaults = _ALWAYS if static else (*_ALWAYS, _NO_STORE)
 
