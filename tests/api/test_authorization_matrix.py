@@ -29,6 +29,7 @@ from tests.support.api import (
     eligible_intake,
     next_weekday_at,
     ok,
+    path_ids,
     photo_png,
     session_body,
     walk_to_sessions,
@@ -86,24 +87,12 @@ def world(api: ApiServer) -> World:
 
 
 def _path_value(name: str, target: Target, path: str = "") -> str:
-    ids = target.ids
     if name == "user_id" and path.endswith(("/deactivate", "/reactivate")):
         return target.users.spare_user_id  # not a user whose token the matrix still needs
-    values = {
-        "patient_id": target.patient_path_id,
-        "intake_id": ids.intake_id,
-        "screening_id": ids.screening_id,
-        "consent_id": ids.consent_id,
-        "plan_id": ids.plan_id,
-        "appointment_id": ids.appointment_ids[-1],
-        "session_id": ids.session_id,
-        "image_id": ids.image_id,
-        "event_id": ids.event_id,
-        "user_id": target.users.practitioner_id,
-        "device_id": target.users.device_id,
-        "lot_id": target.users.lot_id,
-        "name": "measurements.csv",
-    }
+    values = path_ids(
+        target.patient_path_id, target.ids, target.users, target.users.practitioner_id
+    )
+    values["name"] = "measurements.csv"
     if name not in values:
         pytest.fail(f"the matrix does not know how to fill path parameter {name!r}")
     return values[name]

@@ -20,7 +20,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.api.conftest import ApiServer
-from tests.support.api import ROLES, client_for, walk_to_sessions
+from tests.support.api import ROLES, client_for, path_ids, walk_to_sessions
 
 EXAMPLES = int(os.environ.get("FOLLICLE_FUZZ_EXAMPLES", "6"))
 #: Operations that would end the very token the fuzzer signs in with.
@@ -55,20 +55,7 @@ def test_no_server_errors_and_no_schema_breaks_for_any_role(api: ApiServer) -> N
         client_for(api.url, users.tokens["front_desk"]) as desk,
     ):
         ids = walk_to_sessions(practitioner, desk, users, users.patient_id, "Europe/London", 13)
-    known: dict[str, Any] = {
-        "patient_id": users.patient_id,
-        "intake_id": ids.intake_id,
-        "screening_id": ids.screening_id,
-        "consent_id": ids.consent_id,
-        "plan_id": ids.plan_id,
-        "appointment_id": ids.appointment_ids[-1],
-        "session_id": ids.session_id,
-        "image_id": ids.image_id,
-        "event_id": ids.event_id,
-        "user_id": users.spare_user_id,
-        "device_id": users.device_id,
-        "lot_id": users.lot_id,
-    }
+    known = path_ids(users.patient_id, ids, users, users.spare_user_id)
     description = httpx.get(api.url + "/api/v1/openapi.json", timeout=30).json()
     schema = schemathesis.openapi.from_dict(description)
     failures: list[str] = []

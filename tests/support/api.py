@@ -148,6 +148,25 @@ class JourneyIds:
     event_id: str = ""
 
 
+def path_ids(patient_id: str, ids: JourneyIds, users: ClinicUsers, user_id: str) -> dict[str, str]:
+    """Real ids for every id parameter in the API's paths (the authorization matrix and the
+    fuzzer fill paths with them)."""
+    return {
+        "patient_id": patient_id,
+        "intake_id": ids.intake_id,
+        "screening_id": ids.screening_id,
+        "consent_id": ids.consent_id,
+        "plan_id": ids.plan_id,
+        "appointment_id": ids.appointment_ids[-1],
+        "session_id": ids.session_id,
+        "image_id": ids.image_id,
+        "event_id": ids.event_id,
+        "user_id": user_id,
+        "device_id": users.device_id,
+        "lot_id": users.lot_id,
+    }
+
+
 def session_body(
     plan_id: str, lot_id: str, appointment_id: str | None = None, depth_mm: float = 0.5
 ) -> dict[str, Any]:
