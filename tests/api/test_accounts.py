@@ -162,7 +162,9 @@ def test_deactivation_ends_access_at_once_and_keeps_the_records(api: ApiServer) 
     assert "token.issued" in actions  # their earlier entries stay
 
 
-def _enrol(browser: httpx.Client, email: str) -> tuple[str, list[str]]:
+def _enrol(browser: httpx.Client, email: str) -> tuple[str, list[str], str]:
+    """Set up two-factor sign-in; returns the secret, the recovery codes and the app code
+    that completed the set-up."""
     started = log_in(browser, email, PASSWORD)
     assert started.status_code == 303
     assert started.headers["location"] == "/login/two-factor/setup"
@@ -176,14 +178,14 @@ def _enrol(browser: httpx.Client, email: str) -> tuple[str, list[str]]:
     page = browser.get("/login/two-factor/setup")  # a new secret each time it is shown
     secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', page.text)
     assert secret
+    used = pyotp.TOTP(secret.group(1)).now()
     done = browser.post(
-        "/login/two-factor/setup",
-        data={"csrf_token": csrf_from(page.text), "code": pyotp.TOTP(secret.group(1)).now()},
+        "/login/two-factor/setup", data={"csrf_token": csrf_from(page.text), "code": used}
     )
     assert done.status_code == 200, done.text
     codes = re.findall(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>", done.text)
     assert len(codes) == 10
-    return secret.group(1), codes
+    return secret.group(1), codes, used
 
 
 def test_two_factor_required_by_the_clinic_with_app_codes_and_recovery_codes(
@@ -211,7 +213,7 @@ def test_two_factor_required_by_the_clinic_with_app_codes_and_recovery_codes(
         assert "two-factor" in not_set_up.json()["detail"]
         with httpx.Client(base_url=api.url, timeout=30) as browser:
             assert browser.get("/").status_code == 303  # nothing opens before the code
-            secret, codes = _enrol(browser, email)
+            secret, codes, enrolment_code = _enrol(browser, email)
             assert browser.get("/").status_code == 200  # signed in
         with httpx.Client(base_url=api.url, timeout=30) as browser:
             step = log_in(browser, email, PASSWORD)
@@ -220,9 +222,11 @@ def test_two_factor_required_by_the_clinic_with_app_codes_and_recovery_codes(
             page = browser.get("/login/two-factor")
             replayed = browser.post(
                 "/login/two-factor",
-                data={"csrf_token": csrf_from(page.text), "code": pyotp.TOTP(secret).now()},
+                data={"csrf_token": csrf_from(page.text), "code": enrolment_code},
             )
-            assert replayed.status_code == 401  # the enrolment's code cannot be used again
+            # The enrolment's code cannot be used again (the same code, not a fresh now():
+            # when the 30 s step turns between the two, now() is a new, valid code).
+            assert replayed.status_code == 401
             recovered = browser.post(
                 "/login/two-factor", data={"csrf_token": csrf_from(page.text), "code": codes[0]}
             )
