@@ -361,7 +361,6 @@ def end_sessions(session: Session, user_id: str, reason: str) -> int:
     return len(open_)
 
 
-_LOGIN_BY_DIGEST = select(LoginSession).where(LoginSession.token_sha256 == bindparam("digest"))
 _LOGIN_AND_USER = (
     select(LoginSession, UserAccount)
     .join(UserAccount, UserAccount.id == LoginSession.user_id)
@@ -393,16 +392,16 @@ def resume(
         now = utcnow()
         reason = _end_reason(settings, login, user, now)
         if reason is None and now - login.last_seen_at <= timedelta(minutes=1):
-            assert user is not None
             return actor_for(user, client_address)
     with db.transaction() as session:
-        current = session.scalar(_LOGIN_BY_DIGEST, {"digest": digest})
-        if current is None or current.ended_at is not None:
+        again = session.execute(_LOGIN_AND_USER, {"digest": digest}).first()
+        if again is None:
             return None
-        account = session.get(UserAccount, current.user_id)
+        current, account = again
+        if current.ended_at is not None:
+            return None
         reason = _end_reason(settings, current, account, now)
         if reason is None:
-            assert account is not None
             current.last_seen_at = max(current.last_seen_at, now)
             return actor_for(account, client_address)
         current.ended_at = now
@@ -411,7 +410,7 @@ def resume(
 
 
 def _end_reason(
-    settings: Settings, login: LoginSession, user: UserAccount | None, now: datetime
+    settings: Settings, login: LoginSession, user: UserAccount, now: datetime
 ) -> str | None:
     """Why this session must end now, or None while it is good."""
     idle_limit = login.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
@@ -420,7 +419,7 @@ def _end_reason(
         if login.kind == "cookie"
         else timedelta(minutes=settings.api_token_minutes)
     )
-    if user is None or not user.active:
+    if not user.active:
         return "account_inactive"
     if now > idle_limit:
         return "idle"
