@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import text
@@ -133,3 +134,24 @@ def test_an_append_rolled_back_with_its_change_leaves_the_chain_whole(db: Databa
     report = _verify(db)
     assert report.ok
     assert report.entries_checked == 3
+
+
+def test_appends_from_many_connections_at_once_number_one_chain(db: Database) -> None:
+    """Taking the next number locks the head: no two appends share a number or a predecessor."""
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        batches = list(pool.map(lambda _: _write_entries(db, 8), range(6)))
+    seqs = sorted(seq for batch in batches for seq in batch)
+    assert seqs == list(range(seqs[0], seqs[0] + 48))
+    report = _verify(db)
+    assert report == audit.ChainReport(True, 48)
+
+
+def test_a_deleted_head_is_reported_and_appending_goes_on(db: Database) -> None:
+    seqs = _write_entries(db, 3)
+    with db.transaction() as session:
+        session.execute(text("DELETE FROM audit_head"))
+    added = _write_entries(db, 1)
+    assert added[0] > seqs[-1]
+    report = _verify(db)
+    assert not report.ok
+    assert report.first_bad_seq == added[0]

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from follicle.records.models import AuditEntry, AuditHead, utcnow
 
 GENESIS_HASH = "0" * 64
-_PG_AUDIT_LOCK_KEY = 0x666F6C6C  # any constant; serialises appends across connections
 
 
 def entry_digest(
@@ -61,17 +61,31 @@ class Appended:
 
 _ENTRY = cast(Table, AuditEntry.__table__)
 _HEAD = cast(Table, AuditHead.__table__)
-_READ_HEAD = select(_HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
-_ADD_ENTRY = insert(_ENTRY).returning(_ENTRY.c.seq)
-_ADVANCE_HEAD = (
+# Taking the next number locks the head row until commit: appends queue there, one at a time,
+# on every backend (SQLite has one writer anyway), with no separate lock to take first.
+_TAKE_NEXT = (
     update(_HEAD)
     .where(_HEAD.c.id == 1)
-    .values(
-        entry_count=_HEAD.c.entry_count + 1,
-        last_seq=bindparam("new_seq"),
-        last_hash=bindparam("new_hash"),
-    )
+    .values(entry_count=_HEAD.c.entry_count + 1, last_seq=_HEAD.c.last_seq + 1)
+    .returning(_HEAD.c.last_seq, _HEAD.c.last_hash)
 )
+_ADD_ENTRY = insert(_ENTRY).values({c.name: bindparam(c.name, type_=c.type) for c in _ENTRY.c})
+_SET_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("entry_hash"))
+# PostgreSQL adds the entry and moves the head in one round trip.
+_ADD_AND_SET_HASH = _SET_HASH.add_cte(_ADD_ENTRY.cte("added"))
+_LAST_SEQ = select(func.coalesce(func.max(_ENTRY.c.seq), 0))
+
+
+def _seed_head(session: Session) -> None:
+    """The head of an empty log. Had the head been deleted while entries remain, numbering goes
+    on after them and the next entry starts from the genesis hash, which ``verify_chain``
+    reports as a break (the head is never silently rebuilt from the entries)."""
+    values = {"id": 1, "entry_count": 0, "last_hash": GENESIS_HASH}
+    values["last_seq"] = session.execute(_LAST_SEQ).scalar_one()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(postgresql.insert(_HEAD).values(values).on_conflict_do_nothing())
+    else:
+        session.execute(sqlite.insert(_HEAD).values(values).on_conflict_do_nothing())
 
 
 def append(
@@ -87,11 +101,13 @@ def append(
 ) -> Appended:
     """Add an entry in the caller's transaction (it commits or rolls back with the change).
 
-    Core statements, not the ORM's unit of work: every audited read runs this, and the ORM
-    flush was an eighth of a chart view's time (bench/bench_api_load.py)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK_KEY})
-    prev_hash = session.execute(_READ_HEAD).scalar()
+    Core statements, not the ORM's unit of work, and two round trips on PostgreSQL: every
+    audited read runs this (bench/bench_api_load.py)."""
+    taken = session.execute(_TAKE_NEXT).one_or_none()
+    if taken is None:
+        _seed_head(session)
+        taken = session.execute(_TAKE_NEXT).one()
+    seq, previous = taken
     fields: dict[str, Any] = {
         "at": utcnow(),
         "actor": actor,
@@ -102,17 +118,13 @@ def append(
         "client_address": client_address,
         "detail": detail or {},
     }
-    previous = prev_hash or GENESIS_HASH
     entry_hash = entry_digest(prev_hash=previous, **fields)
-    seq = session.execute(
-        _ADD_ENTRY, {**fields, "prev_hash": previous, "entry_hash": entry_hash}
-    ).scalar_one()
-    if prev_hash is None:
-        session.execute(
-            insert(_HEAD).values(id=1, entry_count=1, last_seq=seq, last_hash=entry_hash)
-        )
+    row = {**fields, "seq": seq, "prev_hash": previous, "entry_hash": entry_hash}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_ADD_AND_SET_HASH, row)
     else:
-        session.execute(_ADVANCE_HEAD, {"new_seq": seq, "new_hash": entry_hash})
+        session.execute(_ADD_ENTRY, row)
+        session.execute(_SET_HASH, {"entry_hash": entry_hash})
     return Appended(seq, entry_hash)
 
 
