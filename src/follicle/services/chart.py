@@ -92,14 +92,20 @@ def _may(actor: Actor, permission: Permission) -> bool:
 def _rows_statement(model: Any, order: str) -> Select[Any]:
     """Built once per kind of record: building and keying a statement per query was a fifth
     of a chart view's time (bench/bench_api_load.py)."""
-    query = select(model).where(model.patient_id == bindparam("patient_id"))
-    if hasattr(model, "voided_at"):
-        query = query.where(model.voided_at.is_(None))
-    return query.order_by(getattr(model, order), model.id)
+    table = model.__table__
+    query = select(table).where(table.c.patient_id == bindparam("patient_id"))
+    if "voided_at" in table.c:
+        query = query.where(table.c.voided_at.is_(None))
+    return query.order_by(table.c[order], table.c.id)
 
 
 def _rows(session: Session, model: Any, patient_id: str, order: str) -> list[Any]:
-    return list(session.scalars(_rows_statement(model, order), {"patient_id": patient_id}))
+    """The patient's records of one kind as plain rows (attributes named as the model's).
+
+    The chart only reads them: loading them as ORM objects (identity map, instance state) cost
+    twice as much per query as the rows do, and a chart runs ten of these queries."""
+    found = session.connection().execute(_rows_statement(model, order), {"patient_id": patient_id})
+    return list(found)
 
 
 _CONSENTS = (
