@@ -13,7 +13,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from follicle.clinic.errors import FieldError, InputInvalid
@@ -79,14 +79,6 @@ def account_status(user: UserAccount | None) -> str:
     if not user.active:
         return "deactivated"
     return "invited" if user.password_hash is None else "active"
-
-
-_PORTAL_ACCOUNT = select(UserAccount).where(UserAccount.patient_id == bindparam("patient_id"))
-
-
-def portal_status(session: Session, patient_id: str) -> str:
-    user = session.scalars(_PORTAL_ACCOUNT, {"patient_id": patient_id}).first()
-    return account_status(user)
 
 
 def queue_invite(session: Session, account: UserAccount, clinic: Clinic, public_url: str) -> None:

@@ -30,13 +30,13 @@ from follicle.records.models import (
     UserAccount,
     utcnow,
 )
-from follicle.services.accounts import portal_status
+from follicle.services.accounts import account_status
 from follicle.services.actors import Actor
 from follicle.services.adverse_events import event_view
 from follicle.services.appointments import appointment_view
 from follicle.services.authz import ROLE_PERMISSIONS, Permission
 from follicle.services.common import audit_read, load_patient
-from follicle.services.consents import consent_view, current_texts
+from follicle.services.consents import consent_view
 from follicle.services.database import Database
 from follicle.services.images import image_view, measurement_view
 from follicle.services.intakes import intake_view, screening_view
@@ -108,11 +108,19 @@ def _rows(session: Session, model: Any, patient_id: str, order: str) -> list[Any
     return list(found)
 
 
-_CONSENTS = (
-    select(Consent, ConsentText)
-    .join(ConsentText, Consent.consent_text_id == ConsentText.id)
-    .where(Consent.patient_id == bindparam("patient_id"))
-    .order_by(Consent.signed_at, Consent.id)
+# Every version of the clinic's consent texts, without their bodies: the chart names them.
+_TEXT_VERSIONS = (
+    select(ConsentText.id, ConsentText.kind, ConsentText.title, ConsentText.version_number)
+    .where(ConsentText.clinic_id == bindparam("clinic_id"))
+    .order_by(ConsentText.kind, ConsentText.version_number)
+)
+# The clinic's time zone and the patient's portal account (if any), in one round trip.
+_CLINIC_AND_PORTAL = (
+    select(Clinic.time_zone, UserAccount.id, UserAccount.active, UserAccount.password_hash)
+    .select_from(Clinic)
+    .outerjoin(UserAccount, UserAccount.patient_id == bindparam("patient_id"))
+    .where(Clinic.id == bindparam("clinic_id"))
+    .order_by(UserAccount.id)
 )
 _STAFF_NAMES = select(UserAccount.id, UserAccount.display_name).where(
     UserAccount.clinic_id == bindparam("clinic_id")
@@ -122,12 +130,16 @@ _STAFF_NAMES = select(UserAccount.id, UserAccount.display_name).where(
 def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | None = None) -> Chart:
     with db.transaction() as session:
         patient = load_patient(session, actor, patient_id, Permission.PATIENT_READ)
-        clinic = session.get(Clinic, patient.clinic_id)
+        clinic_id = patient.clinic_id
+        reads = session.connection()
+        clinic = reads.execute(
+            _CLINIC_AND_PORTAL, {"clinic_id": clinic_id, "patient_id": patient.id}
+        ).first()
         assert clinic is not None
         zone = ZoneInfo(clinic.time_zone)
         today = today or datetime.now(zone).date()
         chart = Chart(patient_view(patient), age_on(patient.date_of_birth, today), clinic.time_zone)
-        chart.names = dict(session.execute(_STAFF_NAMES, {"clinic_id": clinic.id}).all())
+        chart.names = dict(reads.execute(_STAFF_NAMES, {"clinic_id": clinic_id}).all())
         shown: list[str] = [patient.id]
         timeline = chart.timeline
         if _may(actor, Permission.INTAKE_READ):
@@ -162,12 +174,15 @@ def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | Non
             chart.screening = screening_view(current[-1]) if current else None
             shown += [r.id for r in results]
         if _may(actor, Permission.CONSENT_READ):
-            texts = current_texts(session, clinic.id)
+            published = reads.execute(_TEXT_VERSIONS, {"clinic_id": clinic_id})
+            versions: dict[str, Any] = {v.id: v for v in published}
+            texts = {v.kind: v for v in versions.values()}  # the newest version of each kind
             chart.consent_texts = {
                 k: {"id": t.id, "title": t.title, "version_number": t.version_number}
                 for k, t in texts.items()
             }
-            rows = session.execute(_CONSENTS, {"patient_id": patient.id}).all()
+            signed = _rows(session, Consent, patient.id, "signed_at")
+            rows = [(c, versions[c.consent_text_id]) for c in signed]
             chart.consents = [consent_view(c, t, texts.get(t.kind)) for c, t in rows]
             chart.consent_valid = {c["kind"] for c in chart.consents if c["valid"]}
             for consent, text in rows:
@@ -281,8 +296,9 @@ def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | Non
             shown += [e.id for e in events]
         timeline.sort(key=lambda item: item.at, reverse=True)
         chart.status = _status(chart)
-        chart.status["portal"] = portal_status(session, patient.id)
-        audit_read(session, actor, "chart.read", "patient", clinic.id, shown, patient.id)
+        portal_account: Any = clinic if clinic.id is not None else None
+        chart.status["portal"] = account_status(portal_account)
+        audit_read(session, actor, "chart.read", "patient", clinic_id, shown, patient.id)
     return chart
 
 
