@@ -8,7 +8,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import BindParameter, Select, bindparam, or_, select
-from sqlalchemy.orm import Session
 
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records import audit
@@ -62,44 +61,52 @@ def _summary(patient: Patient, screening_decision: str | None = None) -> Patient
     )
 
 
-_DECISIONS = (
-    select(ScreeningResult.patient_id, ScreeningResult.decision)
-    .where(
-        ScreeningResult.patient_id.in_(bindparam("ids", expanding=True)),
-        ScreeningResult.voided_at.is_(None),
-    )
-    .order_by(ScreeningResult.created_at, ScreeningResult.id)
-)
-_PORTAL_ACCOUNTS = select(UserAccount).where(
-    UserAccount.patient_id.in_(bindparam("ids", expanding=True))
-)
-
-
-def _latest_decisions(session: Session, patient_ids: list[str]) -> dict[str, str]:
-    rows = session.execute(_DECISIONS, {"ids": patient_ids})
-    return {row.patient_id: row.decision for row in rows}
-
-
 @cache
-def _search(by_name: bool, by_birth: bool) -> Select[Patient]:
-    """The search statement, built once per kind of search (see chart._rows_statement)."""
-    query = (
-        select(Patient)
+def _search(by_name: bool, by_birth: bool) -> Select[Any]:
+    """The search, built once per kind of search (see chart._rows_statement): one statement
+    for the page of patients, each with their latest screening decision and portal account."""
+    page = (
+        select(
+            Patient.id,
+            Patient.given_name,
+            Patient.family_name,
+            Patient.date_of_birth,
+            Patient.sex_at_birth,
+        )
         .where(Patient.clinic_id == bindparam("clinic_id"), Patient.voided_at.is_(None))
         .order_by(Patient.family_name, Patient.given_name, Patient.id)
         .limit(MAX_LIST)
     )
     if by_name:
         pattern: BindParameter[str] = bindparam("pattern")
-        query = query.where(
+        page = page.where(
             or_(
                 Patient.family_name.ilike(pattern, escape="\\"),
                 Patient.given_name.ilike(pattern, escape="\\"),
             )
         )
     if by_birth:
-        query = query.where(Patient.date_of_birth == bindparam("date_of_birth"))
-    return query
+        page = page.where(Patient.date_of_birth == bindparam("date_of_birth"))
+    # The page is cut first, so the decision is looked up for the patients shown only.
+    found = page.subquery("found")
+    decision = (
+        select(ScreeningResult.decision)
+        .where(ScreeningResult.patient_id == found.c.id, ScreeningResult.voided_at.is_(None))
+        .order_by(ScreeningResult.created_at.desc(), ScreeningResult.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            found,
+            decision.label("screening_decision"),
+            UserAccount.id.label("account_id"),
+            UserAccount.active,
+            UserAccount.password_hash,
+        )
+        .outerjoin(UserAccount, UserAccount.patient_id == found.c.id)  # one account at most
+        .order_by(found.c.family_name, found.c.given_name, found.c.id)
+    )
 
 
 def list_patients(
@@ -116,15 +123,15 @@ def list_patients(
         "date_of_birth": date_of_birth,
     }
     with db.transaction() as session:
-        found = list(session.scalars(_search(bool(needle), date_of_birth is not None), values))
-        ids = [p.id for p in found]
-        decisions = _latest_decisions(session, ids)
-        accounts = {
-            u.patient_id: account_status(u) for u in session.scalars(_PORTAL_ACCOUNTS, {"ids": ids})
-        }
+        rows: Any = session.connection().execute(  # rows, read by attribute as models are
+            _search(bool(needle), date_of_birth is not None), values
+        )
         patients = [
-            replace(_summary(p, decisions.get(p.id)), portal=accounts.get(p.id, "none"))
-            for p in found
+            replace(
+                _summary(row, row.screening_decision),
+                portal=account_status(row) if row.account_id else "none",
+            )
+            for row in rows
         ]
         audit.append(
             session,
