@@ -83,3 +83,33 @@ def test_policy_denies_by_default_and_hides_other_tenants(
     unknown = Actor(user_id="usr_b", clinic_id="cln_a", role="intruder")
     with pytest.raises(Forbidden):
         authorize(unknown, permission, clinic_id="cln_a")
+
+
+def test_the_chart_answers_only_its_clinics_staff_and_never_for_a_voided_patient(
+    db: Database, two_clinics: dict[str, str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from follicle.records.models import Patient
+    from follicle.services import chart
+
+    staff = _actor(db, two_clinics["our_staff"])
+    shown = chart.patient_chart(db, staff, two_clinics["our_patient"])
+    assert shown.patient["family_name"] == "Ourpatient"
+    assert shown.status["portal"] == "active"
+    assert chart.patient_chart(db, staff, two_clinics["other_patient_here"]).status["portal"] == (
+        "none"
+    )
+    for hidden in (two_clinics["their_patient"], "pat_does_not_exist"):
+        with pytest.raises(NotFound):
+            chart.patient_chart(db, staff, hidden)
+    patient = _actor(db, two_clinics["our_patient_user"])
+    assert chart.patient_chart(db, patient, two_clinics["our_patient"]).intakes == []
+    with pytest.raises(NotFound):
+        chart.patient_chart(db, patient, two_clinics["other_patient_here"])
+    with db.transaction() as session:
+        voided = session.get(Patient, two_clinics["other_patient_here"])
+        assert voided is not None
+        voided.voided_at, voided.void_reason = datetime.now(UTC), "registered twice"
+    with pytest.raises(NotFound):
+        chart.patient_chart(db, staff, two_clinics["other_patient_here"])

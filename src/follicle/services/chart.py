@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from follicle.records.models import (
@@ -24,6 +24,7 @@ from follicle.records.models import (
     Image,
     Intake,
     Measurement,
+    Patient,
     Plan,
     ScreeningResult,
     SessionRecord,
@@ -34,10 +35,11 @@ from follicle.services.accounts import account_status
 from follicle.services.actors import Actor
 from follicle.services.adverse_events import event_view
 from follicle.services.appointments import appointment_view
-from follicle.services.authz import ROLE_PERMISSIONS, Permission
-from follicle.services.common import audit_read, load_patient
+from follicle.services.authz import ROLE_PERMISSIONS, Permission, authorize
+from follicle.services.common import audit_read
 from follicle.services.consents import consent_view
 from follicle.services.database import Database
+from follicle.services.errors import NotFound
 from follicle.services.images import image_view, measurement_view
 from follicle.services.intakes import intake_view, screening_view
 from follicle.services.patients import age_on, patient_view
@@ -114,13 +116,20 @@ _TEXT_VERSIONS = (
     .where(ConsentText.clinic_id == bindparam("clinic_id"))
     .order_by(ConsentText.kind, ConsentText.version_number)
 )
-# The clinic's time zone and the patient's portal account (if any), in one round trip.
-_CLINIC_AND_PORTAL = (
-    select(Clinic.time_zone, UserAccount.id, UserAccount.active, UserAccount.password_hash)
-    .select_from(Clinic)
-    .outerjoin(UserAccount, UserAccount.patient_id == bindparam("patient_id"))
-    .where(Clinic.id == bindparam("clinic_id"))
-    .order_by(UserAccount.id)
+# The patient, their clinic's time zone and their portal account (at most one), in one round
+# trip; the account's columns are the only ones named apart from the patient's.
+_PATIENT = cast(Table, Patient.__table__)
+_PATIENT_CLINIC_AND_PORTAL = (
+    select(
+        _PATIENT,
+        Clinic.time_zone,
+        UserAccount.id.label("account_id"),
+        UserAccount.active,
+        UserAccount.password_hash,
+    )
+    .join(Clinic, Clinic.id == _PATIENT.c.clinic_id)
+    .outerjoin(UserAccount, UserAccount.patient_id == _PATIENT.c.id)
+    .where(_PATIENT.c.id == bindparam("patient_id"))
 )
 _STAFF_NAMES = select(UserAccount.id, UserAccount.display_name).where(
     UserAccount.clinic_id == bindparam("clinic_id")
@@ -129,16 +138,15 @@ _STAFF_NAMES = select(UserAccount.id, UserAccount.display_name).where(
 
 def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | None = None) -> Chart:
     with db.transaction() as session:
-        patient = load_patient(session, actor, patient_id, Permission.PATIENT_READ)
-        clinic_id = patient.clinic_id
         reads = session.connection()
-        clinic = reads.execute(
-            _CLINIC_AND_PORTAL, {"clinic_id": clinic_id, "patient_id": patient.id}
-        ).first()
-        assert clinic is not None
-        zone = ZoneInfo(clinic.time_zone)
+        patient: Any = reads.execute(_PATIENT_CLINIC_AND_PORTAL, {"patient_id": patient_id}).first()
+        if patient is None or patient.voided_at is not None:
+            raise NotFound  # as load_patient does
+        clinic_id = patient.clinic_id
+        authorize(actor, Permission.PATIENT_READ, clinic_id=clinic_id, patient_id=patient.id)
+        zone = ZoneInfo(patient.time_zone)
         today = today or datetime.now(zone).date()
-        chart = Chart(patient_view(patient), age_on(patient.date_of_birth, today), clinic.time_zone)
+        chart = Chart(patient_view(patient), age_on(patient.date_of_birth, today), zone.key)
         chart.names = dict(reads.execute(_STAFF_NAMES, {"clinic_id": clinic_id}).all())
         shown: list[str] = [patient.id]
         timeline = chart.timeline
@@ -296,8 +304,7 @@ def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | Non
             shown += [e.id for e in events]
         timeline.sort(key=lambda item: item.at, reverse=True)
         chart.status = _status(chart)
-        portal_account: Any = clinic if clinic.id is not None else None
-        chart.status["portal"] = account_status(portal_account)
+        chart.status["portal"] = account_status(patient if patient.account_id else None)
         audit_read(session, actor, "chart.read", "patient", clinic_id, shown, patient.id)
     return chart
 
