@@ -2,7 +2,10 @@
 read per request (the patient by primary key), served by Uvicorn exactly as `follicle serve`
 serves Follicle (one process, no access log). Nothing Follicle does can be cheaper than this.
 
-    python bench/floor_app.py PORT SQLITE_FILE
+Given a PostgreSQL URL instead of a file it does the same read there (one connection per
+thread, autocommit): the reference for what the PostgreSQL backend itself costs.
+
+    python bench/floor_app.py PORT SQLITE_FILE|POSTGRESQL_URL
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 import threading
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, HTTPException
@@ -19,20 +23,23 @@ _local = threading.local()
 DATABASE = ""
 
 
-def _connection() -> sqlite3.Connection:
+def _connection() -> Any:
     if not hasattr(_local, "connection"):
-        _local.connection = sqlite3.connect(DATABASE, check_same_thread=False)
-    connection: sqlite3.Connection = _local.connection
-    return connection
+        if DATABASE.startswith("postgresql://"):
+            import psycopg
+
+            _local.connection = psycopg.connect(DATABASE, autocommit=True)
+        else:
+            _local.connection = sqlite3.connect(DATABASE, check_same_thread=False)
+    return _local.connection
 
 
 @app.get("/floor/{patient_id}")
 def floor(patient_id: str) -> dict[str, str]:
-    row = (
-        _connection()
-        .execute("SELECT id, family_name FROM patient WHERE id = ?", (patient_id,))
-        .fetchone()
-    )
+    query = "SELECT id, family_name FROM patient WHERE id = ?"
+    if DATABASE.startswith("postgresql://"):
+        query = query.replace("?", "%s")
+    row = _connection().execute(query, (patient_id,)).fetchone()
     if row is None:
         raise HTTPException(404)
     return {"id": row[0], "family_name": row[1]}
