@@ -145,7 +145,7 @@ async def _drive(
     With several servers, users are spread over them in turn, as a proxy would.
 
     Each user has its own client and connection, as a browser would. One client with a
-    shared pool of N connections cost httpx 2-4 ms of CPU per request at 32 users and 8-12 ms
+    shared pool of N connections cost httpx 3-6 ms of CPU per request at 32 users and 8-12 ms
     at 128, so the load generator, not the server, set the floor's pace (the floor read
     330/s at 32 users that way, 680/s with a client per user)."""
     urls = [base_urls] if isinstance(base_urls, str) else base_urls
@@ -497,8 +497,8 @@ def _markdown(report: dict[str, Any]) -> str:
         f"Python {report['machine']['python']}; {report['seconds']} s per level after 1 s of "
         "warm-up; the load generator runs on the same machine. One server process for each "
         "in this table, served the same way (Uvicorn defaults, no access log; Follicle runs "
-        "requests on its 4 worker threads, the floor on FastAPI's default 40, which is why "
-        "the floor slows down past 8 users). SQLite runs as Follicle runs "
+        "requests on its 4 worker threads, the floor on FastAPI's default 40). Each user has "
+        "its own connection. SQLite runs as Follicle runs "
         "it (WAL, synchronous=FULL); PostgreSQL is the test suite's throwaway server "
         "(fsync off), so its figures leave out the disk.",
         "",
