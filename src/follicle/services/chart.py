@@ -117,7 +117,7 @@ _TEXT_VERSIONS = (
     .order_by(ConsentText.kind, ConsentText.version_number)
 )
 # The patient, their clinic's time zone and their portal account (at most one), in one round
-# trip; the account's columns are the only ones named apart from the patient's.
+# trip; the account's id is labelled so that it does not shadow the patient's.
 _PATIENT = cast(Table, Patient.__table__)
 _PATIENT_CLINIC_AND_PORTAL = (
     select(
