@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -335,10 +335,11 @@ class Floor:
     urls: list[str]
     ids: list[str]
     kind: str = "sqlite"
+    path: str = "floor"  # or "audited": the read plus an audit-chain append (floor_app.py)
 
     def tally(self, users: int, seconds: float, processes: int = 1) -> Tally:
         async def read(client: httpx.AsyncClient, rng: random.Random) -> tuple[str, bool]:
-            answer = await client.get(f"/floor/{rng.choice(self.ids)}")
+            answer = await client.get(f"/{self.path}/{rng.choice(self.ids)}")
             return "floor", answer.status_code == 200
 
         return asyncio.run(_drive(self.urls[:processes], users, seconds, lambda rng: read))
@@ -462,6 +463,11 @@ def _run_backend(
                     results[f"{scenario}/{users}"] = row
                     print(f"{backend:<10} {scenario:<6} {users:>4} users  {row['all']}", flush=True)
             targets = [_target(floor, [url], scenarios["reads"], world.cookies, seconds)]
+            if backend == "sqlite":
+                # For reference: a floor that also appends to an audit chain and commits, as
+                # every clinical read must.
+                audited = replace(floor, kind="sqlite + audit append", path="audited")
+                targets.append(_target(audited, [url], scenarios["reads"], world.cookies, seconds))
             if backend == "postgresql":
                 # One process per core against one database, as docs/deploy.md runs it (the
                 # floor likewise). SQLite is served by one process.
