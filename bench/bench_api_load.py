@@ -540,9 +540,9 @@ def _markdown(report: dict[str, Any]) -> str:
         "Follicle), with one server process; on PostgreSQL also with one per core behind the "
         "load generator's round robin (docs/deploy.md runs one per core behind a proxy).",
         "",
-        "The target is set against the SQLite floor (the issue's). The rows against a floor "
-        "on PostgreSQL (the same bare read there) are for reference: they show what the "
-        "PostgreSQL backend itself costs on this machine.",
+        "The target is set against the SQLite floor (the issue's). The other rows are for "
+        "reference: a floor that also appends to an audit chain and commits, as every "
+        "clinical read must (`sqlite + audit append`), and the same bare read on PostgreSQL.",
         "",
         "| Backend | Floor | Processes | Floor req/s | Follicle req/s | Throughput / floor "
         "| Floor p99 ms | Follicle p99 ms | p99 / floor p99 | Busy cores (floor, Follicle) | Met |",
