@@ -38,6 +38,10 @@ MAX_HAIR_DIAMETER_UM = 150.0
 DEFAULT_VELLUS_THRESHOLD_UM = 30.0
 DEFAULT_FOLLICULAR_UNIT_UM = 120.0
 DEFAULT_MAX_PIXELS = 40_000_000
+MIN_SHAFT_CONTRAST_SD = 4.0  # a shaft stands out from the skin by this many of its SDs...
+SHORT_SHAFT_UM = 300.0  # ...and by two more when shorter than this (mottling cut by the frame)
+FAINT_FRACTION = 0.3  # of the image's typical shaft contrast: fainter is skin, not hair
+STUBBY_RATIO = 3.0  # length over width: shorter shapes must be more distinct to count
 ANALYSER_VERSION = "trichoscopy-0.1"
 
 
@@ -185,15 +189,59 @@ def _distance(
 
 _SUM_CHANNELS = np.ones((1, 3), dtype=np.float32)
 _MEAN_CHANNELS = np.full((1, 3), 1.0 / 3.0, dtype=np.float32)
+#: The hair contrast is scaled so that the skin's own variation (texture, noise) has this
+#: standard deviation.
+SKIN_SD = 4.0
+#: No colour direction is trusted to vary less than this share of the skin's most varying one.
+SKIN_VARIANCE_FLOOR = 0.02
+#: Pixels further than this many SDs from the skin are left out of the skin's estimate.
+BACKGROUND_OUTLIER_SD = 5.0
 
 
-def _contrast(
-    rgb: npt.NDArray[np.uint8],
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """Colour distance from the local skin background (hairs excluded from the estimate), and
-    the signed brightness difference (positive where brighter than the skin)."""
-    # A light blur first: it averages sensor noise away before the colour distance (whose
-    # norm would otherwise turn noise into contrast) and keeps the integral across a hair.
+def skin_whitening(
+    diff: npt.NDArray[Any], distance: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float32]:
+    """A colour transform under which the skin's own variation is round and of standard
+    deviation :data:`SKIN_SD`, so the length of a transformed difference says how unlike
+    skin a pixel is (its Mahalanobis distance).
+
+    Skin texture and lighting vary mostly in brightness; blond hair on light-brown skin
+    differs mostly in blue-yellow, and would hide among brightness variation of the same size.
+    """
+    flat = diff.reshape(-1, 3).astype(np.float64)
+    d = distance.reshape(-1)
+    floor = float(np.median(d))
+    skin = flat[d < np.percentile(d, 85)]
+    if len(skin) < 10:
+        return np.eye(3, dtype=np.float32) * SKIN_SD / max(floor, 1.0)
+    values, vectors = np.linalg.eigh(np.cov(skin.T) + np.eye(3))
+    values = np.maximum(values, SKIN_VARIANCE_FLOOR * values.max())
+    whitening = vectors @ np.diag(1.0 / np.sqrt(values)) @ vectors.T
+    return np.asarray(whitening * SKIN_SD, dtype=np.float32)
+
+
+def _norm(vectors: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+    return np.asarray(
+        cv2.sqrt(cv2.transform(cv2.multiply(vectors, vectors), _SUM_CHANNELS)), dtype=np.float32
+    )
+
+
+@dataclass(frozen=True)
+class _Contrast:
+    """Three views of each pixel against its local skin."""
+
+    hairlike: npt.NDArray[np.float32]  # along this image's hair colour: finds the hairs
+    distance: npt.NDArray[np.float32]  # colour distance: measures them (see _profile_width)
+    brighter: npt.NDArray[np.float32]  # signed brightness: tells pale blobs (dandruff)
+
+
+def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
+    """Hair contrast against the local skin, corrected for uneven light.
+
+    Shaft widths are read on the colour distance, not the hair-colour projection: a specular
+    line along a light hair's core can cancel its colour there, but not its distance.
+    """
+    # A light blur first: it averages sensor noise away and keeps the integral across a hair.
     image = np.asarray(cv2.GaussianBlur(rgb, (0, 0), 1.0), dtype=np.float32)
     height, width = image.shape[:2]
     # The skin background is smooth, so it is estimated at half resolution (4x less work).
@@ -203,24 +251,30 @@ def _contrast(
     )
     weight = np.ones(half.shape[:2], dtype=np.float32)
     background = _background(half, weight, 4, 3.0)
-    for _ in range(2):  # re-estimate without the pixels that stand out
+    for _ in range(2):  # re-estimate without hairs and blobs: they would pull it their way
+        diff = cv2.subtract(half, background)
         distance = _distance(half, background)
-        floor = float(np.median(distance[::2, ::2]))
-        weight = (distance < 3.0 * floor + 4.0).astype(np.float32)
+        whitening = skin_whitening(diff[::2, ::2], distance[::2, ::2])
+        hairlike = _norm(cv2.transform(diff, whitening))
+        outlier = (hairlike > BACKGROUND_OUTLIER_SD * SKIN_SD).astype(np.uint8)
+        weight = 1.0 - cv2.dilate(outlier, np.ones((3, 3), np.uint8)).astype(np.float32)
         background = _background(half, weight, 4, 3.0)
+    diff = cv2.subtract(half, background)
+    whitening = skin_whitening(diff[::2, ::2], _distance(half, background)[::2, ::2])
     background = np.asarray(
         cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32
     )
-    # OpenCV's per-pixel channel transforms do these sums in one pass each.
-    diff = cv2.subtract(image, background)
-    colour_distance = cv2.sqrt(cv2.transform(cv2.multiply(diff, diff), _SUM_CHANNELS))
+    diff = np.asarray(cv2.subtract(image, background), dtype=np.float32)
+    hairlike = _norm(cv2.transform(diff, whitening))
+    distance = _norm(diff)
     brighter = cv2.transform(diff, _MEAN_CHANNELS)
     # Relative to the local skin brightness, so vignetting and uneven light do not hide hairs
     # at the edges of the field.
     luminance = cv2.transform(background, _MEAN_CHANNELS)
     gain = float(np.median(luminance)) / np.maximum(luminance, 8.0)
-    return (
-        np.asarray(colour_distance * gain, dtype=np.float32),
+    return _Contrast(
+        np.asarray(hairlike * gain, dtype=np.float32),
+        np.asarray(distance * gain, dtype=np.float32),
         np.asarray(brighter * gain, dtype=np.float32),
     )
 
@@ -349,7 +403,7 @@ def _chains(
                 straightness = float(-np.dot(da, db))  # 1 = continues straight on
                 candidates.append((straightness, members[a], members[b]))
         for straightness, ma, mb in sorted(candidates, reverse=True):
-            if straightness < math.cos(math.radians(28)):
+            if straightness < math.cos(math.radians(15)):
                 break
             if ma in partner or mb in partner:
                 continue
@@ -370,7 +424,7 @@ def _chains(
             seen.add(nbi)
             bi, end = nbi, 1 - nend
         parts = []
-        current: tuple[int, int] | None = (bi, 1 - end)
+        current: tuple[int, int] | None = (bi, end)  # enter by the free end
         while current is not None and current[0] not in used:
             cbi, cend = current
             used.add(cbi)
@@ -457,8 +511,9 @@ def analyze_with_contrast(
     check_inputs(rgb, um_per_px, max_pixels)
     params = _Params(um_per_px)
     height, width = rgb.shape[:2]
-    contrast, brighter = _contrast(rgb)
-    mask = _hair_mask(contrast, brighter, params)
+    views = _contrast(rgb)
+    contrast = views.hairlike
+    mask = _hair_mask(contrast, views.brighter, params)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     min_len_px = params.px(MIN_COUNTED_SHAFT_UM)
     hairs: list[Hair] = []
@@ -469,16 +524,18 @@ def analyze_with_contrast(
         crop_labels = labels[y : y + h, x : x + w]
         component = crop_labels == label
         crop_contrast = contrast[y : y + h, x : x + w]
+        crop_distance = views.distance[y : y + h, x : x + w]
         peak = float(np.percentile(crop_contrast[component], 95))
         # Faint pixels joined to a strong shape by hysteresis (skin texture, the halo of a
         # follicular opening) would grow spurs on its skeleton: keep the shape's own core.
         component = component & (crop_contrast > LOCAL_CORE_FRACTION * peak)
         hairs.extend(
             _hairs_in(
-                component, crop_contrast, (y, x), params, vellus_threshold_um, (height, width)
+                component, crop_distance, (y, x), params, vellus_threshold_um, (height, width)
             )
         )
     hairs = _join_broken(hairs, params)
+    hairs = _drop_faint(hairs, contrast)
     hairs = _split_bundles(hairs, params)
     hairs = [
         replace(h, terminal=h.diameter_um >= vellus_threshold_um)
@@ -514,14 +571,25 @@ def _hairs_in(
     shape: tuple[int, int],
 ) -> list[Hair]:
     oy, ox = origin
-    mask_dt = cv2.distanceTransform(np.pad(component.astype(np.uint8), 1), cv2.DIST_L2, 5)
-    mask_dt = mask_dt[1:-1, 1:-1]
-    skeleton = np.asarray(skeletonize(component), dtype=np.bool_)  # type: ignore[no-untyped-call]
+    height, width = shape
+    h, w = component.shape
+    # A shape cut by the frame goes on beyond it: extend it outward before thinning so its
+    # skeleton runs to the frame instead of stopping half a width short of it.
+    reach = math.ceil(params.px(MAX_HAIR_DIAMETER_UM))
+    top, left = (reach if oy == 0 else 0), (reach if ox == 0 else 0)
+    bottom = reach if oy + h >= height else 0
+    right = reach if ox + w >= width else 0
+    padded = cv2.copyMakeBorder(
+        component.astype(np.uint8), top, bottom, left, right, cv2.BORDER_REPLICATE
+    )
+    mask_dt = cv2.distanceTransform(np.pad(padded, 1), cv2.DIST_L2, 5)
+    mask_dt = mask_dt[1 + top : 1 + top + h, 1 + left : 1 + left + w]
+    skeleton = np.asarray(skeletonize(padded), dtype=np.bool_)  # type: ignore[no-untyped-call]
+    skeleton = skeleton[top : top + h, left : left + w]
     chains = _merge_collinear(
         _chains(skeleton, origin, spur_px=params.px(100)), max_gap_px=params.px(60)
     )
     found = []
-    height, width = shape
     for chain in chains:
         length_px = chain.length_px
         if length_px * params.um_per_px < MIN_COUNTED_SHAFT_UM:
@@ -530,8 +598,8 @@ def _hairs_in(
         n = len(local)
         middle = local[int(n * 0.25) : max(int(n * 0.75), int(n * 0.25) + 1)]
         rough = 2.0 * float(np.median(mask_dt[middle[:, 0], middle[:, 1]]))
-        reach = min(rough, params.px(MAX_HAIR_DIAMETER_UM)) * 0.9 + 3.0
-        width_px = max(_profile_width(crop_contrast, middle, reach), 0.5)
+        profile_reach = min(rough, params.px(MAX_HAIR_DIAMETER_UM)) * 0.9 + 3.0
+        width_px = max(_profile_width(crop_contrast, middle, profile_reach), 0.5)
         touches_edge = bool(
             (chain.points[:, 0].min() <= 1)
             or (chain.points[:, 1].min() <= 1)
@@ -542,8 +610,8 @@ def _hairs_in(
             continue  # a dot or blob, not a shaft
         head = local[max(1, n // 12) : max(2, n // 5)]
         tail = local[n - max(2, n // 5) : n - max(1, n // 12)]
-        head_w = _profile_width(crop_contrast, head, reach)
-        tail_w = _profile_width(crop_contrast, tail, reach)
+        head_w = _profile_width(crop_contrast, head, profile_reach)
+        tail_w = _profile_width(crop_contrast, tail, profile_reach)
         exit_pt, end_pt = (
             (chain.points[0], chain.points[-1])
             if head_w <= tail_w
@@ -611,6 +679,37 @@ def _join(a: _Chain, b: _Chain, max_gap_px: float) -> _Chain | None:
             ):
                 best = (distance, np.concatenate([pa, pb]))
     return None if best is None else _Chain(best[1])
+
+
+def _shaft_contrast(hair: Hair, contrast: npt.NDArray[np.float32]) -> float:
+    """Median contrast along the hair's axis."""
+    height, width = contrast.shape
+    rows = np.linspace(hair.y_px, hair.end_y_px, 16).round().astype(int).clip(0, height - 1)
+    cols = np.linspace(hair.x_px, hair.end_x_px, 16).round().astype(int).clip(0, width - 1)
+    return float(np.median(contrast[rows, cols]))
+
+
+def _drop_faint(hairs: list[Hair], contrast: npt.NDArray[np.float32]) -> list[Hair]:
+    """Drop candidates much fainter than this image's hairs: skin mottling and the edges of
+    erythema pass a noise threshold in small patches, but are neither as distinct as a hair
+    nor, when short, as elongated."""
+    height, width = contrast.shape
+    shaft = [_shaft_contrast(h, contrast) for h in hairs]
+    typical = float(np.median(shaft)) if len(hairs) >= 5 else 0.0
+    kept = []
+    for hair, value in zip(hairs, shaft, strict=True):
+        relative = value / typical if typical > 0 else 1.0
+        ends_x, ends_y = (hair.x_px, hair.end_x_px), (hair.y_px, hair.end_y_px)
+        cut_by_frame = min(*ends_x, *ends_y) <= 2 or (
+            max(ends_x) >= width - 3 or max(ends_y) >= height - 3
+        )
+        stubby = hair.length_um < STUBBY_RATIO * hair.diameter_um and not cut_by_frame
+        short = hair.length_um < SHORT_SHAFT_UM
+        floor = (MIN_SHAFT_CONTRAST_SD + (2.0 if short else 0.0)) * SKIN_SD
+        if value < floor or relative < FAINT_FRACTION or (stubby and relative < 2 * FAINT_FRACTION):
+            continue
+        kept.append(hair)
+    return kept
 
 
 def _split_bundles(hairs: list[Hair], params: _Params) -> list[Hair]:
