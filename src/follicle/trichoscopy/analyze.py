@@ -283,8 +283,8 @@ def _thresholds(contrast: npt.NDArray[np.float32]) -> tuple[float, float]:
     sample = contrast[::4, ::4]
     floor = float(np.median(sample))
     spread = float(np.percentile(sample, 75) - floor)
-    low = max(floor + 3.5 * max(spread, 0.5), 5.0)
-    high = max(floor + 7.0 * max(spread, 0.5), 10.0)
+    low = max(floor + 3.0 * max(spread, 0.5), 5.0)
+    high = max(floor + 6.0 * max(spread, 0.5), 10.0)
     return low, high
 
 
