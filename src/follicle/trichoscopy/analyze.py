@@ -359,7 +359,10 @@ def _direction(points: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
 
 
 def _chains(
-    skeleton: npt.NDArray[np.bool_], origin: tuple[int, int], spur_px: float
+    skeleton: npt.NDArray[np.bool_],
+    origin: tuple[int, int],
+    spur_px: float,
+    frame: tuple[int, int] | None = None,
 ) -> list[_Chain]:
     """Split a skeleton at junctions and re-join branches that continue each other."""
     sk = skeleton.astype(np.uint8)
@@ -388,7 +391,11 @@ def _chains(
                 ends.setdefault(j, []).append((bi, which))
     # Drop short spurs that only touch one junction.
     contacts = Counter(bi for members in ends.values() for bi, _ in members)
-    keep = [len(b) >= spur_px or contacts[i] >= 2 for i, b in enumerate(branches)]
+    # (A short branch that runs out of the frame is a hair cut by it, not a spur.)
+    keep = [
+        len(b) >= spur_px or contacts[i] >= 2 or _reaches_frame(b, origin, frame)
+        for i, b in enumerate(branches)
+    ]
     partner: dict[tuple[int, int], tuple[int, int]] = {}
     for members in ends.values():
         members = [m for m in members if keep[m[0]]]
@@ -435,6 +442,20 @@ def _chains(
         if parts:
             chains.append(_Chain(np.concatenate(parts) + np.array([oy, ox])))
     return chains
+
+
+def _reaches_frame(
+    branch: npt.NDArray[np.int64], origin: tuple[int, int], frame: tuple[int, int] | None
+) -> bool:
+    if frame is None:
+        return False
+    rows, cols = branch[[0, -1], 0] + origin[0], branch[[0, -1], 1] + origin[1]
+    return bool(
+        rows.min() <= 1
+        or cols.min() <= 1
+        or rows.max() >= frame[0] - 2
+        or cols.max() >= frame[1] - 2
+    )
 
 
 def _outward(branch: npt.NDArray[np.int64], which: int) -> npt.NDArray[np.float64]:
@@ -587,7 +608,7 @@ def _hairs_in(
     skeleton = np.asarray(skeletonize(padded), dtype=np.bool_)  # type: ignore[no-untyped-call]
     skeleton = skeleton[top : top + h, left : left + w]
     chains = _merge_collinear(
-        _chains(skeleton, origin, spur_px=params.px(100)), max_gap_px=params.px(60)
+        _chains(skeleton, origin, spur_px=params.px(100), frame=shape), max_gap_px=params.px(60)
     )
     found = []
     for chain in chains:
