@@ -290,11 +290,13 @@ def _thresholds(contrast: npt.NDArray[np.float32]) -> tuple[float, float]:
 
 def _hair_mask(
     contrast: npt.NDArray[np.float32], brighter: npt.NDArray[np.float32], params: _Params
-) -> npt.NDArray[np.uint8]:
-    """Hysteresis threshold, then remove pale shapes wider than any hair (dandruff, scale).
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
+    """Hysteresis threshold, then remove pale shapes wider than any hair (dandruff, scale);
+    also returns where the lobes of those shapes may reach.
 
     Where hairs of one follicular unit overlap they can also be wider than a hair; those
-    cores are small and as dark (or as coloured) as the hairs, so they stay.
+    cores are as dark (or as coloured) as the hairs, so they stay. Grey or blond hairs piled
+    on darker skin are paler than it, and can be taken for a flake: a known weakness.
     """
     low, high = _thresholds(contrast)
     weak = (contrast > low).astype(np.uint8)
@@ -311,21 +313,23 @@ def _hair_mask(
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     blobs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, disk)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
-    disk_area = float(disk.sum())
     flakes = np.zeros(count, dtype=np.uint8)
     for label in range(1, count):
-        area = float(stats[label, cv2.CC_STAT_AREA])
         x, y, w, h = (int(v) for v in stats[label, :4])
         pale = (
             float(np.mean(brighter[y : y + h, x : x + w][labels[y : y + h, x : x + w] == label]))
             > 0
         )
-        if pale and area >= 2.0 * disk_area:
+        if pale:  # a square wider than any hair fits in it
             flakes[label] = 1
     rim = max(3, radius // 3)
-    remove = cv2.dilate(flakes[labels], np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
+    flake_cores = flakes[labels]
+    remove = cv2.dilate(flake_cores, np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
     mask[remove > 0] = 0
-    return np.asarray(mask, dtype=np.uint8)
+    # A flake's lobes reach beyond the part of it a hair-wide square fits in; a shape lying
+    # wholly within that reach is a lobe, while a hair crossing the flake goes beyond it.
+    zone = cv2.dilate(flake_cores, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
+    return np.asarray(mask, dtype=np.uint8), np.asarray(zone, dtype=np.uint8)
 
 
 @dataclass
@@ -534,7 +538,7 @@ def analyze_with_contrast(
     height, width = rgb.shape[:2]
     views = _contrast(rgb)
     contrast = views.hairlike
-    mask = _hair_mask(contrast, views.brighter, params)
+    mask, flake_zone = _hair_mask(contrast, views.brighter, params)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     min_len_px = params.px(MIN_COUNTED_SHAFT_UM)
     hairs: list[Hair] = []
@@ -557,6 +561,9 @@ def analyze_with_contrast(
         )
     hairs = _join_broken(hairs, params)
     hairs = _drop_faint(hairs, contrast)
+    hairs = [
+        h for h in hairs if not (_within(h, flake_zone) and _shaft_contrast(h, views.brighter) > 0)
+    ]
     hairs = _split_bundles(hairs, params)
     hairs = [
         replace(h, terminal=h.diameter_um >= vellus_threshold_um)
@@ -700,6 +707,20 @@ def _join(a: _Chain, b: _Chain, max_gap_px: float) -> _Chain | None:
             ):
                 best = (distance, np.concatenate([pa, pb]))
     return None if best is None else _Chain(best[1])
+
+
+def _within(hair: Hair, zone: npt.NDArray[np.uint8]) -> bool:
+    """Whether the hair's ends and middle all lie in the zone."""
+    height, width = zone.shape
+    points = (
+        (hair.x_px, hair.y_px),
+        (hair.end_x_px, hair.end_y_px),
+        ((hair.x_px + hair.end_x_px) / 2, (hair.y_px + hair.end_y_px) / 2),
+    )
+    return all(
+        zone[min(max(round(y), 0), height - 1), min(max(round(x), 0), width - 1)] > 0
+        for x, y in points
+    )
 
 
 def _shaft_contrast(hair: Hair, contrast: npt.NDArray[np.float32]) -> float:
