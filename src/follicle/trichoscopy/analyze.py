@@ -188,6 +188,7 @@ def _distance(
 
 
 _SUM_CHANNELS = np.ones((1, 3), dtype=np.float32)
+_NEARBY = np.ones((7, 7), dtype=np.uint8)
 _MEAN_CHANNELS = np.full((1, 3), 1.0 / 3.0, dtype=np.float32)
 #: The hair contrast is scaled so that the skin's own variation (texture, noise) has this
 #: standard deviation.
@@ -448,6 +449,11 @@ def _chains(
     return chains
 
 
+def _at_frame(point: npt.NDArray[Any], shape: tuple[int, int]) -> bool:
+    row, col = float(point[0]), float(point[1])
+    return row <= 1 or col <= 1 or row >= shape[0] - 2 or col >= shape[1] - 2
+
+
 def _reaches_frame(
     branch: npt.NDArray[np.int64], origin: tuple[int, int], frame: tuple[int, int] | None
 ) -> bool:
@@ -553,7 +559,12 @@ def analyze_with_contrast(
         peak = float(np.percentile(crop_contrast[component], 95))
         # Faint pixels joined to a strong shape by hysteresis (skin texture, the halo of a
         # follicular opening) would grow spurs on its skeleton: keep the shape's own core.
-        component = component & (crop_contrast > LOCAL_CORE_FRACTION * peak)
+        # ...and, within a few pixels, the core of the nearest shaft: blurred edges between
+        # touching hairs would otherwise join them.
+        nearby = cv2.dilate(crop_contrast, _NEARBY)
+        component &= (crop_contrast > LOCAL_CORE_FRACTION * peak) & (
+            crop_contrast > LOCAL_CORE_FRACTION * nearby
+        )
         hairs.extend(
             _hairs_in(
                 component, crop_distance, (y, x), params, vellus_threshold_um, (height, width)
@@ -620,7 +631,7 @@ def _hairs_in(
     found = []
     for chain in chains:
         length_px = chain.length_px
-        if length_px * params.um_per_px < MIN_COUNTED_SHAFT_UM:
+        if (length_px + params.px(MAX_HAIR_DIAMETER_UM)) * params.um_per_px < MIN_COUNTED_SHAFT_UM:
             continue
         local = chain.points - np.array([oy, ox])
         n = len(local)
@@ -628,23 +639,25 @@ def _hairs_in(
         rough = 2.0 * float(np.median(mask_dt[middle[:, 0], middle[:, 1]]))
         profile_reach = min(rough, params.px(MAX_HAIR_DIAMETER_UM)) * 0.9 + 3.0
         width_px = max(_profile_width(crop_contrast, middle, profile_reach), 0.5)
-        touches_edge = bool(
-            (chain.points[:, 0].min() <= 1)
-            or (chain.points[:, 1].min() <= 1)
-            or (chain.points[:, 0].max() >= height - 2)
-            or (chain.points[:, 1].max() >= width - 2)
-        )
-        if length_px < 2.0 * width_px and not touches_edge:
+        # A skeleton stops about half a width short of each end the shaft has in the frame.
+        ends = chain.points[[0, -1]].astype(np.float64)
+        axis = ends[1] - ends[0]
+        axis /= max(float(np.hypot(*axis)), 1e-9)
+        at_frame = [_at_frame(point, (height, width)) for point in ends]
+        for which, sign in ((0, -1.0), (1, 1.0)):
+            if not at_frame[which]:
+                ends[which] += sign * axis * width_px / 2
+                length_px += width_px / 2
+        ends = np.clip(ends, 0, [height - 1, width - 1])
+        if length_px * params.um_per_px < MIN_COUNTED_SHAFT_UM:
+            continue
+        if length_px < 3.0 * width_px and not any(at_frame):
             continue  # a dot or blob, not a shaft
         head = local[max(1, n // 12) : max(2, n // 5)]
         tail = local[n - max(2, n // 5) : n - max(1, n // 12)]
         head_w = _profile_width(crop_contrast, head, profile_reach)
         tail_w = _profile_width(crop_contrast, tail, profile_reach)
-        exit_pt, end_pt = (
-            (chain.points[0], chain.points[-1])
-            if head_w <= tail_w
-            else (chain.points[-1], chain.points[0])
-        )
+        exit_pt, end_pt = (ends[0], ends[1]) if head_w <= tail_w else (ends[1], ends[0])
         diameter = width_px * params.um_per_px
         found.append(
             Hair(
