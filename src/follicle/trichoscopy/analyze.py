@@ -23,6 +23,7 @@ import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import cv2
@@ -337,6 +338,10 @@ def _hair_mask(
 class _Chain:
     points: npt.NDArray[np.int64]  # skeleton pixels (row, col) in image coordinates, ordered
 
+    @cached_property
+    def direction(self) -> npt.NDArray[np.float64]:
+        return _direction(self.points)
+
     @property
     def length_px(self) -> float:
         if len(self.points) < 2:
@@ -378,8 +383,12 @@ def _chains(
     count, labels = cv2.connectedComponents(branches_img, connectivity=8)
     oy, ox = origin
     branches = []
+    rows, cols = np.nonzero(labels)
+    by_label = np.argsort(labels[rows, cols], kind="stable")
+    starts = np.searchsorted(labels[rows, cols][by_label], np.arange(1, count + 1))
+    pixels = np.stack([rows[by_label], cols[by_label]], axis=1).astype(np.int64)
     for label in range(1, count):
-        pts = np.argwhere(labels == label)
+        pts = pixels[starts[label - 1] : starts[label]]
         if len(pts) >= 2:
             branches.append(_order(pts))
     if not junction.any():
@@ -698,7 +707,7 @@ def _merge_collinear(chains: list[_Chain], max_gap_px: float) -> list[_Chain]:
 def _join(a: _Chain, b: _Chain, max_gap_px: float) -> _Chain | None:
     if len(a.points) < 4 or len(b.points) < 4:
         return None
-    da, db = _direction(a.points), _direction(b.points)
+    da, db = a.direction, b.direction
     if abs(float(np.dot(da, db))) < math.cos(math.radians(12)):
         return None
     best: tuple[float, npt.NDArray[np.int64]] | None = None
