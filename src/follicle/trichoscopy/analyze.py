@@ -587,7 +587,13 @@ def analyze_with_contrast(
     hairs = _join_broken(hairs, params)
     hairs = _drop_faint(hairs, contrast)
     hairs = [
-        h for h in hairs if not (_within(h, flake_zone) and _shaft_contrast(h, views.brighter) > 0)
+        h
+        for h in hairs
+        if not (
+            h.length_um < SHORT_SHAFT_UM
+            and _within(h, flake_zone)
+            and _shaft_contrast(h, views.brighter) > 0
+        )
     ]
     hairs = _split_bundles(hairs, params)
     hairs = [
