@@ -232,8 +232,9 @@ def _norm(vectors: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
 class _Contrast:
     """Three views of each pixel against its local skin."""
 
-    hairlike: npt.NDArray[np.float32]  # along this image's hair colour: finds the hairs
-    distance: npt.NDArray[np.float32]  # colour distance: measures them (see _profile_width)
+    hairlike: npt.NDArray[np.float32]  # whitened distance from the skin: finds the hairs
+    diff: npt.NDArray[np.float32]  # colour difference from the skin: measures them...
+    gain: npt.NDArray[np.float32]  # ...once evened out for uneven light (see _profile_width)
     brighter: npt.NDArray[np.float32]  # signed brightness: tells pale blobs (dandruff)
 
 
@@ -244,7 +245,7 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
     line along a light hair's core can cancel its colour there, but not its distance.
     """
     # A light blur first: it averages sensor noise away and keeps the integral across a hair.
-    image = np.asarray(cv2.GaussianBlur(rgb, (0, 0), 1.0), dtype=np.float32)
+    image = cv2.GaussianBlur(rgb, (0, 0), 1.0)
     height, width = image.shape[:2]
     # The skin background is smooth, so it is estimated at half resolution (4x less work).
     half = np.asarray(
@@ -266,17 +267,19 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
     background = np.asarray(
         cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32
     )
-    diff = np.asarray(cv2.subtract(image, background), dtype=np.float32)
-    hairlike = _norm(cv2.transform(diff, whitening))
-    distance = _norm(diff)
-    brighter = cv2.transform(diff, _MEAN_CHANNELS)
+    colour_diff: npt.NDArray[np.float32] = np.asarray(
+        cv2.subtract(image, background, dtype=cv2.CV_32F), dtype=np.float32
+    )
+    hairlike = _norm(cv2.transform(colour_diff, whitening))
+    brighter = cv2.transform(colour_diff, _MEAN_CHANNELS)
     # Relative to the local skin brightness, so vignetting and uneven light do not hide hairs
     # at the edges of the field.
     luminance = cv2.transform(background, _MEAN_CHANNELS)
     gain = float(np.median(luminance)) / np.maximum(luminance, 8.0)
     return _Contrast(
         np.asarray(hairlike * gain, dtype=np.float32),
-        np.asarray(distance * gain, dtype=np.float32),
+        colour_diff,
+        np.asarray(gain, dtype=np.float32),
         np.asarray(brighter * gain, dtype=np.float32),
     )
 
@@ -489,9 +492,15 @@ def _outward(branch: npt.NDArray[np.int64], which: int) -> npt.NDArray[np.float6
 
 
 def _profile_width(
-    contrast: npt.NDArray[np.float32], points: npt.NDArray[np.int64], reach_px: float
+    colour: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    points: npt.NDArray[np.int64],
+    reach_px: float,
 ) -> float:
     """Shaft width from profiles across the hair: area under the profile over its plateau.
+
+    Profiles are of the colour distance from the skin (``colour`` holds the colour difference
+    and the light-evening gain), not the whitened distance: a specular line along a light
+    hair's core changes its whitened colour more than its distance.
 
     The integral of a blurred profile equals contrast x width whatever the blur, so this is
     sub-pixel and little biased by optics; a specular line along the shaft lowers the
@@ -506,7 +515,11 @@ def _profile_width(
     offsets = np.arange(-reach_px, reach_px + 0.25, 0.5, dtype=np.float32)
     rows = points[:, 0:1].astype(np.float32) + offsets[None, :] * np.float32(normal[0])
     cols = points[:, 1:2].astype(np.float32) + offsets[None, :] * np.float32(normal[1])
-    profiles = cv2.remap(contrast, cols, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    diff, gain = colour
+    samples = cv2.remap(diff, cols, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    profiles = np.sqrt(np.einsum("ijk,ijk->ij", samples, samples)) * cv2.remap(
+        gain, cols, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     edge = max(2, len(offsets) // 6)
     sides = np.concatenate([profiles[:, :edge], profiles[:, -edge:]], axis=1)
     middle = np.partition(sides, (edge - 1, edge), axis=1)
@@ -569,7 +582,8 @@ def analyze_with_contrast(
         crop_labels = labels[y : y + h, x : x + w]
         component = crop_labels == label
         crop_contrast = contrast[y : y + h, x : x + w]
-        crop_distance = views.distance[y : y + h, x : x + w]
+        crop_diff = views.diff[y : y + h, x : x + w]
+        crop_gain = views.gain[y : y + h, x : x + w]
         peak = float(np.percentile(crop_contrast[component], 95))
         # Faint pixels joined to a strong shape by hysteresis (skin texture, the halo of a
         # follicular opening) would grow spurs on its skeleton: keep the shape's own core.
@@ -581,7 +595,12 @@ def analyze_with_contrast(
         )
         hairs.extend(
             _hairs_in(
-                component, crop_distance, (y, x), params, vellus_threshold_um, (height, width)
+                component,
+                (crop_diff, crop_gain),
+                (y, x),
+                params,
+                vellus_threshold_um,
+                (height, width),
             )
         )
     hairs = _join_broken(hairs, params)
@@ -623,7 +642,7 @@ def analyze_with_contrast(
 
 def _hairs_in(
     component: npt.NDArray[np.bool_],
-    crop_contrast: npt.NDArray[np.float32],
+    crop_colour: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
     origin: tuple[int, int],
     params: _Params,
     vellus_threshold_um: float,
@@ -658,7 +677,7 @@ def _hairs_in(
         middle = local[int(n * 0.25) : max(int(n * 0.75), int(n * 0.25) + 1)]
         rough = 2.0 * float(np.median(mask_dt[middle[:, 0], middle[:, 1]]))
         profile_reach = min(rough, params.px(MAX_HAIR_DIAMETER_UM)) * 0.9 + 3.0
-        width_px = max(_profile_width(crop_contrast, middle, profile_reach), 0.5)
+        width_px = max(_profile_width(crop_colour, middle, profile_reach), 0.5)
         # A skeleton stops about half a width short of each end the shaft has in the frame.
         ends = chain.points[[0, -1]].astype(np.float64)
         axis = ends[1] - ends[0]
@@ -675,8 +694,8 @@ def _hairs_in(
             continue  # a dot or blob, not a shaft
         head = local[max(1, n // 12) : max(2, n // 5)]
         tail = local[n - max(2, n // 5) : n - max(1, n // 12)]
-        head_w = _profile_width(crop_contrast, head, profile_reach)
-        tail_w = _profile_width(crop_contrast, tail, profile_reach)
+        head_w = _profile_width(crop_colour, head, profile_reach)
+        tail_w = _profile_width(crop_colour, tail, profile_reach)
         exit_pt, end_pt = (ends[0], ends[1]) if head_w <= tail_w else (ends[1], ends[0])
         diameter = width_px * params.um_per_px
         found.append(
