@@ -306,9 +306,7 @@ def _hair_mask(
     low, high = _thresholds(contrast)
     weak = (contrast > low).astype(np.uint8)
     count, labels = cv2.connectedComponents(weak, connectivity=8)
-    strong_labels = np.unique(labels[contrast > high])
-    keep = np.zeros(count, dtype=np.uint8)
-    keep[strong_labels] = 1
+    keep = (np.bincount(labels[contrast > high], minlength=count) > 0).astype(np.uint8)
     keep[0] = 0
     mask = keep[labels]
     radius = math.ceil(params.px(MAX_HAIR_DIAMETER_UM) / 2) + 1
