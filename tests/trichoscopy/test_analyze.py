@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from follicle.trichoscopy.analyze import AnalysisError, analyze
-from follicle.trichoscopy.synth import Trichogram, TrichogramSpec, render_trichogram
+from follicle.trichoscopy.synth import (
+    PlannedHair,
+    Trichogram,
+    TrichogramSpec,
+    View,
+    render_trichogram,
+    render_view,
+)
 
 SPARSE = {
     "width_px": 800,
@@ -165,3 +174,61 @@ def test_a_100_megapixel_image_is_refused_without_decoding_it() -> None:
 def test_non_rgb_input_is_refused() -> None:
     with pytest.raises(AnalysisError, match="RGB"):
         analyze(np.zeros((100, 100), dtype=np.uint8), 5.0)
+
+
+BARE = TrichogramSpec(
+    seed=3, width_px=400, height_px=300, density_per_cm2=0, dandruff_flakes=0, yellow_dots=0
+)
+
+
+def _hair(
+    number: int, x: float, y: float, angle_deg: float, length_px: float, unit: int, first: bool
+) -> PlannedHair:
+    return PlannedHair(
+        id=number,
+        exit_x=x,
+        exit_y=y,
+        angle=math.radians(angle_deg),
+        length_px=length_px,
+        bend=0.0,
+        diameter_um=65.0,
+        colour=(28.0, 24.0, 24.0),
+        taper=0.6,
+        follicular_unit=unit,
+        first_in_unit=first,
+    )
+
+
+def test_two_hairs_leaving_one_opening_are_two_hairs() -> None:
+    """They touch where they leave the skin and part at 20 degrees: one Y-shaped outline."""
+    hairs = [_hair(0, 100, 150, 0, 150, 0, True), _hair(1, 100, 153, 20, 140, 0, False)]
+    image = render_view(BARE, hairs, View(seed=1))
+    result = analyze(image.rgb, 5.0)
+    assert result.hair_count == 2
+    assert result.follicular_units["2"] == 1
+
+
+def test_a_hair_cut_by_the_frame_is_counted_with_its_length_in_the_frame() -> None:
+    """Only about 90 um of it is in the frame (the contract counts from 50 um)."""
+    image = render_view(BARE, [_hair(0, -100, 150, 0, 118, 0, True)], View(seed=1))
+    (truth,) = image.counted_hairs
+    result = analyze(image.rgb, 5.0)
+    assert result.hair_count == 1
+    assert result.hairs[0].length_um == pytest.approx(truth.in_frame_length_um, abs=30)
+
+
+def test_blond_hair_on_light_brown_skin_is_found() -> None:
+    """Blond hair differs from type III skin mostly in colour, hardly in brightness."""
+    image = render_trichogram(
+        TrichogramSpec(
+            seed=53,
+            fitzpatrick=3,
+            hair_colour="blond",
+            width_px=800,
+            height_px=600,
+            density_per_cm2=150,
+            dandruff_flakes=0,
+        )
+    )
+    result = analyze(image.rgb, 5.0)
+    assert result.hair_count >= 0.75 * len(image.counted_hairs)

@@ -1,14 +1,18 @@
 """Count, measure and classify clipped hairs in a dermoscopic image (contracts §4).
 
-Method (classical, CPU): flatten the lighting against a robust background estimate; measure
-each pixel's colour distance from that background (so dark, dyed, grey and blond hair all
-stand out, whatever the skin); remove wide pale blobs (dandruff, scale) with a morphological
-top-hat; threshold with hysteresis; skeletonise each connected shape, split it into branches at
-junctions and re-join branches that continue each other in a straight line, so that crossing
-hairs and hairs sharing a follicular opening are counted separately. The shaft diameter is read
-at half the hair's own contrast along its middle part (away from the tapered exit and the cut
-end); the exit point is the narrower end. Hairs whose exits lie close together form a
-follicular unit.
+Method (classical, CPU): estimate the skin under the hairs (a weighted blur that leaves out
+whatever stands out from it) and measure each pixel's colour difference from it, whitened by
+the skin's own colour variation (its Mahalanobis distance): skin texture and light vary mostly
+in brightness, so blond hair on light-brown skin, which differs mostly in colour, stands out as
+clearly as black hair on pale skin. Threshold with hysteresis; remove pale shapes wider than a
+hair (dandruff, scale); skeletonise each connected shape, split it into branches at junctions
+and re-join branches that continue each other in a straight line, so that crossing hairs and
+hairs sharing a follicular opening are counted separately; shapes cut by the frame are thinned
+to the frame. Candidates much fainter than the image's hairs (skin mottling), short ones lying
+within a flake's reach (its lobes) and dots are dropped. The shaft diameter is the area under
+colour-distance profiles across its middle part (away from the tapered exit and the cut end)
+over their plateau; the exit point is the narrower end. Hairs whose exits lie close together
+form a follicular unit.
 
 >>> from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram
 >>> image = render_trichogram(TrichogramSpec(seed=3, width_px=600, height_px=450))
