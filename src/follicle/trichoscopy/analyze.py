@@ -47,6 +47,7 @@ MIN_SHAFT_CONTRAST_SD = 4.0  # a shaft stands out from the skin by this many of 
 SHORT_SHAFT_UM = 300.0  # ...and by two more when shorter than this (mottling cut by the frame)
 FAINT_FRACTION = 0.3  # of the image's typical shaft contrast: fainter is skin, not hair
 STUBBY_RATIO = 3.0  # length over width: shorter shapes must be more distinct to count
+FLAKE_MAX_CHROMA = 0.45  # colour spread over brightness: flakes are nearly neutral
 ANALYSER_VERSION = "trichoscopy-0.1"
 
 
@@ -298,14 +299,17 @@ def _thresholds(contrast: npt.NDArray[np.float32]) -> tuple[float, float]:
 
 
 def _hair_mask(
-    contrast: npt.NDArray[np.float32], brighter: npt.NDArray[np.float32], params: _Params
+    contrast: npt.NDArray[np.float32],
+    brighter: npt.NDArray[np.float32],
+    rgb: npt.NDArray[np.uint8],
+    params: _Params,
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
     """Hysteresis threshold, then remove pale shapes wider than any hair (dandruff, scale);
     also returns where the lobes of those shapes may reach.
 
     Where hairs of one follicular unit overlap they can also be wider than a hair; those
-    cores are as dark (or as coloured) as the hairs, so they stay. Grey or blond hairs piled
-    on darker skin are paler than it, and can be taken for a flake: a known weakness.
+    cores are as dark (or as coloured) as the hairs, so they stay. Grey hairs piled on darker
+    skin are paler than it and whitish, and can be taken for a flake: a known weakness.
     """
     low, high = _thresholds(contrast)
     weak = (contrast > low).astype(np.uint8)
@@ -323,11 +327,13 @@ def _hair_mask(
     flakes = np.zeros(count, dtype=np.uint8)
     for label in range(1, count):
         x, y, w, h = (int(v) for v in stats[label, :4])
-        pale = (
-            float(np.mean(brighter[y : y + h, x : x + w][labels[y : y + h, x : x + w] == label]))
-            > 0
-        )
-        if pale:  # a square wider than any hair fits in it
+        inside = labels[y : y + h, x : x + w] == label
+        pale = float(np.mean(brighter[y : y + h, x : x + w][inside])) > 0
+        colour = rgb[y : y + h, x : x + w][inside].mean(axis=0)
+        # Dandruff and scale are whitish: blond or dyed hair piled up is paler than dark
+        # skin too, but coloured. (Grey hair is whitish as well: a known weakness.)
+        whitish = float(colour.max() - colour.min()) < FLAKE_MAX_CHROMA * float(colour.mean())
+        if pale and whitish:  # and a square wider than any hair fits in it
             flakes[label] = 1
     rim = max(3, radius // 3)
     flake_cores = flakes[labels]
@@ -573,7 +579,7 @@ def analyze_with_contrast(
     height, width = rgb.shape[:2]
     views = _contrast(rgb)
     contrast = views.hairlike
-    mask, flake_zone = _hair_mask(contrast, views.brighter, params)
+    mask, flake_zone = _hair_mask(contrast, views.brighter, rgb, params)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     min_len_px = params.px(MIN_COUNTED_SHAFT_UM)
     hairs: list[Hair] = []
@@ -608,13 +614,7 @@ def analyze_with_contrast(
     hairs = _join_broken(hairs, params)
     hairs = _drop_faint(hairs, contrast)
     hairs = [
-        h
-        for h in hairs
-        if not (
-            h.length_um < SHORT_SHAFT_UM
-            and _within(h, flake_zone)
-            and _shaft_contrast(h, views.brighter) > 0
-        )
+        h for h in hairs if not (_within(h, flake_zone) and _shaft_contrast(h, views.brighter) > 0)
     ]
     hairs = _split_bundles(hairs, params)
     hairs = [
