@@ -232,3 +232,23 @@ def test_blond_hair_on_light_brown_skin_is_found() -> None:
     )
     result = analyze(image.rgb, 5.0)
     assert result.hair_count >= 0.75 * len(image.counted_hairs)
+
+
+def test_dense_blond_hair_on_the_darkest_skin_is_not_taken_for_dandruff() -> None:
+    """Piled blond hair is paler than type VI skin, as dandruff is, but not whitish."""
+    truth = found = 0
+    for seed in (61, 62, 63):
+        image = render_trichogram(
+            TrichogramSpec(
+                seed=seed,
+                fitzpatrick=6,
+                hair_colour="blond",
+                width_px=800,
+                height_px=600,
+                density_per_cm2=250,
+                dandruff_flakes=4,
+            )
+        )
+        truth += len(image.counted_hairs)
+        found += analyze(image.rgb, 5.0).hair_count
+    assert abs(found - truth) <= 0.15 * truth
