@@ -215,7 +215,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     pair = render_visit_pair(
         TrichogramSpec(seed=2611, width_px=1200, height_px=900, density_per_cm2=150.0),
         lost_fraction=0.03,
-        new_fraction=0.18,
+        new_fraction=0.3,  # a responder: about a fifth more hairs at follow-up
         thinned_fraction=0.02,
         seed=3,
     )
