@@ -216,19 +216,23 @@ def test_a_hair_cut_by_the_frame_is_counted_with_its_length_in_the_frame() -> No
     assert result.hairs[0].length_um == pytest.approx(truth.in_frame_length_um, abs=30)
 
 
-def test_blond_hair_on_light_brown_skin_is_found() -> None:
-    """Blond hair differs from type III skin mostly in colour, hardly in brightness."""
-    image = render_trichogram(
+def _blond(seed: int, fitzpatrick: int, density_per_cm2: float, flakes: int) -> Trichogram:
+    return render_trichogram(
         TrichogramSpec(
-            seed=53,
-            fitzpatrick=3,
+            seed=seed,
+            fitzpatrick=fitzpatrick,
             hair_colour="blond",
             width_px=800,
             height_px=600,
-            density_per_cm2=150,
-            dandruff_flakes=0,
+            density_per_cm2=density_per_cm2,
+            dandruff_flakes=flakes,
         )
     )
+
+
+def test_blond_hair_on_light_brown_skin_is_found() -> None:
+    """Blond hair differs from type III skin mostly in colour, hardly in brightness."""
+    image = _blond(53, fitzpatrick=3, density_per_cm2=150, flakes=0)
     result = analyze(image.rgb, 5.0)
     assert result.hair_count >= 0.75 * len(image.counted_hairs)
 
@@ -237,17 +241,7 @@ def test_dense_blond_hair_on_the_darkest_skin_is_not_taken_for_dandruff() -> Non
     """Piled blond hair is paler than type VI skin, as dandruff is, but not whitish."""
     truth = found = 0
     for seed in (61, 62, 63):
-        image = render_trichogram(
-            TrichogramSpec(
-                seed=seed,
-                fitzpatrick=6,
-                hair_colour="blond",
-                width_px=800,
-                height_px=600,
-                density_per_cm2=250,
-                dandruff_flakes=4,
-            )
-        )
+        image = _blond(seed, fitzpatrick=6, density_per_cm2=250, flakes=4)
         truth += len(image.counted_hairs)
         found += analyze(image.rgb, 5.0).hair_count
     assert abs(found - truth) <= 0.15 * truth
