@@ -48,7 +48,10 @@ SHORT_SHAFT_UM = 300.0  # ...and by two more when shorter than this (mottling cu
 FAINT_FRACTION = 0.3  # of the image's typical shaft contrast: fainter is skin, not hair
 STUBBY_RATIO = 3.0  # length over width: shorter shapes must be more distinct to count
 FLAKE_MAX_CHROMA = 0.45  # colour spread over brightness: flakes are nearly neutral
-ANALYSER_VERSION = "trichoscopy-0.1"
+#: Branches meeting at a junction are one shaft when one continues the other within this
+#: angle: a clipped shaft hardly bends, so a sharper turn is two hairs meeting.
+CONTINUES_WITHIN_DEG = 15.0
+ANALYSER_VERSION = "trichoscopy-0.2"  # stored with every measurement
 
 
 class AnalysisError(ValueError):
@@ -435,7 +438,7 @@ def _chains(
                 straightness = float(-np.dot(da, db))  # 1 = continues straight on
                 candidates.append((straightness, members[a], members[b]))
         for straightness, ma, mb in sorted(candidates, reverse=True):
-            if straightness < math.cos(math.radians(15)):
+            if straightness < math.cos(math.radians(CONTINUES_WITHIN_DEG)):
                 break
             if ma in partner or mb in partner:
                 continue
@@ -479,13 +482,7 @@ def _reaches_frame(
 ) -> bool:
     if frame is None:
         return False
-    rows, cols = branch[[0, -1], 0] + origin[0], branch[[0, -1], 1] + origin[1]
-    return bool(
-        rows.min() <= 1
-        or cols.min() <= 1
-        or rows.max() >= frame[0] - 2
-        or cols.max() >= frame[1] - 2
-    )
+    return any(_at_frame(end + np.array(origin), frame) for end in branch[[0, -1]])
 
 
 def _outward(branch: npt.NDArray[np.int64], which: int) -> npt.NDArray[np.float64]:
