@@ -44,7 +44,8 @@ DEFAULT_VELLUS_THRESHOLD_UM = 30.0
 DEFAULT_FOLLICULAR_UNIT_UM = 120.0
 DEFAULT_MAX_PIXELS = 40_000_000
 MIN_SHAFT_CONTRAST_SD = 4.0  # a shaft stands out from the skin by this many of its SDs...
-SHORT_SHAFT_UM = 300.0  # ...and by two more when shorter than this (mottling cut by the frame)
+SHORT_SHAFT_UM = 300.0  # ...and by more when shorter than this (mottling cut by the frame)
+SHORT_SHAFT_EXTRA_SD = 2.0
 FAINT_FRACTION = 0.3  # of the image's typical shaft contrast: fainter is skin, not hair
 STUBBY_RATIO = 3.0  # length over width: shorter shapes must be more distinct to count
 FLAKE_MAX_CHROMA = 0.45  # colour spread over brightness: flakes are nearly neutral
@@ -792,13 +793,11 @@ def _drop_faint(hairs: list[Hair], contrast: npt.NDArray[np.float32]) -> list[Ha
     kept = []
     for hair, value in zip(hairs, shaft, strict=True):
         relative = value / typical if typical > 0 else 1.0
-        ends_x, ends_y = (hair.x_px, hair.end_x_px), (hair.y_px, hair.end_y_px)
-        cut_by_frame = min(*ends_x, *ends_y) <= 2 or (
-            max(ends_x) >= width - 3 or max(ends_y) >= height - 3
-        )
+        ends = ((hair.y_px, hair.x_px), (hair.end_y_px, hair.end_x_px))
+        cut_by_frame = any(_at_frame(np.array(end), (height, width)) for end in ends)
         stubby = hair.length_um < STUBBY_RATIO * hair.diameter_um and not cut_by_frame
         short = hair.length_um < SHORT_SHAFT_UM
-        floor = (MIN_SHAFT_CONTRAST_SD + (2.0 if short else 0.0)) * SKIN_SD
+        floor = (MIN_SHAFT_CONTRAST_SD + (SHORT_SHAFT_EXTRA_SD if short else 0.0)) * SKIN_SD
         if value < floor or relative < FAINT_FRACTION or (stubby and relative < 2 * FAINT_FRACTION):
             continue
         kept.append(hair)
