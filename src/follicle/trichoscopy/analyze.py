@@ -8,8 +8,8 @@ clearly as black hair on pale skin. Threshold with hysteresis; remove pale shape
 hair (dandruff, scale); skeletonise each connected shape, split it into branches at junctions
 and re-join branches that continue each other in a straight line, so that crossing hairs and
 hairs sharing a follicular opening are counted separately; shapes cut by the frame are thinned
-to the frame. Candidates much fainter than the image's hairs (skin mottling), short ones lying
-within a flake's reach (its lobes) and dots are dropped. The shaft diameter is the area under
+to the frame. Candidates much fainter than the image's hairs (skin mottling), pale ones lying
+wholly within a flake's reach (its lobes) and dots are dropped. The shaft diameter is the area under
 colour-distance profiles across its middle part (away from the tapered exit and the cut end)
 over their plateau; the exit point is the narrower end. Hairs whose exits lie close together
 form a follicular unit.
@@ -231,7 +231,8 @@ def _norm(vectors: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
 
 @dataclass(frozen=True)
 class _Contrast:
-    """Three views of each pixel against its local skin."""
+    """Each pixel against its local skin: how unlike it (finds hairs), the colour difference
+    and light-evening gain (measure them), and the signed brightness (tells pale blobs)."""
 
     hairlike: npt.NDArray[np.float32]  # whitened distance from the skin: finds the hairs
     diff: npt.NDArray[np.float32]  # colour difference from the skin: measures them...
@@ -240,11 +241,7 @@ class _Contrast:
 
 
 def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
-    """Hair contrast against the local skin, corrected for uneven light.
-
-    Shaft widths are read on the colour distance, not the hair-colour projection: a specular
-    line along a light hair's core can cancel its colour there, but not its distance.
-    """
+    """Hair contrast against the local skin, corrected for uneven light."""
     # A light blur first: it averages sensor noise away and keeps the integral across a hair.
     image = cv2.GaussianBlur(rgb, (0, 0), 1.0)
     height, width = image.shape[:2]
@@ -377,7 +374,7 @@ def _chains(
     skeleton: npt.NDArray[np.bool_],
     origin: tuple[int, int],
     spur_px: float,
-    frame: tuple[int, int] | None = None,
+    frame: tuple[int, int],
 ) -> list[_Chain]:
     """Split a skeleton at junctions and re-join branches that continue each other."""
     sk = skeleton.astype(np.uint8)
@@ -389,8 +386,9 @@ def _chains(
     oy, ox = origin
     branches = []
     rows, cols = np.nonzero(labels)
-    by_label = np.argsort(labels[rows, cols], kind="stable")
-    starts = np.searchsorted(labels[rows, cols][by_label], np.arange(1, count + 1))
+    pixel_labels = labels[rows, cols]
+    by_label = np.argsort(pixel_labels, kind="stable")
+    starts = np.searchsorted(pixel_labels[by_label], np.arange(1, count + 1))
     pixels = np.stack([rows[by_label], cols[by_label]], axis=1).astype(np.int64)
     for label in range(1, count):
         pts = pixels[starts[label - 1] : starts[label]]
@@ -469,10 +467,8 @@ def _at_frame(point: npt.NDArray[Any], shape: tuple[int, int]) -> bool:
 
 
 def _reaches_frame(
-    branch: npt.NDArray[np.int64], origin: tuple[int, int], frame: tuple[int, int] | None
+    branch: npt.NDArray[np.int64], origin: tuple[int, int], frame: tuple[int, int]
 ) -> bool:
-    if frame is None:
-        return False
     return any(_at_frame(end + np.array(origin), frame) for end in branch[[0, -1]])
 
 
