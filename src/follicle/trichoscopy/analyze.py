@@ -173,20 +173,32 @@ def check_inputs(rgb: npt.NDArray[Any], um_per_px: float, max_pixels: int) -> No
         raise AnalysisError(f"image is too small ({width}x{height} pixels)")
 
 
-def _background(
-    image: npt.NDArray[np.float32], weight: npt.NDArray[np.float32], factor: int, sigma: float
+def _skin_colour(
+    image: npt.NDArray[np.float32],
+    weight: npt.NDArray[np.float32] | None,
+    size: tuple[int, int],
+    sigma: float,
 ) -> npt.NDArray[np.float32]:
-    """Skin colour under everything, by a weighted blur at low resolution."""
-    height, width = image.shape[:2]
-    size = (max(8, width // factor), max(8, height // factor))
-    small = cv2.resize(image * weight[:, :, None], size, interpolation=cv2.INTER_AREA)
-    small_w = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (0, 0), sigma)
-    small_w = cv2.GaussianBlur(small_w, (0, 0), sigma)
-    small = small / np.maximum(small_w, 1e-3)[:, :, None]
-    return np.asarray(
-        cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32
+    """Skin colour under everything at ``size`` (width, height), by a blur of the pixels
+    ``weight`` trusts."""
+    if weight is None:
+        return np.asarray(
+            cv2.GaussianBlur(cv2.resize(image, size, interpolation=cv2.INTER_AREA), (0, 0), sigma),
+            dtype=np.float32,
+        )
+    weighted = cv2.multiply(image, cv2.merge([weight, weight, weight]))
+    small = cv2.GaussianBlur(
+        cv2.resize(weighted, size, interpolation=cv2.INTER_AREA), (0, 0), sigma
     )
+    small_w = cv2.GaussianBlur(
+        cv2.resize(weight, size, interpolation=cv2.INTER_AREA), (0, 0), sigma
+    )
+    return np.asarray(small / np.maximum(small_w, 1e-3)[:, :, None], dtype=np.float32)
+
+
+def _resized(image: npt.NDArray[np.float32], like: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+    size = (like.shape[1], like.shape[0])
+    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_LINEAR), dtype=np.float32)
 
 
 _SUM_CHANNELS = np.ones((1, 3), dtype=np.float32)
@@ -250,32 +262,35 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
     # A light blur first: it averages sensor noise away and keeps the integral across a hair.
     image = cv2.GaussianBlur(rgb, (0, 0), 1.0)
     height, width = image.shape[:2]
-    # The skin background is smooth, so it is estimated at half resolution (4x less work).
     half = np.asarray(
         cv2.resize(image, (max(8, width // 2), max(8, height // 2)), interpolation=cv2.INTER_AREA),
         dtype=np.float32,
     )
-    weight = np.ones(half.shape[:2], dtype=np.float32)
-    background = _background(half, weight, 4, 3.0)
+    # The skin is smooth: it is estimated on an eighth-size grid, and what stands out from it
+    # (to be left out of the next estimate) is found at quarter size.
+    quarter = cv2.resize(
+        half, (max(8, width // 4), max(8, height // 4)), interpolation=cv2.INTER_AREA
+    )
+    size = (max(8, width // 8), max(8, height // 8))
+    skin = _skin_colour(quarter, None, size, 3.0)
     for _ in range(2):  # re-estimate without hairs and blobs: they would pull it their way
-        diff = cv2.subtract(half, background)
-        whitening = skin_whitening(diff[::4, ::4])
+        diff = cv2.subtract(quarter, _resized(skin, quarter))
+        whitening = skin_whitening(diff[::2, ::2])
         hairlike = _norm(cv2.transform(diff, whitening))
         outlier = (hairlike > BACKGROUND_OUTLIER_SD * SKIN_SD).astype(np.uint8)
         weight = 1.0 - cv2.dilate(outlier, np.ones((3, 3), np.uint8)).astype(np.float32)
-        background = _background(half, weight, 4, 3.0)
-    whitening = skin_whitening(cv2.subtract(half, background)[::4, ::4])
+        skin = _skin_colour(quarter, weight, size, 3.0)
+    # The skin's variation as seen at half size (sensor noise averaged over 2x2 pixels).
+    whitening = skin_whitening(cv2.subtract(half, _resized(skin, half))[::4, ::4])
     # Relative to the local skin brightness, so vignetting and uneven light do not hide hairs
     # at the edges of the field.
-    luminance = cv2.transform(background, _MEAN_CHANNELS)
+    luminance = cv2.transform(skin, _MEAN_CHANNELS)
     gain = cv2.resize(
         float(np.median(luminance)) / np.maximum(luminance, 8.0),
         (width, height),
         interpolation=cv2.INTER_LINEAR,
     )
-    background = np.asarray(
-        cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32
-    )
+    background = _resized(skin, image)
     colour_diff = np.empty((height, width, 3), dtype=np.float32)
     hairlike = np.empty((height, width), dtype=np.float32)
     brighter = np.empty((height, width), dtype=np.float32)
