@@ -268,8 +268,9 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
     )
     # The skin is smooth: it is estimated on an eighth-size grid, and what stands out from it
     # (to be left out of the next estimate) is found at quarter size.
-    quarter = cv2.resize(
-        half, (max(8, width // 4), max(8, height // 4)), interpolation=cv2.INTER_AREA
+    quarter = np.asarray(
+        cv2.resize(half, (max(8, width // 4), max(8, height // 4)), interpolation=cv2.INTER_AREA),
+        dtype=np.float32,
     )
     size = (max(8, width // 8), max(8, height // 8))
     skin = _skin_colour(quarter, None, size, 3.0)
@@ -347,7 +348,8 @@ def _hair_mask(
     """
     low, high = thresholds
     weak = (contrast > low).astype(np.uint8)
-    count, labels = cv2.connectedComponents(weak, connectivity=8)
+    count, weak_labels = cv2.connectedComponents(weak, connectivity=8)
+    labels = np.asarray(weak_labels, dtype=np.int32)
     keep = (np.bincount(labels[contrast > high], minlength=count) > 0).astype(np.uint8)
     keep[0] = 0
     mask = np.take(keep, labels)
@@ -355,8 +357,8 @@ def _hair_mask(
     # A square element: OpenCV erodes with it in constant time per pixel, and any shape it
     # fits in is wider than a hair whatever the hair's direction.
     disk = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * radius + 1, 2 * radius + 1))
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-    blobs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, disk)
+    mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)))
+    blobs = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_OPEN, disk), dtype=np.uint8)
     count, labels, stats = _components(blobs)
     flakes = np.zeros(count, dtype=np.uint8)
     for label in range(1, count):
@@ -390,7 +392,7 @@ def _components(
     count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
         mask, 8, cv2.CV_32S, cv2.CCL_BBDT
     )
-    return int(count), labels, stats
+    return int(count), np.asarray(labels, dtype=np.int32), np.asarray(stats, dtype=np.int32)
 
 
 @dataclass
@@ -420,7 +422,7 @@ def _direction(points: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
 
 
 def _directions(
-    points: npt.NDArray[np.int64], owner: npt.NDArray[np.intp], count: int
+    points: npt.NDArray[np.int64], owner: npt.NDArray[np.integer[Any]], count: int
 ) -> npt.NDArray[np.float64]:
     """:func:`_direction` of many point sets at once: ``points`` holds them all, ``owner``
     says which set each point belongs to (one call instead of one per set)."""
@@ -448,7 +450,8 @@ def _chains(
     junction = (sk == 1) & (neighbours >= 4)
     branches_img = sk.copy()
     branches_img[cv2.dilate(junction.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 0
-    count, labels = cv2.connectedComponents(branches_img, connectivity=8)
+    count, branch_labels = cv2.connectedComponents(branches_img, connectivity=8)
+    labels = np.asarray(branch_labels, dtype=np.int32)
     oy, ox = origin
     branches = []
     rows, cols = np.nonzero(labels)
@@ -605,7 +608,9 @@ def _widths_alike(
     position = np.arange(len(points)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     kept = (sizes[owner] <= 12) | (position % 2 == 0)
     points, owner = points[kept], owner[kept]
-    normals = directions[owner][:, ::-1].astype(np.float32) * np.float32([1.0, -1.0])
+    normals = directions[owner][:, ::-1].astype(np.float32) * np.array(
+        [1.0, -1.0], dtype=np.float32
+    )
     offsets = (
         np.arange(samples, dtype=np.float32)[None, :] * np.float32(0.5) - reaches_px[owner][:, None]
     )
@@ -904,7 +909,7 @@ def _shaft_contrast(hairs: list[Hair], contrast: npt.NDArray[np.float32]) -> npt
     cols = ends[:, 1:2] + (ends[:, 3:4] - ends[:, 1:2]) * steps
     rows = rows.round().astype(int).clip(0, height - 1)
     cols = cols.round().astype(int).clip(0, width - 1)
-    return np.median(contrast[rows, cols], axis=1)
+    return np.asarray(np.median(contrast[rows, cols], axis=1), dtype=np.float64)
 
 
 def _drop_faint(hairs: list[Hair], contrast: npt.NDArray[np.float32]) -> list[Hair]:
