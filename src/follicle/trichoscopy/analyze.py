@@ -439,23 +439,29 @@ def _directions(
 
 
 def _chains(
-    skeleton: npt.NDArray[np.bool_],
-    origin: tuple[int, int],
+    sk: npt.NDArray[np.uint8],
+    owner: npt.NDArray[np.int32],
     spur_px: float,
-    frame: tuple[int, int],
-) -> list[_Chain]:
-    """Split a skeleton at junctions and re-join branches that continue each other."""
-    sk = skeleton.astype(np.uint8)
-    neighbours = cv2.filter2D(sk, -1, np.ones((3, 3), np.float32), borderType=cv2.BORDER_CONSTANT)
-    junction = (sk == 1) & (neighbours >= 4)
-    branches_img = sk.copy()
-    branches_img[cv2.dilate(junction.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 0
+) -> list[tuple[_Chain, int]]:
+    """Split the image's skeletons at junctions and re-join branches that continue each
+    other; each chain comes with the label (in ``owner``) of the shape it belongs to."""
+    frame = (sk.shape[0], sk.shape[1])
+    # The skeleton is sparse: its pixels' neighbourhoods are read, not whole-image filters.
+    rows, cols = np.nonzero(sk)
+    framed = cv2.copyMakeBorder(sk, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=0)
+    neighbours = sum(framed[rows + 2 + dr, cols + 2 + dc] for dr, dc in _AROUND)
+    junction = np.asarray(neighbours >= 4)  # itself and three or more neighbours
+    j_rows, j_cols = rows[junction], cols[junction]
+    near_junction = np.zeros_like(framed)
+    for dr, dc in _AROUND:
+        near_junction[j_rows + 2 + dr, j_cols + 2 + dc] = 1
+    on_branch = near_junction[rows + 2, cols + 2] == 0
+    rows, cols = rows[on_branch], cols[on_branch]
+    branches_img = np.zeros_like(sk)
+    branches_img[rows, cols] = 1
     count, branch_labels = cv2.connectedComponents(branches_img, connectivity=8)
-    labels = np.asarray(branch_labels, dtype=np.int32)
-    oy, ox = origin
+    pixel_labels = np.asarray(branch_labels, dtype=np.int32)[rows, cols]
     branches = []
-    rows, cols = np.nonzero(labels)
-    pixel_labels = labels[rows, cols]
     pixels = np.stack([rows, cols], axis=1).astype(np.int64)
     # Each branch's pixels in order along its principal axis.
     axes = _directions(pixels, pixel_labels, count)[pixel_labels]
@@ -468,22 +474,24 @@ def _chains(
         if len(pts) >= 2:
             branches.append(pts)
     if not junction.any():
-        return [_Chain(b + np.array([oy, ox])) for b in branches]
-    # Each branch end near a junction: which junction cluster it touches.
-    _, jlabels = cv2.connectedComponents(
-        cv2.dilate(junction.astype(np.uint8), np.ones((5, 5), np.uint8)), connectivity=8
-    )
-    ends: dict[int, list[tuple[int, int]]] = {}
+        return [(_Chain(b), int(owner[b[0, 0], b[0, 1]])) for b in branches]
+    # Each branch end near a junction (within 2 px): which cluster of junctions it touches.
+    jlabels = _junction_clusters(j_rows, j_cols, frame)
+    ends: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for bi, branch in enumerate(branches):
         for which, point in ((0, branch[0]), (1, branch[-1])):
             j = int(jlabels[point[0], point[1]])
-            if j:
-                ends.setdefault(j, []).append((bi, which))
-    # Drop short spurs that only touch one junction.
+            if j:  # (junctions of two shapes lying close are apart)
+                ends.setdefault((int(owner[point[0], point[1]]), j), []).append((bi, which))
+    # Drop short spurs that only touch one junction (in shapes that have junctions).
     contacts = Counter(bi for members in ends.values() for bi, _ in members)
+    forked = set(np.unique(owner[j_rows, j_cols]).tolist())
     # (A short branch that runs out of the frame is a hair cut by it, not a spur.)
     keep = [
-        len(b) >= spur_px or contacts[i] >= 2 or _reaches_frame(b, origin, frame)
+        len(b) >= spur_px
+        or contacts[i] >= 2
+        or int(owner[b[0, 0], b[0, 1]]) not in forked
+        or _reaches_frame(b, frame)
         for i, b in enumerate(branches)
     ]
     partner: dict[tuple[int, int], tuple[int, int]] = {}
@@ -506,7 +514,7 @@ def _chains(
                 continue
             partner[ma] = mb
             partner[mb] = ma
-    chains: list[_Chain] = []
+    chains: list[tuple[_Chain, int]] = []
     used: set[int] = set()
     for start in range(len(branches)):
         if start in used or not keep[start]:
@@ -530,8 +538,35 @@ def _chains(
             exit_end = (cbi, 1 - cend)
             current = partner.get(exit_end)
         if parts:
-            chains.append(_Chain(np.concatenate(parts) + np.array([oy, ox])))
+            points = np.concatenate(parts)
+            chains.append((_Chain(points), int(owner[points[0, 0], points[0, 1]])))
     return chains
+
+
+_AROUND = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)]
+
+
+def _junction_clusters(
+    rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp], frame: tuple[int, int]
+) -> npt.NDArray[np.int32]:
+    """An image labelling the 5x5 neighbourhood of each junction pixel with its cluster
+    (junction pixels whose neighbourhoods touch are one cluster; 0 elsewhere)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    points = np.stack([rows, cols], axis=1)
+    pairs = cKDTree(points).query_pairs(5.0, p=np.inf, output_type="ndarray")
+    graph = coo_matrix(
+        (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
+        shape=(len(points), len(points)),
+    )
+    _, cluster = connected_components(graph, directed=False)
+    labels = np.zeros((frame[0] + 4, frame[1] + 4), dtype=np.int32)
+    for dr in range(-2, 3):
+        for dc in range(-2, 3):
+            labels[rows + 2 + dr, cols + 2 + dc] = cluster + 1
+    return labels[2:-2, 2:-2]
 
 
 def _at_frame(point: npt.NDArray[Any], shape: tuple[int, int]) -> bool:
@@ -539,10 +574,8 @@ def _at_frame(point: npt.NDArray[Any], shape: tuple[int, int]) -> bool:
     return row <= 1 or col <= 1 or row >= shape[0] - 2 or col >= shape[1] - 2
 
 
-def _reaches_frame(
-    branch: npt.NDArray[np.int64], origin: tuple[int, int], frame: tuple[int, int]
-) -> bool:
-    return any(_at_frame(end + np.array(origin), frame) for end in branch[[0, -1]])
+def _reaches_frame(branch: npt.NDArray[np.int64], frame: tuple[int, int]) -> bool:
+    return any(_at_frame(end, frame) for end in branch[[0, -1]])
 
 
 def _outward(branch: npt.NDArray[np.int64], which: int) -> npt.NDArray[np.float64]:
@@ -688,7 +721,8 @@ def analyze_with_contrast(
     mask, flake_zone = _hair_mask(contrast, thresholds, views.brighter, rgb, params)
     count, labels, stats = _components(mask)
     min_len_px = params.px(MIN_COUNTED_SHAFT_UM)
-    chains: list[tuple[_Chain, float]] = []
+    shapes = np.zeros((height, width), dtype=np.uint8)  # each shape's core
+    skeleton = np.zeros((height, width), dtype=np.uint8)
     for label in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[label])
         if area < max(4.0, min_len_px):
@@ -705,7 +739,9 @@ def analyze_with_contrast(
         component &= (crop_contrast > LOCAL_CORE_FRACTION * peak) & (
             crop_contrast > LOCAL_CORE_FRACTION * nearby
         )
-        chains.extend(_chains_in(component, (y, x), params, (height, width)))
+        shapes[y : y + h, x : x + w][component] = 1
+        skeleton[y : y + h, x : x + w] |= _skeleton(component, (y, x), params, (height, width))
+    chains = _candidates(skeleton, shapes, labels, params)
     hairs = _hairs_from(
         chains, (views.diff, views.gain), params, vellus_threshold_um, (height, width)
     )
@@ -739,14 +775,13 @@ def analyze_with_contrast(
     return AnalysisWithContrast(analysis, contrast, thresholds[0])
 
 
-def _chains_in(
+def _skeleton(
     component: npt.NDArray[np.bool_],
     origin: tuple[int, int],
     params: _Params,
     shape: tuple[int, int],
-) -> list[tuple[_Chain, float]]:
-    """The skeleton chains of one shape that may be hairs, each with how far across it its
-    profiles must reach (from the shape's width at the chain's middle)."""
+) -> npt.NDArray[np.uint8]:
+    """One shape's skeleton (its crop)."""
     oy, ox = origin
     height, width = shape
     h, w = component.shape
@@ -759,22 +794,38 @@ def _chains_in(
     padded = cv2.copyMakeBorder(
         component.astype(np.uint8), top, bottom, left, right, cv2.BORDER_REPLICATE
     )
+    skeleton = np.asarray(skeletonize(padded), dtype=np.uint8)  # type: ignore[no-untyped-call]
+    return skeleton[top : top + h, left : left + w]
+
+
+def _candidates(
+    skeleton: npt.NDArray[np.uint8],
+    shapes: npt.NDArray[np.uint8],
+    owner: npt.NDArray[np.int32],
+    params: _Params,
+) -> list[tuple[_Chain, float]]:
+    """The skeleton chains that may be hairs, each with how far across it its profiles must
+    reach (from its shape's width at the chain's middle)."""
+    # The width of a shape cut by the frame is read as if it went on beyond it.
+    reach = math.ceil(params.px(MAX_HAIR_DIAMETER_UM))
+    padded = cv2.copyMakeBorder(shapes, reach, reach, reach, reach, cv2.BORDER_REPLICATE)
     mask_dt = cv2.distanceTransform(np.pad(padded, 1), cv2.DIST_L2, 5)
-    mask_dt = mask_dt[1 + top : 1 + top + h, 1 + left : 1 + left + w]
-    skeleton = np.asarray(skeletonize(padded), dtype=np.bool_)  # type: ignore[no-untyped-call]
-    skeleton = skeleton[top : top + h, left : left + w]
-    chains = _merge_collinear(
-        _chains(skeleton, origin, spur_px=params.px(100), frame=shape), max_gap_px=params.px(60)
-    )
+    mask_dt = mask_dt[
+        1 + reach : 1 + reach + shapes.shape[0], 1 + reach : 1 + reach + shapes.shape[1]
+    ]
+    by_shape: dict[int, list[_Chain]] = {}
+    for chain, label in _chains(skeleton, owner, spur_px=params.px(100)):
+        by_shape.setdefault(label, []).append(chain)
     found = []
-    for chain in chains:
-        if (chain.length_px + params.px(MAX_HAIR_DIAMETER_UM)) * params.um_per_px < (
-            MIN_COUNTED_SHAFT_UM
-        ):
-            continue
-        middle = _thirds(chain.points)[0] - np.array([oy, ox])
-        (rough,) = _quantiles(mask_dt[middle[:, 0], middle[:, 1]], 0.5)
-        found.append((chain, min(2.0 * rough, params.px(MAX_HAIR_DIAMETER_UM)) * 0.9 + 3.0))
+    for _, chains in sorted(by_shape.items()):
+        for chain in _merge_collinear(chains, max_gap_px=params.px(60)):
+            if (chain.length_px + params.px(MAX_HAIR_DIAMETER_UM)) * params.um_per_px < (
+                MIN_COUNTED_SHAFT_UM
+            ):
+                continue
+            middle = _thirds(chain.points)[0]
+            (rough,) = _quantiles(mask_dt[middle[:, 0], middle[:, 1]], 0.5)
+            found.append((chain, min(2.0 * rough, params.px(MAX_HAIR_DIAMETER_UM)) * 0.9 + 3.0))
     return found
 
 
