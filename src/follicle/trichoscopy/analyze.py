@@ -447,7 +447,7 @@ def _chains(
     other; each chain comes with the label (in ``owner``) of the shape it belongs to."""
     frame = (sk.shape[0], sk.shape[1])
     # The skeleton is sparse: its pixels' neighbourhoods are read, not whole-image filters.
-    rows, cols = np.nonzero(sk)
+    rows, cols = _nonzero(sk)
     framed = cv2.copyMakeBorder(sk, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=0)
     neighbours = sum(framed[rows + 2 + dr, cols + 2 + dc] for dr, dc in _AROUND)
     junction = np.asarray(neighbours >= 4)  # itself and three or more neighbours
@@ -541,6 +541,16 @@ def _chains(
             points = np.concatenate(parts)
             chains.append((_Chain(points), int(owner[points[0, 0], points[0, 1]])))
     return chains
+
+
+def _nonzero(image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """``np.nonzero`` of a byte image, in the same order, by OpenCV's vectorised scan (numpy's
+    takes about 5 ns a pixel)."""
+    found = cv2.findNonZero(image)
+    if found is None:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    xy = np.asarray(found, dtype=np.intp).reshape(-1, 2)
+    return xy[:, 1], xy[:, 0]
 
 
 _AROUND = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)]
