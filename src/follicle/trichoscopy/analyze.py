@@ -347,10 +347,11 @@ def _hair_mask(
     skin are paler than it and whitish, and can be taken for a flake: a known weakness.
     """
     low, high = thresholds
-    weak = (contrast > low).astype(np.uint8)
+    weak = np.asarray(cv2.compare(contrast, low, cv2.CMP_GT), dtype=np.uint8)
     count, weak_labels = cv2.connectedComponents(weak, connectivity=8)
     labels = np.asarray(weak_labels, dtype=np.int32)
-    keep = (np.bincount(labels[contrast > high], minlength=count) > 0).astype(np.uint8)
+    strong = _nonzero(np.asarray(cv2.compare(contrast, high, cv2.CMP_GT), dtype=np.uint8))
+    keep = (np.bincount(labels[strong], minlength=count) > 0).astype(np.uint8)
     keep[0] = 0
     mask = np.take(keep, labels)
     radius = math.ceil(params.px(MAX_HAIR_DIAMETER_UM) / 2) + 1
@@ -360,7 +361,7 @@ def _hair_mask(
     mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)))
     blobs = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_OPEN, disk), dtype=np.uint8)
     count, labels, stats = _components(blobs)
-    flakes = np.zeros(count, dtype=np.uint8)
+    flake_cores = np.zeros_like(mask)
     for label in range(1, count):
         x, y, w, h = (int(v) for v in stats[label, :4])
         inside = labels[y : y + h, x : x + w] == label
@@ -370,11 +371,10 @@ def _hair_mask(
         # skin too, but coloured. (Grey hair is whitish as well: a known weakness.)
         whitish = float(colour.max() - colour.min()) < FLAKE_MAX_CHROMA * float(colour.mean())
         if pale and whitish:  # and a square wider than any hair fits in it
-            flakes[label] = 1
+            flake_cores[y : y + h, x : x + w][inside] = 1
     rim = max(3, radius // 3)
-    flake_cores = np.take(flakes, labels) if flakes.any() else np.zeros_like(mask)
     remove = cv2.dilate(flake_cores, np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
-    mask[remove > 0] = 0
+    mask = cv2.bitwise_and(mask, cv2.compare(remove, 0, cv2.CMP_EQ))
     # A flake's lobes reach beyond the part of it a hair-wide square fits in; a shape lying
     # wholly within that reach is a lobe, while a hair crossing the flake goes beyond it.
     zone = cv2.dilate(flake_cores, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
