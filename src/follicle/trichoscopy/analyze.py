@@ -347,10 +347,10 @@ def _hair_mask(
     skin are paler than it and whitish, and can be taken for a flake: a known weakness.
     """
     low, high = thresholds
-    weak = np.asarray(cv2.compare(contrast, low, cv2.CMP_GT), dtype=np.uint8)
+    weak = _greater(contrast, low)
     count, weak_labels = cv2.connectedComponents(weak, connectivity=8)
     labels = np.asarray(weak_labels, dtype=np.int32)
-    strong = _nonzero(np.asarray(cv2.compare(contrast, high, cv2.CMP_GT), dtype=np.uint8))
+    strong = _nonzero(_greater(contrast, high))
     keep = (np.bincount(labels[strong], minlength=count) > 0).astype(np.uint8)
     keep[0] = 0
     mask = np.take(keep, labels)
@@ -374,11 +374,17 @@ def _hair_mask(
             flake_cores[y : y + h, x : x + w][inside] = 1
     rim = max(3, radius // 3)
     remove = cv2.dilate(flake_cores, np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
-    mask = cv2.bitwise_and(mask, cv2.compare(remove, 0, cv2.CMP_EQ))
+    mask = np.asarray(cv2.subtract(mask, remove), dtype=np.uint8)  # (both 0 or 1)
     # A flake's lobes reach beyond the part of it a hair-wide square fits in; a shape lying
     # wholly within that reach is a lobe, while a hair crossing the flake goes beyond it.
     zone = cv2.dilate(flake_cores, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
     return np.asarray(mask, dtype=np.uint8), np.asarray(zone, dtype=np.uint8)
+
+
+def _greater(image: npt.NDArray[np.float32], value: float) -> npt.NDArray[np.uint8]:
+    """Where the image exceeds the value (255, else 0): OpenCV's compare is several times
+    quicker than numpy's on a whole image."""
+    return np.asarray(cv2.compare(image, value, cv2.CMP_GT), dtype=np.uint8)  # type: ignore[call-overload]
 
 
 def _components(
