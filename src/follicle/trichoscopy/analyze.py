@@ -282,7 +282,7 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
         weight = 1.0 - cv2.dilate(outlier, np.ones((3, 3), np.uint8)).astype(np.float32)
         skin = _skin_colour(quarter, weight, size, 3.0)
     # The skin's variation as seen at half size (sensor noise averaged over 2x2 pixels).
-    whitening = skin_whitening(cv2.subtract(half, _resized(skin, half))[::4, ::4])
+    whitening = skin_whitening(half[::4, ::4] - _resized(skin, half)[::4, ::4])
     # Relative to the local skin brightness, so vignetting and uneven light do not hide hairs
     # at the edges of the field.
     luminance = cv2.transform(skin, _MEAN_CHANNELS)
@@ -682,18 +682,23 @@ def _widths_alike(
     plateau = np.partition(above, high, axis=1)[:, high]
     valid = plateau > 1e-3
     per_profile = above[valid].sum(axis=1) * 0.5 / plateau[valid]
-    # Each segment's median over its profiles.
-    owner = owner[valid]
-    order = np.lexsort((per_profile, owner))
-    per_profile, owner = per_profile[order], owner[order]
-    counts = np.bincount(owner, minlength=len(segments))
+    return _medians(per_profile, owner[valid], len(segments))
+
+
+def _medians(
+    values: npt.NDArray[Any], owner: npt.NDArray[np.integer[Any]], count: int
+) -> npt.NDArray[np.float64]:
+    """The median of each owner's values (0 for an owner with none)."""
+    order = np.lexsort((values, owner))
+    values, owner = values[order].astype(np.float64), owner[order]
+    counts = np.bincount(owner, minlength=count)
     firsts = np.cumsum(counts) - counts
     found = counts > 0
+    medians = np.zeros(count)
     lower = (firsts + (counts - 1) // 2)[found]
     upper = (firsts + counts // 2)[found]
-    widths = np.zeros(len(segments))
-    widths[found] = 0.5 * (per_profile[lower].astype(np.float64) + per_profile[upper])
-    return widths
+    medians[found] = 0.5 * (values[lower] + values[upper])
+    return medians
 
 
 def analyze(
@@ -832,17 +837,22 @@ def _candidates(
     by_shape: dict[int, list[_Chain]] = {}
     for chain, label in _chains(skeleton, owner, spur_px=params.px(100)):
         by_shape.setdefault(label, []).append(chain)
-    found = []
-    for _, chains in sorted(by_shape.items()):
-        for chain in _merge_collinear(chains, max_gap_px=params.px(60)):
-            if (chain.length_px + params.px(MAX_HAIR_DIAMETER_UM)) * params.um_per_px < (
-                MIN_COUNTED_SHAFT_UM
-            ):
-                continue
-            middle = _thirds(chain.points)[0]
-            (rough,) = _quantiles(mask_dt[middle[:, 0], middle[:, 1]], 0.5)
-            found.append((chain, min(2.0 * rough, params.px(MAX_HAIR_DIAMETER_UM)) * 0.9 + 3.0))
-    return found
+    found = [
+        chain
+        for _, chains in sorted(by_shape.items())
+        for chain in _merge_collinear(chains, max_gap_px=params.px(60))
+        if (chain.length_px + params.px(MAX_HAIR_DIAMETER_UM)) * params.um_per_px
+        >= MIN_COUNTED_SHAFT_UM
+    ]
+    widest = params.px(MAX_HAIR_DIAMETER_UM)
+    middles = [_thirds(chain.points)[0] for chain in found]
+    points = np.concatenate(middles) if middles else np.zeros((0, 2), dtype=np.int64)
+    owner = np.repeat(np.arange(len(middles)), [len(m) for m in middles])
+    # Twice the distance from the skeleton to the shape's edge, along the chain's middle.
+    rough = 2.0 * _medians(mask_dt[points[:, 0], points[:, 1]], owner, len(middles))
+    return [
+        (chain, min(w, widest) * 0.9 + 3.0) for chain, w in zip(found, rough.tolist(), strict=True)
+    ]
 
 
 def _thirds(points: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], ...]:
