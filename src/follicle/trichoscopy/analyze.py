@@ -620,69 +620,103 @@ def _profile_widths(
     The integral of a blurred profile equals contrast x width whatever the blur, so this is
     sub-pixel and little biased by optics; a specular line along the shaft lowers the
     integral only a little because the plateau is read from the brighter part of the profile.
-    Segments whose profiles have as many samples are measured together: a few array
-    operations per image instead of a dozen per segment.
+    Every profile of the image is measured at once (a few array operations per image, not a
+    dozen per segment); each samples every half pixel from -reach to +reach of its segment.
     """
     widths = np.zeros(len(segments))
-    by_samples: dict[int, list[int]] = {}
-    for i, (points, reach) in enumerate(zip(segments, reaches_px, strict=True)):
-        if len(points) >= 3:  # samples every half pixel from -reach to +reach
-            by_samples.setdefault(math.ceil((2 * reach + 0.25) / 0.5), []).append(i)
-    for samples, members in by_samples.items():
-        widths[members] = _widths_alike(
+    measured = [i for i, points in enumerate(segments) if len(points) >= 3]
+    samples = {i: math.ceil((2 * reaches_px[i] + 0.25) / 0.5) for i in measured}
+    # In batches of similar profile length (each batch samples as far as its longest).
+    measured.sort(key=samples.__getitem__)
+    while measured:
+        longest = samples[measured[0]] * SAMPLES_SPREAD
+        batch = [i for i in measured if samples[i] <= longest]
+        measured = measured[len(batch) :]
+        widths[batch] = _profile_widths_of(
             colour,
-            [segments[i] for i in members],
-            np.array([reaches_px[i] for i in members], dtype=np.float32),
-            samples,
+            [segments[i] for i in batch],
+            np.array([reaches_px[i] for i in batch]),
+            np.array([samples[i] for i in batch]),
         )
     return widths
+
+
+#: Profiles measured together are at most this many times longer than the shortest.
+SAMPLES_SPREAD = 1.3
+
+
+def _profile_widths_of(
+    colour: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    segments: list[npt.NDArray[np.int64]],
+    reaches: npt.NDArray[np.float64],
+    samples_of: npt.NDArray[np.intp],
+) -> npt.NDArray[np.float64]:
+    """:func:`_profile_widths` of segments (3 points or more) whose profiles take
+    ``samples_of`` samples."""
+    measured = range(len(segments))
+    sizes = np.array([len(points) for points in segments])
+    points = np.concatenate(segments)
+    owner = np.repeat(np.arange(len(measured)), sizes)
+    directions = _directions(points, owner, len(measured))
+    # Neighbouring profiles all but repeat each other: every other one on longer segments.
+    position = np.arange(len(points)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    kept = (sizes[owner] <= 12) | (position % 2 == 0)
+    points, owner = points[kept], owner[kept]
+    samples = samples_of[owner]
+    most = int(samples.max())
+    normals = directions[owner][:, ::-1].astype(np.float32) * np.array(
+        [1.0, -1.0], dtype=np.float32
+    )
+    offsets = np.arange(most, dtype=np.float32)[None, :] * np.float32(0.5) - reaches[owner][
+        :, None
+    ].astype(np.float32)
+    rows = points[:, 0:1].astype(np.float32) + offsets * normals[:, 0:1]
+    cols = points[:, 1:2].astype(np.float32) + offsets * normals[:, 1:2]
+    profiles = _profiles(colour, rows, cols)
+    sampled = np.arange(most)[None, :] < samples[:, None]
+    # The baseline: the median of the first and last sixth (at least 2 samples each side).
+    edge = np.maximum(2, samples // 6)
+    step = np.arange(int(edge.max()))[None, :]
+    in_edge = step < edge[:, None]
+    left = np.take_along_axis(profiles, np.minimum(step, most - 1), axis=1)
+    right = np.take_along_axis(
+        profiles, np.clip(samples[:, None] - edge[:, None] + step, 0, most - 1), axis=1
+    )
+    sides = np.sort(
+        np.concatenate([np.where(in_edge, left, np.inf), np.where(in_edge, right, np.inf)], axis=1),
+        axis=1,
+    )
+    each = np.arange(len(profiles))
+    baseline = 0.5 * (sides[each, edge - 1] + sides[each, edge])
+    above = np.clip(profiles - baseline[:, None], 0, None)
+    # The plateau: the 92nd percentile of what is above the baseline (unsampled places sort
+    # first, below every sample).
+    ordered = np.sort(np.where(sampled, above, -1.0), axis=1)
+    plateau = ordered[each, most - samples + (0.92 * (samples - 1)).astype(np.intp)]
+    valid = plateau > 1e-3
+    per_profile = np.where(sampled, above, 0.0).sum(axis=1)[valid] * 0.5 / plateau[valid]
+    return _medians(per_profile, owner[valid], len(segments))
 
 
 #: cv2.remap takes maps of fewer rows than this.
 _REMAP_ROWS = 16_384
 
 
-def _widths_alike(
+def _profiles(
     colour: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
-    segments: list[npt.NDArray[np.int64]],
-    reaches_px: npt.NDArray[np.float32],
-    samples: int,
-) -> npt.NDArray[np.float64]:
-    """:func:`_profile_widths` of segments whose profiles have ``samples`` samples each."""
-    sizes = np.array([len(points) for points in segments])
-    points = np.concatenate(segments)
-    owner = np.repeat(np.arange(len(segments)), sizes)
-    directions = _directions(points, owner, len(segments))
-    # Neighbouring profiles all but repeat each other: every other one on longer segments.
-    position = np.arange(len(points)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    kept = (sizes[owner] <= 12) | (position % 2 == 0)
-    points, owner = points[kept], owner[kept]
-    normals = directions[owner][:, ::-1].astype(np.float32) * np.array(
-        [1.0, -1.0], dtype=np.float32
-    )
-    offsets = (
-        np.arange(samples, dtype=np.float32)[None, :] * np.float32(0.5) - reaches_px[owner][:, None]
-    )
-    rows = points[:, 0:1].astype(np.float32) + offsets * normals[:, 0:1]
-    cols = points[:, 1:2].astype(np.float32) + offsets * normals[:, 1:2]
+    rows: npt.NDArray[np.float32],
+    cols: npt.NDArray[np.float32],
+) -> npt.NDArray[np.float32]:
+    """The light-evened colour distance from the skin at each (row, col), interpolated."""
     diff, gain = colour
     profiles = np.empty(rows.shape, dtype=np.float32)
     for top in range(0, len(rows), _REMAP_ROWS):
         r, c = rows[top : top + _REMAP_ROWS], cols[top : top + _REMAP_ROWS]
         sampled = cv2.remap(diff, c, r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        profiles[top : top + _REMAP_ROWS] = np.sqrt(
-            np.einsum("ijk,ijk->ij", sampled, sampled)
-        ) * cv2.remap(gain, c, r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    edge = max(2, samples // 6)
-    sides = np.concatenate([profiles[:, :edge], profiles[:, -edge:]], axis=1)
-    middle = np.partition(sides, (edge - 1, edge), axis=1)
-    baseline = 0.5 * (middle[:, edge - 1] + middle[:, edge])  # the median of the two sides
-    above = np.clip(profiles - baseline[:, None], 0, None)
-    high = int(0.92 * (samples - 1))
-    plateau = np.partition(above, high, axis=1)[:, high]
-    valid = plateau > 1e-3
-    per_profile = above[valid].sum(axis=1) * 0.5 / plateau[valid]
-    return _medians(per_profile, owner[valid], len(segments))
+        profiles[top : top + _REMAP_ROWS] = _norm(sampled) * cv2.remap(
+            gain, c, r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+    return profiles
 
 
 def _medians(
