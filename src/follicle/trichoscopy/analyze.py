@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -467,39 +466,46 @@ def _chains(
     branches_img[rows, cols] = 1
     count, branch_labels = cv2.connectedComponents(branches_img, connectivity=8)
     pixel_labels = np.asarray(branch_labels, dtype=np.int32)[rows, cols]
-    branches = []
     pixels = np.stack([rows, cols], axis=1).astype(np.int64)
     # Each branch's pixels in order along its principal axis.
     axes = _directions(pixels, pixel_labels, count)[pixel_labels]
     along = pixels[:, 0] * axes[:, 0] + pixels[:, 1] * axes[:, 1]
     by_label = np.lexsort((along, pixel_labels))
     pixels = pixels[by_label]
-    starts = np.searchsorted(pixel_labels[by_label], np.arange(1, count + 1))
-    for label in range(1, count):
-        pts = pixels[starts[label - 1] : starts[label]]
-        if len(pts) >= 2:
-            branches.append(pts)
+    bounds = np.searchsorted(pixel_labels[by_label], np.arange(1, count + 1))
+    firsts, stops = bounds[:-1], bounds[1:]
+    long_enough = stops - firsts >= 2
+    firsts, stops = firsts[long_enough], stops[long_enough]
+    branches = [pixels[a:b] for a, b in zip(firsts.tolist(), stops.tolist(), strict=True)]
+    shape_of = owner[pixels[firsts, 0], pixels[firsts, 1]]
     if not junction.any():
-        return [(_Chain(b), int(owner[b[0, 0], b[0, 1]])) for b in branches]
+        return [(_Chain(b), int(o)) for b, o in zip(branches, shape_of.tolist(), strict=True)]
     # Each branch end near a junction (within 2 px): which cluster of junctions it touches.
     jlabels = _junction_clusters(j_rows, j_cols, frame)
+    end_points = np.stack([pixels[firsts], pixels[stops - 1]], axis=1)  # branch, which, (r, c)
+    touches = jlabels[end_points[..., 0], end_points[..., 1]]
     ends: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for bi, branch in enumerate(branches):
-        for which, point in ((0, branch[0]), (1, branch[-1])):
-            j = int(jlabels[point[0], point[1]])
-            if j:  # (junctions of two shapes lying close are apart)
-                ends.setdefault((int(owner[point[0], point[1]]), j), []).append((bi, which))
+    for bi, which in zip(*(index.tolist() for index in np.nonzero(touches)), strict=True):
+        point = end_points[bi, which]
+        # (junctions of two shapes lying close are apart)
+        ends.setdefault((int(owner[point[0], point[1]]), int(touches[bi, which])), []).append(
+            (bi, which)
+        )
     # Drop short spurs that only touch one junction (in shapes that have junctions).
-    contacts = Counter(bi for members in ends.values() for bi, _ in members)
-    forked = set(np.unique(owner[j_rows, j_cols]).tolist())
     # (A short branch that runs out of the frame is a hair cut by it, not a spur.)
-    keep = [
-        len(b) >= spur_px
-        or contacts[i] >= 2
-        or int(owner[b[0, 0], b[0, 1]]) not in forked
-        or _reaches_frame(b, frame)
-        for i, b in enumerate(branches)
-    ]
+    height, width = frame
+    at_frame = (
+        (end_points <= 1).any(axis=2)
+        | (end_points[..., 0] >= height - 2)
+        | (end_points[..., 1] >= width - 2)
+    )
+    keep = (
+        (stops - firsts >= spur_px)
+        | ((touches > 0).sum(axis=1) >= 2)
+        | ~np.isin(shape_of, owner[j_rows, j_cols])
+        | at_frame.any(axis=1)
+    ).tolist()
+    outward = _outward_directions(pixels, firsts, stops)
     partner: dict[tuple[int, int], tuple[int, int]] = {}
     for members in ends.values():
         members = [m for m in members if keep[m[0]]]
@@ -509,9 +515,8 @@ def _chains(
                 (ia, wa), (ib, wb) = members[a], members[b]
                 if ia == ib:
                     continue
-                da = _outward(branches[ia], wa)
-                db = _outward(branches[ib], wb)
-                straightness = float(-np.dot(da, db))  # 1 = continues straight on
+                da, db = outward[ia, wa], outward[ib, wb]
+                straightness = -float(da[0] * db[0] + da[1] * db[1])  # 1 = straight on
                 candidates.append((straightness, members[a], members[b]))
         for straightness, ma, mb in sorted(candidates, reverse=True):
             if straightness < math.cos(math.radians(CONTINUES_WITHIN_DEG)):
@@ -590,19 +595,24 @@ def _at_frame(point: npt.NDArray[Any], shape: tuple[int, int]) -> bool:
     return row <= 1 or col <= 1 or row >= shape[0] - 2 or col >= shape[1] - 2
 
 
-def _reaches_frame(branch: npt.NDArray[np.int64], frame: tuple[int, int]) -> bool:
-    return any(_at_frame(end, frame) for end in branch[[0, -1]])
-
-
-def _outward(branch: npt.NDArray[np.int64], which: int) -> npt.NDArray[np.float64]:
-    """Unit direction pointing away from the branch, out of its end ``which``."""
-    n = min(len(branch), 12)
-    segment = branch[:n] if which == 0 else branch[-n:]
-    direction = _direction(segment)
-    inward = (segment[-1] - segment[0]) if which == 0 else (segment[0] - segment[-1])
-    if float(np.dot(direction, inward)) > 0:
-        direction = -direction
-    return direction
+def _outward_directions(
+    pixels: npt.NDArray[np.int64], firsts: npt.NDArray[np.intp], stops: npt.NDArray[np.intp]
+) -> npt.NDArray[np.float64]:
+    """Unit direction pointing away from each branch (``pixels[first:stop]``) out of each of
+    its ends (its first and last 12 pixels' axis): [branch, end, (row, col)]."""
+    n = np.minimum(stops - firsts, 12)
+    starts = np.stack([firsts, stops - n], axis=1).ravel()  # head, tail, head, tail...
+    lengths = np.repeat(n, 2)
+    owner = np.repeat(np.arange(len(starts)), lengths)
+    index = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    directions = _directions(pixels[starts[owner] + index], owner, len(starts))
+    # Inward: from the end pixel along the segment.
+    inward = np.stack(
+        [pixels[firsts + n - 1] - pixels[firsts], pixels[stops - n] - pixels[stops - 1]], axis=1
+    ).reshape(-1, 2)
+    flip = (directions * inward).sum(axis=1) > 0
+    directions[flip] *= -1.0
+    return directions.reshape(-1, 2, 2)
 
 
 def _profile_widths(
