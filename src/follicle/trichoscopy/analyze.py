@@ -349,8 +349,9 @@ def _hair_mask(
     weak = _greater(contrast, low)
     count, weak_labels = cv2.connectedComponents(weak, connectivity=8)
     labels = np.asarray(weak_labels, dtype=np.int32)
-    strong = _nonzero(_greater(contrast, high))
-    keep = (np.bincount(labels[strong], minlength=count) > 0).astype(np.uint8)
+    # One pixel of each strong shape marks the weak shape it lies in.
+    seeds = _one_pixel_each(_greater(contrast, high))
+    keep = (np.bincount(labels[seeds[:, 0], seeds[:, 1]], minlength=count) > 0).astype(np.uint8)
     keep[0] = 0
     mask = np.take(keep, labels)
     radius = math.ceil(params.px(MAX_HAIR_DIAMETER_UM) / 2) + 1
@@ -359,11 +360,14 @@ def _hair_mask(
     disk = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * radius + 1, 2 * radius + 1))
     mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)))
     blobs = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_OPEN, disk), dtype=np.uint8)
-    count, labels, stats = _components(blobs)
     flake_cores = np.zeros_like(mask)
-    for label in range(1, count):
-        x, y, w, h = (int(v) for v in stats[label, :4])
-        inside = labels[y : y + h, x : x + w] == label
+    blob_outlines, _ = cv2.findContours(blobs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    for outline in blob_outlines:
+        x, y, w, h = cv2.boundingRect(outline)
+        inside = np.zeros((h, w), dtype=np.uint8)
+        cv2.drawContours(inside, [outline], -1, 1, thickness=cv2.FILLED, offset=(-x, -y))
+        inside &= blobs[y : y + h, x : x + w]
+        inside = inside.astype(np.bool_)
         pale = float(np.mean(brighter[y : y + h, x : x + w][inside])) > 0
         colour = rgb[y : y + h, x : x + w][inside].mean(axis=0)
         # Dandruff and scale are whitish: blond or dyed hair piled up is paler than dark
@@ -371,6 +375,8 @@ def _hair_mask(
         whitish = float(colour.max() - colour.min()) < FLAKE_MAX_CHROMA * float(colour.mean())
         if pale and whitish:  # and a square wider than any hair fits in it
             flake_cores[y : y + h, x : x + w][inside] = 1
+    if not flake_cores.any():
+        return np.asarray(mask, dtype=np.uint8), flake_cores
     rim = max(3, radius // 3)
     remove = cv2.dilate(flake_cores, np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
     mask = np.asarray(cv2.subtract(mask, remove), dtype=np.uint8)  # (both 0 or 1)
@@ -378,6 +384,16 @@ def _hair_mask(
     # wholly within that reach is a lobe, while a hair crossing the flake goes beyond it.
     zone = cv2.dilate(flake_cores, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
     return np.asarray(mask, dtype=np.uint8), np.asarray(zone, dtype=np.uint8)
+
+
+def _one_pixel_each(mask: npt.NDArray[np.uint8]) -> npt.NDArray[np.intp]:
+    """A pixel (row, col) of each 8-connected shape in the mask: the first point of each of
+    its outlines (tracing outlines is much quicker than labelling every pixel; every outline,
+    so that a shape lying in another's hole has its own)."""
+    outlines, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    if not outlines:
+        return np.zeros((0, 2), dtype=np.intp)
+    return np.array([outline[0, 0, ::-1] for outline in outlines], dtype=np.intp)
 
 
 def _greater(image: npt.NDArray[np.float32], value: float) -> npt.NDArray[np.uint8]:
