@@ -248,12 +248,16 @@ def _norm(vectors: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
 @dataclass(frozen=True)
 class _Contrast:
     """Each pixel against its local skin: how unlike it (finds hairs), the colour difference
-    and light-evening gain (measure them), and the signed brightness (tells pale blobs)."""
+    and light-evening gain (measure them; their brightness tells pale blobs)."""
 
     hairlike: npt.NDArray[np.float32]  # whitened distance from the skin: finds the hairs
     diff: npt.NDArray[np.float32]  # colour difference from the skin: measures them...
     gain: npt.NDArray[np.float32]  # ...once evened out for uneven light (see _profile_widths)
-    brighter: npt.NDArray[np.float32]  # signed brightness: tells pale blobs (dandruff)
+
+    def brighter(self, rows: Any, cols: Any) -> npt.NDArray[np.float64]:
+        """Signed brightness against the skin, evened out for light, at these pixels (index
+        arrays or slices): pale blobs (dandruff) are brighter than the skin."""
+        return np.asarray(self.diff[rows, cols].mean(axis=-1) * self.gain[rows, cols])
 
 
 def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
@@ -293,7 +297,6 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
     background = _resized(skin, image)
     colour_diff = np.empty((height, width, 3), dtype=np.float32)
     hairlike = np.empty((height, width), dtype=np.float32)
-    brighter = np.empty((height, width), dtype=np.float32)
     # In strips that stay in the processor's cache: over the whole image at once, each step
     # would stream tens of megabytes through memory (about 1.7x slower).
     for top in range(0, height, STRIP_ROWS):
@@ -302,10 +305,7 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
         cv2.multiply(
             _norm(cv2.transform(colour_diff[rows], whitening)), gain[rows], dst=hairlike[rows]
         )
-        cv2.multiply(
-            cv2.transform(colour_diff[rows], _MEAN_CHANNELS), gain[rows], dst=brighter[rows]
-        )
-    return _Contrast(hairlike, colour_diff, np.asarray(gain, dtype=np.float32), brighter)
+    return _Contrast(hairlike, colour_diff, np.asarray(gain, dtype=np.float32))
 
 
 def _quantiles(values: npt.NDArray[Any], *qs: float) -> list[float]:
@@ -334,7 +334,7 @@ def _thresholds(contrast: npt.NDArray[np.float32]) -> tuple[float, float]:
 def _hair_mask(
     contrast: npt.NDArray[np.float32],
     thresholds: tuple[float, float],
-    brighter: npt.NDArray[np.float32],
+    views: _Contrast,
     rgb: npt.NDArray[np.uint8],
     params: _Params,
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
@@ -368,7 +368,7 @@ def _hair_mask(
         cv2.drawContours(inside, [outline], -1, 1, thickness=cv2.FILLED, offset=(-x, -y))
         inside &= blobs[y : y + h, x : x + w]
         inside = inside.astype(np.bool_)
-        pale = float(np.mean(brighter[y : y + h, x : x + w][inside])) > 0
+        pale = float(np.mean(views.brighter(slice(y, y + h), slice(x, x + w))[inside])) > 0
         colour = rgb[y : y + h, x : x + w][inside].mean(axis=0)
         # Dandruff and scale are whitish: blond or dyed hair piled up is paler than dark
         # skin too, but coloured. (Grey hair is whitish as well: a known weakness.)
@@ -799,7 +799,7 @@ def analyze_with_contrast(
     views = _contrast(rgb)
     contrast = views.hairlike
     thresholds = _thresholds(contrast)
-    mask, flake_zone = _hair_mask(contrast, thresholds, views.brighter, rgb, params)
+    mask, flake_zone = _hair_mask(contrast, thresholds, views, rgb, params)
     count, labels, stats = _components(mask)
     min_len_px = params.px(MIN_COUNTED_SHAFT_UM)
     shapes = np.zeros((height, width), dtype=np.uint8)  # each shape's core
@@ -828,7 +828,7 @@ def analyze_with_contrast(
     )
     hairs = _join_broken(hairs, params)
     hairs = _drop_faint(hairs, contrast)
-    pale = _shaft_contrast(hairs, views.brighter) > 0
+    pale = np.median(views.brighter(*_along_shafts(hairs, (height, width))), axis=1) > 0
     hairs = [h for h, p in zip(hairs, pale, strict=True) if not (p and _within(h, flake_zone))]
     hairs = _split_bundles(hairs, params)
     hairs = [
@@ -1035,17 +1035,24 @@ def _within(hair: Hair, zone: npt.NDArray[np.uint8]) -> bool:
     )
 
 
-def _shaft_contrast(hairs: list[Hair], contrast: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
-    """Each hair's median contrast along its axis."""
-    if not hairs:
-        return np.zeros(0)
-    height, width = contrast.shape
-    ends = np.array([[h.y_px, h.x_px, h.end_y_px, h.end_x_px] for h in hairs])
+def _along_shafts(
+    hairs: list[Hair], shape: tuple[int, int]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """16 pixels (rows, cols) along each hair's axis, one hair per row."""
+    height, width = shape
+    ends = np.array([[h.y_px, h.x_px, h.end_y_px, h.end_x_px] for h in hairs]).reshape(-1, 4)
     steps = np.linspace(0.0, 1.0, 16)[None, :]
     rows = ends[:, 0:1] + (ends[:, 2:3] - ends[:, 0:1]) * steps
     cols = ends[:, 1:2] + (ends[:, 3:4] - ends[:, 1:2]) * steps
-    rows = rows.round().astype(int).clip(0, height - 1)
-    cols = cols.round().astype(int).clip(0, width - 1)
+    return (
+        rows.round().astype(np.intp).clip(0, height - 1),
+        cols.round().astype(np.intp).clip(0, width - 1),
+    )
+
+
+def _shaft_contrast(hairs: list[Hair], contrast: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
+    """Each hair's median contrast along its axis."""
+    rows, cols = _along_shafts(hairs, (contrast.shape[0], contrast.shape[1]))
     return np.asarray(np.median(contrast[rows, cols], axis=1), dtype=np.float64)
 
 
