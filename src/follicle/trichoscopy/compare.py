@@ -201,6 +201,52 @@ def _present(
     }
 
 
+#: Two detections are one shaft when they run within this angle of each other...
+SAME_SHAFT_DEG = 15.0
+
+
+def _distinct_shafts(hairs: tuple[Hair, ...], indices: list[int], um_per_px: float) -> int:
+    """How many shafts these detections make: detections running along each other (within
+    :data:`SAME_SHAFT_DEG`, less than a shaft's width apart, overlapping along it) are one."""
+    parent = list(range(len(indices)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a in range(len(indices)):
+        for b in range(a + 1, len(indices)):
+            if _same_shaft(hairs[indices[a]], hairs[indices[b]], um_per_px):
+                parent[find(a)] = find(b)
+    return len({find(i) for i in range(len(indices))})
+
+
+def _same_shaft(a: Hair, b: Hair, um_per_px: float) -> bool:
+    start = np.array([a.x_px, a.y_px])
+    axis = np.array([a.end_x_px, a.end_y_px]) - start
+    length = float(np.hypot(*axis))
+    other = np.array([b.end_x_px - b.x_px, b.end_y_px - b.y_px])
+    other_length = float(np.hypot(*other))
+    if length < 1.0 or other_length < 1.0:
+        return False
+    axis /= length
+    if abs(float(axis[0] * other[1] - axis[1] * other[0])) / other_length > math.sin(
+        math.radians(SAME_SHAFT_DEG)
+    ):
+        return False
+    ends = np.array([[b.x_px, b.y_px], [b.end_x_px, b.end_y_px]]) - start
+    along = ends @ axis
+    across = ends[:, 0] * axis[1] - ends[:, 1] * axis[0]
+    width_px = max(a.diameter_um, b.diameter_um) / um_per_px
+    return (
+        bool(abs(float(across.mean())) < width_px)
+        and float(along.max()) > 0.0
+        and float(along.min()) < length
+    )
+
+
 def compare(
     baseline_rgb: npt.NDArray[np.uint8],
     followup_rgb: npt.NDArray[np.uint8],
@@ -250,8 +296,10 @@ def compare(
     already = _present(
         follow.hairs, follow_common, follow_contrast, follow_low, inverse, base_contrast, base_low
     )
-    lost = len(base_common) - len(kept)
-    new = len(follow_common) - len(already)
+    # Two detections along one shaft (a hair read in two pieces, or once more beside itself)
+    # are one hair lost or gained.
+    lost = _distinct_shafts(base.hairs, sorted(set(base_common.tolist()) - kept), um_per_px)
+    new = _distinct_shafts(follow.hairs, sorted(set(follow_common.tolist()) - already), um_per_px)
 
     pairs: list[tuple[int, int]] = []
     kept_idx = np.array(sorted(kept), dtype=int)
