@@ -777,12 +777,34 @@ def analyze(
 
 @dataclass(frozen=True)
 class AnalysisWithContrast:
-    """An analysis and the hair-contrast image it worked on, with the weakest contrast it
-    kept (visit comparison looks for each hair in the other visit's contrast image)."""
+    """An analysis and what it worked on: visit comparison looks for each hair in the other
+    visit's contrast image, and for hairs in what changed between the two."""
 
     analysis: Analysis
-    contrast: npt.NDArray[np.float32]
-    low_threshold: float
+    rgb: npt.NDArray[np.uint8]
+    views: _Contrast
+    thresholds: tuple[float, float]  # weak, strong
+
+    @property
+    def contrast(self) -> npt.NDArray[np.float32]:
+        return self.views.hairlike
+
+    @property
+    def low_threshold(self) -> float:
+        return self.thresholds[0]
+
+    def hairs_in(self, contrast: npt.NDArray[np.float32]) -> list[Hair]:
+        """Hairs standing out in ``contrast``, an image of hair contrast over this image's
+        field (such as what appeared since another visit), found with this image's thresholds
+        and measured on this image."""
+        return _find_hairs(
+            contrast,
+            self.thresholds,
+            self.views,
+            self.rgb,
+            _Params(self.analysis.um_per_px),
+            self.analysis.vellus_threshold_um,
+        )
 
 
 def analyze_with_contrast(
@@ -798,8 +820,38 @@ def analyze_with_contrast(
     params = _Params(um_per_px)
     height, width = rgb.shape[:2]
     views = _contrast(rgb)
-    contrast = views.hairlike
-    thresholds = _thresholds(contrast)
+    thresholds = _thresholds(views.hairlike)
+    hairs = _find_hairs(views.hairlike, thresholds, views, rgb, params, vellus_threshold_um)
+    hairs = _orient_by_convergence(hairs, params.px(follicular_unit_um))
+    hairs = _follicular_units(hairs, params.px(follicular_unit_um))
+    units: dict[str, int] = {"1": 0, "2": 0, "3": 0, "4": 0}
+    sizes: dict[int, int] = {}
+    for hair in hairs:
+        sizes[hair.follicular_unit] = sizes.get(hair.follicular_unit, 0) + 1
+    for size in sizes.values():
+        units[str(min(size, 4))] += 1
+    analysis = Analysis(
+        width,
+        height,
+        um_per_px,
+        vellus_threshold_um,
+        tuple(hairs),
+        time.perf_counter() - started,
+        units,
+    )
+    return AnalysisWithContrast(analysis, rgb, views, thresholds)
+
+
+def _find_hairs(
+    contrast: npt.NDArray[np.float32],
+    thresholds: tuple[float, float],
+    views: _Contrast,
+    rgb: npt.NDArray[np.uint8],
+    params: _Params,
+    vellus_threshold_um: float,
+) -> list[Hair]:
+    """The hairs standing out in ``contrast`` (measured on ``views`` of ``rgb``)."""
+    height, width = contrast.shape
     mask, flake_zone = _hair_mask(contrast, thresholds, views, rgb, params)
     count, labels, stats = _components(mask)
     min_len_px = params.px(MIN_COUNTED_SHAFT_UM)
@@ -832,29 +884,11 @@ def analyze_with_contrast(
     pale = np.median(views.brighter(*_along_shafts(hairs, (height, width))), axis=1) > 0
     hairs = [h for h, p in zip(hairs, pale, strict=True) if not (p and _within(h, flake_zone))]
     hairs = _split_bundles(hairs, params)
-    hairs = [
+    return [
         replace(h, terminal=h.diameter_um >= vellus_threshold_um)
         for h in hairs
         if h.diameter_um >= MIN_DIAMETER_UM and h.length_um >= MIN_COUNTED_SHAFT_UM
     ]
-    hairs = _orient_by_convergence(hairs, params.px(follicular_unit_um))
-    hairs = _follicular_units(hairs, params.px(follicular_unit_um))
-    units: dict[str, int] = {"1": 0, "2": 0, "3": 0, "4": 0}
-    sizes: dict[int, int] = {}
-    for hair in hairs:
-        sizes[hair.follicular_unit] = sizes.get(hair.follicular_unit, 0) + 1
-    for size in sizes.values():
-        units[str(min(size, 4))] += 1
-    analysis = Analysis(
-        width,
-        height,
-        um_per_px,
-        vellus_threshold_um,
-        tuple(hairs),
-        time.perf_counter() - started,
-        units,
-    )
-    return AnalysisWithContrast(analysis, contrast, thresholds[0])
 
 
 def _skeleton(
