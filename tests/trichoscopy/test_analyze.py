@@ -152,10 +152,16 @@ def test_bare_skin_with_texture_erythema_and_dots_has_few_false_hairs() -> None:
     "taken for hairs; see bench/results/trichoscopy.md",
 )
 def test_dandruff_flakes_are_not_hairs() -> None:
-    skin = render_trichogram(
-        TrichogramSpec(seed=5, density_per_cm2=0, dandruff_flakes=10, width_px=800, height_px=600)
-    )
-    assert analyze(skin.rgb, 5.0).hair_count <= 1
+    # Over several scenes, so that one lucky scene does not pass for a fix.
+    false_hairs = 0
+    for seed in range(1, 7):
+        skin = render_trichogram(
+            TrichogramSpec(
+                seed=seed, density_per_cm2=0, dandruff_flakes=10, width_px=800, height_px=600
+            )
+        )
+        false_hairs += analyze(skin.rgb, 5.0).hair_count
+    assert false_hairs <= 6  # at most one a scene of ten flakes
 
 
 @pytest.mark.parametrize("scale", [0.0, -5.0, 0.01, 500.0, float("nan")])

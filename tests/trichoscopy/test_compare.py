@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from follicle.trichoscopy.analyze import AnalysisError
-from follicle.trichoscopy.compare import compare, register
+from follicle.trichoscopy.analyze import AnalysisError, Hair
+from follicle.trichoscopy.compare import _distinct_shafts, compare, register
 from follicle.trichoscopy.synth import TrichogramSpec, View, render_visit_pair
 from tests.support.server import run_follicle
 
@@ -82,6 +82,28 @@ def test_thinned_hairs_are_reported() -> None:
     assert result.thinned > result.thickened
     assert result.change_in_mean_diameter_um is not None
     assert result.change_in_mean_diameter_um < -5
+
+
+def _hair(x0: float, y0: float, x1: float, y1: float, diameter_um: float = 60.0) -> Hair:
+    length_um = 5.0 * float(np.hypot(x1 - x0, y1 - y0))
+    return Hair(x0, y0, x1, y1, length_um, diameter_um, True)
+
+
+def test_pieces_of_one_shaft_count_as_one_hair() -> None:
+    hairs = (
+        _hair(100, 100, 160, 100),  # a lost hair read in two pieces...
+        _hair(165, 101, 220, 101),
+        _hair(120, 104, 200, 104),  # ...and once more beside itself (within its 12 px width)
+        _hair(100, 140, 220, 140),  # another hair, 40 px away: a second shaft
+        _hair(100, 100, 160, 160),  # one crossing the first at 45 degrees: a third
+        _hair(300, 100, 360, 100),  # in line with the first, but not overlapping: a fourth
+    )
+    assert _distinct_shafts(hairs, [0, 1, 2], 5.0) == 1
+    assert _distinct_shafts(hairs, [0, 3], 5.0) == 2
+    assert _distinct_shafts(hairs, [0, 4], 5.0) == 2
+    assert _distinct_shafts(hairs, [0, 5], 5.0) == 2
+    assert _distinct_shafts(hairs, list(range(6)), 5.0) == 4
+    assert _distinct_shafts(hairs, [], 5.0) == 0
 
 
 def test_different_sites_are_refused() -> None:

@@ -345,16 +345,7 @@ def _hair_mask(
     cores are as dark (or as coloured) as the hairs, so they stay. Grey hairs piled on darker
     skin are paler than it and whitish, and can be taken for a flake: a known weakness.
     """
-    low, high = thresholds
-    weak = _greater(contrast, low)
-    # Flood the weak shapes from one pixel of each strong shape (quicker than labelling every
-    # weak shape, most of which are skin texture).
-    filled = np.zeros((weak.shape[0] + 2, weak.shape[1] + 2), dtype=np.uint8)
-    for row, col in _one_pixel_each(_greater(contrast, high)).tolist():
-        if not filled[row + 1, col + 1]:
-            flags = 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)  # 8-connected, mark with 1
-            cv2.floodFill(weak, filled, (col, row), 0, 0, 0, flags)
-    mask = filled[1:-1, 1:-1]
+    mask = _hysteresis(contrast, *thresholds)
     radius = math.ceil(params.px(MAX_HAIR_DIAMETER_UM) / 2) + 1
     # A square element: OpenCV erodes with it in constant time per pixel, and any shape it
     # fits in is wider than a hair whatever the hair's direction.
@@ -385,6 +376,23 @@ def _hair_mask(
     # wholly within that reach is a lobe, while a hair crossing the flake goes beyond it.
     zone = cv2.dilate(flake_cores, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
     return np.asarray(mask, dtype=np.uint8), np.asarray(zone, dtype=np.uint8)
+
+
+def _hysteresis(
+    contrast: npt.NDArray[np.float32], low: float, high: float
+) -> npt.NDArray[np.uint8]:
+    """Shapes above ``low`` that reach above ``high`` somewhere (8-connected), as 1.
+
+    Floods the weak shapes from one pixel of each strong shape: quicker than labelling every
+    weak shape, most of which are skin texture.
+    """
+    weak = _greater(contrast, low)
+    filled = np.zeros((weak.shape[0] + 2, weak.shape[1] + 2), dtype=np.uint8)
+    for row, col in _one_pixel_each(_greater(contrast, high)).tolist():
+        if not filled[row + 1, col + 1]:
+            flags = 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)  # 8-connected, mark with 1
+            cv2.floodFill(weak, filled, (col, row), 0, 0, 0, flags)
+    return filled[1:-1, 1:-1]
 
 
 def _one_pixel_each(mask: npt.NDArray[np.uint8]) -> npt.NDArray[np.intp]:

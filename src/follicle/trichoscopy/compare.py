@@ -224,10 +224,10 @@ def _distinct_shafts(hairs: tuple[Hair, ...], indices: list[int], um_per_px: flo
 
 
 def _same_shaft(a: Hair, b: Hair, um_per_px: float) -> bool:
-    start = np.array([a.x_px, a.y_px])
-    axis = np.array([a.end_x_px, a.end_y_px]) - start
+    start = np.array([a.x_px, a.y_px], dtype=np.float64)
+    axis = np.array([a.end_x_px, a.end_y_px], dtype=np.float64) - start
     length = float(np.hypot(*axis))
-    other = np.array([b.end_x_px - b.x_px, b.end_y_px - b.y_px])
+    other = np.array([b.end_x_px - b.x_px, b.end_y_px - b.y_px], dtype=np.float64)
     other_length = float(np.hypot(*other))
     if length < 1.0 or other_length < 1.0:
         return False
