@@ -34,6 +34,8 @@ import numpy as np
 import numpy.typing as npt
 from skimage.morphology import skeletonize
 
+from follicle.trichoscopy.groups import linked_groups
+
 MIN_COUNTED_SHAFT_UM = 50.0
 LOCAL_CORE_FRACTION = 0.45  # of a shape's own peak contrast
 BUNDLE_FACTOR = 1.5  # times the image's typical diameter: read as hairs lying side by side
@@ -1263,34 +1265,11 @@ def _orient_by_convergence(hairs: list[Hair], distance_px: float) -> list[Hair]:
 
 def _follicular_units(hairs: list[Hair], distance_px: float) -> list[Hair]:
     """Group hairs whose exit points lie within ``distance_px`` (single linkage)."""
-    parent = list(range(len(hairs)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    if hairs:
-        points = np.array([[h.x_px, h.y_px] for h in hairs])
-        for i in range(len(hairs)):
-            close = np.flatnonzero(np.hypot(*(points[i + 1 :] - points[i]).T) <= distance_px)
-            for j in close + i + 1:
-                parent[find(int(j))] = find(i)
-    roots: dict[int, int] = {}
-    grouped = []
-    for i, hair in enumerate(hairs):
-        unit = roots.setdefault(find(i), len(roots))
-        grouped.append(
-            Hair(
-                hair.x_px,
-                hair.y_px,
-                hair.end_x_px,
-                hair.end_y_px,
-                hair.length_um,
-                hair.diameter_um,
-                hair.terminal,
-                unit,
-            )
-        )
-    return grouped
+    points = np.array([[h.x_px, h.y_px] for h in hairs]).reshape(-1, 2)
+    close = (
+        (i, int(j) + i + 1)
+        for i in range(len(hairs))
+        for j in np.flatnonzero(np.hypot(*(points[i + 1 :] - points[i]).T) <= distance_px)
+    )
+    units = linked_groups(len(hairs), close)
+    return [replace(hair, follicular_unit=unit) for hair, unit in zip(hairs, units, strict=True)]

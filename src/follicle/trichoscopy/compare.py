@@ -25,6 +25,7 @@ from follicle.trichoscopy.analyze import (
     Hair,
     analyze_with_contrast,
 )
+from follicle.trichoscopy.groups import linked_groups
 
 #: A matched hair counts as thicker or thinner beyond twice the per-hair diameter error the
 #: benchmark measures (about 5 um), so measurement noise is not reported as change.
@@ -208,19 +209,13 @@ SAME_SHAFT_DEG = 15.0
 def _distinct_shafts(hairs: tuple[Hair, ...], indices: list[int], um_per_px: float) -> int:
     """How many shafts these detections make: detections running along each other (within
     :data:`SAME_SHAFT_DEG`, less than a shaft's width apart, overlapping along it) are one."""
-    parent = list(range(len(indices)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a in range(len(indices)):
-        for b in range(a + 1, len(indices)):
-            if _same_shaft(hairs[indices[a]], hairs[indices[b]], um_per_px):
-                parent[find(a)] = find(b)
-    return len({find(i) for i in range(len(indices))})
+    links = (
+        (a, b)
+        for a in range(len(indices))
+        for b in range(a + 1, len(indices))
+        if _same_shaft(hairs[indices[a]], hairs[indices[b]], um_per_px)
+    )
+    return len(set(linked_groups(len(indices), links)))
 
 
 def _same_shaft(a: Hair, b: Hair, um_per_px: float) -> bool:
