@@ -227,10 +227,8 @@ def skin_whitening(diff: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     """
     flat = diff.reshape(-1, 3).astype(np.float64)
     squared = np.einsum("ij,ij->i", flat, flat)
-    skin = flat[
-        squared
-        < np.partition(squared, int(0.85 * (len(squared) - 1)))[int(0.85 * (len(squared) - 1))]
-    ]
+    closest = int(0.85 * (len(squared) - 1))
+    skin = flat[squared < np.partition(squared, closest)[closest]]
     if len(skin) < 10:
         floor = math.sqrt(float(np.median(squared)))
         return np.eye(3, dtype=np.float32) * SKIN_SD / max(floor, 1.0)
@@ -390,9 +388,9 @@ def _hysteresis(
     """
     weak = _greater(contrast, low)
     filled = np.zeros((weak.shape[0] + 2, weak.shape[1] + 2), dtype=np.uint8)
+    flags = 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)  # 8-connected, mark the mask with 1
     for row, col in _one_pixel_each(_greater(contrast, high)).tolist():
         if not filled[row + 1, col + 1]:
-            flags = 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)  # 8-connected, mark with 1
             cv2.floodFill(weak, filled, (col, row), 0, 0, 0, flags)
     return filled[1:-1, 1:-1]
 
@@ -445,12 +443,7 @@ class _Chain:
 
 def _direction(points: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """Unit vector (row, col) along the points' principal axis (closed-form 2x2 PCA)."""
-    centred = points.astype(np.float64) - points.mean(axis=0)
-    c_rr = float(np.dot(centred[:, 0], centred[:, 0]))
-    c_cc = float(np.dot(centred[:, 1], centred[:, 1]))
-    c_rc = float(np.dot(centred[:, 0], centred[:, 1]))
-    angle = 0.5 * math.atan2(2.0 * c_rc, c_rr - c_cc)
-    return np.array([math.cos(angle), math.sin(angle)])
+    return np.asarray(_directions(points, np.zeros(len(points), dtype=np.intp), 1)[0])
 
 
 def _directions(
