@@ -3,9 +3,11 @@ known number of hairs lost, gained and thinned, a shift, a rotation and a change
 
 Error of the measured change in count = |measured - true| / baseline count in the common
 field (target <= 2 %). The naive method (difference of two independent counts) is reported
-beside it. Writes bench/results/compare.json and .md.
+beside it. Two sets of pairs are scored by default, each on its own and together: a change
+tuned while looking at one set shows whether it holds on the other. Writes
+bench/results/compare.json and .md.
 
-    python bench/bench_compare.py [--pairs 24] [--seed 77]
+    python bench/bench_compare.py [--pairs 24] [--seeds 77 78]
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import statistics
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import cv2
 
@@ -29,11 +32,40 @@ RESULTS = Path(__file__).parent / "results"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pairs", type=int, default=24)
-    parser.add_argument("--seed", type=int, default=77)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[77, 78])
     args = parser.parse_args()
     cv2.setNumThreads(1)
     rows = []
-    for i, spec in enumerate(varied_specs(args.pairs, seed=args.seed)):
+    for seed in args.seeds:
+        rows += _score_pairs(args.pairs, seed)
+    sets = [(f"seed {seed}", [r for r in rows if r["seed"] == seed]) for seed in args.seeds]
+    if len(sets) > 1:
+        sets.append(("all", rows))
+    summaries = {name: _summary(group) for name, group in sets}
+    names = list(summaries)
+    lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for metric in summaries[names[0]]:
+        lines.append(f"| {metric} | " + " | ".join(str(summaries[n][metric]) for n in names) + " |")
+    text = "\n".join(lines)
+    print(text)
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "python": platform.python_version()},
+        "summary": summaries,
+        "pairs": rows,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "compare.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / "compare.md").write_text(
+        f"# Visit comparison benchmark\n\n{report['when']} on "
+        f"{report['machine']['platform']}.\n\n{text}\n"
+    )
+    return 0
+
+
+def _score_pairs(count: int, seed: int) -> list[dict[str, Any]]:
+    rows = []
+    for i, spec in enumerate(varied_specs(count, seed=seed)):
         pair = render_visit_pair(
             spec, lost_fraction=0.1, new_fraction=0.1, thinned_fraction=0.1, seed=i
         )
@@ -48,6 +80,7 @@ def main() -> int:
         view = pair.view
         rows.append(
             {
+                "seed": seed,
                 "fitzpatrick": spec.fitzpatrick,
                 "hair_colour": spec.hair_colour,
                 "true_change": truth,
@@ -71,9 +104,13 @@ def main() -> int:
                 "seconds": round(seconds, 2),
             }
         )
+    return rows
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     errors = [r["error_pct"] for r in rows]
     naive = [r["naive_error_pct"] for r in rows]
-    summary = {
+    return {
         "pairs": len(rows),
         "change_error_mean_pct": round(statistics.fmean(errors), 2),
         "change_error_median_pct": round(statistics.median(errors), 2),
@@ -83,22 +120,6 @@ def main() -> int:
         "registration_error_max_px": max(r["registration_error_px"] for r in rows),
         "seconds_per_pair_median": round(statistics.median(r["seconds"] for r in rows), 2),
     }
-    lines = ["| metric | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in summary.items()]
-    text = "\n".join(lines)
-    print(text)
-    report = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "python": platform.python_version()},
-        "summary": summary,
-        "pairs": rows,
-    }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "compare.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "compare.md").write_text(
-        f"# Visit comparison benchmark\n\n{report['when']} on "
-        f"{report['machine']['platform']}.\n\n{text}\n"
-    )
-    return 0
 
 
 if __name__ == "__main__":

@@ -928,7 +928,7 @@ def _candidates(
     # The width of a shape cut by the frame is read as if it went on beyond it.
     reach = math.ceil(params.px(MAX_HAIR_DIAMETER_UM))
     padded = cv2.copyMakeBorder(shapes, reach, reach, reach, reach, cv2.BORDER_REPLICATE)
-    mask_dt = cv2.distanceTransform(np.pad(padded, 1), cv2.DIST_L2, 3)
+    mask_dt = cv2.distanceTransform(np.pad(padded, 1), cv2.DIST_L2, 5)
     mask_dt = mask_dt[
         1 + reach : 1 + reach + shapes.shape[0], 1 + reach : 1 + reach + shapes.shape[1]
     ]
