@@ -41,14 +41,16 @@ def test_enrolled_accounts_need_a_fresh_code_every_time(db: Database, settings: 
     clinic_id = make_clinic(db)
     user_id = make_user(db, clinic_id, "practitioner", PASSWORD, "nurse@test.follicle")
     enrolment = auth.begin_enrolment(db, settings, user_id)
-    totp = pyotp.TOTP(enrolment.secret)
-    codes = auth.confirm_enrolment(db, settings, user_id, totp.now(), None)
+    # One code, used twice: asking for "the current code" again could land in the next
+    # 30-second step and be a new, unspent code (this test failed so once on CI).
+    first_code = pyotp.TOTP(enrolment.secret).now()
+    codes = auth.confirm_enrolment(db, settings, user_id, first_code, None)
     assert len(codes) == 10
     with pytest.raises(auth.SecondFactorNeeded) as needed:
         auth.log_in(db, settings, "nurse@test.follicle", PASSWORD, None)
     assert not needed.value.enrol
     with pytest.raises(AuthenticationFailed):  # the code that turned it on is spent
-        auth.complete_with_code(db, settings, needed.value.pending, totp.now(), None)
+        auth.complete_with_code(db, settings, needed.value.pending, first_code, None)
     assert auth.complete_with_code(db, settings, needed.value.pending, codes[3], None).token
     with pytest.raises(AuthenticationFailed):
         auth.complete_with_code(db, settings, needed.value.pending, codes[3], None)
