@@ -780,34 +780,12 @@ def analyze(
 
 @dataclass(frozen=True)
 class AnalysisWithContrast:
-    """An analysis and what it worked on: visit comparison looks for each hair in the other
-    visit's contrast image, and for hairs in what changed between the two."""
+    """An analysis and the hair-contrast image it worked on, with the weakest contrast it
+    kept (visit comparison looks for each hair in the other visit's contrast image)."""
 
     analysis: Analysis
-    rgb: npt.NDArray[np.uint8]
-    views: _Contrast
-    thresholds: tuple[float, float]  # weak, strong
-
-    @property
-    def contrast(self) -> npt.NDArray[np.float32]:
-        return self.views.hairlike
-
-    @property
-    def low_threshold(self) -> float:
-        return self.thresholds[0]
-
-    def hairs_in(self, contrast: npt.NDArray[np.float32]) -> list[Hair]:
-        """Hairs standing out in ``contrast``, an image of hair contrast over this image's
-        field (such as what appeared since another visit), found with this image's thresholds
-        and measured on this image."""
-        return _find_hairs(
-            contrast,
-            self.thresholds,
-            self.views,
-            self.rgb,
-            _Params(self.analysis.um_per_px),
-            self.analysis.vellus_threshold_um,
-        )
+    contrast: npt.NDArray[np.float32]
+    low_threshold: float
 
 
 def analyze_with_contrast(
@@ -842,7 +820,7 @@ def analyze_with_contrast(
         time.perf_counter() - started,
         units,
     )
-    return AnalysisWithContrast(analysis, rgb, views, thresholds)
+    return AnalysisWithContrast(analysis, views.hairlike, thresholds[0])
 
 
 def _find_hairs(
