@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import contextlib
 import io
-import json
 import os
 import platform
 import random
@@ -42,6 +41,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the test support code sets up servers the same way
 
+from results_files import record  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from tests.support.api import (  # noqa: E402
     ClinicUsers,
@@ -59,7 +59,6 @@ from follicle.services.database import Database  # noqa: E402
 from follicle.services.demo import DEMO_PASSWORD  # noqa: E402
 from follicle.settings import Mode, Settings  # noqa: E402
 
-RESULTS = Path(__file__).parent / "results"
 WRITE_POOL = 40
 TARGET_USERS = 32
 TARGET_ROUNDS = 3
@@ -597,9 +596,7 @@ def main() -> int:
                 report["backends"][backend] = rows
                 report["floor"][backend] = paired
                 report["target"][backend] = targets
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "api_load.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "api_load.md").write_text(_markdown(report))
+    record("api_load", report, _markdown(report))
     print(_markdown(report))
     return 0
 

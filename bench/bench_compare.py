@@ -13,20 +13,17 @@ bench/results/compare.json and .md.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import cv2
+from results_files import record
 
 from follicle.trichoscopy.compare import compare
 from follicle.trichoscopy.synth import render_visit_pair, varied_specs
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def main() -> int:
@@ -54,11 +51,11 @@ def main() -> int:
         "summary": summaries,
         "pairs": rows,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "compare.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "compare.md").write_text(
+    record(
+        "compare",
+        report,
         f"# Visit comparison benchmark\n\n{report['when']} on "
-        f"{report['machine']['platform']}.\n\n{text}\n"
+        f"{report['machine']['platform']}.\n\n{text}\n",
     )
     return 0
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import platform
 import random
@@ -30,6 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from results_files import record  # noqa: E402
 from sqlalchemy import Engine, event, insert, text  # noqa: E402
 from tests.support.api import eligible_intake  # noqa: E402
 from tests.support.postgres import start_postgres  # noqa: E402
@@ -54,7 +54,6 @@ from follicle.services import chart, devices, outcomes, patients, schedule, work
 from follicle.services.actors import Actor  # noqa: E402
 from follicle.services.database import Database  # noqa: E402
 
-RESULTS = Path(__file__).parent / "results"
 TARGET_P95_MS = 200.0
 FAMILY = [
     "Abbott", "Baker", "Carter", "Dalton", "Evans", "Fisher", "Garcia", "Hughes", "Iqbal",
@@ -368,9 +367,7 @@ def main() -> int:
         report["backends"][backend] = run_backend(
             backend, clinics, args.patients_per_clinic, args.runs
         )
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "scale.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "scale.md").write_text(_markdown(report))
+    record("scale", report, _markdown(report))
     print(_markdown(report))
     return 0
 

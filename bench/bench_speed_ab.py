@@ -13,7 +13,6 @@ analyser, the reference of the ratio in docs/trichoscopy.md.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import platform
 import statistics
@@ -26,7 +25,8 @@ from io import BytesIO
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-RESULTS = Path(__file__).parent / "results"
+from results_files import record
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -116,12 +116,12 @@ def main() -> int:
         "machine": {"platform": platform.platform(), "python": platform.python_version()},
         "summary": summary,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "speed_ab.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "speed_ab.md").write_text(
+    record(
+        "speed_ab",
+        report,
         f"# Analyser speed against an earlier version\n\n{report['when']} on "
         f"{report['machine']['platform']}, one core, CPU time, best of three per image.\n\n"
-        f"{text}\n"
+        f"{text}\n",
     )
     return 0
 

@@ -16,7 +16,6 @@ session 8, so the gap between the two shows how much of a figure is tuning to th
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
@@ -32,13 +31,13 @@ from typing import Any
 
 import cv2
 import numpy as np
+from results_files import record
 from scipy.optimize import linear_sum_assignment
 
 from follicle.cli_trichoscopy import analyze_one
 from follicle.trichoscopy.analyze import Analysis, analyze
 from follicle.trichoscopy.synth import Trichogram, TrichogramSpec, render_trichogram, varied_specs
 
-RESULTS = Path(__file__).parent / "results"
 VELLUS_THRESHOLD_UM = 30.0
 
 
@@ -231,12 +230,12 @@ def main() -> int:
         f"\nbatch on {workers} cores: {report['batch']['images_per_second']} images/s "
         f"({len(scores)} images of {scores[0].spec.width_px}x{scores[0].spec.height_px})"
     )
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "trichoscopy.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "trichoscopy.md").write_text(
+    record(
+        "trichoscopy",
+        report,
         f"# Trichoscopy benchmark\n\n{report['when']} on {machine['platform']}, "
         f"{workers} cores, Python {machine['python']}.\n\n{text}\n\n"
-        f"Batch: {report['batch']['images_per_second']} images/s on {workers} cores.\n"
+        f"Batch: {report['batch']['images_per_second']} images/s on {workers} cores.\n",
     )
     return 0
 
