@@ -433,7 +433,7 @@ class _Chain:
     def direction(self) -> npt.NDArray[np.float64]:
         return _direction(self.points)
 
-    @property
+    @cached_property  # read when filtering candidates and again when measuring them
     def length_px(self) -> float:
         if len(self.points) < 2:
             return float(len(self.points))
