@@ -213,6 +213,27 @@ def test_two_hairs_leaving_one_opening_are_two_hairs() -> None:
     assert result.follicular_units["2"] == 1
 
 
+@pytest.mark.parametrize("angle_deg", [60, 90, 120])
+def test_two_hairs_leaving_one_opening_wide_apart_are_two_hairs(angle_deg: float) -> None:
+    """A V: the outlines meet only at the opening, so the skeleton turns a corner there
+    without a junction (read as one straight hair, it would run across skin and be lost)."""
+    hairs = [_hair(0, 100, 150, 0, 150, 0, True), _hair(1, 100, 150, angle_deg, 140, 0, False)]
+    image = render_view(BARE, hairs, View(seed=1))
+    assert analyze(image.rgb, 5.0).hair_count == 2
+
+
+@pytest.mark.parametrize("angle_deg", [60, 90])
+def test_a_hair_leaving_the_skin_at_another_ones_cut_end_is_a_hair_of_its_own(
+    angle_deg: float,
+) -> None:
+    first = _hair(0, 60, 150, 0, 150, 0, True)
+    angle = math.radians(angle_deg)
+    exit_x, exit_y = 210 + 8 * math.cos(angle), 150 + 8 * math.sin(angle)
+    second = _hair(1, exit_x, exit_y, angle_deg, 120, 1, True)
+    image = render_view(BARE, [first, second], View(seed=1))
+    assert analyze(image.rgb, 5.0).hair_count == 2
+
+
 def test_a_hair_cut_by_the_frame_is_counted_with_its_length_in_the_frame() -> None:
     """Only about 90 um of it is in the frame (the contract counts from 50 um)."""
     image = render_view(BARE, [_hair(0, -100, 150, 0, 118, 0, True)], View(seed=1))

@@ -65,3 +65,57 @@ def test_profile_widths_measured_together_equal_one_at_a_time() -> None:
     ]
     assert together == pytest.approx(one_at_a_time, rel=1e-5, abs=1e-6)
     assert np.all(together[[len(s) < 3 for s in segments]] == 0)
+
+
+def _line(start: tuple[int, int], stop: tuple[int, int]) -> np.ndarray:
+    """The pixels (row, col) of a straight 8-connected line, in order."""
+    steps = max(abs(stop[0] - start[0]), abs(stop[1] - start[1]))
+    t = np.linspace(0.0, 1.0, steps + 1)[:, None]
+    return np.round(np.array(start) + t * (np.array(stop) - np.array(start))).astype(np.int64)
+
+
+def test_walk_orders_a_shuffled_bent_path_from_end_to_end() -> None:
+    # (an L as thinning leaves it: the corner cut by one diagonal step)
+    path = np.concatenate([_line((10, 10), (10, 59)), _line((11, 60), (50, 60))])
+    shuffled = path[np.random.default_rng(3).permutation(len(path))]
+    walked = analyser._walk(shuffled)
+    assert walked is not None
+    assert sorted(map(tuple, walked)) == sorted(map(tuple, path))
+    assert np.abs(np.diff(walked, axis=0)).max() == 1  # each pixel touches the next
+    assert {tuple(walked[0]), tuple(walked[-1])} == {(10, 10), (50, 60)}
+
+
+def test_a_path_turning_a_corner_is_cut_there_and_a_gentle_curve_is_not() -> None:
+    v_shape = np.concatenate([_line((80, 10), (20, 40)), _line((21, 41), (80, 70))])
+    pieces = analyser._corner_pieces(v_shape, min_arm_px=20)
+    assert len(pieces) == 2
+    assert np.abs(pieces[0][-1] - [20, 40]).max() <= 1  # cut at the apex
+    t = np.linspace(0.0, 1.0, 200)
+    arc = np.stack([100 + 200 * t, 50 + 0.02 * 200 * 4 * t * (1 - t)], axis=1)  # 2 % bend
+    arc_pixels = np.unique(np.round(arc).astype(np.int64), axis=0)
+    assert len(analyser._corner_pieces(arc_pixels, min_arm_px=20)) == 1
+
+
+def test_an_arm_shorter_than_a_spur_is_not_cut_off() -> None:
+    hooked = np.concatenate([_line((10, 10), (10, 110)), _line((11, 111), (18, 118))])
+    assert len(analyser._corner_pieces(hooked, min_arm_px=20)) == 1
+    assert len(analyser._corner_pieces(hooked, min_arm_px=5)) == 2
+
+
+def _shaft(diameter_um: float, length_um: float = 600.0, row: float = 100.0) -> analyser.Hair:
+    return analyser.Hair(10.0, row, 10.0 + length_um / 5.0, row, length_um, diameter_um, True)
+
+
+def test_a_thick_hair_among_miniaturised_ones_is_one_hair() -> None:
+    """Where most hairs are vellus, the median of all is a vellus width: a healthy terminal
+    hair is about three of them, but is still one hair."""
+    hairs = [_shaft(20.0)] * 12 + [_shaft(65.0)] * 6 + [_shaft(95.0)]
+    split = analyser._split_bundles(hairs, analyser._Params(um_per_px=5.0))
+    assert len(split) == len(hairs)
+
+
+def test_touching_terminal_hairs_are_counted_and_a_dot_at_the_frame_is_dropped() -> None:
+    hairs = [_shaft(65.0)] * 6 + [_shaft(130.0), _shaft(105.0, length_um=85.0)]
+    split = analyser._split_bundles(hairs, analyser._Params(um_per_px=5.0))
+    assert len(split) == 6 + 2
+    assert sorted(h.diameter_um for h in split)[-2:] == [65.0, 65.0]

@@ -53,6 +53,11 @@ FLAKE_MAX_CHROMA = 0.45  # colour spread over brightness: flakes are nearly neut
 #: Branches meeting at a junction are one shaft when one continues the other within this
 #: angle: a clipped shaft hardly bends, so a sharper turn is two hairs meeting.
 CONTINUES_WITHIN_DEG = 15.0
+# A skeleton path straying from the line between its ends by more than this is not straight
+# (the px term is the thinning's own wobble; a clipped hair's gentle curve stays within it)...
+BEND_TOLERANCE_PX = 2.5
+BEND_TOLERANCE_FRACTION = 0.03  # of the path's length
+CORNER_DEG = 10.0  # ...and is cut where it turns by more than this
 ANALYSER_VERSION = "trichoscopy-0.2"  # stored with every measurement
 
 
@@ -494,6 +499,7 @@ def _chains(
     pixels = pixels[by_label]
     bounds = np.searchsorted(pixel_labels[by_label], np.arange(1, count + 1))
     firsts, stops = bounds[:-1], bounds[1:]
+    pixels, firsts, stops = _split_at_corners(pixels, firsts, stops, axes[by_label], spur_px)
     long_enough = stops - firsts >= 2
     firsts, stops = firsts[long_enough], stops[long_enough]
     branches = [pixels[a:b] for a, b in zip(firsts.tolist(), stops.tolist(), strict=True)]
@@ -570,8 +576,91 @@ def _chains(
             current = partner.get(exit_end)
         if parts:
             points = np.concatenate(parts)
-            chains.append((_Chain(points), int(owner[points[0, 0], points[0, 1]])))
+            label = int(owner[points[0, 0], points[0, 1]])
+            # Branches joined at a junction may each be straight and still turn a corner.
+            pieces = _corner_pieces(points, spur_px) if len(parts) > 1 else [points]
+            chains.extend((_Chain(piece), label) for piece in pieces)
     return chains
+
+
+def _split_at_corners(
+    pixels: npt.NDArray[np.int64],
+    firsts: npt.NDArray[np.intp],
+    stops: npt.NDArray[np.intp],
+    axes: npt.NDArray[np.float64],
+    min_arm_px: float,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Split branches (``pixels[first:stop]``, each along its axis) that turn a corner.
+
+    Two hairs meeting end to end (a V from one opening, one hair's end lying on another)
+    thin to one bent branch with no junction in it; measured as one straight hair it would
+    run across skin and be dropped as faint, losing both.
+    """
+    if len(firsts) == 0:
+        return pixels, firsts, stops
+    across = pixels[:, 0] * -axes[:, 1] + pixels[:, 1] * axes[:, 0]
+    spread = np.maximum.reduceat(across, firsts) - np.minimum.reduceat(across, firsts)
+    limit = BEND_TOLERANCE_PX + BEND_TOLERANCE_FRACTION * (stops - firsts)
+    bent = set(np.flatnonzero(spread > limit).tolist())
+    if not bent:
+        return pixels, firsts, stops
+    branches: list[npt.NDArray[np.int64]] = []
+    for k, (a, z) in enumerate(zip(firsts.tolist(), stops.tolist(), strict=True)):
+        # (a bent branch's pixels are out of order along its axis: walk it first)
+        path = _walk(pixels[a:z]) if k in bent else None
+        branches.extend([pixels[a:z]] if path is None else _corner_pieces(path, min_arm_px))
+    sizes = np.array([len(branch) for branch in branches], dtype=np.intp)
+    new_stops = np.cumsum(sizes)
+    return np.concatenate(branches), new_stops - sizes, new_stops
+
+
+def _walk(branch: npt.NDArray[np.int64]) -> npt.NDArray[np.int64] | None:
+    """A thin open path's pixels in order from one end to the other (None for a loop)."""
+    corner = branch.min(axis=0) - 1  # (a blank pixel around the path)
+    local = branch - corner
+    crop = np.zeros((int(local[:, 0].max()) + 2, int(local[:, 1].max()) + 2), dtype=np.uint8)
+    crop[local[:, 0], local[:, 1]] = 1
+    neighbours = cv2.filter2D(crop, -1, np.ones((3, 3), np.float32), borderType=cv2.BORDER_CONSTANT)
+    ends = np.flatnonzero(neighbours[local[:, 0], local[:, 1]] == 2)
+    if len(ends) < 2:
+        return None
+    contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    trace = max(contours, key=len).reshape(-1, 2)[:, ::-1]  # (row, col)
+    start, stop = local[ends[0]], local[ends[1]]
+    at_start = np.flatnonzero((trace == start).all(axis=1))
+    if len(at_start) == 0:
+        return None
+    trace = np.roll(trace, -int(at_start[0]), axis=0)
+    at_stop = np.flatnonzero((trace == stop).all(axis=1))
+    if len(at_stop) == 0:
+        return None
+    path = trace[: int(at_stop[0]) + 1]
+    return np.asarray(path + corner, dtype=np.int64)
+
+
+def _corner_pieces(path: npt.NDArray[np.int64], min_arm_px: float) -> list[npt.NDArray[np.int64]]:
+    """``path`` cut where it turns by more than CORNER_DEG (at its farthest point from the
+    line between its ends, recursively, as Douglas-Peucker simplifies a line); an arm shorter
+    than ``min_arm_px`` is not cut off."""
+    if len(path) < 2 * min_arm_px:
+        return [path]
+    chord = (path[-1] - path[0]).astype(np.float64)
+    length = float(np.hypot(*chord))
+    if length < 1.0:
+        return [path]
+    offsets = (path - path[0]).astype(np.float64)
+    across = np.abs(offsets[:, 0] * chord[1] - offsets[:, 1] * chord[0]) / length
+    k = int(np.argmax(across))
+    if across[k] <= BEND_TOLERANCE_PX + BEND_TOLERANCE_FRACTION * len(path):
+        return [path]
+    if min(k, len(path) - k) < min_arm_px:
+        return [path]
+    first = (path[k] - path[0]).astype(np.float64)
+    second = (path[-1] - path[k]).astype(np.float64)
+    cos_turn = float(first @ second) / max(float(np.hypot(*first) * np.hypot(*second)), 1e-9)
+    if cos_turn > math.cos(math.radians(CORNER_DEG)):
+        return [path]
+    return _corner_pieces(path[: k + 1], min_arm_px) + _corner_pieces(path[k + 1 :], min_arm_px)
 
 
 def _nonzero(image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
@@ -1100,12 +1189,18 @@ def _split_bundles(hairs: list[Hair], params: _Params) -> list[Hair]:
     both, so a "hair" much wider than the image's typical hair is read as several, each given
     its share of the width.
     """
-    typical = [h.diameter_um for h in hairs if h.length_um >= 200.0]
+    # The typical terminal hair: where many hairs are miniaturised (the scalps this is for),
+    # the median of all would call every healthy hair two.
+    shafts = [h.diameter_um for h in hairs if h.length_um >= 200.0]
+    terminal = [d for d in shafts if d >= DEFAULT_VELLUS_THRESHOLD_UM]
+    typical = terminal if len(terminal) >= 5 else shafts
     if len(typical) < 5:
         return hairs
     single = float(np.median(typical))
     result: list[Hair] = []
     for hair in hairs:
+        if hair.length_um < hair.diameter_um and hair.diameter_um >= BUNDLE_FACTOR * single:
+            continue  # a blob the frame cuts (no shaft shows), too wide for one hair: a dot
         count = round(hair.diameter_um / single)
         if hair.diameter_um < BUNDLE_FACTOR * single or count < 2:
             result.append(hair)
