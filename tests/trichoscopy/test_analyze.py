@@ -99,6 +99,9 @@ def test_vellus_hairs_are_told_from_terminal_ones() -> None:
     assert thick_result.terminal_count > 0.9 * thick_result.hair_count
     assert thin_result.mean_diameter_um is not None
     assert thin_result.mean_diameter_um < 30
+    # (measured on the blurred image they read about 6 um too wide)
+    true_mean = sum(h.diameter_um for h in thin.counted_hairs) / len(thin.counted_hairs)
+    assert thin_result.mean_diameter_um == pytest.approx(true_mean, abs=5.0)
 
 
 def test_the_terminal_threshold_is_configurable() -> None:

@@ -37,7 +37,11 @@ from skimage.morphology import skeletonize
 from follicle.trichoscopy.groups import linked_groups
 
 MIN_COUNTED_SHAFT_UM = 50.0
-LOCAL_CORE_FRACTION = 0.45  # of a shape's own peak contrast
+# A pixel fainter than this fraction of the strongest within NEARBY_UM is the blurred edge of
+# a shaft, the gap between two lying close or a halo, not a shaft's core. (Relative to the
+# shape's own peak instead, a vellus hair touching a dark terminal one was taken for its halo.)
+LOCAL_CORE_FRACTION = 0.45
+NEARBY_UM = 100.0  # about a terminal hair's width and its blur either side of a pixel
 BUNDLE_FACTOR = 1.5  # times the image's typical diameter: read as hairs lying side by side
 MIN_DIAMETER_UM = 5.0  # thinner than any vellus hair: a thresholding artefact
 MAX_HAIR_DIAMETER_UM = 150.0
@@ -208,7 +212,6 @@ def _resized(image: npt.NDArray[np.float32], like: npt.NDArray[Any]) -> npt.NDAr
 
 
 _SUM_CHANNELS = np.ones((1, 3), dtype=np.float32)
-_NEARBY = np.ones((7, 7), dtype=np.uint8)
 _MEAN_CHANNELS = np.full((1, 3), 1.0 / 3.0, dtype=np.float32)
 #: The hair contrast is scaled so that the skin's own variation (texture, noise) has this
 #: standard deviation.
@@ -256,7 +259,7 @@ class _Contrast:
     and light-evening gain (measure them; their brightness tells pale blobs)."""
 
     hairlike: npt.NDArray[np.float32]  # whitened distance from the skin: finds the hairs
-    diff: npt.NDArray[np.float32]  # colour difference from the skin: measures them...
+    diff: npt.NDArray[np.float32]  # colour difference from the skin, unblurred: measures...
     gain: npt.NDArray[np.float32]  # ...once evened out for uneven light (see _profile_widths)
 
     def brighter(self, rows: Any, cols: Any) -> npt.NDArray[np.float64]:
@@ -306,10 +309,11 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
     # would stream tens of megabytes through memory (about 1.7x slower).
     for top in range(0, height, STRIP_ROWS):
         rows = slice(top, top + STRIP_ROWS)
-        cv2.subtract(image[rows], background[rows], dst=colour_diff[rows], dtype=cv2.CV_32F)
-        cv2.multiply(
-            _norm(cv2.transform(colour_diff[rows], whitening)), gain[rows], dst=hairlike[rows]
-        )
+        blurred_diff = cv2.subtract(image[rows], background[rows], dtype=cv2.CV_32F)
+        cv2.multiply(_norm(cv2.transform(blurred_diff, whitening)), gain[rows], dst=hairlike[rows])
+        # Measured without the blur: it would spread a thin hair's profile, lower its peak
+        # and so widen it (vellus hairs were read about 6 um too wide).
+        cv2.subtract(rgb[rows], background[rows], dst=colour_diff[rows], dtype=cv2.CV_32F)
     return _Contrast(hairlike, colour_diff, np.asarray(gain, dtype=np.float32))
 
 
@@ -925,6 +929,10 @@ def _find_hairs(
     mask, flake_zone = _hair_mask(contrast, thresholds, views, rgb, params)
     count, labels, stats = _components(mask)
     min_len_px = params.px(MIN_COUNTED_SHAFT_UM)
+    side = 2 * round(params.px(NEARBY_UM) / 2) + 1
+    nearby = cv2.dilate(contrast, np.ones((side, side), dtype=np.uint8))
+    fainter = cv2.subtract(contrast, (LOCAL_CORE_FRACTION * nearby).astype(np.float32))
+    core = _greater(np.asarray(fainter, dtype=np.float32), 0.0)
     shapes = np.zeros((height, width), dtype=np.uint8)  # each shape's core
     skeleton = np.zeros((height, width), dtype=np.uint8)
     for label in range(1, count):
@@ -932,17 +940,10 @@ def _find_hairs(
         if area < max(4.0, min_len_px):
             continue
         crop_labels = labels[y : y + h, x : x + w]
-        component = crop_labels == label
-        crop_contrast = contrast[y : y + h, x : x + w]
-        (peak,) = _quantiles(crop_contrast[component], 0.95)
-        # Faint pixels joined to a strong shape by hysteresis (skin texture, the halo of a
-        # follicular opening) would grow spurs on its skeleton: keep the shape's own core.
-        # ...and, within a few pixels, the core of the nearest shaft: blurred edges between
-        # touching hairs would otherwise join them.
-        nearby = cv2.dilate(crop_contrast, _NEARBY)
-        component &= (crop_contrast > LOCAL_CORE_FRACTION * peak) & (
-            crop_contrast > LOCAL_CORE_FRACTION * nearby
-        )
+        # Faint pixels joined to a shape by hysteresis (skin texture, the halo of a
+        # follicular opening) would grow spurs on its skeleton, and blurred edges between
+        # touching hairs would join them: keep the shape's core.
+        component = (crop_labels == label) & (core[y : y + h, x : x + w] > 0)
         shapes[y : y + h, x : x + w][component] = 1
         skeleton[y : y + h, x : x + w] |= _skeleton(component, (y, x), params, (height, width))
     chains = _candidates(skeleton, shapes, labels, params)
