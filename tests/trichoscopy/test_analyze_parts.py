@@ -119,3 +119,20 @@ def test_touching_terminal_hairs_are_counted_and_a_dot_at_the_frame_is_dropped()
     split = analyser._split_bundles(hairs, analyser._Params(um_per_px=5.0))
     assert len(split) == 6 + 2
     assert sorted(h.diameter_um for h in split)[-2:] == [65.0, 65.0]
+
+
+def _segment(
+    x0: float, y0: float, x1: float, y1: float, diameter_um: float = 65.0
+) -> analyser.Hair:
+    length_um = 5.0 * float(np.hypot(x1 - x0, y1 - y0))
+    return analyser.Hair(x0, y0, x1, y1, length_um, diameter_um, True)
+
+
+def test_a_short_piece_from_one_shaft_to_another_is_dropped() -> None:
+    params = analyser._Params(um_per_px=5.0)
+    left, right = _segment(100, 100, 100, 300), _segment(120, 100, 120, 300)
+    bridge = _segment(101, 200, 119, 210)  # 21 px = 103 um, both ends on a shaft
+    stub = _segment(121, 150, 145, 160)  # as short, one end free
+    long_link = _segment(100, 120, 120, 290)  # ends on both, but as long as a hair
+    kept = analyser._drop_bridges([left, right, bridge, stub, long_link], params)
+    assert kept == [left, right, stub, long_link]

@@ -951,6 +951,7 @@ def _find_hairs(
         chains, (views.diff, views.gain), params, vellus_threshold_um, (height, width)
     )
     hairs = _join_broken(hairs, params)
+    hairs = _drop_bridges(hairs, params)
     hairs = _drop_faint(hairs, contrast)
     pale = np.median(views.brighter(*_along_shafts(hairs, (height, width))), axis=1) > 0
     hairs = [h for h, p in zip(hairs, pale, strict=True) if not (p and _within(h, flake_zone))]
@@ -1154,6 +1155,42 @@ def _along_shafts(
         rows.round().astype(np.intp).clip(0, height - 1),
         cols.round().astype(np.intp).clip(0, width - 1),
     )
+
+
+#: Clipped hairs grow back to 0.3 mm and more: a piece under half that running from one
+#: shaft to another is the skeleton of a pile linking them across, not a hair.
+BRIDGE_UM = 150.0
+
+
+def _distance_to_segments(
+    points: npt.NDArray[np.float64], starts: npt.NDArray[np.float64], ends: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Distance from each point (rows) to each segment (columns; ``starts`` to ``ends``)."""
+    d = ends - starts
+    length2 = np.maximum((d * d).sum(axis=1), 1e-9)
+    rel = points[:, None, :] - starts[None, :, :]
+    t = np.clip((rel * d[None]).sum(axis=2) / length2[None], 0.0, 1.0)
+    return np.asarray(np.hypot(*(rel - t[..., None] * d[None]).transpose(2, 0, 1)))
+
+
+def _drop_bridges(hairs: list[Hair], params: _Params) -> list[Hair]:
+    """Drop pieces shorter than BRIDGE_UM whose both ends lie on other shafts."""
+    if len(hairs) < 3:
+        return hairs
+    starts = np.array([[h.x_px, h.y_px] for h in hairs])
+    ends = np.array([[h.end_x_px, h.end_y_px] for h in hairs])
+    half = np.array([h.diameter_um / params.um_per_px / 2 for h in hairs])
+    short = np.flatnonzero(np.array([h.length_um < BRIDGE_UM for h in hairs]))
+    if len(short) == 0:
+        return hairs
+    dist_start = _distance_to_segments(starts[short], starts, ends)
+    dist_end = _distance_to_segments(ends[short], starts, ends)
+    for row, k in enumerate(short.tolist()):
+        dist_start[row, k] = dist_end[row, k] = np.inf
+    on_start = (dist_start <= half[None] + 2.0).any(axis=1)
+    on_end = (dist_end <= half[None] + 2.0).any(axis=1)
+    bridges = set(short[on_start & on_end].tolist())
+    return [h for k, h in enumerate(hairs) if k not in bridges]
 
 
 def _shaft_contrast(hairs: list[Hair], contrast: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
