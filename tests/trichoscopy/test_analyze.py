@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from follicle.trichoscopy.analyze import AnalysisError, analyze
 from follicle.trichoscopy.synth import (
+    HAIR_RGB,
     PlannedHair,
     Trichogram,
     TrichogramSpec,
@@ -235,6 +237,20 @@ def test_a_hair_leaving_the_skin_at_another_ones_cut_end_is_a_hair_of_its_own(
     second = _hair(1, exit_x, exit_y, angle_deg, 120, 1, True)
     image = render_view(BARE, [first, second], View(seed=1))
     assert analyze(image.rgb, 5.0).hair_count == 2
+
+
+@pytest.mark.parametrize("angles_deg", [(0, 6, 12, 18), (0, 8, 16)])
+def test_grey_hairs_piled_on_dark_skin_are_not_taken_for_a_flake(
+    angles_deg: tuple[float, ...],
+) -> None:
+    """Where they overlap they make a pale, whitish blob wider than any hair, as a flake does
+    (all were lost)."""
+    hairs = [
+        replace(_hair(k, 80, 150 + 3 * k, angle, 170, 0, k == 0), colour=HAIR_RGB["grey"])
+        for k, angle in enumerate(angles_deg)
+    ]
+    image = render_view(replace(BARE, fitzpatrick=6), hairs, View(seed=1))
+    assert analyze(image.rgb, 5.0).hair_count == len(hairs)
 
 
 def test_a_hair_cut_by_the_frame_is_counted_with_its_length_in_the_frame() -> None:

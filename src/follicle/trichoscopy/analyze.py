@@ -352,7 +352,8 @@ def _hair_mask(
 
     Where hairs of one follicular unit overlap they can also be wider than a hair; those
     cores are as dark (or as coloured) as the hairs, so they stay. Grey hairs piled on darker
-    skin are paler than it and whitish, and can be taken for a flake: a known weakness.
+    skin are paler than it and whitish, as a flake is; they are told apart by the edges
+    within: a pile's run along its shafts, a flake's every way.
     """
     mask = _hysteresis(contrast, *thresholds)
     radius = math.ceil(params.px(MAX_HAIR_DIAMETER_UM) / 2) + 1
@@ -365,16 +366,17 @@ def _hair_mask(
     blob_outlines, _ = cv2.findContours(blobs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     for outline in blob_outlines:
         x, y, w, h = cv2.boundingRect(outline)
-        inside = np.zeros((h, w), dtype=np.uint8)
-        cv2.drawContours(inside, [outline], -1, 1, thickness=cv2.FILLED, offset=(-x, -y))
-        inside &= blobs[y : y + h, x : x + w]
-        inside = inside.astype(np.bool_)
+        filled = np.zeros((h, w), dtype=np.uint8)
+        cv2.drawContours(filled, [outline], -1, 1, thickness=cv2.FILLED, offset=(-x, -y))
+        inside = (filled & blobs[y : y + h, x : x + w]).astype(np.bool_)
         pale = float(np.mean(views.brighter(slice(y, y + h), slice(x, x + w))[inside])) > 0
         colour = rgb[y : y + h, x : x + w][inside].mean(axis=0)
         # Dandruff and scale are whitish: blond or dyed hair piled up is paler than dark
-        # skin too, but coloured. (Grey hair is whitish as well: a known weakness.)
+        # skin too, but coloured. Grey hair piled up is whitish as well, but made of shafts.
         whitish = float(colour.max() - colour.min()) < FLAKE_MAX_CHROMA * float(colour.mean())
-        if pale and whitish:  # and a square wider than any hair fits in it
+        if pale and whitish:
+            if _coherence(rgb[y : y + h, x : x + w], inside) >= PILE_COHERENCE:
+                continue  # shafts lying one way
             flake_cores[y : y + h, x : x + w][inside] = 1
     if not flake_cores.any():
         return np.asarray(mask, dtype=np.uint8), flake_cores
@@ -385,6 +387,24 @@ def _hair_mask(
     # wholly within that reach is a lobe, while a hair crossing the flake goes beyond it.
     zone = cv2.dilate(flake_cores, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
     return np.asarray(mask, dtype=np.uint8), np.asarray(zone, dtype=np.uint8)
+
+
+#: Edges within a pale blob sharing one direction at least this much (0-1): hair piled up.
+PILE_COHERENCE = 0.6
+
+
+def _coherence(rgb: npt.NDArray[np.uint8], inside: npt.NDArray[np.bool_]) -> float:
+    """How much the brightness edges within ``inside`` (its rim left out) share one direction,
+    0 (none) to 1 (all parallel): a pile of hair is made of shafts lying one way, a flake
+    is amorphous."""
+    grey = cv2.transform(rgb, _MEAN_CHANNELS.astype(np.float64)).astype(np.float32)
+    interior = cv2.erode(inside.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if not interior.any():
+        return 0.0
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0)[interior].astype(np.float64)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1)[interior].astype(np.float64)
+    jxx, jyy, jxy = float(gx @ gx), float(gy @ gy), float(gx @ gy)
+    return math.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / max(jxx + jyy, 1e-9)
 
 
 def _hysteresis(
