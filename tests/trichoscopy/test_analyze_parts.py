@@ -136,3 +136,17 @@ def test_a_short_piece_from_one_shaft_to_another_is_dropped() -> None:
     long_link = _segment(100, 120, 120, 290)  # ends on both, but as long as a hair
     kept = analyser._drop_bridges([left, right, bridge, stub, long_link], params)
     assert kept == [left, right, stub, long_link]
+
+
+def test_pieces_with_a_wide_gap_are_joined_only_where_a_shaft_shows_across_it() -> None:
+    """A hair lying across another cuts it in two; two hairs in line have skin between."""
+    params = analyser._Params(um_per_px=5.0)
+    first, second = _segment(20, 100, 100, 100), _segment(124, 100, 200, 100)  # 24 px apart
+    skin = np.zeros((200, 300), dtype=np.float32)
+    crossed = skin.copy()
+    crossed[:, 95:130] = 60.0  # the crossing shaft
+    assert analyser._join_broken([first, second], params, skin) == [first, second]
+    (joined,) = analyser._join_broken([first, second], params, crossed)
+    assert {joined.x_px, joined.end_x_px} == {20.0, 200.0}
+    near = _segment(108, 100, 180, 100)  # 8 px (40 um) apart: joined whatever is between
+    assert len(analyser._join_broken([first, near], params, skin)) == 1

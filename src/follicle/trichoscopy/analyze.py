@@ -970,7 +970,7 @@ def _find_hairs(
     hairs = _hairs_from(
         chains, (views.diff, views.gain), params, vellus_threshold_um, (height, width)
     )
-    hairs = _join_broken(hairs, params)
+    hairs = _join_broken(hairs, params, contrast)
     hairs = _drop_bridges(hairs, params)
     hairs = _drop_faint(hairs, contrast)
     pale = np.median(views.brighter(*_along_shafts(hairs, (height, width))), axis=1) > 0
@@ -1284,11 +1284,14 @@ def _split_bundles(hairs: list[Hair], params: _Params) -> list[Hair]:
     return result
 
 
-def _join_broken(hairs: list[Hair], params: _Params) -> list[Hair]:
-    """Join pieces of one shaft that thresholding split into separate shapes."""
+def _join_broken(
+    hairs: list[Hair], params: _Params, contrast: npt.NDArray[np.float32] | None = None
+) -> list[Hair]:
+    """Join pieces of one shaft that thresholding split into separate shapes, or that a
+    hair lying across it cut in two (where ``contrast`` shows a shaft all across the gap)."""
     from scipy.spatial import cKDTree  # loads on first analysis, not when the server starts
 
-    max_gap = params.px(60)
+    max_gap = params.px(MAX_HAIR_DIAMETER_UM)
     while len(hairs) > 1:
         ends = np.array(
             [[h.x_px, h.y_px] for h in hairs] + [[h.end_x_px, h.end_y_px] for h in hairs]
@@ -1305,7 +1308,7 @@ def _join_broken(hairs: list[Hair], params: _Params) -> list[Hair]:
         for i, j in candidates:
             if i in used or j in used:
                 continue
-            joined = _join_pair(hairs[i], hairs[j], max_gap, params)
+            joined = _join_pair(hairs[i], hairs[j], max_gap, params, contrast)
             if joined is not None:
                 used.update((i, j))
                 merged.append(joined)
@@ -1315,7 +1318,26 @@ def _join_broken(hairs: list[Hair], params: _Params) -> list[Hair]:
     return hairs
 
 
-def _join_pair(a: Hair, b: Hair, max_gap_px: float, params: _Params) -> Hair | None:
+SHORT_GAP_UM = 60.0  # pieces this close are joined whatever lies between them
+
+
+def _faintest_between(
+    start: npt.NDArray[np.float64], stop: npt.NDArray[np.float64], contrast: npt.NDArray[Any]
+) -> float:
+    """The lowest contrast on the line from ``start`` to ``stop`` (x, y), 9 samples."""
+    points = start[None, :] + np.linspace(0.0, 1.0, 9)[:, None] * (stop - start)[None, :]
+    cols = np.clip(np.round(points[:, 0]).astype(np.intp), 0, contrast.shape[1] - 1)
+    rows = np.clip(np.round(points[:, 1]).astype(np.intp), 0, contrast.shape[0] - 1)
+    return float(contrast[rows, cols].min())
+
+
+def _join_pair(
+    a: Hair,
+    b: Hair,
+    max_gap_px: float,
+    params: _Params,
+    contrast: npt.NDArray[np.float32] | None = None,
+) -> Hair | None:
     pa = np.array([[a.x_px, a.y_px], [a.end_x_px, a.end_y_px]])
     pb = np.array([[b.x_px, b.y_px], [b.end_x_px, b.end_y_px]])
     da, db = pa[1] - pa[0], pb[1] - pb[0]
@@ -1334,6 +1356,11 @@ def _join_pair(a: Hair, b: Hair, max_gap_px: float, params: _Params) -> Hair | N
     heading_b = (pb[1 - ib] - pb[ib]) / lb  # away from it
     if float(np.dot(heading_a, heading_b)) < math.cos(math.radians(12)):
         return None  # a V from one opening, not one shaft broken in two
+    if gap > params.px(SHORT_GAP_UM) and (
+        contrast is None
+        or _faintest_between(pa[ia], pb[ib], contrast) < MIN_SHAFT_CONTRAST_SD * SKIN_SD
+    ):
+        return None  # skin shows in a wider gap: two hairs in line
     width_px = max(a.diameter_um, b.diameter_um) / params.um_per_px
     for point in (pb[0], pb[1]):
         offset = point - pa[0]
