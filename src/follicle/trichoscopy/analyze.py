@@ -234,14 +234,18 @@ def skin_whitening(diff: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     taken from the 85 % of them closest to it.
     """
     flat = diff.reshape(-1, 3).astype(np.float64)
-    squared = np.einsum("ij,ij->i", flat, flat)
+    columns = flat.T
+    squared = columns[0] * columns[0] + columns[1] * columns[1] + columns[2] * columns[2]
     closest = int(0.85 * (len(squared) - 1))
-    skin = flat[squared < np.partition(squared, closest)[closest]]
-    if len(skin) < 10:
+    weight = (squared < np.partition(squared, closest)[closest]).astype(np.float64)
+    count = float(weight.sum())
+    if count < 10:
         floor = math.sqrt(float(np.median(squared)))
         return np.eye(3, dtype=np.float32) * SKIN_SD / max(floor, 1.0)
-    centred = skin - skin.mean(axis=0)
-    values, vectors = np.linalg.eigh(centred.T @ centred / (len(skin) - 1) + np.eye(3))
+    # (the covariance of the chosen rows by weighted sums: no copy of them)
+    mean = columns @ weight / count
+    scatter = (columns * weight) @ flat - count * np.outer(mean, mean)
+    values, vectors = np.linalg.eigh(scatter / (count - 1) + np.eye(3))
     values = np.maximum(values, SKIN_VARIANCE_FLOOR * values.max())
     whitening = vectors @ np.diag(1.0 / np.sqrt(values)) @ vectors.T
     return np.asarray(whitening * SKIN_SD, dtype=np.float32)
@@ -513,7 +517,9 @@ def _chains(
     rows, cols = rows[on_branch], cols[on_branch]
     branches_img = np.zeros_like(sk)
     branches_img[rows, cols] = 1
-    count, branch_labels = cv2.connectedComponents(branches_img, connectivity=8)
+    count, branch_labels = cv2.connectedComponentsWithAlgorithm(
+        branches_img, 8, cv2.CV_32S, cv2.CCL_BBDT
+    )
     pixel_labels = np.asarray(branch_labels, dtype=np.int32)[rows, cols]
     pixels = np.stack([rows, cols], axis=1).astype(np.int64)
     # Each branch's pixels in order along its principal axis.
