@@ -151,22 +151,25 @@ def test_bare_skin_with_texture_erythema_and_dots_has_few_false_hairs() -> None:
     assert analyze(skin.rgb, 5.0).hair_count <= 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known weakness: the lobes of large dandruff flakes are "
-    "taken for hairs; see bench/results/trichoscopy.md",
-)
 def test_dandruff_flakes_are_not_hairs() -> None:
-    # Over several scenes, so that one lucky scene does not pass for a fix.
+    """Over twelve scenes on light and dark skin, so that one lucky scene does not pass for a
+    fix. (Lobed flakes that a square as wide as the widest hair does not fit in gave 22 false
+    hairs: a disc finds them.)"""
     false_hairs = 0
-    for seed in range(1, 7):
-        skin = render_trichogram(
-            TrichogramSpec(
-                seed=seed, density_per_cm2=0, dandruff_flakes=10, width_px=800, height_px=600
+    for fitzpatrick in (2, 6):
+        for seed in range(1, 7):
+            skin = render_trichogram(
+                TrichogramSpec(
+                    seed=seed,
+                    fitzpatrick=fitzpatrick,
+                    density_per_cm2=0,
+                    dandruff_flakes=10,
+                    width_px=800,
+                    height_px=600,
+                )
             )
-        )
-        false_hairs += analyze(skin.rgb, 5.0).hair_count
-    assert false_hairs <= 6  # at most one a scene of ten flakes
+            false_hairs += analyze(skin.rgb, 5.0).hair_count
+    assert false_hairs <= 12  # at most one a scene of ten flakes
 
 
 @pytest.mark.parametrize("scale", [0.0, -5.0, 0.01, 500.0, float("nan")])

@@ -3,6 +3,7 @@ speed: each must give the same answer, whatever the input."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -150,3 +151,20 @@ def test_pieces_with_a_wide_gap_are_joined_only_where_a_shaft_shows_across_it() 
     assert {joined.x_px, joined.end_x_px} == {20.0, 200.0}
     near = _segment(108, 100, 180, 100)  # 8 px (40 um) apart: joined whatever is between
     assert len(analyser._join_broken([first, near], params, skin)) == 1
+
+
+def test_a_disc_as_wide_as_the_widest_hair_fits_in_a_lobed_flake_not_in_a_hair() -> None:
+    from follicle.trichoscopy import synth
+
+    canvas = np.zeros((200, 300, 3), dtype=np.float32)
+    synth._flake(canvas, np.random.default_rng(3), 80.0, 100.0, 30.0)  # lobed, ~150 um
+    flake = (canvas[..., 0] > 60).astype(np.uint8)
+    band = np.zeros_like(flake)
+    band[90:116, 170:290] = 1  # a shaft 26 px (130 um) wide
+    radius = 16  # the analyser's for 150 um at 5 um/px
+    found = analyser._wider_than(np.maximum(flake, band), radius)
+    assert found[flake > 0].any()
+    assert not found[band > 0].any()
+    # (a square as wide fits in neither: its corners reach between the lobes)
+    square = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    assert not cv2.morphologyEx(flake, cv2.MORPH_OPEN, square).any()
