@@ -1229,8 +1229,8 @@ def _drop_bridges(hairs: list[Hair], params: _Params) -> list[Hair]:
         return hairs
     dist_start = _distance_to_segments(starts[short], starts, ends)
     dist_end = _distance_to_segments(ends[short], starts, ends)
-    for row, k in enumerate(short.tolist()):
-        dist_start[row, k] = dist_end[row, k] = np.inf
+    itself = (np.arange(len(short)), short)  # (a piece's ends lie on its own shaft)
+    dist_start[itself] = dist_end[itself] = np.inf
     on_start = (dist_start <= half[None] + 2.0).any(axis=1)
     on_end = (dist_end <= half[None] + 2.0).any(axis=1)
     bridges = set(short[on_start & on_end].tolist())
