@@ -89,6 +89,19 @@ def test_separate_hairs_are_counted_exactly() -> None:
         assert analyze(image.rgb, um_per_px=5.0).hair_count == len(image.counted_hairs)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known weakness: a fan of five or six hairs from one opening, crossing one another "
+    "over a flake, gives pieces of the crossings counted as hairs (20 found, 14 true); see "
+    "docs/trichoscopy.md",
+)
+def test_a_fan_of_crossing_hairs_over_a_flake_is_counted_within_a_fifth() -> None:
+    """The analyser's docstring example until session 9 (a 600 x 450 scene)."""
+    image = render_trichogram(TrichogramSpec(seed=3, width_px=600, height_px=450))
+    result = analyze(image.rgb, um_per_px=5.0)
+    assert abs(result.hair_count - len(image.counted_hairs)) <= 0.2 * len(image.counted_hairs)
+
+
 def test_vellus_hairs_are_told_from_terminal_ones() -> None:
     thin = render_trichogram(
         TrichogramSpec(seed=7, vellus_fraction=1.0, vellus_diameter_um=(15.0, 22.0), **SPARSE)

@@ -15,7 +15,7 @@ over their plateau; the exit point is the narrower end. Hairs whose exits lie cl
 form a follicular unit.
 
 >>> from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram
->>> image = render_trichogram(TrichogramSpec(seed=3, width_px=600, height_px=450))
+>>> image = render_trichogram(TrichogramSpec(seed=3))  # the benchmark's 1600 x 1250
 >>> result = analyze(image.rgb, um_per_px=5.0)
 >>> abs(result.hair_count - len(image.counted_hairs)) <= 0.2 * len(image.counted_hairs)
 True
