@@ -103,8 +103,15 @@ def test_an_arm_shorter_than_a_spur_is_not_cut_off() -> None:
     assert len(analyser._corner_pieces(hooked, min_arm_px=5)) == 2
 
 
+def _segment(
+    x0: float, y0: float, x1: float, y1: float, diameter_um: float = 65.0
+) -> analyser.Hair:
+    length_um = 5.0 * float(np.hypot(x1 - x0, y1 - y0))
+    return analyser.Hair(x0, y0, x1, y1, length_um, diameter_um, True)
+
+
 def _shaft(diameter_um: float, length_um: float = 600.0, row: float = 100.0) -> analyser.Hair:
-    return analyser.Hair(10.0, row, 10.0 + length_um / 5.0, row, length_um, diameter_um, True)
+    return _segment(10.0, row, 10.0 + length_um / 5.0, row, diameter_um)
 
 
 def test_a_thick_hair_among_miniaturised_ones_is_one_hair() -> None:
@@ -120,13 +127,6 @@ def test_touching_terminal_hairs_are_counted_and_a_dot_at_the_frame_is_dropped()
     split = analyser._split_bundles(hairs, analyser._Params(um_per_px=5.0))
     assert len(split) == 6 + 2
     assert sorted(h.diameter_um for h in split)[-2:] == [65.0, 65.0]
-
-
-def _segment(
-    x0: float, y0: float, x1: float, y1: float, diameter_um: float = 65.0
-) -> analyser.Hair:
-    length_um = 5.0 * float(np.hypot(x1 - x0, y1 - y0))
-    return analyser.Hair(x0, y0, x1, y1, length_um, diameter_um, True)
 
 
 def test_a_short_piece_from_one_shaft_to_another_is_dropped() -> None:

@@ -631,6 +631,12 @@ def _chains(
     return chains
 
 
+def _bend_limit(length_px: Any) -> Any:
+    """How far a skeleton path of this length (or these lengths) may stray from the line
+    between its ends and still be straight."""
+    return BEND_TOLERANCE_PX + BEND_TOLERANCE_FRACTION * length_px
+
+
 def _split_at_corners(
     pixels: npt.NDArray[np.int64],
     firsts: npt.NDArray[np.intp],
@@ -648,8 +654,7 @@ def _split_at_corners(
         return pixels, firsts, stops
     across = pixels[:, 0] * -axes[:, 1] + pixels[:, 1] * axes[:, 0]
     spread = np.maximum.reduceat(across, firsts) - np.minimum.reduceat(across, firsts)
-    limit = BEND_TOLERANCE_PX + BEND_TOLERANCE_FRACTION * (stops - firsts)
-    bent = set(np.flatnonzero(spread > limit).tolist())
+    bent = set(np.flatnonzero(spread > _bend_limit(stops - firsts)).tolist())
     if not bent:
         return pixels, firsts, stops
     branches: list[npt.NDArray[np.int64]] = []
@@ -699,7 +704,7 @@ def _corner_pieces(path: npt.NDArray[np.int64], min_arm_px: float) -> list[npt.N
     offsets = (path - path[0]).astype(np.float64)
     across = np.abs(offsets[:, 0] * chord[1] - offsets[:, 1] * chord[0]) / length
     k = int(np.argmax(across))
-    if across[k] <= BEND_TOLERANCE_PX + BEND_TOLERANCE_FRACTION * len(path):
+    if across[k] <= _bend_limit(len(path)):
         return [path]
     if min(k, len(path) - k) < min_arm_px:
         return [path]
@@ -1190,9 +1195,17 @@ def _along_shafts(
     hairs: list[Hair], shape: tuple[int, int]
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """16 pixels (rows, cols) along each hair's axis, one hair per row."""
-    height, width = shape
     ends = np.array([[h.y_px, h.x_px, h.end_y_px, h.end_x_px] for h in hairs]).reshape(-1, 4)
-    steps = np.linspace(0.0, 1.0, 16)[None, :]
+    return _pixels_along(ends, 16, shape)
+
+
+def _pixels_along(
+    ends: npt.NDArray[np.float64], count: int, shape: tuple[int, int]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """``count`` pixels (rows, cols) evenly along each segment (row0, col0, row1, col1) of
+    ``ends``, inside an image of ``shape``; one segment per row."""
+    height, width = shape
+    steps = np.linspace(0.0, 1.0, count)[None, :]
     rows = ends[:, 0:1] + (ends[:, 2:3] - ends[:, 0:1]) * steps
     cols = ends[:, 1:2] + (ends[:, 3:4] - ends[:, 1:2]) * steps
     return (
@@ -1309,7 +1322,7 @@ def _split_bundles(hairs: list[Hair], params: _Params) -> list[Hair]:
 
 
 def _join_broken(
-    hairs: list[Hair], params: _Params, contrast: npt.NDArray[np.float32] | None = None
+    hairs: list[Hair], params: _Params, contrast: npt.NDArray[np.float32]
 ) -> list[Hair]:
     """Join pieces of one shaft that thresholding split into separate shapes, or that a
     hair lying across it cut in two (where ``contrast`` shows a shaft all across the gap)."""
@@ -1349,9 +1362,8 @@ def _faintest_between(
     start: npt.NDArray[np.float64], stop: npt.NDArray[np.float64], contrast: npt.NDArray[Any]
 ) -> float:
     """The lowest contrast on the line from ``start`` to ``stop`` (x, y), 9 samples."""
-    points = start[None, :] + np.linspace(0.0, 1.0, 9)[:, None] * (stop - start)[None, :]
-    cols = np.clip(np.round(points[:, 0]).astype(np.intp), 0, contrast.shape[1] - 1)
-    rows = np.clip(np.round(points[:, 1]).astype(np.intp), 0, contrast.shape[0] - 1)
+    ends = np.array([[start[1], start[0], stop[1], stop[0]]], dtype=np.float64)
+    rows, cols = _pixels_along(ends, 9, (contrast.shape[0], contrast.shape[1]))
     return float(contrast[rows, cols].min())
 
 
@@ -1360,7 +1372,7 @@ def _join_pair(
     b: Hair,
     max_gap_px: float,
     params: _Params,
-    contrast: npt.NDArray[np.float32] | None = None,
+    contrast: npt.NDArray[np.float32],
 ) -> Hair | None:
     pa = np.array([[a.x_px, a.y_px], [a.end_x_px, a.end_y_px]])
     pb = np.array([[b.x_px, b.y_px], [b.end_x_px, b.end_y_px]])
@@ -1380,9 +1392,9 @@ def _join_pair(
     heading_b = (pb[1 - ib] - pb[ib]) / lb  # away from it
     if float(np.dot(heading_a, heading_b)) < math.cos(math.radians(12)):
         return None  # a V from one opening, not one shaft broken in two
-    if gap > params.px(SHORT_GAP_UM) and (
-        contrast is None
-        or _faintest_between(pa[ia], pb[ib], contrast) < MIN_SHAFT_CONTRAST_SD * SKIN_SD
+    if (
+        gap > params.px(SHORT_GAP_UM)
+        and _faintest_between(pa[ia], pb[ib], contrast) < MIN_SHAFT_CONTRAST_SD * SKIN_SD
     ):
         return None  # skin shows in a wider gap: two hairs in line
     width_px = max(a.diameter_um, b.diameter_um) / params.um_per_px
