@@ -3,6 +3,8 @@ speed: each must give the same answer, whatever the input."""
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
@@ -168,3 +170,58 @@ def test_a_disc_as_wide_as_the_widest_hair_fits_in_a_lobed_flake_not_in_a_hair()
     # (a square as wide fits in neither: its corners reach between the lobes)
     square = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
     assert not cv2.morphologyEx(flake, cv2.MORPH_OPEN, square).any()
+
+
+def _grown(x: float, y: float, dx: float, dy: float) -> analyser.Hair:
+    """A hair leaving the skin at (x, y) and growing by (dx, dy) pixels."""
+    return analyser.Hair(x, y, x + dx, y + dy, 5.0 * float(np.hypot(dx, dy)), 60.0, True)
+
+
+def test_a_hair_alone_takes_the_way_its_neighbours_grow_as_its_exit() -> None:
+    units = [  # pairs of hairs leaving the skin together, growing to the right
+        hair
+        for x, y in ((100, 100), (120, 260), (300, 150), (260, 320))
+        for hair in (_grown(x, y, 90, -12), _grown(x + 2, y + 2, 90, 12))
+    ]
+    alone = _grown(200, 200, 100, 5)
+    backwards = analyser._flipped(alone)  # as a skeleton may give it: cut end first
+    far = analyser._flipped(_grown(1500, 1500, 100, 5))  # beyond any neighbour's stream
+    oriented = analyser._orient([*units, backwards, far], unit_px=24.0, stream_px=300.0)
+    assert oriented[: len(units)] == units  # the units' ends converge at their exits
+    assert oriented[-2] == alone
+    assert oriented[-1] == far  # nothing to tell by: left as found
+
+
+def test_neighbours_growing_every_way_leave_a_unit_its_own_exit() -> None:
+    """Around a whorl the stream has no one direction; a unit's converging ends decide."""
+    whorl = [
+        _grown(400 + 150 * math.cos(a), 400 + 150 * math.sin(a), 80 * math.cos(a), 80 * math.sin(a))
+        for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)
+    ]
+    unit = [_grown(400, 400, -90, -10), _grown(402, 402, -90, 10)]
+    oriented = analyser._orient([*whorl, *unit], unit_px=24.0, stream_px=300.0)
+    assert oriented[-2:] == unit
+
+
+def test_most_hairs_are_found_with_their_exit_at_the_right_end() -> None:
+    """The exit places follicular units and decides which hairs a visit comparison counts;
+    a hair alone used to get either end (about half right)."""
+    image = render_trichogram(TrichogramSpec(seed=12, density_per_cm2=200))
+    result = analyser.analyze(image.rgb, image.spec.um_per_px)
+    right = wrong = 0
+    for true in image.counted_hairs:
+        found = min(
+            result.hairs,
+            key=lambda h: math.hypot(
+                (h.x_px + h.end_x_px) / 2 - (true.exit_x + true.end_x) / 2,
+                (h.y_px + h.end_y_px) / 2 - (true.exit_y + true.end_y) / 2,
+            ),
+        )
+        to_exit = math.hypot(found.x_px - true.exit_x, found.y_px - true.exit_y)
+        to_end = math.hypot(found.end_x_px - true.exit_x, found.end_y_px - true.exit_y)
+        if math.hypot(found.x_px - true.end_x, found.y_px - true.end_y) < 2 * math.hypot(
+            true.end_x - true.exit_x, true.end_y - true.exit_y
+        ):
+            right, wrong = right + (to_exit < to_end), wrong + (to_exit >= to_end)
+    assert right + wrong > 0.8 * len(image.counted_hairs)
+    assert right >= 0.85 * (right + wrong)

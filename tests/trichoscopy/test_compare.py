@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from follicle.trichoscopy.analyze import AnalysisError, Hair
-from follicle.trichoscopy.compare import _distinct_shafts, compare, register
+from follicle.trichoscopy.compare import _distinct_shafts, _present, compare, register
 from follicle.trichoscopy.synth import TrichogramSpec, View, render_visit_pair
 from tests.support.server import run_follicle
 
@@ -104,6 +104,39 @@ def test_pieces_of_one_shaft_count_as_one_hair() -> None:
     assert _distinct_shafts(hairs, [0, 5], 5.0) == 2
     assert _distinct_shafts(hairs, list(range(6)), 5.0) == 4
     assert _distinct_shafts(hairs, [], 5.0) == 0
+
+
+def test_a_hair_read_in_pieces_any_way_is_one_shaft() -> None:
+    """How the analyser breaks a hair: either side of one crossing it, a spur branching off
+    its skeleton, and a thick hair read as two side by side (each half as wide)."""
+    hair = _hair(100, 100, 220, 100)  # 60 um wide: 12 px
+    across_a_crossing = _hair(230, 101, 300, 101)  # 10 px (50 um) further along
+    too_far_along = _hair(260, 100, 330, 100)  # 40 px (200 um): another hair in line
+    spur = _hair(130, 100, 160, 106)  # 11 degrees off, lying on the shaft
+    one_of_a_unit = _hair(100, 100, 215, 121)  # from the same exit, 10 degrees apart
+    halves = (_hair(100, 97, 220, 97, 30.0), _hair(100, 103, 220, 103, 30.0))
+    hairs = (hair, across_a_crossing, too_far_along, spur, one_of_a_unit, *halves)
+    assert _distinct_shafts(hairs, [0, 1], 5.0) == 1
+    assert _distinct_shafts(hairs, [0, 2], 5.0) == 2
+    assert _distinct_shafts(hairs, [0, 3], 5.0) == 1
+    assert _distinct_shafts(hairs, [3, 0], 5.0) == 1
+    assert _distinct_shafts(hairs, [0, 4], 5.0) == 2
+    assert _distinct_shafts(hairs, [5, 6], 5.0) == 1
+
+
+def test_a_hair_running_out_of_the_other_frame_is_judged_on_what_both_see() -> None:
+    """Its exit is in both frames, most of its shaft only in its own: the part the other
+    image shows still shows it."""
+    own = np.zeros((200, 600), dtype=np.float32)
+    own[99:102, 20:500] = 20.0
+    shift = np.array([[1.0, 0.0, 200.0], [0.0, 1.0, 0.0]])  # the follow-up sees x < 100 only
+    other = np.zeros((200, 300), dtype=np.float32)
+    other[99:102, 220:300] = 20.0
+    lost_there = np.zeros_like(other)
+    hairs = (_hair(20, 100, 500, 100),)
+    index = np.array([0])
+    assert _present(hairs, index, own, 5.0, shift, other, 5.0) == {0}
+    assert _present(hairs, index, own, 5.0, shift, lost_there, 5.0) == set()
 
 
 def test_different_sites_are_refused() -> None:

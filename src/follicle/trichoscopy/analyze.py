@@ -42,7 +42,7 @@ MIN_COUNTED_SHAFT_UM = 50.0
 # shape's own peak instead, a vellus hair touching a dark terminal one was taken for its halo.)
 LOCAL_CORE_FRACTION = 0.45
 NEARBY_UM = 100.0  # about a terminal hair's width and its blur either side of a pixel
-BUNDLE_FACTOR = 1.5  # times the image's typical diameter: read as hairs lying side by side
+BUNDLE_FACTOR = 1.5
 MIN_DIAMETER_UM = 5.0  # thinner than any vellus hair: a thresholding artefact
 MAX_HAIR_DIAMETER_UM = 150.0
 DEFAULT_VELLUS_THRESHOLD_UM = 30.0
@@ -945,7 +945,7 @@ def analyze_with_contrast(
     views = _contrast(rgb)
     thresholds = _thresholds(views.hairlike)
     hairs = _find_hairs(views.hairlike, thresholds, views, rgb, params, vellus_threshold_um)
-    hairs = _orient_by_convergence(hairs, params.px(follicular_unit_um))
+    hairs = _orient(hairs, params.px(follicular_unit_um), params.px(HAIR_STREAM_UM))
     hairs = _follicular_units(hairs, params.px(follicular_unit_um))
     units: dict[str, int] = {"1": 0, "2": 0, "3": 0, "4": 0}
     sizes: dict[int, int] = {}
@@ -1422,31 +1422,48 @@ def _join_pair(
     )
 
 
-def _orient_by_convergence(hairs: list[Hair], distance_px: float) -> list[Hair]:
-    """Hairs of one unit leave the skin together: an end near other hairs' ends is the exit."""
+#: Hairs this close together grow about the same way (the scalp's hair stream)...
+HAIR_STREAM_UM = 1500.0
+#: ...and outvote a hair's own exit cue (each other hair's end meeting one of its ends counts
+#: this much against the neighbours' agreement, -1 to 1) unless they disagree among
+#: themselves, as around a whorl.
+UNIT_VOTE_WEIGHT = 0.3
+
+
+def _flipped(hair: Hair) -> Hair:
+    return replace(
+        hair, x_px=hair.end_x_px, y_px=hair.end_y_px, end_x_px=hair.x_px, end_y_px=hair.y_px
+    )
+
+
+def _orient(hairs: list[Hair], unit_px: float, stream_px: float) -> list[Hair]:
+    """Which end of each hair is its exit. Hairs of one unit leave the skin together, so an
+    end where other hairs' ends meet is an exit; and hairs grow the way the hairs around
+    them do (as far as those were told by their ends)."""
     if len(hairs) < 2:
         return hairs
-    starts = np.array([[h.x_px, h.y_px] for h in hairs])
-    ends = np.array([[h.end_x_px, h.end_y_px] for h in hairs])
+    starts = np.array([[h.x_px, h.y_px] for h in hairs], dtype=np.float64)
+    ends = np.array([[h.end_x_px, h.end_y_px] for h in hairs], dtype=np.float64)
     every_end = np.concatenate([starts, ends])
-    oriented = []
-    for i, hair in enumerate(hairs):
-        near_start = np.hypot(*(every_end - starts[i]).T) <= distance_px
-        near_end = np.hypot(*(every_end - ends[i]).T) <= distance_px
+    votes = np.zeros(len(hairs))
+    for i in range(len(hairs)):
+        near_start = np.hypot(*(every_end - starts[i]).T) <= unit_px
+        near_end = np.hypot(*(every_end - ends[i]).T) <= unit_px
         near_start[[i, i + len(hairs)]] = False
         near_end[[i, i + len(hairs)]] = False
-        if near_end.sum() > near_start.sum():
-            hair = Hair(
-                hair.end_x_px,
-                hair.end_y_px,
-                hair.x_px,
-                hair.y_px,
-                hair.length_um,
-                hair.diameter_um,
-                hair.terminal,
-                hair.follicular_unit,
-            )
-        oriented.append(hair)
+        votes[i] = float(near_start.sum()) - float(near_end.sum())
+    axes = ends - starts
+    axes /= np.maximum(np.hypot(*axes.T), 1e-9)[:, None]
+    growing = axes * np.sign(votes)[:, None]  # exit to cut end where the ends tell; else 0
+    middles = (starts + ends) / 2
+    oriented = []
+    for i, hair in enumerate(hairs):
+        near = np.hypot(*(middles - middles[i]).T) <= stream_px
+        near[i] = False
+        stream = growing[near].sum(axis=0)
+        agreement = float(axes[i] @ stream) / max(float(np.hypot(*stream)), 1e-9)
+        flip = UNIT_VOTE_WEIGHT * votes[i] + agreement < 0
+        oriented.append(_flipped(hair) if flip else hair)
     return oriented
 
 

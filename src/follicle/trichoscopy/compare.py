@@ -131,6 +131,10 @@ def _midpoints(hairs: tuple[Hair, ...]) -> npt.NDArray[np.float64]:
     ).reshape(-1, 2)
 
 
+def _exits(hairs: tuple[Hair, ...]) -> npt.NDArray[np.float64]:
+    return np.array([[h.x_px, h.y_px] for h in hairs]).reshape(-1, 2)
+
+
 def _apply(
     matrix: npt.NDArray[np.float64], points: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
@@ -140,8 +144,10 @@ def _apply(
     return moved
 
 
-def _inside(points: npt.NDArray[np.float64], width: int, height: int) -> npt.NDArray[np.bool_]:
-    m = COMMON_MARGIN_PX
+def _inside(
+    points: npt.NDArray[np.float64], width: int, height: int, margin: float = COMMON_MARGIN_PX
+) -> npt.NDArray[np.bool_]:
+    m = margin
     inside: npt.NDArray[np.bool_] = (
         (points[:, 0] >= m)
         & (points[:, 0] < width - m)
@@ -151,32 +157,36 @@ def _inside(points: npt.NDArray[np.float64], width: int, height: int) -> npt.NDA
     return inside
 
 
-def _shaft_support(
-    hairs: tuple[Hair, ...],
-    indices: npt.NDArray[np.int64],
-    matrix: npt.NDArray[np.float64],
-    contrast: npt.NDArray[np.float32],
-    threshold: float,
-) -> npt.NDArray[np.float64]:
-    """For each hair, the share of points along its shaft that show hair contrast in
-    ``contrast`` once carried over by ``matrix``."""
-    steps = np.linspace(0.15, 0.85, 15)
-    support = np.zeros(len(indices))
-    for k, i in enumerate(indices):
-        hair = hairs[int(i)]
-        xs = hair.x_px + steps * (hair.end_x_px - hair.x_px)
-        ys = hair.y_px + steps * (hair.end_y_px - hair.y_px)
-        moved = _apply(matrix, np.stack([xs, ys], axis=1))
-        values = cv2.remap(
-            contrast,
-            moved[:, 0:1].astype(np.float32),
-            moved[:, 1:2].astype(np.float32),
-            cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=0,
-        )
-        support[k] = float(np.mean(values.ravel() > threshold))
-    return support
+_SHAFT_STEPS = np.linspace(0.15, 0.85, 15)
+
+
+def _shaft_samples(hairs: tuple[Hair, ...], indices: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+    """Points along each hair's shaft (hairs x samples x 2), its ends left out."""
+    if not len(indices):
+        return np.zeros((0, len(_SHAFT_STEPS), 2))
+    ends = np.array(
+        [
+            [hairs[int(i)].x_px, hairs[int(i)].y_px, hairs[int(i)].end_x_px, hairs[int(i)].end_y_px]
+            for i in indices
+        ],
+        dtype=np.float64,
+    )
+    start, stop = ends[:, None, :2], ends[:, None, 2:]
+    return np.asarray(start + _SHAFT_STEPS[None, :, None] * (stop - start))
+
+
+def _contrast_at(points: npt.NDArray[Any], contrast: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
+    """The contrast at each point (hairs x samples); 0 outside the image."""
+    flat = points.reshape(-1, 2).astype(np.float32)
+    values = cv2.remap(
+        contrast,
+        flat[:, 0:1],
+        flat[:, 1:2],
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
+    return np.asarray(values.reshape(points.shape[:2]))
 
 
 def _present(
@@ -189,10 +199,19 @@ def _present(
     other_threshold: float,
 ) -> set[int]:
     """Which of these hairs still show as hair where the registration puts them, judged
-    against how well the same straight shaft shows in its own image."""
-    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    own = _shaft_support(hairs, indices, identity, own_contrast, own_threshold)
-    other = _shaft_support(hairs, indices, matrix, other_contrast, other_threshold)
+    against how well the same straight shaft shows in its own image, on the part of the
+    shaft both images see (a hair whose exit both see may run out of the other's frame)."""
+    if not len(indices):
+        return set()
+    points = _shaft_samples(hairs, indices)
+    moved = _apply(matrix, points.reshape(-1, 2)).reshape(points.shape)
+    o_height, o_width = other_contrast.shape[:2]
+    height, width = own_contrast.shape[:2]
+    seen = _inside(points.reshape(-1, 2), width, height, 0.0).reshape(points.shape[:2])
+    seen &= _inside(moved.reshape(-1, 2), o_width, o_height, 0.0).reshape(points.shape[:2])
+    samples = np.maximum(seen.sum(axis=1), 1)
+    own = ((_contrast_at(points, own_contrast) > own_threshold) & seen).sum(axis=1) / samples
+    other = ((_contrast_at(moved, other_contrast) > other_threshold) & seen).sum(axis=1) / samples
     return {
         int(i)
         for i, mine, theirs in zip(indices, own, other, strict=True)
@@ -202,13 +221,19 @@ def _present(
     }
 
 
-#: Two detections are one shaft when they run within this angle of each other...
+#: Two detections are one shaft when they run within this angle of each other, less than a
+#: shaft's width apart, and overlap or leave a gap along it no longer than this (a hair read
+#: in two pieces either side of one crossing it)...
 SAME_SHAFT_DEG = 15.0
+SAME_SHAFT_GAP_UM = 150.0
+#: ...or when the shorter lies wholly on the longer's shaft (a piece branching off a hair's
+#: skeleton, a hair read as two side by side) and within this angle of it.
+ON_SHAFT_DEG = 45.0
 
 
 def _distinct_shafts(hairs: tuple[Hair, ...], indices: list[int], um_per_px: float) -> int:
-    """How many shafts these detections make: detections running along each other (within
-    :data:`SAME_SHAFT_DEG`, less than a shaft's width apart, overlapping along it) are one."""
+    """How many shafts these detections make: a lost (or new) hair read in pieces is one loss
+    (or gain), however it came apart (see :data:`SAME_SHAFT_DEG`)."""
     links = (
         (a, b)
         for a in range(len(indices))
@@ -219,6 +244,8 @@ def _distinct_shafts(hairs: tuple[Hair, ...], indices: list[int], um_per_px: flo
 
 
 def _same_shaft(a: Hair, b: Hair, um_per_px: float) -> bool:
+    if a.length_um < b.length_um:
+        a, b = b, a
     start = np.array([a.x_px, a.y_px], dtype=np.float64)
     axis = np.array([a.end_x_px, a.end_y_px], dtype=np.float64) - start
     length = float(np.hypot(*axis))
@@ -227,19 +254,25 @@ def _same_shaft(a: Hair, b: Hair, um_per_px: float) -> bool:
     if length < 1.0 or other_length < 1.0:
         return False
     axis /= length
-    if abs(float(axis[0] * other[1] - axis[1] * other[0])) / other_length > math.sin(
-        math.radians(SAME_SHAFT_DEG)
-    ):
-        return False
+    sine = abs(float(axis[0] * other[1] - axis[1] * other[0])) / other_length
     ends = np.array([[b.x_px, b.y_px], [b.end_x_px, b.end_y_px]]) - start
     along = ends @ axis
     across = ends[:, 0] * axis[1] - ends[:, 1] * axis[0]
-    width_px = max(a.diameter_um, b.diameter_um) / um_per_px
-    return (
-        bool(abs(float(across.mean())) < width_px)
-        and float(along.max()) > 0.0
-        and float(along.min()) < length
+    width_px = max(a.diameter_um, b.diameter_um) / um_per_px + 1.0  # (+ rounding)
+    on_line = float(np.abs(across).max()) <= width_px  # (a's line, beyond its ends too)
+    on_shaft = (
+        on_line
+        and sine <= math.sin(math.radians(ON_SHAFT_DEG))
+        and float(along.min()) >= -width_px
+        and float(along.max()) <= length + width_px
     )
+    gap = max(float(along.min()) - length, -float(along.max()), 0.0)
+    in_line = (
+        on_line
+        and sine <= math.sin(math.radians(SAME_SHAFT_DEG))
+        and gap * um_per_px <= SAME_SHAFT_GAP_UM
+    )
+    return on_shaft or in_line
 
 
 def compare(
@@ -259,18 +292,21 @@ def compare(
 
     base_mid = _midpoints(base.hairs)
     follow_mid = _midpoints(follow.hairs)
-    base_in_follow = _apply(registration.matrix, base_mid)
     follow_in_base = _apply(inverse, follow_mid)
+    base_exit = _exits(base.hairs)
+    follow_exit = _exits(follow.hairs)
+    base_exit_in_follow = _apply(registration.matrix, base_exit)
+    follow_exit_in_base = _apply(inverse, follow_exit)
     base_common = (
         np.flatnonzero(
-            _inside(base_mid, width, height) & _inside(base_in_follow, f_width, f_height)
+            _inside(base_exit, width, height) & _inside(base_exit_in_follow, f_width, f_height)
         )
         if len(base_mid)
         else np.array([], dtype=int)
     )
     follow_common = (
         np.flatnonzero(
-            _inside(follow_mid, f_width, f_height) & _inside(follow_in_base, width, height)
+            _inside(follow_exit, f_width, f_height) & _inside(follow_exit_in_base, width, height)
         )
         if len(follow_mid)
         else np.array([], dtype=int)
