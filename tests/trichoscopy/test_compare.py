@@ -7,9 +7,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 import pytest
 
-from follicle.trichoscopy.analyze import AnalysisError, Hair
+from follicle.trichoscopy.analyze import Analysis, AnalysisError, AnalysisWithContrast, Hair
 from follicle.trichoscopy.compare import _distinct_shafts, _present, compare, register
 from follicle.trichoscopy.synth import TrichogramSpec, View, render_visit_pair
 from tests.support.server import run_follicle
@@ -124,6 +125,12 @@ def test_a_hair_read_in_pieces_any_way_is_one_shaft() -> None:
     assert _distinct_shafts(hairs, [5, 6], 5.0) == 1
 
 
+def _visit(contrast: npt.NDArray[np.float32], *hairs: Hair) -> AnalysisWithContrast:
+    height, width = contrast.shape
+    found = Analysis(width, height, 5.0, 30.0, hairs, 0.0)
+    return AnalysisWithContrast(found, contrast, low_threshold=5.0)
+
+
 def test_a_hair_running_out_of_the_other_frame_is_judged_on_what_both_see() -> None:
     """Its exit is in both frames, most of its shaft only in its own: the part the other
     image shows still shows it."""
@@ -132,11 +139,31 @@ def test_a_hair_running_out_of_the_other_frame_is_judged_on_what_both_see() -> N
     shift = np.array([[1.0, 0.0, 200.0], [0.0, 1.0, 0.0]])  # the follow-up sees x < 100 only
     other = np.zeros((200, 300), dtype=np.float32)
     other[99:102, 220:300] = 20.0
-    lost_there = np.zeros_like(other)
-    hairs = (_hair(20, 100, 500, 100),)
+    hair = _hair(20, 100, 500, 100)
+    baseline = _visit(own, hair)
     index = np.array([0])
-    assert _present(hairs, index, own, 5.0, shift, other, 5.0) == {0}
-    assert _present(hairs, index, own, 5.0, shift, lost_there, 5.0) == set()
+    still_there = _visit(other, _hair(220, 100, 299, 100))
+    assert _present(baseline, index, shift, still_there, 5.0) == {0}
+    assert _present(baseline, index, shift, _visit(np.zeros_like(other)), 5.0) == set()
+
+
+def test_a_neighbours_edge_on_a_lost_hairs_path_does_not_keep_it() -> None:
+    """Where a hair was, the faint edge of a hair beside it still shows above the weakest
+    hair contrast; the hair is still there only if that is more than faint or a hair is
+    found along it (a hair thinned since shows less contrast, but is found)."""
+    own = np.zeros((200, 300), dtype=np.float32)
+    own[99:102, 50:250] = 40.0
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    edge = np.zeros_like(own)
+    edge[99:102, 50:250] = 8.0  # above the low threshold (5), a fifth of the hair's contrast
+    baseline = _visit(own, _hair(50, 100, 249, 100))
+    index = np.array([0])
+    neighbour = _hair(40, 108, 260, 118)  # its edge, not along the lost hair
+    assert _present(baseline, index, identity, _visit(edge, neighbour), 5.0) == set()
+    thinned = _hair(50, 100, 249, 100, diameter_um=25.0)
+    assert _present(baseline, index, identity, _visit(edge, neighbour, thinned), 5.0) == {0}
+    half = _visit(edge * 2.5, neighbour)  # half its contrast, nothing found: still there
+    assert _present(baseline, index, identity, half, 5.0) == {0}
 
 
 def test_different_sites_are_refused() -> None:
