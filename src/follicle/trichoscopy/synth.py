@@ -280,6 +280,11 @@ class View:
 
 def plan_hairs(spec: TrichogramSpec) -> list[PlannedHair]:
     """Where every hair of the scene is, in scalp coordinates (deterministic per seed)."""
+    return _plan(spec)[0]
+
+
+def _plan(spec: TrichogramSpec) -> tuple[list[PlannedHair], float]:
+    """The scene's hairs and the way they grow (radians): the scalp's hair stream."""
     rng = np.random.default_rng([spec.seed, 1])
     w, h, um = spec.width_px, spec.height_px, spec.um_per_px
     margin = spec.clipped_length_um[1] / um + 0.1 * max(w, h)
@@ -317,7 +322,7 @@ def plan_hairs(spec: TrichogramSpec) -> list[PlannedHair]:
                     first_in_unit=k == 0,
                 )
             )
-    return planned
+    return planned, base_angle
 
 
 def render_trichogram(spec: TrichogramSpec) -> Trichogram:
@@ -470,11 +475,15 @@ def render_visit_pair(
 ) -> VisitPair:
     """Baseline and follow-up of one marked site with a known change between them."""
     rng = np.random.default_rng([spec.seed, 4, seed])
-    hairs = plan_hairs(spec)
+    hairs, stream = _plan(spec)
     lost = {h.id for h in hairs if rng.random() < lost_fraction}
     thinned = {h.id for h in hairs if h.id not in lost and rng.random() < thinned_fraction}
+    # New hairs grow from the same scalp, the way the hairs around them grow.
     extra_spec = replace(
-        spec, seed=spec.seed + 7919 + seed, density_per_cm2=spec.density_per_cm2 * new_fraction
+        spec,
+        seed=spec.seed + 7919 + seed,
+        density_per_cm2=spec.density_per_cm2 * new_fraction,
+        base_angle_deg=math.degrees(stream),
     )
     offset = max(h.id for h in hairs) + 1 if hairs else 0
     new_hairs = [
