@@ -1130,13 +1130,23 @@ def _hairs_from(
 
 def _merge_collinear(chains: list[_Chain], max_gap_px: float) -> list[_Chain]:
     """Join pieces of one hair broken by a gap, a flake or a crossing hair."""
+    # Each pass starts again after a join; pairs already found not to join are not tried
+    # again (by identity: every chain ever made is kept alive, so no identity is reused).
+    made = list(chains)
+    apart: set[tuple[int, int]] = set()
     merged = True
     while merged and len(chains) > 1:
         merged = False
         for i in range(len(chains)):
             for j in range(i + 1, len(chains)):
+                pair = (id(chains[i]), id(chains[j]))
+                if pair in apart:
+                    continue
                 joined = _join(chains[i], chains[j], max_gap_px)
-                if joined is not None:
+                if joined is None:
+                    apart.add(pair)
+                else:
+                    made.append(joined)
                     chains = [c for k, c in enumerate(chains) if k not in (i, j)] + [joined]
                     merged = True
                     break
