@@ -7,7 +7,7 @@ beside it. Two sets of pairs are scored by default, each on its own and together
 tuned while looking at one set shows whether it holds on the other. Writes
 bench/results/compare.json and .md.
 
-    python bench/bench_compare.py [--pairs 24] [--seeds 77 78]
+    python bench/bench_compare.py [--pairs 24] [--seeds 77 78 79 80]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from follicle.trichoscopy.synth import render_visit_pair, varied_specs
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pairs", type=int, default=24)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[77, 78])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[77, 78, 79, 80])
     args = parser.parse_args()
     cv2.setNumThreads(1)
     rows = []

@@ -497,6 +497,17 @@ def _direction(points: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     return np.asarray(_directions(points, np.zeros(len(points), dtype=np.intp), 1)[0])
 
 
+def _with_directions(chains: list[_Chain]) -> None:
+    """Work out every chain's :attr:`_Chain.direction` in one call (one by one, the many
+    small array operations cost more than the sums)."""
+    if not chains:
+        return
+    points = np.concatenate([chain.points for chain in chains])
+    owner = np.repeat(np.arange(len(chains)), [len(chain.points) for chain in chains])
+    for chain, direction in zip(chains, _directions(points, owner, len(chains)), strict=True):
+        chain.__dict__["direction"] = direction  # (what the cached property would store)
+
+
 def _directions(
     points: npt.NDArray[np.int64], owner: npt.NDArray[np.integer[Any]], count: int
 ) -> npt.NDArray[np.float64]:
@@ -1051,7 +1062,9 @@ def _candidates(
         1 + reach : 1 + reach + shapes.shape[0], 1 + reach : 1 + reach + shapes.shape[1]
     ]
     by_shape: dict[int, list[_Chain]] = {}
-    for chain, label in _chains(skeleton, owner, spur_px=params.px(100)):
+    chains = _chains(skeleton, owner, spur_px=params.px(100))
+    _with_directions([chain for chain, _ in chains])
+    for chain, label in chains:
         by_shape.setdefault(label, []).append(chain)
     found = [
         chain
@@ -1128,12 +1141,25 @@ def _hairs_from(
     return found
 
 
+#: Pieces of one shape are joined into one hair when they run within this angle...
+JOIN_WITHIN_DEG = 12.0
+
+
 def _merge_collinear(chains: list[_Chain], max_gap_px: float) -> list[_Chain]:
     """Join pieces of one hair broken by a gap, a flake or a crossing hair."""
     # Each pass starts again after a join; pairs already found not to join are not tried
     # again (by identity: every chain ever made is kept alive, so no identity is reused).
+    if len(chains) < 2:
+        return chains
     made = list(chains)
     apart: set[tuple[int, int]] = set()
+    # Pairs that do not run within the join's angle of each other, all at once (most pairs).
+    directions = np.array([chain.direction for chain in chains]).reshape(-1, 2)
+    crossing = np.abs(
+        np.outer(directions[:, 0], directions[:, 0]) + np.outer(directions[:, 1], directions[:, 1])
+    ) < math.cos(math.radians(JOIN_WITHIN_DEG))
+    for i, j in zip(*np.nonzero(np.triu(crossing, 1)), strict=True):
+        apart.add((id(chains[i]), id(chains[j])))
     merged = True
     while merged and len(chains) > 1:
         merged = False
@@ -1159,7 +1185,7 @@ def _join(a: _Chain, b: _Chain, max_gap_px: float) -> _Chain | None:
     if len(a.points) < 4 or len(b.points) < 4:
         return None
     da, db = a.direction, b.direction
-    if abs(float(np.dot(da, db))) < math.cos(math.radians(12)):
+    if abs(float(np.dot(da, db))) < math.cos(math.radians(JOIN_WITHIN_DEG)):
         return None
     best: tuple[float, npt.NDArray[np.int64]] | None = None
     for pa in (a.points, a.points[::-1]):
@@ -1180,7 +1206,7 @@ def _join(a: _Chain, b: _Chain, max_gap_px: float) -> _Chain | None:
             if (
                 lateral <= 3.0
                 and along >= 0
-                and onward >= math.cos(math.radians(12))
+                and onward >= math.cos(math.radians(JOIN_WITHIN_DEG))
                 and (best is None or distance < best[0])
             ):
                 best = (distance, np.concatenate([pa, pb]))
@@ -1391,7 +1417,7 @@ def _join_pair(
     if la < 1 or lb < 1:
         return None
     ua, ub = da / la, db / lb
-    if abs(float(np.dot(ua, ub))) < math.cos(math.radians(12)):
+    if abs(float(np.dot(ua, ub))) < math.cos(math.radians(JOIN_WITHIN_DEG)):
         return None
     # the closest pair of ends must be a short gap, in line with both pieces
     ends = [(ia, ib, float(np.hypot(*(pb[ib] - pa[ia])))) for ia in (0, 1) for ib in (0, 1)]
@@ -1400,7 +1426,7 @@ def _join_pair(
         return None
     heading_a = (pa[ia] - pa[1 - ia]) / la  # towards the gap
     heading_b = (pb[1 - ib] - pb[ib]) / lb  # away from it
-    if float(np.dot(heading_a, heading_b)) < math.cos(math.radians(12)):
+    if float(np.dot(heading_a, heading_b)) < math.cos(math.radians(JOIN_WITHIN_DEG)):
         return None  # a V from one opening, not one shaft broken in two
     if (
         gap > params.px(SHORT_GAP_UM)
