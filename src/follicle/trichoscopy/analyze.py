@@ -1145,6 +1145,15 @@ def _hairs_from(
 JOIN_WITHIN_DEG = 12.0
 
 
+def _crossing(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Whether unit vectors ``a`` and ``b`` (broadcast) are more than
+    :data:`JOIN_WITHIN_DEG` apart either way round: too far apart to join, ruled out all at
+    once before the one-by-one tests (with a margin, so that rounding never rules out a pair
+    those tests would join)."""
+    cosine = np.abs(a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1])
+    return np.asarray(cosine < math.cos(math.radians(JOIN_WITHIN_DEG)) - 1e-9)
+
+
 def _merge_collinear(chains: list[_Chain], max_gap_px: float) -> list[_Chain]:
     """Join pieces of one hair broken by a gap, a flake or a crossing hair."""
     # Each pass starts again after a join; pairs already found not to join are not tried
@@ -1155,10 +1164,8 @@ def _merge_collinear(chains: list[_Chain], max_gap_px: float) -> list[_Chain]:
     apart: set[tuple[int, int]] = set()
     # Pairs that do not run within the join's angle of each other, all at once (most pairs).
     directions = np.array([chain.direction for chain in chains]).reshape(-1, 2)
-    crossing = np.abs(
-        np.outer(directions[:, 0], directions[:, 0]) + np.outer(directions[:, 1], directions[:, 1])
-    ) < math.cos(math.radians(JOIN_WITHIN_DEG))
-    for i, j in zip(*np.nonzero(np.triu(crossing, 1)), strict=True):
+    rows, cols = np.nonzero(np.triu(_crossing(directions[:, None], directions[None, :]), 1))
+    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
         apart.add((id(chains[i]), id(chains[j])))
     merged = True
     while merged and len(chains) > 1:
@@ -1367,14 +1374,17 @@ def _join_broken(
     max_gap = params.px(MAX_HAIR_DIAMETER_UM)
     while len(hairs) > 1:
         ends = np.array(
-            [[h.x_px, h.y_px] for h in hairs] + [[h.end_x_px, h.end_y_px] for h in hairs]
+            [[h.x_px, h.y_px] for h in hairs] + [[h.end_x_px, h.end_y_px] for h in hairs],
+            dtype=np.float64,
         )
+        axes = ends[len(hairs) :] - ends[: len(hairs)]
+        axes /= np.maximum(np.hypot(*axes.T), 1e-9)[:, None]
+        # (each pair of ends, lower end index first, as the hairs they belong to)
+        close = np.sort(cKDTree(ends).query_pairs(max_gap, output_type="ndarray"), axis=1)
+        close %= len(hairs)
+        close = close[close[:, 0] != close[:, 1]]
         candidates = sorted(
-            {
-                (min(a, b) % len(hairs), max(a, b) % len(hairs))
-                for a, b in cKDTree(ends).query_pairs(max_gap)
-                if a % len(hairs) != b % len(hairs)
-            }
+            set(map(tuple, close[~_crossing(axes[close[:, 0]], axes[close[:, 1]])].tolist()))
         )
         used: set[int] = set()
         merged: list[Hair] = []
