@@ -1107,33 +1107,41 @@ def _hairs_from(
     segments = [part for chain, _ in chains for part in _thirds(chain.points)]
     reaches = [reach for _, reach in chains for _ in range(3)]
     widths = _profile_widths(colour, segments, reaches).reshape(-1, 3)
+    if not len(chains):
+        return []
+    # (all chains at once: one by one, the small array operations cost more than the sums)
+    width_px = np.maximum(widths[:, 0], 0.5)
+    ends = np.array([chain.points[[0, -1]] for chain, _ in chains], dtype=np.float64)
+    axis = ends[:, 1] - ends[:, 0]
+    axis /= np.maximum(np.hypot(axis[:, 0], axis[:, 1]), 1e-9)[:, None]
+    at_frame = (
+        (ends[:, :, 0] <= 1)
+        | (ends[:, :, 1] <= 1)
+        | (ends[:, :, 0] >= height - 2)
+        | (ends[:, :, 1] >= width - 2)
+    )
+    # A skeleton stops about half a width short of each end the shaft has in the frame.
+    length_px = np.array([chain.length_px for chain, _ in chains])
+    for which, sign in ((0, -1.0), (1, 1.0)):
+        inside = ~at_frame[:, which]
+        ends[inside, which] += sign * axis[inside] * width_px[inside, None] / 2
+        length_px[inside] += width_px[inside] / 2
+    ends = np.clip(ends, 0, [height - 1, width - 1])
+    shaft = (length_px * params.um_per_px >= MIN_COUNTED_SHAFT_UM) & (
+        (length_px >= 3.0 * width_px) | at_frame.any(axis=1)  # else a dot or blob
+    )
+    reverse = widths[:, 1] > widths[:, 2]  # the exit is the narrower end
     found = []
-    for (chain, _), (middle_w, head_w, tail_w) in zip(chains, widths.tolist(), strict=True):
-        length_px = chain.length_px
-        width_px = max(middle_w, 0.5)
-        # A skeleton stops about half a width short of each end the shaft has in the frame.
-        ends = chain.points[[0, -1]].astype(np.float64)
-        axis = ends[1] - ends[0]
-        axis /= max(float(np.hypot(*axis)), 1e-9)
-        at_frame = [_at_frame(point, (height, width)) for point in ends]
-        for which, sign in ((0, -1.0), (1, 1.0)):
-            if not at_frame[which]:
-                ends[which] += sign * axis * width_px / 2
-                length_px += width_px / 2
-        ends = np.clip(ends, 0, [height - 1, width - 1])
-        if length_px * params.um_per_px < MIN_COUNTED_SHAFT_UM:
-            continue
-        if length_px < 3.0 * width_px and not any(at_frame):
-            continue  # a dot or blob, not a shaft
-        exit_pt, end_pt = (ends[0], ends[1]) if head_w <= tail_w else (ends[1], ends[0])
-        diameter = width_px * params.um_per_px
+    for k in np.flatnonzero(shaft).tolist():
+        exit_pt, end_pt = (ends[k, 1], ends[k, 0]) if reverse[k] else (ends[k, 0], ends[k, 1])
+        diameter = float(width_px[k]) * params.um_per_px
         found.append(
             Hair(
                 x_px=float(exit_pt[1]),
                 y_px=float(exit_pt[0]),
                 end_x_px=float(end_pt[1]),
                 end_y_px=float(end_pt[0]),
-                length_um=length_px * params.um_per_px,
+                length_um=float(length_px[k]) * params.um_per_px,
                 diameter_um=diameter,
                 terminal=diameter >= vellus_threshold_um,
             )
