@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ class Score:
     diameter_errors_um: list[float]
     class_correct: int
     seconds: float
+    unit_size_correct: int = 0  # matched hairs found in a follicular unit of their true size
 
     @property
     def count_error_pct(self) -> float:
@@ -113,7 +115,17 @@ def score(spec: TrichogramSpec, png: Path) -> Score:
     correct = sum(
         1 for t, f in pairs if truth[t].is_terminal(VELLUS_THRESHOLD_UM) == result.hairs[f].terminal
     )
-    return Score(spec, len(truth), result.hair_count, len(pairs), errors, correct, seconds)
+    true_sizes = Counter(h.follicular_unit for h in truth)
+    found_sizes = Counter(h.follicular_unit for h in result.hairs)
+    unit_size_correct = sum(
+        1
+        for t, f in pairs
+        if min(true_sizes[truth[t].follicular_unit], 4)
+        == min(found_sizes[result.hairs[f].follicular_unit], 4)
+    )
+    return Score(
+        spec, len(truth), result.hair_count, len(pairs), errors, correct, seconds, unit_size_correct
+    )
 
 
 def summarise(scores: list[Score]) -> dict[str, Any]:
@@ -136,6 +148,9 @@ def summarise(scores: list[Score]) -> dict[str, Any]:
             100 * sum(s.class_correct for s in scores) / max(matched, 1), 1
         ),
         "matched_pct": round(100 * matched / max(sum(s.truth_count for s in scores), 1), 1),
+        "unit_size_correct_pct": round(
+            100 * sum(s.unit_size_correct for s in scores) / max(matched, 1), 1
+        ),
         "ms_median": round(1000 * statistics.median(times), 1),
         "ms_p95": round(1000 * times[min(len(times) - 1, int(0.95 * len(times)))], 1),
     }
@@ -152,6 +167,7 @@ def table(rows: list[tuple[str, dict[str, Any]]]) -> str:
         "diameter_bias_um",
         "terminal_vellus_correct_pct",
         "matched_pct",
+        "unit_size_correct_pct",
         "ms_median",
         "ms_p95",
     ]
