@@ -225,3 +225,28 @@ def test_most_hairs_are_found_with_their_exit_at_the_right_end() -> None:
             right, wrong = right + (to_exit < to_end), wrong + (to_exit >= to_end)
     assert right + wrong > 0.8 * len(image.counted_hairs)
     assert right >= 0.85 * (right + wrong)
+
+
+def _light_skin_with_a_paler_patch(base_rgb: tuple[float, float, float]) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    mottle = cv2.GaussianBlur(rng.normal(0, 1, (300, 400)).astype(np.float32), (0, 0), 6)
+    skin = np.array(base_rgb) * (1 + 0.03 * (mottle / mottle.std())[..., None])
+    skin[120:150, 100:300] *= 1.06  # a paler patch of skin, 1 mm long
+    skin += rng.normal(0, 2.0, skin.shape)
+    return np.clip(skin + 0.5, 0, 255).astype(np.uint8)
+
+
+def test_paler_skin_reads_the_same_where_the_camera_clipped_the_red_channel() -> None:
+    """Light skin in a bright image: red at 255 over the patch, so only green and blue show it
+    paler. Judged on all three channels it was off the skin's colour spread: two "hairs", at
+    twice the contrast of the same patch where nothing is clipped (now about 1.5 times)."""
+    clipped = _light_skin_with_a_paler_patch((246.0, 206.0, 176.0))
+    unclipped = _light_skin_with_a_paler_patch((200.0, 167.0, 143.0))
+    assert (clipped[120:150, 100:300, 0] >= analyser.CLIPPED).mean() > 0.9
+    assert (unclipped >= analyser.CLIPPED).sum() == 0
+
+    def patch_contrast(rgb: np.ndarray) -> float:
+        return float(np.median(analyser._contrast(rgb).hairlike[125:145, 110:290]))
+
+    assert patch_contrast(clipped) <= 1.6 * patch_contrast(unclipped)
+    assert analyser.analyze(clipped, 5.0).hair_count == 0
