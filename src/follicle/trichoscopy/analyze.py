@@ -311,16 +311,23 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
     hairlike = np.empty((height, width), dtype=np.float32)
     # In strips that stay in the processor's cache: over the whole image at once, each step
     # would stream tens of megabytes through memory (about 1.7x slower).
-    clipped_rows = cv2.reduce(image.reshape(height, -1), 1, cv2.REDUCE_MAX).ravel() >= CLIPPED
     for top in range(0, height, STRIP_ROWS):
         rows = slice(top, top + STRIP_ROWS)
         blurred_diff = cv2.subtract(image[rows], background[rows], dtype=cv2.CV_32F)
         cv2.multiply(_norm(cv2.transform(blurred_diff, whitening)), gain[rows], dst=hairlike[rows])
-        if clipped_rows[rows].any():
-            _judge_clipped(image[rows], blurred_diff, whitening, gain[rows], hairlike[rows])
         # Measured without the blur: it would spread a thin hair's profile, lower its peak
         # and so widen it (vellus hairs were read about 6 um too wide).
         cv2.subtract(rgb[rows], background[rows], dst=colour_diff[rows], dtype=cv2.CV_32F)
+    clipped_rows = np.flatnonzero(image.reshape(height, -1).max(axis=1) >= CLIPPED)
+    if len(clipped_rows):
+        band = slice(int(clipped_rows[0]), int(clipped_rows[-1]) + 1)
+        _judge_clipped(
+            image[band],
+            background[band],
+            _two_channel_whitenings(whitening),
+            gain[band],
+            hairlike[band],
+        )
     return _Contrast(hairlike, colour_diff, np.asarray(gain, dtype=np.float32))
 
 
@@ -328,29 +335,46 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
 CLIPPED = 253
 
 
+def _two_channel_whitenings(whitening: npt.NDArray[np.float32]) -> list[npt.NDArray[np.float64]]:
+    """For each channel, the whitening of the other two by the skin's spread in those two."""
+    spread = np.linalg.inv(whitening.T.astype(np.float64) @ whitening) * SKIN_SD**2
+    result = []
+    for channel in range(3):
+        others = [c for c in range(3) if c != channel]
+        values, vectors = np.linalg.eigh(spread[np.ix_(others, others)])
+        result.append(vectors @ np.diag(SKIN_SD / np.sqrt(np.maximum(values, 1e-9))) @ vectors.T)
+    return result
+
+
 def _judge_clipped(
     image: npt.NDArray[Any],
-    diff: npt.NDArray[Any],
-    whitening: npt.NDArray[np.float32],
+    background: npt.NDArray[Any],
+    by_two: list[npt.NDArray[np.float64]],
     gain: npt.NDArray[Any],
     hairlike: npt.NDArray[np.float32],
 ) -> None:
     """Where one channel is clipped (light skin in a bright image: red at 255), judge a pixel
-    by the other two against the skin's spread in those two: a paler patch of skin brightens
-    only the unclipped channels there, off the skin's own colour spread, and would read as
-    hair. (Pixels with two or three clipped channels, white flakes, are left as they are.)"""
-    clipped = image >= CLIPPED
-    alone = clipped.sum(axis=-1) == 1
-    spread = np.linalg.inv(whitening.T.astype(np.float64) @ whitening) * SKIN_SD**2
-    for channel in range(3):
-        where = alone & clipped[..., channel]
-        if not where.any():
+    by the other two against the skin's spread in those two (``by_two``, one whitening per
+    clipped channel): a paler patch of skin brightens only the unclipped channels there, off
+    the skin's own colour spread, and would read as hair. (Pixels with two or three clipped
+    channels, white flakes, are left as they are.)"""
+    clipped = np.asarray(cv2.compare(image, CLIPPED - 1, cv2.CMP_GT))  # type: ignore[call-overload]
+    # Which channels are clipped, as one number a pixel: 1, 2 or 4 when one alone is.
+    code = cv2.transform(clipped, np.array([[1.0, 2.0, 4.0]], dtype=np.float32) / 255.0)
+    rows, cols = _nonzero(_greater(np.asarray(code, dtype=np.float32), 0.5))
+    codes = np.rint(code[rows, cols]).astype(np.intp)
+    alone = (codes == 1) | (codes == 2) | (codes == 4)
+    rows, cols, which = rows[alone], cols[alone], np.log2(codes[alone]).astype(np.intp)
+    diff = image[rows, cols].astype(np.float32) - background[rows, cols]
+    for channel, pair in enumerate(by_two):
+        at = which == channel
+        if not at.any():
             continue
         others = [c for c in range(3) if c != channel]
-        values, vectors = np.linalg.eigh(spread[np.ix_(others, others)])
-        pair = vectors @ np.diag(SKIN_SD / np.sqrt(np.maximum(values, 1e-9))) @ vectors.T
-        whitened = diff[where][:, others].astype(np.float64) @ pair.T
-        hairlike[where] = np.hypot(whitened[:, 0], whitened[:, 1]) * gain[where]
+        whitened = diff[at][:, others].astype(np.float64) @ pair.T
+        hairlike[rows[at], cols[at]] = (
+            np.hypot(whitened[:, 0], whitened[:, 1]) * gain[rows[at], cols[at]]
+        )
 
 
 def _quantiles(values: npt.NDArray[Any], *qs: float) -> list[float]:
