@@ -819,9 +819,10 @@ def _junction_clusters(
     return labels[2:-2, 2:-2]
 
 
-def _at_frame(point: npt.NDArray[Any], shape: tuple[int, int]) -> bool:
-    row, col = float(point[0]), float(point[1])
-    return row <= 1 or col <= 1 or row >= shape[0] - 2 or col >= shape[1] - 2
+def _at_frame(points: npt.NDArray[Any], shape: tuple[int, int]) -> npt.NDArray[np.bool_]:
+    """Whether each point (row, col; the last axis) lies on the frame's edge."""
+    rows, cols = points[..., 0], points[..., 1]
+    return np.asarray((rows <= 1) | (cols <= 1) | (rows >= shape[0] - 2) | (cols >= shape[1] - 2))
 
 
 def _outward_directions(
@@ -1170,12 +1171,7 @@ def _hairs_from(
     ends = np.array([chain.points[[0, -1]] for chain, _ in chains], dtype=np.float64)
     axis = ends[:, 1] - ends[:, 0]
     axis /= np.maximum(np.hypot(axis[:, 0], axis[:, 1]), 1e-9)[:, None]
-    at_frame = (
-        (ends[:, :, 0] <= 1)
-        | (ends[:, :, 1] <= 1)
-        | (ends[:, :, 0] >= height - 2)
-        | (ends[:, :, 1] >= width - 2)
-    )
+    at_frame = _at_frame(ends, (height, width))
     # A skeleton stops about half a width short of each end the shaft has in the frame.
     length_px = np.array([chain.length_px for chain, _ in chains])
     for which, sign in ((0, -1.0), (1, 1.0)):
@@ -1374,7 +1370,7 @@ def _drop_faint(hairs: list[Hair], contrast: npt.NDArray[np.float32]) -> list[Ha
     for hair, value in zip(hairs, shaft.tolist(), strict=True):
         relative = value / typical if typical > 0 else 1.0
         ends = ((hair.y_px, hair.x_px), (hair.end_y_px, hair.end_x_px))
-        cut_by_frame = any(_at_frame(np.array(end), (height, width)) for end in ends)
+        cut_by_frame = bool(_at_frame(np.array(ends, dtype=np.float64), (height, width)).any())
         stubby = hair.length_um < STUBBY_RATIO * hair.diameter_um and not cut_by_frame
         short = hair.length_um < SHORT_SHAFT_UM
         floor = (MIN_SHAFT_CONTRAST_SD + (SHORT_SHAFT_EXTRA_SD if short else 0.0)) * SKIN_SD

@@ -153,12 +153,11 @@ def _apply(
 def _inside(
     points: npt.NDArray[np.float64], width: int, height: int, margin: float = COMMON_MARGIN_PX
 ) -> npt.NDArray[np.bool_]:
-    m = margin
     inside: npt.NDArray[np.bool_] = (
-        (points[:, 0] >= m)
-        & (points[:, 0] < width - m)
-        & (points[:, 1] >= m)
-        & (points[:, 1] < height - m)
+        (points[:, 0] >= margin)
+        & (points[:, 0] < width - margin)
+        & (points[:, 1] >= margin)
+        & (points[:, 1] < height - margin)
     )
     return inside
 
