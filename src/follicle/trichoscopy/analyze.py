@@ -320,14 +320,8 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
         cv2.subtract(rgb[rows], background[rows], dst=colour_diff[rows], dtype=cv2.CV_32F)
     clipped_rows = np.flatnonzero(image.reshape(height, -1).max(axis=1) >= CLIPPED)
     if len(clipped_rows):
-        band = slice(int(clipped_rows[0]), int(clipped_rows[-1]) + 1)
-        _judge_clipped(
-            image[band],
-            background[band],
-            _two_channel_whitenings(whitening),
-            gain[band],
-            hairlike[band],
-        )
+        by_two = _two_channel_whitenings(whitening)
+        _judge_clipped(image, clipped_rows, background, by_two, gain, hairlike)
     return _Contrast(hairlike, colour_diff, np.asarray(gain, dtype=np.float32))
 
 
@@ -348,6 +342,7 @@ def _two_channel_whitenings(whitening: npt.NDArray[np.float32]) -> list[npt.NDAr
 
 def _judge_clipped(
     image: npt.NDArray[Any],
+    clipped_rows: npt.NDArray[np.intp],
     background: npt.NDArray[Any],
     by_two: list[npt.NDArray[np.float64]],
     gain: npt.NDArray[Any],
@@ -357,14 +352,16 @@ def _judge_clipped(
     by the other two against the skin's spread in those two (``by_two``, one whitening per
     clipped channel): a paler patch of skin brightens only the unclipped channels there, off
     the skin's own colour spread, and would read as hair. (Pixels with two or three clipped
-    channels, white flakes, are left as they are.)"""
-    clipped = np.asarray(cv2.compare(image, CLIPPED - 1, cv2.CMP_GT))  # type: ignore[call-overload]
-    # Which channels are clipped, as one number a pixel: 1, 2 or 4 when one alone is.
-    code = cv2.transform(clipped, np.array([[1.0, 2.0, 4.0]], dtype=np.float32) / 255.0)
-    rows, cols = _nonzero(_greater(np.asarray(code, dtype=np.float32), 0.5))
-    codes = np.rint(code[rows, cols]).astype(np.intp)
-    alone = (codes == 1) | (codes == 2) | (codes == 4)
-    rows, cols, which = rows[alone], cols[alone], np.log2(codes[alone]).astype(np.intp)
+    channels, white flakes, are left as they are.) Only the rows ``clipped_rows`` that hold
+    a clipped pixel are scanned (OpenCV's scan of a whole image took 6 ms)."""
+    width = image.shape[1]
+    at = np.flatnonzero(image[clipped_rows] >= CLIPPED)  # (each clipped channel, in order)
+    found, entries = np.divmod(at, width * 3)
+    rows = clipped_rows[found]
+    pixels = rows * width + entries // 3
+    first, count = np.unique(pixels, return_index=True, return_counts=True)[1:]
+    alone = first[count == 1]  # (a pixel's entries are adjacent, in channel order)
+    rows, cols, which = rows[alone], entries[alone] // 3, entries[alone] % 3
     diff = image[rows, cols].astype(np.float32) - background[rows, cols]
     for channel, pair in enumerate(by_two):
         at = which == channel
