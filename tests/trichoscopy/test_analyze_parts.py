@@ -23,7 +23,7 @@ def test_quantiles_by_partial_sort_equal_numpy(size: int) -> None:
     )
 
 
-def test_nonzero_by_opencv_equals_numpy_in_the_same_order() -> None:
+def test_nonzero_by_a_flat_scan_equals_numpy_in_the_same_order() -> None:
     image = (np.random.default_rng(1).random((300, 400)) > 0.97).astype(np.uint8)
     rows, cols = analyser._nonzero(image)
     expected_rows, expected_cols = np.nonzero(image)
