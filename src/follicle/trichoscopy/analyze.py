@@ -329,14 +329,17 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
 CLIPPED = 253
 
 
-def _two_channel_whitenings(whitening: npt.NDArray[np.float32]) -> list[npt.NDArray[np.float64]]:
-    """For each channel, the whitening of the other two by the skin's spread in those two."""
+def _two_channel_whitenings(
+    whitening: npt.NDArray[np.float32],
+) -> list[tuple[list[int], npt.NDArray[np.float64]]]:
+    """For each channel, the other two and their whitening by the skin's spread in those two."""
     spread = np.linalg.inv(whitening.T.astype(np.float64) @ whitening) * SKIN_SD**2
     result = []
     for channel in range(3):
         others = [c for c in range(3) if c != channel]
         values, vectors = np.linalg.eigh(spread[np.ix_(others, others)])
-        result.append(vectors @ np.diag(SKIN_SD / np.sqrt(np.maximum(values, 1e-9))) @ vectors.T)
+        pair = vectors @ np.diag(SKIN_SD / np.sqrt(np.maximum(values, 1e-9))) @ vectors.T
+        result.append((others, pair))
     return result
 
 
@@ -344,7 +347,7 @@ def _judge_clipped(
     image: npt.NDArray[Any],
     clipped_rows: npt.NDArray[np.intp],
     background: npt.NDArray[Any],
-    by_two: list[npt.NDArray[np.float64]],
+    by_two: list[tuple[list[int], npt.NDArray[np.float64]]],
     gain: npt.NDArray[Any],
     hairlike: npt.NDArray[np.float32],
 ) -> None:
@@ -363,14 +366,13 @@ def _judge_clipped(
     alone = first[count == 1]  # (a pixel's entries are adjacent, in channel order)
     rows, cols, which = rows[alone], entries[alone] // 3, entries[alone] % 3
     diff = image[rows, cols].astype(np.float32) - background[rows, cols]
-    for channel, pair in enumerate(by_two):
-        at = which == channel
-        if not at.any():
+    for channel, (others, pair) in enumerate(by_two):
+        here = which == channel
+        if not here.any():
             continue
-        others = [c for c in range(3) if c != channel]
-        whitened = diff[at][:, others].astype(np.float64) @ pair.T
-        hairlike[rows[at], cols[at]] = (
-            np.hypot(whitened[:, 0], whitened[:, 1]) * gain[rows[at], cols[at]]
+        whitened = diff[here][:, others].astype(np.float64) @ pair.T
+        hairlike[rows[here], cols[here]] = (
+            np.hypot(whitened[:, 0], whitened[:, 1]) * gain[rows[here], cols[here]]
         )
 
 
@@ -1155,12 +1157,12 @@ def _hairs_from(
 ) -> list[Hair]:
     """Measure every chain (all profiles of the image at once) and keep those that are
     shafts."""
+    if not chains:
+        return []
     height, width = shape
     segments = [part for chain, _ in chains for part in _thirds(chain.points)]
     reaches = [reach for _, reach in chains for _ in range(3)]
     widths = _profile_widths(colour, segments, reaches).reshape(-1, 3)
-    if not len(chains):
-        return []
     # (all chains at once: one by one, the small array operations cost more than the sums)
     width_px = np.maximum(widths[:, 0], 0.5)
     ends = np.array([chain.points[[0, -1]] for chain, _ in chains], dtype=np.float64)
