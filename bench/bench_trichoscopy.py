@@ -51,7 +51,7 @@ class Score:
     diameter_errors_um: list[float]
     class_correct: int
     seconds: float
-    unit_size_correct: int = 0  # matched hairs found in a follicular unit of their true size
+    unit_size_correct: int  # matched hairs found in a follicular unit of their true size
 
     @property
     def count_error_pct(self) -> float:
