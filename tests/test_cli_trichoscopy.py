@@ -85,3 +85,20 @@ def test_readable_summary_without_json(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("site.png: ")
     assert "hairs" in result.stdout
+
+
+def test_calibrate_prints_the_scale_and_names_a_bad_spacing(tmp_path: Path) -> None:
+    from follicle.trichoscopy.synth_calibration import CalibrationSpec, render_calibration
+
+    path = tmp_path / "micrometer.png"
+    rgb = render_calibration(CalibrationSpec(um_per_px=3.7, width_px=800, height_px=600))
+    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    result = run_follicle(["calibrate", str(path), "--line-spacing-um", "100", "--json"])
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["image"] == "micrometer.png"
+    assert abs(found["um_per_px"] - 3.7) < 0.004
+    refused = run_follicle(["calibrate", str(path), "--line-spacing-um", "1"])
+    assert refused.returncode != 0
+    assert "micrometer.png" in refused.stderr
+    assert "line_spacing_um" in refused.stderr

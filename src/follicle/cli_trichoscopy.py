@@ -1,4 +1,5 @@
-"""``follicle analyze`` (contracts §4): JSON lines, overlays, several processes for batches."""
+"""``follicle analyze`` (contracts §4): JSON lines, overlays, several processes for batches;
+``follicle compare`` and ``follicle calibrate``."""
 
 from __future__ import annotations
 
@@ -147,6 +148,37 @@ def compare_command(
     )
 
 
+def calibrate_command(
+    image: Annotated[
+        Path, typer.Argument(help="Photograph of a stage micrometer or ruler, same setting.")
+    ],
+    line_spacing_um: Annotated[
+        float,
+        typer.Option(
+            "--line-spacing-um", help="Distance between neighbouring lines of the finest ruling."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Measure a dermoscope setting's scale (micrometres per pixel) from a ruled target."""
+    from follicle.trichoscopy.calibrate import CalibrationError, calibrate
+    from follicle.trichoscopy.images import ImageRefused, read_rgb
+
+    try:
+        found = calibrate(read_rgb(image), line_spacing_um)
+    except (ImageRefused, CalibrationError) as exc:
+        raise _problem(f"{image}: {exc}") from None
+    if as_json:
+        print(json.dumps({"image": image.name, **found.as_dict()}))
+        return
+    print(
+        f"{image.name}: {found.um_per_px:.4f} um per pixel "
+        f"(+/- {found.uncertainty_pct:.3f} %), from {found.lines} lines "
+        f"{found.period_px:.3f} px apart (across them: {found.angle_deg:.1f} deg); "
+        f"use --um-per-px {found.um_per_px:.4g}"
+    )
+
+
 def _problem(message: str) -> Exception:
     from follicle.cli_clinic import InputProblem
 
@@ -156,3 +188,4 @@ def _problem(message: str) -> Exception:
 def register(app: typer.Typer) -> None:
     app.command("analyze")(analyze_command)
     app.command("compare")(compare_command)
+    app.command("calibrate")(calibrate_command)
