@@ -52,6 +52,38 @@ def test_thin_lines_far_apart_are_not_read_at_half_their_spacing() -> None:
     assert found.period_px == pytest.approx(125.0, rel=1e-3)
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        # a ruler's half-millimetre marks between its millimetre ones, wide and dark
+        CalibrationSpec(um_per_px=14.4, line_spacing_um=500.0, line_width_um=60.0,
+                        major_every=2, angle_deg=107.0),
+        # a micrometer's longer line every fifth, its lines too thin to show at full contrast
+        CalibrationSpec(um_per_px=9.7, line_spacing_um=50.0, line_width_um=8.0,
+                        major_every=5, angle_deg=91.0, width_px=1024, height_px=768),
+        # wide lines with flat tops, a longer one every tenth
+        CalibrationSpec(um_per_px=6.43, line_spacing_um=100.0, line_width_um=37.5,
+                        major_every=10, angle_deg=73.0, blur_px=0.8),
+    ],
+    ids=["ruler-half-mm", "micrometer-fifths", "flat-topped"],
+)  # fmt: skip
+def test_longer_marks_do_not_hide_the_finest_ruling(spec: CalibrationSpec) -> None:
+    """Marks every few lines put power at a fraction of the ruling's frequency, and may even
+    be the spectrum's strongest peak; the scale is still that of the finest ruling."""
+    found = calibrate(render_calibration(spec), spec.line_spacing_um)
+    assert found.um_per_px == pytest.approx(spec.um_per_px, rel=1e-3)
+
+
+def test_a_micrometer_scale_across_part_of_the_field() -> None:
+    """A stage micrometer's scale is a millimetre of 10 um divisions: a third of the field at
+    2 um per pixel, blank either side."""
+    spec = CalibrationSpec(um_per_px=2.0, line_spacing_um=10.0, line_width_um=2.5,
+                           major_every=10, ruling_um=1000.0, blur_px=0.8)  # fmt: skip
+    found = calibrate(render_calibration(spec), spec.line_spacing_um)
+    assert found.um_per_px == pytest.approx(2.0, rel=1e-3)
+    assert 90 <= found.lines <= 101
+
+
 def test_the_angle_is_refined_beyond_the_spectrum_s_bins() -> None:
     """A fine ruling at an angle between two spectrum bins smears when averaged along the
     bins' angle; the measured angle follows the lines to a hundredth of a degree."""
@@ -79,7 +111,7 @@ def test_jpeg_and_uneven_light_do_not_move_the_scale() -> None:
         ),
         (
             render_trichogram(TrichogramSpec(seed=3, width_px=800, height_px=600)).rgb,
-            "not evenly spaced",
+            "no even ruling|not evenly spaced",
         ),
         (np.zeros((40, 40, 3), np.uint8), "at least 64 pixels"),
     ],

@@ -53,6 +53,8 @@ class Permission(StrEnum):
     DEVICE_LIST = "device:list"
     DEVICE_MANAGE = "device:manage"
     LOT_RECALL = "lot:recall"
+    #: Measuring a dermoscope setting's scale (the one who holds the dermoscope may).
+    SCALE_MEASURE = "scale:measure"
     SAFETY_REPORT = "safety:report"
     PATIENT_INVITE = "patient:invite"
     MESSAGE_LIST = "message:list"
@@ -124,6 +126,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
         Permission.AUDIT_READ,
         Permission.CONSENT_TEXT_PUBLISH,
         Permission.DEVICE_MANAGE,
+        Permission.SCALE_MEASURE,
         Permission.LOT_RECALL,
         Permission.RESEARCH_EXPORT,
         Permission.RECORD_EXPORT,
@@ -133,7 +136,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "practitioner": _FRONT_DESK
     | _CLINICAL_READ
     | _CLINICAL_WRITE
-    | {Permission.LOT_RECALL, Permission.RECORD_EXPORT},
+    | {Permission.LOT_RECALL, Permission.SCALE_MEASURE, Permission.RECORD_EXPORT},
     # Front desk: scheduling and registration, no clinical notes (DESIGN.md §4).
     "front_desk": _FRONT_DESK,
     # Patients: their own record only (tenancy and ownership are checked in authorize).

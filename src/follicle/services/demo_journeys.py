@@ -38,6 +38,7 @@ from follicle.services import (
     messages,
     patients,
     plans,
+    scales,
     sessions,
 )
 from follicle.services.actors import Actor
@@ -53,7 +54,10 @@ from follicle.services.commands import (
 )
 from follicle.services.database import Database
 from follicle.trichoscopy.synth import TrichogramSpec, VisitPair, render_visit_pair
+from follicle.trichoscopy.synth_calibration import CalibrationSpec, render_calibration
 
+#: The demo dermoscope's scale (the synthetic trichoscopy images are rendered at it).
+DEMO_UM_PER_PX = TrichogramSpec().um_per_px
 #: Where links in demo messages point (`make run` serves here).
 DEMO_PUBLIC_URL = "http://127.0.0.1:8000"
 
@@ -152,6 +156,15 @@ def _devices(db: Database, admin: Actor, today: date) -> dict[str, str]:
     return lots
 
 
+def _dermoscope_scale(db: Database, admin: Actor) -> None:
+    """The demo dermoscope's scale, measured from a synthetic stage micrometer photographed at
+    the demo trichoscopy images' 5 um per pixel."""
+    photo = render_calibration(
+        CalibrationSpec(seed=27, width_px=800, height_px=600, um_per_px=DEMO_UM_PER_PX)
+    )
+    scales.measure_scale(db, admin, "Demo dermoscope (synthetic), 20x", 100.0, _png(photo))
+
+
 def _session(
     plan_id: str, performed_at: datetime, lot_id: str, depth_mm: float
 ) -> NewSessionRecord:
@@ -183,6 +196,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
         }
     derm, desk = users["derm@demo.follicle"], users["desk@demo.follicle"]
     lots = _devices(db, users["admin@demo.follicle"], today)
+    _dermoscope_scale(db, users["admin@demo.follicle"])
 
     texts = consents.list_consents(db, derm, people["patient2@demo.follicle"])["current_texts"]
 

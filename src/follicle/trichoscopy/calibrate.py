@@ -3,8 +3,11 @@
 Every hair's length and width, and the density, rest on the micrometres per pixel. A clinic
 gets it from the device's setting or, better, by photographing a stage micrometer or a ruler
 through the same dermoscope at the same magnification and focus. This measures the spacing
-of the target's finest ruling in pixels: the ruling's direction and rough period from the
-image's power spectrum, then each line's centre to a fraction of a pixel across the ruling,
+of the target's finest ruling in pixels: the ruling's direction from the image's power
+spectrum (refined from the drift of its phase across the field), the image averaged along
+the lines into a profile across them, the finest period at which every step along that
+profile finds a line (the spectrum's peak may be a multiple of it, for thin lines, or a
+fraction, for the longer mark every few lines), each line's centre to a fraction of a pixel,
 and the period as the slope of line centre against line number (a line missing or a mark
 among the lines does not shift it).
 
@@ -76,10 +79,14 @@ def calibrate(rgb: npt.NDArray[Any], line_spacing_um: float) -> Calibration:
     grey = _evened_grey(rgb)
     if float(grey.std()) < MIN_CONTRAST:
         raise CalibrationError("the image is blank: no ruling shows in it")
-    angle, rough_period = _dominant_ruling(grey)
-    profile = _profile_across(grey, angle)
-    centres = _line_centres(profile, rough_period / PROFILE_STEP_PX) * PROFILE_STEP_PX
-    period, lines, residual, stderr = _even_ruling(centres, rough_period)
+    angle, peak_period = _dominant_ruling(grey)
+    profile, noise = _profile_across(grey, angle)
+    values, start = _ruling_profile(profile)
+    rough_period = _finest_ruling(values, noise, peak_period / PROFILE_STEP_PX)
+    centres = _walk_lines(values, rough_period, noise)[0]
+    period, lines, residual, stderr = _even_ruling(
+        (start + centres) * PROFILE_STEP_PX, rough_period * PROFILE_STEP_PX
+    )
     um_per_px = line_spacing_um / period
     if not MIN_UM_PER_PX <= um_per_px <= MAX_UM_PER_PX:
         raise CalibrationError(
@@ -98,12 +105,21 @@ def calibrate(rgb: npt.NDArray[Any], line_spacing_um: float) -> Calibration:
 
 
 def _evened_grey(rgb: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
-    """Brightness with the slow changes of light (vignetting, uneven illumination) taken out."""
+    """Brightness with the slow changes of light (vignetting, uneven illumination) taken out.
+
+    Only changes slower than a sixth of the field: a ruling with a few lines across the field
+    keeps its own frequency's power (a quicker evening would weaken it below its multiples).
+    Smoothed at an eighth of the size, where so wide a blur is cheap.
+    """
     image = np.asarray(rgb, dtype=np.float32)
     grey = image if image.ndim == 2 else image.mean(axis=2, dtype=np.float32)
-    sigma = max(grey.shape) / 40.0
-    slow = cv2.GaussianBlur(grey, (0, 0), sigma)
-    return np.asarray(grey - slow, dtype=np.float32)
+    height, width = grey.shape
+    small = cv2.resize(
+        grey, (max(8, width // 8), max(8, height // 8)), interpolation=cv2.INTER_AREA
+    )
+    slow = cv2.GaussianBlur(small, (0, 0), min(height, width) / 12.0 / 8.0)
+    light = cv2.resize(slow, (width, height), interpolation=cv2.INTER_LINEAR)
+    return np.asarray(grey - light, dtype=np.float32)
 
 
 def _dominant_ruling(grey: npt.NDArray[np.float32]) -> tuple[float, float]:
@@ -128,35 +144,10 @@ def _dominant_ruling(grey: npt.NDArray[np.float32]) -> tuple[float, float]:
             "no even ruling found: photograph a stage micrometer or ruler, in focus, "
             "with its lines filling the field"
         )
-    row, col = _fundamental(masked, int(peak_row), int(peak_col))
-    frequency = np.array([float(fx[0, col]), float(fy[row, 0])])
+    frequency = np.array([float(fx[0, peak_col]), float(fy[peak_row, 0])])
     for _ in range(REFINEMENTS):
         frequency = frequency + _frequency_correction(grey, frequency)
     return math.atan2(frequency[1], frequency[0]), 1.0 / float(np.hypot(*frequency))
-
-
-#: A fraction of the peak's frequency holding this share of its power is the ruling's own
-#: (thin lines spread their power over every multiple of their frequency about equally).
-FUNDAMENTAL_SHARE = 0.25
-#: The ruling is looked for at up to this many times longer periods than the peak's.
-MAX_HARMONIC = 6
-
-
-def _fundamental(power: npt.NDArray[np.float64], row: int, col: int) -> tuple[int, int]:
-    """The spectrum bin of the ruling's own frequency, given its strongest peak (which for
-    thin lines far apart may be a multiple of it)."""
-    height = power.shape[0]
-    peak = float(power[row, col])
-    signed_row = row if row <= height // 2 else row - height
-    for divisor in range(MAX_HARMONIC, 1, -1):
-        guess_row, guess_col = round(signed_row / divisor), round(col / divisor)
-        rows = [(guess_row + d) % height for d in (-1, 0, 1)]
-        cols = [c for c in (guess_col - 1, guess_col, guess_col + 1) if 0 <= c < power.shape[1]]
-        near = power[np.ix_(rows, cols)]
-        if float(near.max()) >= FUNDAMENTAL_SHARE * peak:
-            best = np.unravel_index(int(np.argmax(near)), near.shape)
-            return rows[int(best[0])], cols[int(best[1])]
-    return row, col
 
 
 #: Times the ruling's frequency is refined from the drift of its phase across the image.
@@ -188,46 +179,160 @@ def _frequency_correction(
     return np.array([drift_x / block_w, drift_y / block_h]) / (2.0 * math.pi)
 
 
-def _profile_across(grey: npt.NDArray[np.float32], angle: float) -> npt.NDArray[np.float64]:
+def _profile_across(
+    grey: npt.NDArray[np.float32], angle: float
+) -> tuple[npt.NDArray[np.float64], float]:
     """The image averaged along the lines: its mean brightness at each position across them
-    (every PROFILE_STEP_PX pixels, from the smallest position in the image)."""
+    (every PROFILE_STEP_PX pixels, from the smallest position in the image), and the noise
+    of that mean (from two halves of the pixels: same lines, independent noise)."""
     height, width = grey.shape
     rows, cols = np.mgrid[0:height, 0:width]
     across = cols * math.cos(angle) + rows * math.sin(angle)
     bins = np.floor((across - across.min()) / PROFILE_STEP_PX).astype(np.intp).ravel()
-    sums = np.bincount(bins, weights=grey.ravel().astype(np.float64))
-    counts = np.bincount(bins)
-    profile = sums / np.maximum(counts, 1)
+    # (split at random: any regular split can line up with the ruling's angle)
+    black = np.random.default_rng(0).random(height * width) < 0.5
+    values = grey.ravel().astype(np.float64)
+    size = int(bins.max()) + 1
+    halves = []
+    for half in (black, ~black):
+        sums = np.bincount(bins[half], weights=values[half], minlength=size)
+        halves.append((sums, np.bincount(bins[half], minlength=size)))
+    counts = halves[0][1] + halves[1][1]
+    profile = (halves[0][0] + halves[1][0]) / np.maximum(counts, 1)
     # The corners hold few pixels: only positions seen by a fair share of the image count.
     seen = counts >= 0.25 * counts.max()
-    return np.where(seen, profile, np.nan)
+    means = [sums[seen] / np.maximum(n[seen], 1) for sums, n in halves]
+    difference = means[0] - means[1]
+    noise = 1.4826 * float(np.median(np.abs(difference - np.median(difference)))) / 2.0
+    return np.where(seen, profile, np.nan), noise
 
 
-def _line_centres(profile: npt.NDArray[np.float64], period: float) -> npt.NDArray[np.float64]:
-    """Each line's centre (in profile steps, to a fraction of one): the centroid of its
-    contrast within a quarter period either side of its extreme. Dark lines on a light
-    target and light lines on a dark one are both read (the lines are the rarer tone)."""
+def _ruling_profile(profile: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], int]:
+    """The profile's seen part, signed so that lines are peaks (dark lines on a light target
+    and light lines on a dark one are both read: the lines are the rarer tone), and the step
+    it starts at."""
     valid = np.flatnonzero(np.isfinite(profile))
+    if len(valid) == 0:
+        raise CalibrationError("the image is blank: no ruling shows in it")
     values = profile[valid[0] : valid[-1] + 1]
     values = np.where(np.isfinite(values), values, np.nanmedian(values))
     # Lines are narrower than the gaps between them, so they pull the mean their way.
     if float(np.median(values)) > float(values.mean()):
         values = -values
-    half = max(1, round(period / 4.0))
+    return np.asarray(values, dtype=np.float64), int(valid[0])
+
+
+def _walk_lines(
+    values: npt.NDArray[np.float64], period: float, noise: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Walk the profile a period at a time both ways from its highest peak, to where the
+    ruling ends (a stage micrometer's scale may cross a part of the field); at each step, the centre
+    of the line found within an eighth of a period of where it should be (the centroid of
+    its contrast over a quarter period either side, to a fraction of a step) and its height.
+    Where there is no line (the highest point near the step is on a slope) the height is 0.
+    (The search stays close so that a walk at five sixths of the period does not reach the
+    next line: see :func:`_finest_ruling`.) Centres come in order."""
     smooth = np.convolve(values, np.ones(3) / 3.0, mode="same")
-    centres = []
-    position = int(np.argmax(smooth[: math.ceil(period) + 1]))
-    step = round(period)
-    while position < len(values):
-        lo, hi = max(0, position - half), min(len(values), position + half + 1)
+    start = int(np.argmax(smooth))
+    ahead = _walk_from(values, smooth, start, period, noise)
+    behind = _walk_from(values[::-1], smooth[::-1], len(values) - 1 - start, period, noise)
+    centres = np.concatenate([len(values) - 1 - behind[0][:0:-1], ahead[0]])
+    heights = np.concatenate([behind[1][:0:-1], ahead[1]])
+    return centres, heights
+
+
+def _walk_from(
+    values: npt.NDArray[np.float64],
+    smooth: npt.NDArray[np.float64],
+    start: int,
+    period: float,
+    noise: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """:func:`_walk_lines` forward from the peak at ``start`` (its first entries: that peak)."""
+    half = max(1, round(period / 4.0))
+    search = max(1, round(period / 8.0))
+    centres, heights = [], []
+    anchor, steps, misses = float(start), 0, 0
+    while (expected := round(anchor + steps * period)) < len(values) and misses < RULING_END:
+        lo, hi = max(0, expected - search), min(len(values), expected + search + 1)
         peak = lo + int(np.argmax(smooth[lo:hi]))
         lo, hi = max(0, peak - half), min(len(values), peak + half + 1)
-        if hi - lo >= 2 * half + 1:
-            window = values[lo:hi] - values[lo:hi].min()
-            if window.sum() > 0:
-                centres.append(lo + float((window * np.arange(hi - lo)).sum() / window.sum()))
-        position = peak + step
-    return np.asarray(valid[0] + np.array(centres, dtype=np.float64), dtype=np.float64)
+        # On a slope: the highest point is at the search's edge and the profile goes on
+        # rising beyond it (a flat top's edge may be highest by noise alone).
+        edge = {expected - search: -1, expected + search: 1}.get(peak, 0)
+        on_slope = edge != 0 and (
+            0 <= peak + edge < len(values) and smooth[peak + edge] > smooth[peak] + noise
+        )
+        if on_slope or hi - lo < 2 * half + 1:
+            heights.append(0.0)
+            steps, misses = steps + 1, misses + 1
+            continue
+        # Above the straight line between the window's ends: light still sloping across a
+        # wide window would pull a centroid over a flat baseline its way.
+        ends = np.linspace(values[lo], values[hi - 1], hi - lo)
+        above = values[lo:hi] - ends
+        heights.append(float(above.max()))
+        # The line's upper half only: noise across a wide window would weigh in too.
+        window = np.clip(above - 0.5 * above.max(), 0.0, None)
+        if above.max() < LINE_NOISE_RATIO * noise or window.sum() <= 0:
+            steps, misses = steps + 1, misses + 1  # noise, not a line
+            continue
+        centres.append(lo + float((window * np.arange(hi - lo)).sum() / window.sum()))
+        anchor, steps, misses = centres[-1], 1, 0  # (a centroid: a noisy peak would drift)
+    found = heights[: len(heights) - misses]  # (the steps beyond the ruling's end)
+    return np.array(centres, dtype=np.float64), np.array(found, dtype=np.float64)
+
+
+#: This many steps in a row without a line end the ruling.
+RULING_END = 3
+
+
+#: The ruling is looked for at whole fractions and multiples of the spectral peak's period,
+#: up to this many times: thin lines far apart put as much power at each multiple of their
+#: frequency as at it, and longer marks every few lines put power at fractions of it.
+MAX_HARMONIC = 6
+#: At a ruling's period nearly every step finds a line: the weakest tenth of them at least
+#: this share of the strongest tenth (a ruler's half-millimetre marks against its
+#: millimetre ones; where a step finds no line, its height is the noise's).
+EVEN_SHARE = 0.05
+#: ...and this many times the profile's noise (steps that find only noise are even too).
+LINE_NOISE_RATIO = 6.0
+
+
+def _finest_ruling(values: npt.NDArray[np.float64], noise: float, peak_period: float) -> float:
+    """The finest period (profile steps) at which every step finds a line.
+
+    The spectrum's strongest peak may be a multiple of the ruling's frequency (thin lines far
+    apart) or a fraction of it (the longer mark every fifth or tenth line); walked at a
+    multiple of the period, every other step finds nothing, and at a fraction, every step
+    finds a line but lines lie between them, found by a finer walk.
+    """
+    candidates = sorted(
+        {
+            peak_period * multiple / part
+            for multiple in range(1, MAX_HARMONIC + 1)
+            for part in range(1, MAX_HARMONIC + 1)
+        }
+    )
+    shortest = MIN_PERIOD_PX / PROFILE_STEP_PX
+    longest = len(values) / (MIN_LINES - 1)
+    for period in candidates:
+        if not shortest <= period <= longest:
+            continue
+        centres, heights = _walk_lines(values, period, noise)
+        if len(heights) < MIN_LINES or len(centres) < 2:
+            continue
+        # Wide lines reach a walk at five sixths of the period, which re-centres on each:
+        # then the lines are further apart than its steps.
+        spacing = float(np.median(np.diff(centres)))
+        if abs(spacing - period) > period / 8.0:
+            continue
+        weakest, strongest = np.percentile(heights, [10, 90])
+        if weakest >= max(EVEN_SHARE * strongest, LINE_NOISE_RATIO * noise):
+            return period
+    raise CalibrationError(
+        "no even ruling found: every line should be sharp and the lines should cross the field"
+    )
 
 
 def _even_ruling(

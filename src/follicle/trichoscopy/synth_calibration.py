@@ -35,6 +35,7 @@ class CalibrationSpec:
     angle_deg: float = 3.0  # of the lines from the image's vertical
     offset_um: float = 17.0  # where the first line falls
     lines_cover: float = 0.6  # share of the field the lines run across (majors: more)
+    ruling_um: float = 0.0  # how far the ruling reaches across its lines (0: the whole field)
     dark_lines: bool = True  # a light target with dark lines (a ruler); else the reverse
     blur_px: float = 1.2  # optical blur, Gaussian sigma
     vignetting: float = 0.25  # light lost at the corners
@@ -64,6 +65,8 @@ def render_calibration(spec: CalibrationSpec) -> npt.NDArray[np.uint8]:
     sigma = spec.um_per_px * math.sqrt(spec.blur_px**2 + 1.0 / 12.0)
     coverage = ndtr((distance + width / 2) / sigma) - ndtr((distance - width / 2) / sigma)
     coverage *= ndtr((reach - np.abs(along)) / sigma)
+    if spec.ruling_um > 0:  # a stage micrometer's scale: a millimetre or two, mid-field
+        coverage *= ndtr((spec.ruling_um / 2 - np.abs(across + spec.offset_um)) / sigma)
     light, ink = (205.0, 45.0) if spec.dark_lines else (40.0, 210.0)
     grey = light + (ink - light) * coverage
     radius = np.hypot((cols - centre_x) / centre_x, (rows - centre_y) / centre_y) / math.sqrt(2)

@@ -21,6 +21,7 @@ from follicle.records.models.clinical import (
 from follicle.records.models.operations import (
     AccountToken,
     CartridgeLot,
+    DermoscopeScale,
     Device,
     OutboxMessage,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "Clinic",
     "Consent",
     "ConsentText",
+    "DermoscopeScale",
     "Device",
     "Image",
     "Intake",

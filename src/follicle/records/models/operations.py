@@ -1,5 +1,6 @@
-"""What a clinic runs on besides the clinical record: devices and cartridge lots, the outbox of
-messages to patients, and one-time account links (invites, password resets)."""
+"""What a clinic runs on besides the clinical record: devices and cartridge lots, dermoscope
+scales, the outbox of messages to patients, and one-time account links (invites, password
+resets)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,22 @@ class CartridgeLot(ClinicOwned, Timestamped, Base):
     lot_number: Mapped[str] = mapped_column(String(80))
     expires_on: Mapped[date]
     received_on: Mapped[date]
+
+
+class DermoscopeScale(ClinicOwned, Timestamped, Base):
+    """A dermoscope setting's scale, measured from a photographed ruling (a stage micrometer
+    or a ruler): every trichoscopy length, width and density rests on it. Measured again,
+    a setting gets a new row; the newest is the one offered."""
+
+    __tablename__ = "dermoscope_scale"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    setting: Mapped[str] = mapped_column(String(120))
+    um_per_px: Mapped[float]
+    line_spacing_um: Mapped[float]
+    lines: Mapped[int]
+    uncertainty_pct: Mapped[float]
+    measured_by: Mapped[str | None] = mapped_column(String(40), ForeignKey("user_account.id"))
 
 
 class OutboxMessage(ClinicOwned, Timestamped, Base):

@@ -20,9 +20,10 @@ from follicle.services import (
     devices,
     follow_up,
     images,
+    scales,
     sessions,
 )
-from follicle.services.authz import Permission
+from follicle.services.authz import ROLE_PERMISSIONS, Permission
 from follicle.services.commands import (
     AdverseEventClearance,
     AdverseEventReport,
@@ -310,6 +311,9 @@ def follow_up_page(request: Request, actor: Staff, patient_id: str) -> Response:
             "photos": photos,
             "regions": SCALP_REGIONS,
             "views": PHOTO_VIEWS,
+            "scales": [s for s in scales.list_scales(db, actor) if s["latest"]]
+            if Permission.DEVICE_LIST in ROLE_PERMISSIONS.get(actor.role, frozenset())
+            else [],
             "errors": {},
         },
         actor=actor,

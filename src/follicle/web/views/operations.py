@@ -1,16 +1,18 @@
 """Pages for running the clinic day to day: devices and lots (with the recall lookup and
-safety by lot), the outbox of messages to patients, reminder and sign-in settings."""
+safety by lot), dermoscope scales, the outbox of messages to patients, reminder and sign-in
+settings."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from follicle.clinic.errors import InputInvalid
-from follicle.services import clinic_admin, devices, exports, outbox
+from follicle.services import clinic_admin, devices, exports, images, outbox, scales
 from follicle.services.authz import Permission
 from follicle.services.commands import NewDevice, NewLot
 from follicle.services.errors import NotFound
@@ -48,6 +50,7 @@ def _devices_page(
         {
             "devices": devices.list_devices(db, actor),
             "safety": devices.safety_by_lot(db, actor),
+            "scales": scales.list_scales(db, actor),
             "errors": errors or {},
             "values": values or {},
             "today": date.today(),
@@ -94,6 +97,31 @@ async def receive_lot(request: Request, actor: Staff) -> Response:
     except InputInvalid as exc:
         return _devices_page(request, actor, errors_by_field(exc.errors), values, 422)
     return redirect("/devices", f"Lot {lot['lot_number']} received.")
+
+
+@router.post("/devices/scales", response_class=HTMLResponse, dependencies=[CsrfChecked])
+async def measure_scale(request: Request, actor: Staff) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in ("setting", "line_spacing_um")}
+    photo = form.get("photo")
+    content = (
+        await photo.read(images.MAX_UPLOAD_BYTES + 1) if isinstance(photo, UploadFile) else b""
+    )
+    try:
+        spacing = float(values["line_spacing_um"]) if values["line_spacing_um"] else None
+    except ValueError:
+        spacing = None
+    try:
+        measured = await run_in_threadpool(
+            scales.measure_scale, state(request).db, actor, values["setting"], spacing, content
+        )
+    except InputInvalid as exc:
+        return _devices_page(request, actor, errors_by_field(exc.errors), values, 422)
+    return redirect(
+        "/devices",
+        f"{measured['setting']}: {measured['um_per_px']} µm per pixel, from "
+        f"{measured['lines']} lines.",
+    )
 
 
 @router.get("/lots/{lot_id}/recall", response_class=HTMLResponse)

@@ -1,0 +1,107 @@
+"""Dermoscope scales: each setting's micrometres per pixel, measured from a photographed
+ruling, so a trichoscopy upload takes a measured scale instead of a typed guess."""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+from sqlalchemy import select
+
+from follicle.clinic.errors import FieldError, InputInvalid
+from follicle.records.models import DermoscopeScale, UserAccount, new_id
+from follicle.services.actors import Actor
+from follicle.services.authz import Permission, authorize
+from follicle.services.common import audit_write
+from follicle.services.database import Database
+from follicle.services.images import MAX_UPLOAD_BYTES
+from follicle.trichoscopy.calibrate import CalibrationError, calibrate
+from follicle.trichoscopy.images import ImageRefused, read_rgb
+
+MAX_SETTING_CHARS = 120
+
+
+def scale_view(scale: DermoscopeScale, measured_by: str) -> dict[str, Any]:
+    return {
+        "id": scale.id,
+        "setting": scale.setting,
+        "um_per_px": round(scale.um_per_px, 4),
+        "line_spacing_um": scale.line_spacing_um,
+        "lines": scale.lines,
+        "uncertainty_pct": round(scale.uncertainty_pct, 3),
+        "measured_at": scale.created_at.isoformat(),
+        "measured_on": scale.created_at.date().isoformat(),
+        "measured_by": measured_by,
+    }
+
+
+def measure_scale(
+    db: Database, actor: Actor, setting: str, line_spacing_um: float | None, photo: bytes
+) -> dict[str, Any]:
+    """Measure a setting's scale from a photograph of a ruling and keep it."""
+    authorize(actor, Permission.SCALE_MEASURE)
+    setting = setting.strip()
+    errors = []
+    if not setting or len(setting) > MAX_SETTING_CHARS:
+        errors.append(
+            FieldError("/setting", f"name the dermoscope and its magnification, at most "
+                       f"{MAX_SETTING_CHARS} characters")
+        )  # fmt: skip
+    if line_spacing_um is None or not math.isfinite(line_spacing_um) or line_spacing_um <= 0:
+        errors.append(FieldError("/line_spacing_um", "the distance between lines, in um"))
+    if not photo:
+        errors.append(FieldError("/photo", "a photograph of the ruling is needed"))
+    elif len(photo) > MAX_UPLOAD_BYTES:
+        errors.append(FieldError("/photo", f"is larger than {MAX_UPLOAD_BYTES // 2**20} MB"))
+    if errors:
+        raise InputInvalid(errors)
+    assert line_spacing_um is not None
+    try:
+        found = calibrate(read_rgb(io.BytesIO(photo)), line_spacing_um)
+    except (ImageRefused, CalibrationError) as exc:
+        raise InputInvalid([FieldError("/photo", str(exc))]) from None
+    with db.transaction() as session:
+        scale = DermoscopeScale(
+            id=new_id("scl"),
+            clinic_id=actor.clinic_id,
+            setting=setting,
+            um_per_px=found.um_per_px,
+            line_spacing_um=line_spacing_um,
+            lines=found.lines,
+            uncertainty_pct=found.uncertainty_pct,
+            measured_by=actor.user_id,
+        )
+        session.add(scale)
+        session.flush()
+        audit_write(
+            session,
+            actor,
+            "dermoscope_scale.measure",
+            "dermoscope_scale",
+            scale.id,
+            scale.clinic_id,
+            {"setting": setting, "um_per_px": round(found.um_per_px, 4), "lines": found.lines},
+        )
+        return scale_view(scale, actor.display_name)
+
+
+def list_scales(db: Database, actor: Actor) -> list[dict[str, Any]]:
+    """Every measurement of the clinic, newest first; ``latest`` marks each setting's newest
+    (the one a trichoscopy upload is offered)."""
+    authorize(actor, Permission.DEVICE_LIST)
+    with db.transaction() as session:
+        rows = session.execute(
+            select(DermoscopeScale, UserAccount.display_name)
+            .outerjoin(UserAccount, UserAccount.id == DermoscopeScale.measured_by)
+            .where(DermoscopeScale.clinic_id == actor.clinic_id)
+            .order_by(DermoscopeScale.created_at.desc(), DermoscopeScale.id)
+        ).all()
+        seen: set[str] = set()
+        listed = []
+        for scale, measured_by in rows:
+            view = scale_view(scale, measured_by or "")
+            view["latest"] = scale.setting not in seen
+            seen.add(scale.setting)
+            listed.append(view)
+        return listed

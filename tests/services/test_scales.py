@@ -1,0 +1,89 @@
+"""Dermoscope scales on both backends: measured from a photographed ruling and kept with who
+measured them (audited), the newest per setting offered; refused with the field named; one
+clinic's scales unseen by another."""
+
+from __future__ import annotations
+
+import cv2
+import pytest
+from sqlalchemy import select
+
+from follicle.clinic.errors import InputInvalid
+from follicle.records.models import AuditEntry, DermoscopeScale, UserAccount
+from follicle.services import scales
+from follicle.services.actors import Actor
+from follicle.services.auth import actor_for
+from follicle.services.database import Database
+from follicle.services.errors import Forbidden
+from follicle.trichoscopy.synth_calibration import CalibrationSpec, render_calibration
+from tests.support.factories import make_clinic, make_user
+
+
+def _actor(db: Database, clinic_id: str, role: str) -> Actor:
+    user_id = make_user(db, clinic_id, role)
+    with db.transaction() as session:
+        user = session.get(UserAccount, user_id)
+        assert user is not None
+        return actor_for(user)
+
+
+def _photo(um_per_px: float, spacing_um: float = 100.0) -> bytes:
+    rgb = render_calibration(
+        CalibrationSpec(
+            width_px=640, height_px=480, um_per_px=um_per_px, line_spacing_um=spacing_um
+        )
+    )
+    return bytes(cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes())
+
+
+def test_measured_kept_audited_and_the_newest_offered(db: Database) -> None:
+    clinic = make_clinic(db)
+    derm = _actor(db, clinic, "practitioner")
+    first = scales.measure_scale(db, derm, "Dermoscope A, 20x", 100.0, _photo(5.2))
+    assert first["um_per_px"] == pytest.approx(5.2, rel=2e-3)
+    again = scales.measure_scale(db, derm, "Dermoscope A, 20x", 50.0, _photo(5.0, 50.0))
+    other = scales.measure_scale(db, derm, "Dermoscope B, 10x", 1000.0, _photo(9.5, 1000.0))
+    listed = scales.list_scales(db, derm)
+    assert [s["id"] for s in listed if s["latest"]] == sorted(
+        [again["id"], other["id"]], key=[s["id"] for s in listed].index
+    )
+    assert {s["id"]: s["latest"] for s in listed}[first["id"]] is False
+    with db.transaction() as session:
+        stored = session.get(DermoscopeScale, other["id"])
+        assert stored is not None
+        assert stored.um_per_px == pytest.approx(9.5, rel=2e-3)
+        assert stored.measured_by == derm.user_id
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "dermoscope_scale.measure")
+        ).all()
+    assert sorted(e.resource_id for e in entries) == sorted([first["id"], again["id"], other["id"]])
+
+
+def test_refused_with_the_field_named_and_nothing_kept(db: Database) -> None:
+    clinic = make_clinic(db)
+    admin = _actor(db, clinic, "admin")
+    blank = bytes(cv2.imencode(".png", cv2.cvtColor(
+        render_calibration(CalibrationSpec(width_px=320, height_px=240, lines_cover=0.0)),
+        cv2.COLOR_RGB2BGR))[1].tobytes())  # fmt: skip
+    cases = [
+        (("", 100.0, _photo(5.0)), "/setting"),
+        (("Dermoscope", None, _photo(5.0)), "/line_spacing_um"),
+        (("Dermoscope", -1.0, _photo(5.0)), "/line_spacing_um"),
+        (("Dermoscope", 100.0, b""), "/photo"),
+        (("Dermoscope", 100.0, b"not an image"), "/photo"),
+        (("Dermoscope", 100.0, blank), "/photo"),
+        (("Dermoscope", 1.0, _photo(5.0)), "/photo"),  # 0.05 um per pixel: a wrong spacing
+    ]
+    for (setting, spacing, photo), pointer in cases:
+        with pytest.raises(InputInvalid) as refused:
+            scales.measure_scale(db, admin, setting, spacing, photo)
+        assert pointer in {e.pointer for e in refused.value.errors}
+    assert scales.list_scales(db, admin) == []
+
+
+def test_front_desk_may_not_measure_and_clinics_see_only_their_own(db: Database) -> None:
+    ours, theirs = make_clinic(db, "Ours"), make_clinic(db, "Theirs")
+    with pytest.raises(Forbidden):
+        scales.measure_scale(db, _actor(db, ours, "front_desk"), "D", 100.0, _photo(5.0))
+    scales.measure_scale(db, _actor(db, theirs, "admin"), "Theirs, 20x", 100.0, _photo(5.0))
+    assert scales.list_scales(db, _actor(db, ours, "practitioner")) == []
