@@ -8,6 +8,8 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pyotp
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -43,6 +45,32 @@ def test_devices_lots_and_a_recall(page: Page, site: Site) -> None:
     rows = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
     assert rows[0].startswith("session_id,performed_at,patient_id")
     assert len(rows) == 4
+
+
+def test_a_practitioner_measures_a_dermoscope_scale(page: Page, site: Site, tmp_path: Path) -> None:
+    from follicle.trichoscopy.synth_calibration import CalibrationSpec, render_calibration
+
+    photo = tmp_path / "micrometer.png"
+    rgb = render_calibration(CalibrationSpec(width_px=800, height_px=600, um_per_px=3.2))
+    cv2.imwrite(str(photo), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    not_a_ruling = tmp_path / "blank.png"
+    cv2.imwrite(str(not_a_ruling), np.full((300, 400, 3), 200, np.uint8))
+
+    sign_in(page, site, site.emails["practitioner"])
+    page.goto(site.url + "/devices")
+    scales = page.locator("section", has=page.get_by_role("heading", name="Dermoscope scales"))
+    expect(scales.locator("tbody")).to_contain_text("Demo dermoscope (synthetic), 20x")
+    page.get_by_label("Dermoscope setting").fill("Handheld dermoscope, 40x")
+    page.get_by_label("Photograph of the ruling").set_input_files(str(not_a_ruling))
+    page.get_by_role("button", name="Measure scale").click()
+    expect(page.locator("#error-summary")).to_contain_text("blank")
+    expect(page.get_by_label("Dermoscope setting")).to_have_value("Handheld dermoscope, 40x")
+    assert_accessible(page)
+    page.get_by_label("Photograph of the ruling").set_input_files(str(photo))
+    page.get_by_role("button", name="Measure scale").click()
+    expect(page.locator(".flash")).to_contain_text("Handheld dermoscope, 40x: 3.2 µm per pixel")
+    expect(scales.locator("tbody tr").first).to_contain_text("Handheld dermoscope, 40x")
+    assert_accessible(page)
 
 
 def test_reminder_settings_and_the_outbox(page: Page, site: Site) -> None:
