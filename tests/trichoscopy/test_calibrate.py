@@ -111,7 +111,7 @@ def test_jpeg_and_uneven_light_do_not_move_the_scale() -> None:
         ),
         (
             render_trichogram(TrichogramSpec(seed=3, width_px=800, height_px=600)).rgb,
-            "no even ruling|not evenly spaced",
+            "no even ruling|not evenly spaced|fewer than 5 lines",
         ),
         (np.zeros((40, 40, 3), np.uint8), "at least 64 pixels"),
     ],

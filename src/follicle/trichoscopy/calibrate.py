@@ -316,10 +316,12 @@ def _finest_ruling(values: npt.NDArray[np.float64], noise: float, peak_period: f
     )
     shortest = MIN_PERIOD_PX / PROFILE_STEP_PX
     longest = len(values) / (MIN_LINES - 1)
+    most_lines = 0
     for period in candidates:
         if not shortest <= period <= longest:
             continue
         centres, heights = _walk_lines(values, period, noise)
+        most_lines = max(most_lines, len(centres))
         if len(heights) < MIN_LINES or len(centres) < 2:
             continue
         # Wide lines reach a walk at five sixths of the period, which re-centres on each:
@@ -330,6 +332,11 @@ def _finest_ruling(values: npt.NDArray[np.float64], noise: float, peak_period: f
         weakest, strongest = np.percentile(heights, [10, 90])
         if weakest >= max(EVEN_SHARE * strongest, LINE_NOISE_RATIO * noise):
             return period
+    if most_lines < MIN_LINES:
+        raise CalibrationError(
+            f"fewer than {MIN_LINES} lines of a ruling in the field: photograph a finer ruling "
+            "(a stage micrometer) or more of it"
+        )
     raise CalibrationError(
         "no even ruling found: every line should be sharp and the lines should cross the field"
     )
