@@ -22,7 +22,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from results_files import record
+from results_files import metric_table, record
 
 from follicle.trichoscopy.calibrate import CalibrationError, calibrate
 from follicle.trichoscopy.synth_calibration import CalibrationSpec, render_calibration
@@ -117,11 +117,7 @@ def main() -> int:
     for spacing in SPACINGS_UM:
         groups[f"{spacing:g} um ruling"] = [r for r in rows if r["spacing_um"] == spacing]
     summaries = {name: _summary(group) for name, group in groups.items() if group}
-    names = list(summaries)
-    lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    for metric in summaries["all"]:
-        lines.append(f"| {metric} | " + " | ".join(str(summaries[n][metric]) for n in names) + " |")
-    text = "\n".join(lines)
+    text = metric_table(summaries)
     print(text)
     unusual = [r for r in rows if r["outcome"] != "measured"]
     for r in unusual:

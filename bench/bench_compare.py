@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import cv2
-from results_files import record
+from results_files import metric_table, record
 
 from follicle.trichoscopy.compare import compare
 from follicle.trichoscopy.synth import render_visit_pair, varied_specs
@@ -40,11 +40,7 @@ def main() -> int:
     if len(sets) > 1:
         sets.append(("all", rows))
     summaries = {name: _summary(group) for name, group in sets}
-    names = list(summaries)
-    lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    for metric in summaries[names[0]]:
-        lines.append(f"| {metric} | " + " | ".join(str(summaries[n][metric]) for n in names) + " |")
-    text = "\n".join(lines)
+    text = metric_table(summaries)
     print(text)
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
