@@ -82,8 +82,7 @@ def calibrate(rgb: npt.NDArray[Any], line_spacing_um: float) -> Calibration:
     angle, peak_period = _dominant_ruling(grey)
     profile, noise = _profile_across(grey, angle)
     values, start = _ruling_profile(profile)
-    rough_period = _finest_ruling(values, noise, peak_period / PROFILE_STEP_PX)
-    centres = _walk_lines(values, rough_period, noise)[0]
+    rough_period, centres = _finest_ruling(values, noise, peak_period / PROFILE_STEP_PX)
     period, lines, residual, stderr = _even_ruling(
         (start + centres) * PROFILE_STEP_PX, rough_period * PROFILE_STEP_PX
     )
@@ -123,8 +122,9 @@ def _evened_grey(rgb: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
 
 
 def _dominant_ruling(grey: npt.NDArray[np.float32]) -> tuple[float, float]:
-    """The direction across the ruling (radians) and its period (pixels), from the strongest
-    peak of the windowed image's power spectrum."""
+    """The direction across the ruling (radians), from the strongest peak of the windowed
+    image's power spectrum, and that peak's period (pixels: the ruling's own, or a multiple
+    or a fraction of it, see :func:`_finest_ruling`)."""
     height, width = grey.shape
     window = np.outer(np.hanning(height), np.hanning(width)).astype(np.float32)
     power = np.abs(np.fft.rfft2(grey * window)) ** 2
@@ -299,8 +299,11 @@ EVEN_SHARE = 0.05
 LINE_NOISE_RATIO = 6.0
 
 
-def _finest_ruling(values: npt.NDArray[np.float64], noise: float, peak_period: float) -> float:
-    """The finest period (profile steps) at which every step finds a line.
+def _finest_ruling(
+    values: npt.NDArray[np.float64], noise: float, peak_period: float
+) -> tuple[float, npt.NDArray[np.float64]]:
+    """The finest period (profile steps) at which every step finds a line, and the centres
+    of the lines found.
 
     The spectrum's strongest peak may be a multiple of the ruling's frequency (thin lines far
     apart) or a fraction of it (the longer mark every fifth or tenth line); walked at a
@@ -331,7 +334,7 @@ def _finest_ruling(values: npt.NDArray[np.float64], noise: float, peak_period: f
             continue
         weakest, strongest = np.percentile(heights, [10, 90])
         if weakest >= max(EVEN_SHARE * strongest, LINE_NOISE_RATIO * noise):
-            return period
+            return period, centres
     if most_lines < MIN_LINES:
         raise CalibrationError(
             f"fewer than {MIN_LINES} lines of a ruling in the field: photograph a finer ruling "
@@ -347,8 +350,6 @@ def _even_ruling(
 ) -> tuple[float, int, float, float]:
     """Fit centre = first + period x line number. Returns the period, the lines fitted, the
     RMS residual and the period's standard error (pixels)."""
-    if rough_period < MIN_PERIOD_PX:
-        raise CalibrationError(f"the ruling is finer than {MIN_PERIOD_PX:g} pixels")
     period = rough_period
     kept = centres
     for _ in range(3):  # number the lines by the period, refit, renumber
