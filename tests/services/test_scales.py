@@ -48,6 +48,9 @@ def test_measured_kept_audited_and_the_newest_offered(db: Database) -> None:
         [again["id"], other["id"]], key=[s["id"] for s in listed].index
     )
     assert {s["id"]: s["latest"] for s in listed}[first["id"]] is False
+    assert [s["id"] for s in scales.offered_scales(db, derm)] == [
+        s["id"] for s in listed if s["latest"]
+    ]
     with db.transaction() as session:
         stored = session.get(DermoscopeScale, other["id"])
         assert stored is not None

@@ -105,3 +105,8 @@ def list_scales(db: Database, actor: Actor) -> list[dict[str, Any]]:
             seen.add(scale.setting)
             listed.append(view)
         return listed
+
+
+def offered_scales(db: Database, actor: Actor) -> list[dict[str, Any]]:
+    """Each setting's newest scale, newest first: what a trichoscopy upload offers."""
+    return [scale for scale in list_scales(db, actor) if scale["latest"]]

@@ -311,7 +311,7 @@ def follow_up_page(request: Request, actor: Staff, patient_id: str) -> Response:
             "photos": photos,
             "regions": SCALP_REGIONS,
             "views": PHOTO_VIEWS,
-            "scales": [s for s in scales.list_scales(db, actor) if s["latest"]]
+            "scales": scales.offered_scales(db, actor)
             if Permission.DEVICE_LIST in ROLE_PERMISSIONS.get(actor.role, frozenset())
             else [],
             "errors": {},
