@@ -226,12 +226,14 @@ def _walk_lines(
     values: npt.NDArray[np.float64], period: float, noise: float
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Walk the profile a period at a time both ways from its highest peak, to where the
-    ruling ends (a stage micrometer's scale may cross a part of the field); at each step, the centre
-    of the line found within an eighth of a period of where it should be (the centroid of
-    its contrast over a quarter period either side, to a fraction of a step) and its height.
-    Where there is no line (the highest point near the step is on a slope) the height is 0.
-    (The search stays close so that a walk at five sixths of the period does not reach the
-    next line: see :func:`_finest_ruling`.) Centres come in order."""
+    ruling ends (a stage micrometer's scale may cross a part of the field); at each step,
+    the centre of the line found within an eighth of a period of where it should be (the
+    centroid of its contrast, to a fraction of a step) and its height above the background
+    midway to the next lines (a narrower window's ends would still lie on a blurred line's
+    flanks and make a fine ruling's lines look as low as noise). Where there is no line (the
+    highest point near the step is on a slope) the height is 0. (The search stays close so
+    that a walk at five sixths of the period does not reach the next line: see
+    :func:`_finest_ruling`.) Centres come in order."""
     smooth = np.convolve(values, np.ones(3) / 3.0, mode="same")
     start = int(np.argmax(smooth))
     ahead = _walk_from(values, smooth, start, period, noise)
@@ -249,7 +251,7 @@ def _walk_from(
     noise: float,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """:func:`_walk_lines` forward from the peak at ``start`` (its first entries: that peak)."""
-    half = max(1, round(period / 4.0))
+    half = max(1, round(period * 0.45))
     search = max(1, round(period / 8.0))
     centres, heights = [], []
     anchor, steps, misses = float(start), 0, 0
