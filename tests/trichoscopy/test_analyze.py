@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import pytest
 
@@ -307,3 +308,32 @@ def test_dense_blond_hair_on_the_darkest_skin_is_not_taken_for_dandruff() -> Non
         truth += len(image.counted_hairs)
         found += analyze(image.rgb, 5.0).hair_count
     assert abs(found - truth) <= 0.15 * truth
+
+
+@pytest.mark.parametrize("fitzpatrick", [2, 4])
+def test_dark_hairs_lying_on_a_flake_are_counted_whole(fitzpatrick: int) -> None:
+    """The flake and the hairs on it make one pale blob wider than any hair; the hairs'
+    stretches across it were taken away with the flake (each hair was found as two pieces,
+    one either side)."""
+    from follicle.trichoscopy import synth
+
+    spec = replace(BARE, fitzpatrick=fitzpatrick, width_px=480, height_px=360)
+    rng = np.random.default_rng(fitzpatrick)
+    canvas = synth._skin(spec, rng)
+    synth._flake(canvas, rng, 250.0, 187.0, 50.0)  # about 500 um across
+    lengths_px = (230.0, 210.0)
+    for (x, y, angle_deg), length in zip(
+        ((140, 170, -12), (150, 205, 12)), lengths_px, strict=True
+    ):
+        angle = math.radians(angle_deg)
+        points = np.array(
+            [[x, y], [x + length * math.cos(angle), y + length * math.sin(angle)]], dtype=float
+        )
+        synth._draw_hair(canvas, points, 13.0, HAIR_RGB["black"], taper=0.6)
+    canvas = cv2.GaussianBlur(canvas, (0, 0), 0.8) + rng.normal(0, 3.0, canvas.shape)
+    rgb = np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
+    result = analyze(rgb, 5.0)
+    assert result.hair_count == 2
+    assert sorted(h.length_um for h in result.hairs) == pytest.approx(
+        sorted(5.0 * length for length in lengths_px), rel=0.15
+    )

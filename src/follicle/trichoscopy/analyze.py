@@ -412,13 +412,17 @@ def _hair_mask(
     Where hairs of one follicular unit overlap they can also be wider than a hair; those
     cores are as dark (or as coloured) as the hairs, so they stay. Grey hairs piled on darker
     skin are paler than it and whitish, as a flake is; they are told apart by the edges
-    within: a pile's run along its shafts, a flake's every way.
+    within: a pile's run along its shafts, a flake's every way. Dark hairs lying on a flake
+    are part of its blob too; they are kept, or each would come apart in two pieces, or be
+    lost.
     """
     mask = _hysteresis(contrast, *thresholds)
     radius = math.ceil(params.px(MAX_HAIR_DIAMETER_UM) / 2) + 1
     mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)))
     blobs = _wider_than(mask, radius)
+    rim = max(3, radius // 3)  # a flake's blurred edge, removed with it
     flake_cores = np.zeros_like(mask)
+    hairs_on_flakes = np.zeros_like(mask)
     blob_outlines, _ = cv2.findContours(blobs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     for outline in blob_outlines:
         x, y, w, h = cv2.boundingRect(outline)
@@ -427,7 +431,8 @@ def _hair_mask(
         inside = (filled & blobs[y : y + h, x : x + w]).astype(np.bool_)
         # Mostly paler than the skin (by the share of pale pixels: a flake lying on hairs is
         # darker on average); only its pale part is judged further (what lies on the hairs).
-        paler = inside & (views.brighter(slice(y, y + h), slice(x, x + w)) > 0)
+        brightness = views.brighter(slice(y, y + h), slice(x, x + w))
+        paler = inside & (brightness > 0)
         if np.count_nonzero(paler) <= 0.5 * np.count_nonzero(inside):
             continue
         colour = rgb[y : y + h, x : x + w][paler].mean(axis=0)
@@ -437,11 +442,16 @@ def _hair_mask(
             continue
         if _coherence(rgb[y : y + h, x : x + w], paler) >= PILE_COHERENCE:
             continue  # shafts lying one way
-        flake_cores[y : y + h, x : x + w][inside] = 1
+        # What is much darker than the skin in a pale flake or its rim lies on it: a hair,
+        # kept whole.
+        flake_cores[y : y + h, x : x + w][inside & (brightness >= -ON_FLAKE_DARKER)] = 1
+        top, left = max(y - rim, 0), max(x - rim, 0)
+        around = (slice(top, y + h + rim), slice(left, x + w + rim))
+        hairs_on_flakes[around][views.brighter(*around) < -ON_FLAKE_DARKER] = 1
     if not flake_cores.any():
         return np.asarray(mask, dtype=np.uint8), flake_cores
-    rim = max(3, radius // 3)
     remove = cv2.dilate(flake_cores, np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
+    remove[hairs_on_flakes > 0] = 0
     mask = np.asarray(cv2.subtract(mask, remove), dtype=np.uint8)  # (both 0 or 1)
     # A flake's lobes reach beyond the part of it a hair-wide square fits in; a shape lying
     # wholly within that reach is a lobe, while a hair crossing the flake goes beyond it.
@@ -451,6 +461,11 @@ def _hair_mask(
 
 #: Edges within a pale blob sharing one direction at least this much (0-1): hair piled up.
 PILE_COHERENCE = 0.6
+#: Pixels in or around a flake darker than the skin by more than this (grey levels, evened
+#: for light) are a hair lying on it: black and brown shafts are darker by 100 or more, while
+#: skin showing between a flake's lobes reads up to 30 darker (the flake pulls the skin's
+#: estimate up there) and made false hairs at smaller margins.
+ON_FLAKE_DARKER = 40.0
 
 
 def _wider_than(mask: npt.NDArray[np.uint8], radius: int) -> npt.NDArray[np.uint8]:
