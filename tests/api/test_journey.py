@@ -5,6 +5,7 @@ hold → clearance → follow-up with measurements (issue: records API, "Done me
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import cv2
 import httpx
@@ -12,8 +13,11 @@ from sqlalchemy import select
 
 from follicle.records.audit import verify_chain
 from follicle.records.models import AuditEntry, UserAccount, new_id
+from follicle.services import scales
+from follicle.services.auth import actor_for
 from follicle.services.passwords import hash_password
 from follicle.trichoscopy.synth import TrichogramSpec, render_visit_pair
+from follicle.trichoscopy.synth_calibration import CalibrationSpec, render_calibration
 from tests.api.conftest import ApiServer
 from tests.support.api import (
     PASSWORD,
@@ -31,6 +35,17 @@ def _png(rgb: object) -> bytes:
     ok_, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))  # type: ignore[call-overload]
     assert ok_
     return bytes(encoded.tobytes())
+
+
+def _measured_scale(api: ApiServer, user_id: str) -> dict[str, Any]:
+    """The clinic's dermoscope, measured at 5 um per pixel (scales are measured on the
+    devices page, not over the API)."""
+    with api.db.transaction() as session:
+        user = session.get(UserAccount, user_id)
+        assert user is not None
+        practitioner = actor_for(user)
+    ruling = render_calibration(CalibrationSpec(width_px=640, height_px=480, um_per_px=5.0))
+    return scales.measure_scale(api.db, practitioner, "Dermoscope, 20x", 100.0, _png(ruling))
 
 
 def test_whole_journey(api: ApiServer) -> None:
@@ -187,18 +202,33 @@ def test_whole_journey(api: ApiServer) -> None:
         assert cleared["plans_resumed"] == [plan["id"]]
         assert ok(derm.get(base + f"/plans/{plan['id']}"))["status"] == "approved"
 
-        # Follow-up: the same site measured again, change from baseline.
-        ok(
+        # Follow-up: the same site measured again, change from baseline; read this time at
+        # the dermoscope's measured scale, which the image keeps (another's is refused).
+        scale = _measured_scale(api, users.practitioner_id)
+        unknown = derm.post(
+            base + "/images",
+            data={"kind": "trichoscopy", "site": "vertex", "scale_id": "scl_elsewhere"},
+            files={"file": ("t1.png", _png(pair.followup.rgb), "image/png")},
+        )
+        assert unknown.status_code == 422
+        assert unknown.json()["errors"][0]["pointer"] == "/scale_id"
+        followed = ok(
             derm.post(
                 base + "/images",
-                data={"kind": "trichoscopy", "site": "vertex", "um_per_px": "5.0"},
+                data={"kind": "trichoscopy", "site": "vertex", "scale_id": scale["id"]},
                 files={"file": ("t1.png", _png(pair.followup.rgb), "image/png")},
             ),
             201,
         )
+        assert followed["dermoscope_scale_id"] == scale["id"]
         follow_up = ok(derm.get(base + "/follow-up"))
         vertex = follow_up["sites"]["vertex"]
         assert vertex["measurements"] == 2
+        assert [(s["measured"], s["images"]) for s in vertex["scales"]] == [
+            (False, 1),
+            (True, 1),
+        ]
+        assert vertex["scale_notes"] == []  # 5.0 typed and 5.0 measured: the same scale
         assert vertex["change"]["hair_count"] == (
             vertex["latest"]["hair_count"] - vertex["baseline"]["hair_count"]
         )

@@ -137,13 +137,22 @@ def test_a_patient_from_registration_to_clearance(page: Page, site: Site, tmp_pa
 
     # Trichoscopy: uploaded, analysed, the overlay shown for checking by eye.
     page.get_by_role("link", name="Images & follow-up").click()
-    # The clinic's measured dermoscope scale is the one offered, not a typed guess.
-    expect(page.get_by_label("Scale (µm per pixel)")).to_have_value("5.0")
-    expect(page.locator("#t-scale-hint")).to_contain_text("Demo dermoscope (synthetic), 20x")
+    # The clinic's measured dermoscope scale is the one offered, not a typed guess; a typed
+    # scale as well is refused (which one?), and the image keeps the scale it was read at.
+    expect(page.locator("#t-scale-id option:checked")).to_contain_text(
+        "Demo dermoscope (synthetic), 20x"
+    )
     image_path = _trichogram_png(None, str(tmp_path))
+    page.get_by_label("Or type a scale (µm per pixel)").fill("5.2")
+    page.get_by_label("Image (JPEG, PNG or TIFF)").set_input_files(image_path)
+    page.get_by_role("button", name="Upload and analyse").click()
+    expect(page.locator(".flash")).to_contain_text("choose a measured scale or type one")
     page.get_by_label("Image (JPEG, PNG or TIFF)").set_input_files(image_path)
     page.get_by_role("button", name="Upload and analyse").click()
     expect(page.locator(".flash")).to_contain_text("Analysed:")
+    expect(page.get_by_text(re.compile("^Read at"))).to_contain_text(
+        "Demo dermoscope (synthetic), 20x"
+    )
     overlay = page.locator("figure img").first
     expect(overlay).to_be_visible()
     overlay.scroll_into_view_if_needed()

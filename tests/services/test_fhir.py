@@ -22,6 +22,7 @@ from follicle.records.models import (
     CartridgeLot,
     Consent,
     ConsentText,
+    DermoscopeScale,
     Device,
     Image,
     Intake,
@@ -56,6 +57,7 @@ RESTORED: dict[type[Base], set[str]] = {
     AdverseEvent: {"version", "updated_at"},
     Device: {"version", "updated_at"},
     CartridgeLot: set(),
+    DermoscopeScale: set(),
 }
 UCUM_UNITS = {"/cm2", "um", "{count}", "cm2", "mm", "1"}
 

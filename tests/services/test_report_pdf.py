@@ -76,6 +76,8 @@ def test_the_clinician_and_patient_reports_render_with_content_on_every_page(
         "Sources cited",
         "consensus-responder",
         "Adverse events",
+        "(typed)",  # the baseline was read at a typed scale, the follow-up at a measured one
+        "Demo dermoscope",
     ):
         assert expected in clinician, expected
     assert "Your progress" in patient

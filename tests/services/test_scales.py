@@ -4,20 +4,33 @@ clinic's scales unseen by another."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import cv2
 import numpy as np
 import pytest
 from sqlalchemy import select
 
 from follicle.clinic.errors import InputInvalid
-from follicle.records.models import AuditEntry, DermoscopeScale, UserAccount
-from follicle.services import scales
+from follicle.records.files import ImageStore
+from follicle.records.models import (
+    AuditEntry,
+    ConsentText,
+    DermoscopeScale,
+    UserAccount,
+    new_id,
+    utcnow,
+)
+from follicle.services import consents, follow_up, images, scales
 from follicle.services.actors import Actor
 from follicle.services.auth import actor_for
+from follicle.services.commands import ConsentSignature
 from follicle.services.database import Database
 from follicle.services.errors import Forbidden
+from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram
 from follicle.trichoscopy.synth_calibration import CalibrationSpec, render_calibration
-from tests.support.factories import make_clinic, make_user
+from tests.support.factories import make_clinic, make_patient, make_user
 
 
 def _actor(db: Database, clinic_id: str, role: str) -> Actor:
@@ -89,3 +102,90 @@ def test_front_desk_may_not_measure_and_clinics_see_only_their_own(db: Database)
         scales.measure_scale(db, _actor(db, ours, "front_desk"), "D", 100.0, _photo(5.0))
     scales.measure_scale(db, _actor(db, theirs, "admin"), "Theirs, 20x", 100.0, _photo(5.0))
     assert scales.list_scales(db, _actor(db, ours, "practitioner")) == []
+
+
+def _consented_patient(db: Database, clinic_id: str, derm: Actor) -> str:
+    with db.transaction() as session:
+        session.add(
+            ConsentText(
+                id=new_id("ctx"),
+                clinic_id=clinic_id,
+                kind="photo_use",
+                version_number=1,
+                title="Photo-use consent",
+                body="Synthetic consent text for tests.",
+                published_at=utcnow(),
+            )
+        )
+    patient_id = make_patient(db, clinic_id)
+    text = consents.list_consents(db, derm, patient_id)["current_texts"]["photo_use"]
+    consents.sign(
+        db,
+        derm,
+        patient_id,
+        ConsentSignature(kind="photo_use", signed_name="Pat Test", consent_text_id=text["id"]),
+    )
+    return patient_id
+
+
+def _scalp(seed: int) -> bytes:
+    rgb = render_trichogram(TrichogramSpec(seed=seed, width_px=400, height_px=300)).rgb
+    return bytes(cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes())
+
+
+def test_an_image_keeps_the_measured_scale_it_was_read_at(db: Database, tmp_path: Path) -> None:
+    """Which scale, not only its value: the follow-up names the scales a site's images were
+    read at, and says when they differ or one was measured again since."""
+    clinic, theirs = make_clinic(db), make_clinic(db, "Theirs")
+    derm = _actor(db, clinic, "practitioner")
+    patient = _consented_patient(db, clinic, derm)
+    store = ImageStore(tmp_path / "images")
+    old = scales.measure_scale(db, derm, "Dermoscope A, 20x", 100.0, _photo(5.0))
+    other_clinics = scales.measure_scale(
+        db, _actor(db, theirs, "admin"), "Theirs, 20x", 100.0, _photo(4.0)
+    )
+
+    def upload(**scale: Any) -> dict[str, Any]:
+        return images.upload_image(
+            db,
+            store,
+            derm,
+            patient,
+            images.ImageUpload(kind="trichoscopy", content=_scalp(5), site="vertex", **scale),
+        )
+
+    read = upload(scale_id=old["id"])
+    assert read["dermoscope_scale_id"] == old["id"]
+    assert read["um_per_px"] == pytest.approx(old["um_per_px"], abs=1e-4)
+    for scale, pointer in (
+        ({"scale_id": other_clinics["id"]}, "/scale_id"),  # another clinic's: no such scale
+        ({"scale_id": "scl_nothing"}, "/scale_id"),
+        ({"scale_id": old["id"], "um_per_px": 5.0}, "/um_per_px"),  # both: which one?
+        ({}, "/um_per_px"),
+    ):
+        with pytest.raises(InputInvalid) as refused:
+            upload(**scale)
+        assert pointer in {e.pointer for e in refused.value.errors}
+    assert len(images.list_images(db, derm, patient)) == 1  # nothing kept of the refusals
+    with db.transaction() as session:
+        (entry,) = session.scalars(select(AuditEntry).where(AuditEntry.action == "image.upload"))
+        assert entry.detail["dermoscope_scale_id"] == old["id"]
+
+    site = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]
+    assert [(s["setting"], s["measured"], s["images"]) for s in site["scales"]] == [
+        ("Dermoscope A, 20x", True, 1)
+    ]
+    assert site["scale_notes"] == []
+    upload(um_per_px=5.2)  # typed, 4 % off the measured scale
+    site = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]
+    assert {(s["um_per_px"], s["measured"]) for s in site["scales"]} == {
+        (old["um_per_px"], True),
+        (5.2, False),
+    }
+    (different,) = site["scale_notes"]
+    assert "different scales" in different
+    scales.measure_scale(db, derm, "Dermoscope A, 20x", 100.0, _photo(5.3))  # measured again
+    notes = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]["scale_notes"]
+    assert len(notes) == 2
+    assert "measured again" in notes[1]
+    assert "12 %" in notes[1]  # density goes with the square: 1.06 ** 2

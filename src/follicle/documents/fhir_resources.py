@@ -24,6 +24,7 @@ from follicle.records.models import (
     Clinic,
     Consent,
     ConsentText,
+    DermoscopeScale,
     Device,
     Image,
     Intake,
@@ -495,6 +496,30 @@ def device_model(device: Device) -> dict[str, Any]:
     return _tidy(resource)
 
 
+#: The Device type of a dermoscope setting's measured scale (what a trichoscopy Media was read
+#: at), told from a microneedling device's model on import.
+DERMOSCOPE_SCALE = "Dermoscope scale"
+
+
+def dermoscope_scale(scale: DermoscopeScale, who: Who) -> dict[str, Any]:
+    """A dermoscope setting as measured on one day: the scale a trichoscopy image was read at."""
+    resource = _base("Device", scale.id, scale.created_at)
+    resource["extension"] += [
+        ext("um-per-px", valueDecimal=scale.um_per_px),
+        ext("line-spacing-um", valueDecimal=scale.line_spacing_um),
+        ext("lines", valueInteger=scale.lines),
+        ext("uncertainty-pct", valueDecimal=scale.uncertainty_pct),
+    ]
+    if scale.measured_by:
+        resource["extension"].append(ext("measured-by", valueReference=who(scale.measured_by)))
+    resource |= {
+        "owner": reference("Organization", scale.clinic_id),
+        "deviceName": [{"name": scale.setting, "type": "user-friendly-name"}],
+        "type": {"text": DERMOSCOPE_SCALE},
+    }
+    return _tidy(resource)
+
+
 def device_lot(lot: CartridgeLot) -> dict[str, Any]:
     """A lot of needle cartridges: what a Procedure used and what a recall names."""
     resource = _base("Device", lot.id, lot.created_at)
@@ -577,6 +602,8 @@ def media(image: Image, who: Who) -> dict[str, Any]:
     resource["extension"].append(ext("released-to-patient", valueBoolean=image.released_to_patient))
     if image.um_per_px is not None:
         resource["extension"].append(ext("um-per-px", valueDecimal=image.um_per_px))
+    if image.dermoscope_scale_id is not None:
+        resource["device"] = reference("Device", image.dermoscope_scale_id)
     voided = _void(resource, image, who)
     resource |= {
         "status": "entered-in-error" if voided else "completed",

@@ -95,10 +95,11 @@ def _next_weekday(day: date, weekday: int) -> date:
 
 
 def _trichoscopy_repeats(
-    pair: VisitPair, visit: str, taken_at: datetime
+    pair: VisitPair, visit: str, taken_at: datetime, scale_id: str | None = None
 ) -> list[images.ImageUpload]:
     """Three images of the marked vertex site at one visit: their spread is the noise the
-    follow-up interval needs."""
+    follow-up interval needs. Read at the measured scale ``scale_id``, or else at the scale
+    typed in (the baseline's, before the clinic measured its dermoscope)."""
     first = pair.baseline if visit == "baseline" else pair.followup
     shots = [first, pair.repeat(visit, 1), pair.repeat(visit, 2)]
     return [
@@ -106,7 +107,8 @@ def _trichoscopy_repeats(
             kind="trichoscopy",
             content=_png(shot.rgb),
             site="vertex",
-            um_per_px=shot.spec.um_per_px,
+            um_per_px=None if scale_id else shot.spec.um_per_px,
+            scale_id=scale_id,
             taken_at=taken_at - timedelta(minutes=len(shots) - minute),  # before needling
         )
         for minute, shot in enumerate(shots)
@@ -156,13 +158,16 @@ def _devices(db: Database, admin: Actor, today: date) -> dict[str, str]:
     return lots
 
 
-def _dermoscope_scale(db: Database, admin: Actor) -> None:
+def _dermoscope_scale(db: Database, admin: Actor) -> str:
     """The demo dermoscope's scale, measured from a synthetic stage micrometer photographed at
     the demo trichoscopy images' 5 um per pixel."""
     photo = render_calibration(
         CalibrationSpec(seed=27, width_px=800, height_px=600, um_per_px=DEMO_UM_PER_PX)
     )
-    scales.measure_scale(db, admin, "Demo dermoscope (synthetic), 20x", 100.0, _png(photo))
+    measured = scales.measure_scale(
+        db, admin, "Demo dermoscope (synthetic), 20x", 100.0, _png(photo)
+    )
+    return str(measured["id"])
 
 
 def _session(
@@ -196,7 +201,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
         }
     derm, desk = users["derm@demo.follicle"], users["desk@demo.follicle"]
     lots = _devices(db, users["admin@demo.follicle"], today)
-    _dermoscope_scale(db, users["admin@demo.follicle"])
+    scale_id = _dermoscope_scale(db, users["admin@demo.follicle"])
 
     texts = consents.list_consents(db, derm, people["patient2@demo.follicle"])["current_texts"]
 
@@ -251,7 +256,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
             ):
                 images.upload_image(db, store, derm, cyrus, upload)
     now = datetime.combine(today, time(9, 0), zone) - timedelta(days=1)
-    for upload in _trichoscopy_repeats(pair, "followup", now):
+    for upload in _trichoscopy_repeats(pair, "followup", now, scale_id):
         images.upload_image(db, store, derm, cyrus, upload)
     images.upload_image(
         db,

@@ -28,6 +28,7 @@ from follicle.records.models import (
     Clinic,
     Consent,
     ConsentText,
+    DermoscopeScale,
     Device,
     Image,
     Intake,
@@ -81,6 +82,7 @@ class _Builder:
         self.resources: list[dict[str, Any]] = []
         self.people: set[str] = set()
         self.lots: set[str] = set()
+        self.scales: set[str] = set()
         self.clinics: set[str] = set()
         self.images: list[tuple[str, str]] = []
         self._patient_users: dict[str, str] = {}
@@ -127,6 +129,8 @@ class _Builder:
             add(fr.procedure(record, self.who))
         for image in found[Image]:
             self.images.append((image.content_sha256, image.media_type))
+            if image.dermoscope_scale_id:
+                self.scales.add(image.dermoscope_scale_id)
             add(fr.media(image, self.who))
         for measurement in found[Measurement]:
             add(fr.observation(measurement, self.who))
@@ -136,6 +140,8 @@ class _Builder:
     def shared(self) -> list[dict[str, Any]]:
         """Organizations, practitioners and devices, once each, before the patients."""
         made: list[dict[str, Any]] = []
+        scales = [self.session.get(DermoscopeScale, scale_id) for scale_id in sorted(self.scales)]
+        read_at = [fr.dermoscope_scale(s, self.who) for s in scales if s]  # (who measured them)
         for user_id in sorted(self.people):
             user = self.session.get(UserAccount, user_id)
             assert user is not None
@@ -147,6 +153,7 @@ class _Builder:
             assert device is not None
             made.append(fr.device_model(device))
         made += [fr.device_lot(lot) for lot in lots if lot]
+        made += read_at
         clinics = [self.session.get(Clinic, clinic_id) for clinic_id in sorted(self.clinics)]
         return [fr.organization(clinic) for clinic in clinics if clinic] + made
 

@@ -28,6 +28,7 @@ from follicle.documents import fhir_codes as codes
 from follicle.documents.fhir_intake import intake_document
 from follicle.documents.fhir_resources import (
     APPOINTMENT_STATUS,
+    DERMOSCOPE_SCALE,
     TIMEZONE_EXTENSION,
     image_file_name,
 )
@@ -40,6 +41,7 @@ from follicle.records.models import (
     Clinic,
     Consent,
     ConsentText,
+    DermoscopeScale,
     Device,
     Image,
     Intake,
@@ -303,7 +305,8 @@ class _Importer:
             )
 
     def devices(self) -> None:
-        models = [d for d in self.of("Device") if "parent" not in d]
+        scales = [d for d in self.of("Device") if d.get("type", {}).get("text") == DERMOSCOPE_SCALE]
+        models = [d for d in self.of("Device") if "parent" not in d and d not in scales]
         lots = [d for d in self.of("Device") if "parent" in d]
         for resource in models:
             if self._shared(Device, resource):
@@ -333,6 +336,22 @@ class _Importer:
                         created_at=_recorded_at(resource),
                     )
                 )
+        for resource in scales:
+            if self._shared(DermoscopeScale, resource):
+                self.session.add(
+                    DermoscopeScale(
+                        id=_identifier(resource),
+                        clinic_id=self.fid(resource.get("owner")),
+                        setting=resource.get("deviceName", [{}])[0].get("name", ""),
+                        um_per_px=_value(resource, "um-per-px"),
+                        line_spacing_um=_value(resource, "line-spacing-um"),
+                        lines=_value(resource, "lines"),
+                        uncertainty_pct=_value(resource, "uncertainty-pct"),
+                        measured_by=self.who(_value(resource, "measured-by")),
+                        created_at=_recorded_at(resource),
+                    )
+                )
+        self.session.flush()
 
     # -- one patient's record ---------------------------------------------------------------
 
@@ -575,6 +594,7 @@ class _Importer:
             view=_code(r.get("view"), "photo-view"),
             site=_code(r.get("bodySite"), "scalp-region"),
             um_per_px=_value(r, "um-per-px"),
+            dermoscope_scale_id=self.fid(r.get("device")),
             media_type=media_type,
             width_px=r["width"],
             height_px=r["height"],

@@ -20,12 +20,20 @@ from follicle.clinic.progress import (
     review_suggestion,
     site_change,
 )
-from follicle.records.models import AdverseEvent, Measurement, Plan, SessionRecord
+from follicle.records.models import (
+    AdverseEvent,
+    DermoscopeScale,
+    Image,
+    Measurement,
+    Plan,
+    SessionRecord,
+)
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.services.common import audit_read, load_patient
 from follicle.services.database import Database
 from follicle.services.images import measurement_view
+from follicle.services.scales import scales_used
 
 COMPARED = ("hair_count", "density_per_cm2", "terminal_count", "vellus_count", "mean_diameter_um")
 
@@ -99,6 +107,18 @@ def follow_up(
                 )
             ).all()
         )
+        read_at = {
+            image.id: image
+            for image in session.scalars(
+                select(Image).where(Image.id.in_([m.image_id for m in measurements]))
+            )
+        }
+        measured_scales = {
+            scale.id: scale
+            for scale in session.scalars(
+                select(DermoscopeScale).where(DermoscopeScale.clinic_id == patient.clinic_id)
+            )
+        }
         by_site: dict[str, list[Measurement]] = {}
         for measurement in measurements:
             by_site.setdefault(measurement.site or "unspecified", []).append(measurement)
@@ -109,6 +129,7 @@ def follow_up(
             visits = visits_of(found)
             changes = {key: site_change(visits, key, rule.confidence) for key, _, _ in METRICS}
             answer = responder(changes["density_per_cm2"], rule)
+            scales, scale_notes = scales_used([read_at[m.image_id] for m in found], measured_scales)
             sites[site] = {
                 "baseline": measurement_view(found[0]),
                 "latest": measurement_view(found[-1]),
@@ -118,6 +139,8 @@ def follow_up(
                 "statistics": {k: c.as_dict() for k, c in changes.items() if c is not None},
                 "responder": answer.responder,
                 "responder_reason": answer.reason,
+                "scales": scales,
+                "scale_notes": scale_notes,
             }
             if len(visits) > target_visits:  # the site followed longest decides the review
                 target, target_visits = (site, changes["density_per_cm2"], answer), len(visits)

@@ -15,10 +15,18 @@ from typing import Any
 import cv2
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy.orm import Session
 
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records.files import ImageStore
-from follicle.records.models import Image, Measurement, SessionRecord, new_id, utcnow
+from follicle.records.models import (
+    DermoscopeScale,
+    Image,
+    Measurement,
+    SessionRecord,
+    new_id,
+    utcnow,
+)
 from follicle.records.models.vocab import PHOTO_VIEWS, SCALP_REGIONS
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
@@ -46,7 +54,8 @@ class ImageUpload:
     content: bytes
     view: str | None = None
     site: str | None = None
-    um_per_px: float | None = None
+    um_per_px: float | None = None  # typed...
+    scale_id: str | None = None  # ...or a measured dermoscope scale (not both)
     taken_at: datetime | None = None
     session_record_id: str | None = None
 
@@ -59,6 +68,7 @@ def image_view(image: Image) -> dict[str, Any]:
         "view": image.view,
         "site": image.site,
         "um_per_px": image.um_per_px,
+        "dermoscope_scale_id": image.dermoscope_scale_id,
         "media_type": image.media_type,
         "width_px": image.width_px,
         "height_px": image.height_px,
@@ -99,8 +109,14 @@ def _check(upload: ImageUpload) -> None:
     if upload.kind == "trichoscopy":
         if upload.site not in SCALP_REGIONS:
             errors.append(FieldError("/site", f"needs a site: {', '.join(SCALP_REGIONS)}"))
-        if upload.um_per_px is None or not 0.5 <= upload.um_per_px <= 50:
+        if upload.scale_id is not None and upload.um_per_px is not None:
+            errors.append(FieldError("/um_per_px", "choose a measured scale or type one, not both"))
+        elif upload.scale_id is None and (
+            upload.um_per_px is None or not 0.5 <= upload.um_per_px <= 50
+        ):
             errors.append(FieldError("/um_per_px", "needs the scale, 0.5-50 um per pixel"))
+    elif upload.scale_id is not None:
+        errors.append(FieldError("/scale_id", "only a trichoscopy image has a scale"))
     if upload.view is not None and upload.view not in PHOTO_VIEWS:
         errors.append(FieldError("/view", f"must be one of {', '.join(PHOTO_VIEWS)}"))
     if upload.site is not None and upload.site not in SCALP_REGIONS:
@@ -125,6 +141,15 @@ def _reencode(rgb: npt.NDArray[np.uint8], kind: str) -> tuple[bytes, str]:
     return encoded.tobytes(), media_type
 
 
+def _measured_scale(session: Session, clinic_id: str, scale_id: str) -> float:
+    """The micrometres per pixel of one of the clinic's measured scales (another clinic's
+    is no such scale)."""
+    scale = session.get(DermoscopeScale, scale_id)
+    if scale is None or scale.clinic_id != clinic_id:
+        raise InputInvalid([FieldError("/scale_id", "no such measured scale in this clinic")])
+    return scale.um_per_px
+
+
 def upload_image(
     db: Database, store: ImageStore, actor: Actor, patient_id: str, upload: ImageUpload
 ) -> dict[str, Any]:
@@ -133,15 +158,18 @@ def upload_image(
         patient = load_patient(session, actor, patient_id, Permission.IMAGE_UPLOAD)
         if "photo_use" not in valid_consents(session, patient.clinic_id, patient.id):
             raise NotNow("the patient has not given (or has withdrawn) photo-use consent")
+        um_per_px = upload.um_per_px
+        if upload.scale_id is not None:  # (a measured scale is never changed: read it once)
+            um_per_px = _measured_scale(session, patient.clinic_id, upload.scale_id)
     try:
         rgb = read_rgb(io.BytesIO(upload.content))
     except ImageRefused as exc:
         raise InputInvalid([FieldError("/file", str(exc))]) from exc
     analysis = None
     if upload.kind == "trichoscopy":
-        assert upload.um_per_px is not None
+        assert um_per_px is not None
         try:
-            analysis = analyze(rgb, upload.um_per_px)
+            analysis = analyze(rgb, um_per_px)
         except AnalysisError as exc:
             raise InputInvalid([FieldError("/file", str(exc))]) from exc
     content, media_type = _reencode(rgb, upload.kind)
@@ -169,7 +197,8 @@ def upload_image(
             kind=upload.kind,
             view=upload.view,
             site=upload.site,
-            um_per_px=upload.um_per_px,
+            um_per_px=um_per_px,
+            dermoscope_scale_id=upload.scale_id,
             media_type=media_type,
             width_px=int(rgb.shape[1]),
             height_px=int(rgb.shape[0]),
@@ -185,7 +214,12 @@ def upload_image(
             "image",
             image.id,
             patient.clinic_id,
-            {"patient_id": patient.id, "kind": image.kind, "sha256": sha256},
+            {
+                "patient_id": patient.id,
+                "kind": image.kind,
+                "sha256": sha256,
+                "dermoscope_scale_id": upload.scale_id,
+            },
         )
         result = image_view(image)
         if analysis is not None:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from follicle.clinic.errors import FieldError, InputInvalid
-from follicle.records.models import DermoscopeScale, UserAccount, new_id
+from follicle.records.models import DermoscopeScale, Image, UserAccount, new_id
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.common import audit_write
@@ -110,3 +110,62 @@ def list_scales(db: Database, actor: Actor) -> list[dict[str, Any]]:
 def offered_scales(db: Database, actor: Actor) -> list[dict[str, Any]]:
     """Each setting's newest scale, newest first: what a trichoscopy upload offers."""
     return [scale for scale in list_scales(db, actor) if scale["latest"]]
+
+
+#: Scales within this many per cent of each other give densities within about 1 % (density
+#: goes with the square of the scale), under the count's own error: taken as the same.
+SCALE_AGREEMENT_PCT = 0.5
+
+
+def _differ_pct(a: float, b: float) -> float:
+    return 100.0 * (b / a - 1.0)
+
+
+def scales_used(
+    images: list[Image], measured: dict[str, DermoscopeScale]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The scales one site's trichoscopy images were read at, and what a clinician comparing
+    them should know: a change of scale between visits shows as a change of density, and a
+    scale measured again since shows that the images read at it are off.
+
+    ``measured`` holds the clinic's measured scales by id (every measurement of them)."""
+    newest: dict[str, DermoscopeScale] = {}
+    for each in sorted(measured.values(), key=lambda s: (s.created_at, s.id)):
+        newest[each.setting] = each
+    used: dict[tuple[str | None, float], dict[str, Any]] = {}
+    for image in images:
+        assert image.um_per_px is not None
+        key = (image.dermoscope_scale_id, image.um_per_px)
+        if key not in used:
+            source = measured.get(image.dermoscope_scale_id or "")
+            used[key] = {
+                "um_per_px": round(image.um_per_px, 4),
+                "measured": source is not None,
+                "setting": source.setting if source else None,
+                "measured_on": source.created_at.date().isoformat() if source else None,
+                "images": 0,
+            }
+        used[key]["images"] += 1
+    notes = []
+    values = [image.um_per_px for image in images if image.um_per_px]
+    if values and _differ_pct(min(values), max(values)) > SCALE_AGREEMENT_PCT:
+        ratio = max(values) / min(values)
+        notes.append(
+            f"The images were read at different scales ({min(values):.4g} to "
+            f"{max(values):.4g} um per pixel): density goes with the square of the scale, "
+            f"so up to {100 * (ratio**2 - 1):.0f} % of a change in density may be the scale's."
+        )
+    for (scale_id, _), use in used.items():
+        scale = measured.get(scale_id or "")
+        if scale is None:
+            continue
+        latest = newest[scale.setting]
+        drift = _differ_pct(scale.um_per_px, latest.um_per_px)
+        if latest.id != scale.id and abs(drift) > SCALE_AGREEMENT_PCT:
+            notes.append(
+                f"{scale.setting} was measured again on {latest.created_at.date().isoformat()} "
+                f"at {latest.um_per_px:.4g} um per pixel ({drift:+.1f} %): densities read at "
+                f"its older {scale.um_per_px:.4g} ({use['images']} of these images) are off by "
+                f"about {abs((1 + drift / 100) ** 2 - 1) * 100:.0f} %."
+            )
+    return list(used.values()), notes

@@ -108,6 +108,10 @@ class Image(ClinicOwned, Timestamped, Voidable, Base):
     view: Mapped[str | None] = mapped_column(String(20))
     site: Mapped[str | None] = mapped_column(String(20))
     um_per_px: Mapped[float | None] = mapped_column(default=None)
+    # the measured scale um_per_px came from (None: typed at upload)
+    dermoscope_scale_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("dermoscope_scale.id"), default=None
+    )
     media_type: Mapped[str] = mapped_column(String(40))
     width_px: Mapped[int]
     height_px: Mapped[int]

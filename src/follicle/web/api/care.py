@@ -79,10 +79,14 @@ async def upload_image(
     view: Annotated[str | None, Form(max_length=20)] = None,
     site: Annotated[str | None, Form(max_length=20)] = None,
     um_per_px: Annotated[float | None, Form()] = None,
+    scale_id: Annotated[str | None, Form(max_length=40)] = None,
     taken_at: Annotated[datetime | None, Form()] = None,
     session_record_id: Annotated[str | None, Form(max_length=40)] = None,
 ) -> dict[str, Any]:
-    """A JPEG, PNG or TIFF (checked by content); trichoscopy images are analysed at once."""
+    """A JPEG, PNG or TIFF (checked by content); trichoscopy images are analysed at once.
+
+    A trichoscopy image is read at a typed scale (`um_per_px`) or at one of the clinic's
+    measured dermoscope scales (`scale_id`), which the image then keeps."""
     content = await file.read(images.MAX_UPLOAD_BYTES + 1)
     upload = images.ImageUpload(
         kind=kind,
@@ -90,6 +94,7 @@ async def upload_image(
         view=view,
         site=site,
         um_per_px=um_per_px,
+        scale_id=scale_id,
         taken_at=taken_at,
         session_record_id=session_record_id,
     )

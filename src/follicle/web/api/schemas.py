@@ -183,6 +183,7 @@ class Image(Shape):
     view: str | None
     site: str | None
     um_per_px: float | None
+    dermoscope_scale_id: str | None
     media_type: str
     width_px: int
     height_px: int
@@ -206,6 +207,14 @@ class MetricChange(Shape):
     verdict: str
 
 
+class ScaleUsed(Shape):
+    um_per_px: float
+    measured: bool
+    setting: str | None
+    measured_on: str | None
+    images: int
+
+
 class SiteChange(Shape):
     baseline: Measurement
     latest: Measurement
@@ -215,6 +224,8 @@ class SiteChange(Shape):
     statistics: dict[str, MetricChange]
     responder: bool | None
     responder_reason: str
+    scales: list[ScaleUsed]
+    scale_notes: list[str]
 
 
 class ResponderRule(Shape):

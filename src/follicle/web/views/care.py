@@ -339,6 +339,7 @@ async def upload(request: Request, actor: Staff, patient_id: str) -> Response:
         view=str(form.get("view", "")) or None if kind == "photo" else None,
         site=str(form.get("site", "")) or None if kind == "trichoscopy" else None,
         um_per_px=um_per_px if kind == "trichoscopy" else None,
+        scale_id=str(form.get("scale_id", "")).strip() or None if kind == "trichoscopy" else None,
     )
     try:
         stored = await run_in_threadpool(
