@@ -351,7 +351,6 @@ class _Importer:
                         created_at=_recorded_at(resource),
                     )
                 )
-        self.session.flush()
 
     # -- one patient's record ---------------------------------------------------------------
 
