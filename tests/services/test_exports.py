@@ -78,6 +78,9 @@ def test_the_export_is_pseudonymised_complete_and_matches_its_dictionary(
             (on.month, on.day) < (born.month, born.day)
         )
     assert {r["working_diagnosis"] for r in mine} == {"androgenetic_alopecia"}
+    # the demo's baseline was read at a typed scale, its follow-up at the measured one
+    assert [r["scale_setting"] for r in mine] == [""] * 3 + ["Demo dermoscope (synthetic), 20x"] * 3
+    assert {round(float(r["um_per_px"]), 2) for r in mine} == {5.0}
 
 
 def test_the_data_dictionary_document_is_current() -> None:
@@ -90,3 +93,4 @@ def test_formula_cells_are_neutralised() -> None:
         exports.SESSION_COLUMNS,
     )
     assert _rows(text)[0]["device"] == "'=cmd()"
+    assert _rows(text)[0]["lot_number"] == ""  # an empty cell stays empty (it was "'")

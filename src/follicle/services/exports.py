@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from follicle.records.models import (
     AdverseEvent,
     Clinic,
+    DermoscopeScale,
+    Image,
     Intake,
     Measurement,
     Patient,
@@ -80,6 +82,13 @@ MEASUREMENT_COLUMNS = (
     Column("mean_diameter_um", "number", "um", "Mean shaft diameter of the counted hairs."),
     Column("diameter_cv", "number", "1", "Coefficient of variation of the diameters (0-1)."),
     Column("analyser_version", "string", "", "Version of the trichoscopy analyser."),
+    Column("um_per_px", "number", "um/{pixel}", "Scale the image was read at."),
+    Column(
+        "scale_setting",
+        "string",
+        "",
+        "The dermoscope setting whose measured scale that was; empty if it was typed in.",
+    ),
 )
 
 SESSION_COLUMNS = (
@@ -194,6 +203,15 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
         performed: dict[str, list[datetime]] = {}
         for record in records:  # already in time order
             performed.setdefault(record.patient_id, []).append(record.performed_at)
+        images_in_scope = [] if actor.role == "cli" else [Image.clinic_id == actor.clinic_id]
+        read_at = {
+            image_id: (um_per_px, setting)
+            for image_id, um_per_px, setting in session.execute(
+                select(Image.id, Image.um_per_px, DermoscopeScale.setting)
+                .outerjoin(DermoscopeScale, DermoscopeScale.id == Image.dermoscope_scale_id)
+                .where(*images_in_scope)
+            ).all()
+        }
         measurement_rows = []
         for m in session.scalars(
             select(Measurement)
@@ -206,6 +224,7 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
             patient = measured
             day = m.measured_at.date()
             first = first_session.get(patient.id)
+            um_per_px, setting = read_at.get(m.image_id, (None, None))
             measurement_rows.append(
                 {
                     "measurement_id": m.id,
@@ -233,6 +252,8 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
                     else round(m.mean_diameter_um, 1),
                     "diameter_cv": "" if m.diameter_cv is None else round(m.diameter_cv, 3),
                     "analyser_version": m.analyser_version,
+                    "um_per_px": "" if um_per_px is None else round(um_per_px, 4),
+                    "scale_setting": setting or "",
                 }
             )
         audit_read(
@@ -246,20 +267,25 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
         return {"measurements": measurement_rows, "sessions": session_rows}
 
 
+FORMULA = ("=", "+", "-", "@")  # what a spreadsheet would run as a formula
+
+
+def _inert(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA) else value
+
+
 def csv_text(rows: list[dict[str, Any]], names: tuple[str, ...] | list[str]) -> str:
     """CSV with a header row. A text cell starting with = + - @ would run as a formula in a
     spreadsheet (CSV injection), so it gets a leading apostrophe.
 
-    >>> csv_text([{"a": "=1+1", "b": 2}], ["a", "b"]).splitlines()
-    ['a,b', "'=1+1,2"]
+    >>> csv_text([{"a": "=1+1", "b": 2, "c": ""}], ["a", "b", "c"]).splitlines()
+    ['a,b,c', "'=1+1,2,"]
     """
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(names), lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow(
-            {k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()}
-        )
+        writer.writerow({k: _inert(v) for k, v in row.items()})
     return out.getvalue()
 
 
