@@ -204,6 +204,7 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
         for record in records:  # already in time order
             performed.setdefault(record.patient_id, []).append(record.performed_at)
         images_in_scope = [] if actor.role == "cli" else [Image.clinic_id == actor.clinic_id]
+        images_in_scope.append(Image.kind == "trichoscopy")  # (what measurements are of)
         read_at = {
             image_id: (um_per_px, setting)
             for image_id, um_per_px, setting in session.execute(

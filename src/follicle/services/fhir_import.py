@@ -145,6 +145,11 @@ def _value(resource: Resource, name: str) -> Any:
     return next(v for k, v in found.items() if k.startswith("value"))
 
 
+def _is_scale(device: Resource) -> bool:
+    """A measured dermoscope scale, not a microneedling device's model."""
+    return bool(device.get("type", {}).get("text") == DERMOSCOPE_SCALE)
+
+
 def _identifier(resource: Resource, system: str = "id") -> str | None:
     found = resource.get("identifier")
     entries = found if isinstance(found, list) else [found] if found else []
@@ -305,9 +310,10 @@ class _Importer:
             )
 
     def devices(self) -> None:
-        scales = [d for d in self.of("Device") if d.get("type", {}).get("text") == DERMOSCOPE_SCALE]
-        models = [d for d in self.of("Device") if "parent" not in d and d not in scales]
-        lots = [d for d in self.of("Device") if "parent" in d]
+        devices = self.of("Device")
+        scales = [d for d in devices if _is_scale(d)]
+        models = [d for d in devices if not _is_scale(d) and "parent" not in d]
+        lots = [d for d in devices if "parent" in d]
         for resource in models:
             if self._shared(Device, resource):
                 self.session.add(

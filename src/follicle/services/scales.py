@@ -97,14 +97,22 @@ def list_scales(db: Database, actor: Actor) -> list[dict[str, Any]]:
             .where(DermoscopeScale.clinic_id == actor.clinic_id)
             .order_by(DermoscopeScale.created_at.desc(), DermoscopeScale.id)
         ).all()
-        seen: set[str] = set()
+        newest = newest_by_setting([scale for scale, _ in rows])
         listed = []
         for scale, measured_by in rows:
             view = scale_view(scale, measured_by or "")
-            view["latest"] = scale.setting not in seen
-            seen.add(scale.setting)
+            view["latest"] = newest[scale.setting] is scale
             listed.append(view)
         return listed
+
+
+def newest_by_setting(scales: list[DermoscopeScale]) -> dict[str, DermoscopeScale]:
+    """Each setting's newest measurement (of two made in the same instant, the lower id)."""
+    newest: dict[str, DermoscopeScale] = {}
+    by_id = sorted(scales, key=lambda s: s.id)
+    for scale in sorted(by_id, key=lambda s: s.created_at, reverse=True):  # (stable)
+        newest.setdefault(scale.setting, scale)
+    return newest
 
 
 def offered_scales(db: Database, actor: Actor) -> list[dict[str, Any]]:
@@ -129,9 +137,7 @@ def scales_used(
     scale measured again since shows that the images read at it are off.
 
     ``measured`` holds the clinic's measured scales by id (every measurement of them)."""
-    newest: dict[str, DermoscopeScale] = {}
-    for each in sorted(measured.values(), key=lambda s: (s.created_at, s.id)):
-        newest[each.setting] = each
+    newest = newest_by_setting(list(measured.values()))
     used: dict[tuple[str | None, float], dict[str, Any]] = {}
     for image in images:
         assert image.um_per_px is not None

@@ -429,9 +429,13 @@ def _hair_mask(
         filled = np.zeros((h, w), dtype=np.uint8)
         cv2.drawContours(filled, [outline], -1, 1, thickness=cv2.FILLED, offset=(-x, -y))
         inside = (filled & blobs[y : y + h, x : x + w]).astype(np.bool_)
+        # (read with a rim around it: hairs on a flake reach into its rim)
+        top, left = max(y - rim, 0), max(x - rim, 0)
+        around = (slice(top, y + h + rim), slice(left, x + w + rim))
+        brightness_around = views.brighter(*around)
+        brightness = brightness_around[y - top : y - top + h, x - left : x - left + w]
         # Mostly paler than the skin (by the share of pale pixels: a flake lying on hairs is
         # darker on average); only its pale part is judged further (what lies on the hairs).
-        brightness = views.brighter(slice(y, y + h), slice(x, x + w))
         paler = inside & (brightness > 0)
         if np.count_nonzero(paler) <= 0.5 * np.count_nonzero(inside):
             continue
@@ -445,9 +449,7 @@ def _hair_mask(
         # What is much darker than the skin in a pale flake or its rim lies on it: a hair,
         # kept whole.
         flake_cores[y : y + h, x : x + w][inside & (brightness >= -ON_FLAKE_DARKER)] = 1
-        top, left = max(y - rim, 0), max(x - rim, 0)
-        around = (slice(top, y + h + rim), slice(left, x + w + rim))
-        hairs_on_flakes[around][views.brighter(*around) < -ON_FLAKE_DARKER] = 1
+        hairs_on_flakes[around][brightness_around < -ON_FLAKE_DARKER] = 1
     if not flake_cores.any():
         return np.asarray(mask, dtype=np.uint8), flake_cores
     remove = cv2.dilate(flake_cores, np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
