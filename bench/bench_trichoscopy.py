@@ -206,8 +206,8 @@ def main() -> int:
                 )
             )
         batch_seconds = time.perf_counter() - started
-    if any(error is not None for _, _, error in done):
-        raise SystemExit(f"batch failed: {[e for _, _, e in done if e]}")
+    if any(d.error is not None for d in done):
+        raise SystemExit(f"batch failed: {[d.error for d in done if d.error]}")
 
     rows = [(f"set {seed}", summarise(by_set[seed])) for seed in args.seeds]
     if len(args.seeds) > 1:

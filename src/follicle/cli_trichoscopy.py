@@ -8,7 +8,7 @@ import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 from rich.console import Console
@@ -17,26 +17,33 @@ from rich.progress import Progress
 err = Console(stderr=True)
 
 
+class Analysed(NamedTuple):
+    path: str
+    result: dict[str, Any] | None  # the contract's JSON object...
+    error: str | None  # ...or why there is none
+    warnings: tuple[str, ...] = ()  # how the file was saved may cost the count (stderr)
+
+
 def analyze_one(
     path: str, um_per_px: float, vellus_threshold_um: float, overlay_dir: str | None
-) -> tuple[str, dict[str, Any] | None, str | None]:
-    """Analyse one file; returns (path, result, error message). Runs in a worker process."""
+) -> Analysed:
+    """Analyse one file. Runs in a worker process."""
     import cv2
 
     from follicle.trichoscopy.analyze import AnalysisError, analyze
-    from follicle.trichoscopy.images import ImageRefused, read_rgb
+    from follicle.trichoscopy.images import ImageRefused, read_image
     from follicle.trichoscopy.overlay import draw_overlay
 
     cv2.setNumThreads(1)
     try:
-        rgb = read_rgb(path)
-        result = analyze(rgb, um_per_px, vellus_threshold_um=vellus_threshold_um)
+        read = read_image(path)
+        result = analyze(read.rgb, um_per_px, vellus_threshold_um=vellus_threshold_um)
     except (ImageRefused, AnalysisError) as exc:
-        return path, None, str(exc)
+        return Analysed(path, None, str(exc))
     if overlay_dir is not None:
         target = Path(overlay_dir) / f"{Path(path).stem}.overlay.png"
-        cv2.imwrite(str(target), draw_overlay(rgb, result))
-    return path, result.as_contract(Path(path).name), None
+        cv2.imwrite(str(target), draw_overlay(read.rgb, result))
+    return Analysed(path, result.as_contract(Path(path).name), None, read.warnings)
 
 
 def analyze_command(
@@ -87,7 +94,7 @@ def analyze_command(
 
 def _report(results: Any, as_json: bool, progress: Progress, task: Any) -> int:
     failed = 0
-    for path, result, error in results:
+    for path, result, error, warnings in results:
         progress.advance(task)
         if error is not None:
             failed += 1
@@ -105,6 +112,8 @@ def _report(results: Any, as_json: bool, progress: Progress, task: Any) -> int:
                 f"{'-' if mean is None else f'{mean} um'}",
                 flush=True,
             )
+        for warning in warnings:
+            print(f"follicle: warning: {path}: the image {warning}", file=sys.stderr)
     return failed
 
 
@@ -120,19 +129,22 @@ def compare_command(
     """Register two visits of one site and measure the change hair by hair."""
     from follicle.trichoscopy.analyze import AnalysisError
     from follicle.trichoscopy.compare import compare
-    from follicle.trichoscopy.images import ImageRefused, read_rgb
+    from follicle.trichoscopy.images import ImageRefused, read_image
 
     images = []
     for path in (baseline, followup):
         try:
-            images.append(read_rgb(path))
+            images.append(read_image(path))
         except ImageRefused as exc:
             raise _problem(f"{path}: {exc}") from None
     try:
-        result = compare(images[0], images[1], um_per_px, vellus_threshold_um)
+        result = compare(images[0].rgb, images[1].rgb, um_per_px, vellus_threshold_um)
     except AnalysisError as exc:
         raise _problem(str(exc)) from None
     contract = result.as_contract(baseline.name, followup.name)
+    for read, path in zip(images, (baseline, followup), strict=True):
+        for warning in read.warnings:  # (stderr: the JSON stays as contracts §4 has it)
+            print(f"follicle: warning: {path}: the image {warning}", file=sys.stderr)
     if as_json:
         print(json.dumps(contract))
         return
