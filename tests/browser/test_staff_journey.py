@@ -30,6 +30,15 @@ def _trichogram_png(tmp_path_factory: object, folder: str) -> str:
     return path
 
 
+def _phone_jpeg(folder: str) -> str:
+    """A trichogram as a phone on a dermoscope saves it: JPEG, colour at half resolution."""
+    image = render_trichogram(TrichogramSpec(seed=22, width_px=800, height_px=600))
+    path = f"{folder}/phone.jpg"
+    sampling = [cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420]
+    cv2.imwrite(path, cv2.cvtColor(image.rgb, cv2.COLOR_RGB2BGR), sampling)
+    return path
+
+
 def test_a_patient_from_registration_to_clearance(page: Page, site: Site, tmp_path: object) -> None:
     # Front desk registers the patient; a bad form keeps what was typed and names the fields.
     sign_in(page, site, site.emails["front_desk"])
@@ -159,6 +168,13 @@ def test_a_patient_from_registration_to_clearance(page: Page, site: Site, tmp_pa
     page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=overlay.element_handle()
     )
+    assert_accessible(page)
+    # A JPEG as a phone saves it is analysed, and what its saving may cost is said at upload
+    # and beside the change it affects.
+    page.get_by_label("Image (JPEG, PNG or TIFF)").set_input_files(_phone_jpeg(str(tmp_path)))
+    page.get_by_role("button", name="Upload and analyse").click()
+    expect(page.locator(".flash")).to_contain_text("colour stored at reduced resolution (4:2:0)")
+    expect(page.locator(".alert-box", has_text="4:2:0")).to_contain_text("The image of")
     assert_accessible(page)
 
     # A serious adverse event holds the plan; clearing it resumes the plan.

@@ -110,6 +110,9 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
         counts = list(
             session.scalars(select(Measurement.hair_count).order_by(Measurement.measured_at))
         )
+        results = list(
+            session.scalars(select(Measurement.result).order_by(Measurement.measured_at))
+        )
         sessions_done = session.scalar(select(func.count(SessionRecord.id)))
         held = session.scalars(select(Plan).where(Plan.status == "on_hold")).one()
         series = list(
@@ -125,6 +128,8 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
     assert sessions_done == 6
     assert len(counts) == 6  # three images of the vertex site at baseline and at follow-up
     assert sum(counts[3:]) > sum(counts[:3])  # the synthetic follow-up has more hairs
+    # one baseline image was saved by a phone as JPEG with its colour at half resolution
+    assert [len(r.get("image_warnings", [])) for r in results] == [0, 0, 1, 0, 0, 0]
     assert [e.serious for e in events] == [True]
     assert held.hold_reason is not None
     assert events[0].id in held.hold_reason

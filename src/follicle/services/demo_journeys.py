@@ -68,6 +68,16 @@ def _png(rgb: Any) -> bytes:
     return bytes(encoded.tobytes())
 
 
+def _phone_jpeg(rgb: Any) -> bytes:
+    """As a phone on a dermoscope adapter saves it: JPEG with the colour at half resolution
+    (4:2:0), which the upload warns of."""
+    options = [cv2.IMWRITE_JPEG_QUALITY, 92, cv2.IMWRITE_JPEG_SAMPLING_FACTOR]
+    options.append(cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420)
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), options)
+    assert ok
+    return bytes(encoded.tobytes())
+
+
 def _vertex_photo(seed: int, density: float) -> bytes:
     """A stand-in for a standardised vertex photograph: skin, a crown of dark strokes."""
     rng = np.random.default_rng(seed)
@@ -99,13 +109,16 @@ def _trichoscopy_repeats(
 ) -> list[images.ImageUpload]:
     """Three images of the marked vertex site at one visit: their spread is the noise the
     follow-up interval needs. Read at the measured scale ``scale_id``, or else at the scale
-    typed in (the baseline's, before the clinic measured its dermoscope)."""
+    typed in (the baseline's, before the clinic measured its dermoscope). The baseline's last
+    image was taken with a phone on the dermoscope and saved as its JPEG, so the follow-up
+    shows the warning that goes with it."""
     first = pair.baseline if visit == "baseline" else pair.followup
     shots = [first, pair.repeat(visit, 1), pair.repeat(visit, 2)]
+    by_phone = 2 if visit == "baseline" else None
     return [
         images.ImageUpload(
             kind="trichoscopy",
-            content=_png(shot.rgb),
+            content=_phone_jpeg(shot.rgb) if minute == by_phone else _png(shot.rgb),
             site="vertex",
             um_per_px=None if scale_id else shot.spec.um_per_px,
             scale_id=scale_id,

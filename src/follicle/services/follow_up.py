@@ -46,6 +46,16 @@ def _change(baseline: Measurement, latest: Measurement) -> dict[str, float | Non
     return change
 
 
+def image_notes(found: list[Measurement]) -> list[str]:
+    """The site's images whose file was saved in a way that may cost their count (greyscale,
+    JPEG colour at reduced resolution, strong compression): said where the change is read."""
+    return [
+        f"The image of {m.measured_at.date().isoformat()} {warning}."
+        for m in found
+        for warning in m.result.get("image_warnings", [])
+    ]
+
+
 def metric_values(m: Measurement) -> dict[str, float]:
     """The values compared at a site for one measurement (derived ones included)."""
     values: dict[str, float] = {
@@ -141,6 +151,7 @@ def follow_up(
                 "responder_reason": answer.reason,
                 "scales": scales,
                 "scale_notes": scale_notes,
+                "image_notes": image_notes(found),
             }
             if len(visits) > target_visits:  # the site followed longest decides the review
                 target, target_visits = (site, changes["density_per_cm2"], answer), len(visits)

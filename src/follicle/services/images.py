@@ -41,7 +41,7 @@ from follicle.services.consents import valid_consents
 from follicle.services.database import Database
 from follicle.services.errors import NotFound, NotNow
 from follicle.trichoscopy.analyze import ANALYSER_VERSION, AnalysisError, analyze
-from follicle.trichoscopy.images import ImageRefused, read_rgb
+from follicle.trichoscopy.images import ImageRefused, read_image
 from follicle.trichoscopy.overlay import draw_overlay
 
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
@@ -97,6 +97,8 @@ def measurement_view(measurement: Measurement) -> dict[str, Any]:
         "analyser_version": measurement.analyser_version,
         "follicular_units": measurement.result.get("follicular_units"),
         "has_overlay": bool(measurement.result.get("overlay_sha256")),
+        # how the uploaded file was saved may cost the count (read from the file itself)
+        "image_warnings": list(measurement.result.get("image_warnings", [])),
     }
 
 
@@ -162,9 +164,10 @@ def upload_image(
         if upload.scale_id is not None:  # (a measured scale is never changed: read it once)
             um_per_px = _measured_scale(session, patient.clinic_id, upload.scale_id)
     try:
-        rgb = read_rgb(io.BytesIO(upload.content))
+        read = read_image(io.BytesIO(upload.content))
     except ImageRefused as exc:
         raise InputInvalid([FieldError("/file", str(exc))]) from exc
+    rgb = read.rgb
     analysis = None
     if upload.kind == "trichoscopy":
         assert um_per_px is not None
@@ -238,7 +241,11 @@ def upload_image(
                 vellus_threshold_um=analysis.vellus_threshold_um,
                 mean_diameter_um=analysis.mean_diameter_um,
                 diameter_cv=analysis.diameter_cv,
-                result={**analysis.as_contract(image.id), "overlay_sha256": overlay_sha256},
+                result={
+                    **analysis.as_contract(image.id),
+                    "overlay_sha256": overlay_sha256,
+                    "image_warnings": list(read.warnings),
+                },
                 analyser_version=ANALYSER_VERSION,
             )
             session.add(measurement)

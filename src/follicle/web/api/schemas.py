@@ -174,6 +174,7 @@ class Measurement(Shape):
     analyser_version: str
     follicular_units: dict[str, int] | None
     has_overlay: bool
+    image_warnings: list[str]
 
 
 class Image(Shape):
@@ -226,6 +227,7 @@ class SiteChange(Shape):
     responder_reason: str
     scales: list[ScaleUsed]
     scale_notes: list[str]
+    image_notes: list[str]
 
 
 class ResponderRule(Shape):

@@ -356,6 +356,7 @@ async def upload(request: Request, actor: Staff, patient_id: str) -> Response:
     measured = stored.get("measurement")
     message = (
         f"Analysed: {measured['hair_count']} hairs, {measured['density_per_cm2']:.0f}/cm²."
+        + "".join(f" Note: the image {warning}." for warning in measured["image_warnings"])
         if measured
         else "Photo stored."
     )

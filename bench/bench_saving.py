@@ -1,0 +1,181 @@
+"""How the way an image is saved changes the count: the trichoscopy benchmark's images (both
+sets) analysed as the clinic would receive them — lossless, as JPEG at several qualities with
+full or reduced colour resolution (chroma subsampling 4:4:4, 4:2:2, 4:2:0), and in greyscale.
+
+Dermoscope cameras and phones mostly save JPEG with the colour at half resolution (4:2:0); the
+analyser tells pale hair from skin largely by colour. Each file goes through the clinic's own
+reader (``read_image``), and the table says whether the reader warns of it, so the warnings
+and the figures they rest on are checked together. Writes bench/results/saving.json and .md.
+
+    python bench/bench_saving.py [--images 48] [--seeds 2026 2027]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import statistics
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import cv2
+from bench_trichoscopy import VELLUS_THRESHOLD_UM, match
+from results_files import metric_table, record
+
+from follicle.trichoscopy.analyze import analyze
+from follicle.trichoscopy.images import read_image
+from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram, varied_specs
+
+PALE = ("blond", "grey")
+_444 = cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444
+_422 = cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422
+_420 = cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420
+#: (name, extension, OpenCV options, greyscale first)
+WAYS: list[tuple[str, str, list[int], bool]] = [
+    ("PNG", ".png", [], False),
+    (
+        "JPEG 95 4:4:4",
+        ".jpg",
+        [cv2.IMWRITE_JPEG_QUALITY, 95, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _444],
+        False,
+    ),
+    (
+        "JPEG 85 4:4:4",
+        ".jpg",
+        [cv2.IMWRITE_JPEG_QUALITY, 85, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _444],
+        False,
+    ),
+    (
+        "JPEG 75 4:4:4",
+        ".jpg",
+        [cv2.IMWRITE_JPEG_QUALITY, 75, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _444],
+        False,
+    ),
+    (
+        "JPEG 60 4:4:4",
+        ".jpg",
+        [cv2.IMWRITE_JPEG_QUALITY, 60, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _444],
+        False,
+    ),
+    (
+        "JPEG 95 4:2:2",
+        ".jpg",
+        [cv2.IMWRITE_JPEG_QUALITY, 95, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _422],
+        False,
+    ),
+    (
+        "JPEG 95 4:2:0",
+        ".jpg",
+        [cv2.IMWRITE_JPEG_QUALITY, 95, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _420],
+        False,
+    ),
+    (
+        "JPEG 85 4:2:0",
+        ".jpg",
+        [cv2.IMWRITE_JPEG_QUALITY, 85, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _420],
+        False,
+    ),
+    ("greyscale PNG", ".png", [], True),
+]
+
+
+def score_one(spec: TrichogramSpec) -> list[dict[str, Any]]:
+    """One image rendered once, saved each way, read back as the clinic reads it, scored."""
+    cv2.setNumThreads(1)
+    image = render_trichogram(spec)
+    truth = image.counted_hairs
+    bgr = cv2.cvtColor(image.rgb, cv2.COLOR_RGB2BGR)
+    rows = []
+    for name, extension, options, grey in WAYS:
+        source = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if grey else bgr
+        ok, encoded = cv2.imencode(extension, source, options)
+        assert ok
+        read = read_image(io.BytesIO(encoded.tobytes()))
+        result = analyze(read.rgb, spec.um_per_px, vellus_threshold_um=VELLUS_THRESHOLD_UM)
+        pairs = match(image, result)
+        rows.append(
+            {
+                "way": name,
+                "pale": spec.hair_colour in PALE,
+                "error_pct": 100.0 * (result.hair_count - len(truth)) / max(len(truth), 1),
+                "matched": len(pairs),
+                "truth": len(truth),
+                "diameter_errors": [
+                    abs(result.hairs[f].diameter_um - truth[t].diameter_um) for t, f in pairs
+                ],
+                "warned": bool(read.warnings),
+                "kilobytes": len(encoded) / 1024,
+            }
+        )
+    return rows
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    errors = [abs(r["error_pct"]) for r in rows]
+    pale = [abs(r["error_pct"]) for r in rows if r["pale"]]
+    dark = [abs(r["error_pct"]) for r in rows if not r["pale"]]
+    diameters = [e for r in rows for e in r["diameter_errors"]]
+    warned = {r["warned"] for r in rows}
+    return {
+        "count_mape_pct": round(statistics.fmean(errors), 2),
+        "count_worst_pct": round(max(errors), 1),
+        "images_over_10_pct": sum(e > 10 for e in errors),
+        "dark_hair_mape_pct": round(statistics.fmean(dark), 2),
+        "pale_hair_mape_pct": round(statistics.fmean(pale), 2),
+        "pale_hair_worst_pct": round(max(pale), 1),
+        "matched_pct": round(
+            100 * sum(r["matched"] for r in rows) / sum(r["truth"] for r in rows), 1
+        ),
+        "diameter_mae_um": round(statistics.fmean(diameters), 2),
+        "median_kb": round(statistics.median(r["kilobytes"] for r in rows)),
+        "warned": "yes" if warned == {True} else ("no" if warned == {False} else "some"),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--images", type=int, default=48)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[2026, 2027])
+    args = parser.parse_args()
+    specs = [s for seed in args.seeds for s in varied_specs(args.images, seed=seed)]
+    workers = os.cpu_count() or 1
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        per_image = list(pool.map(score_one, specs))
+    summaries = {
+        name: summarise([row for rows in per_image for row in rows if row["way"] == name])
+        for name, _, _, _ in WAYS
+    }
+    pale_images = sum(s.hair_colour in PALE for s in specs)
+    text = metric_table(summaries)
+    print(text)
+    machine = {"platform": platform.platform(), "python": sys.version.split()[0]}
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine,
+        "images": len(specs),
+        "pale_hair_images": pale_images,
+        "seeds": args.seeds,
+        "summaries": summaries,
+        "per_image_error_pct": {
+            name: [round(rows[k]["error_pct"], 2) for rows in per_image]
+            for k, (name, _, _, _) in enumerate(WAYS)
+        },
+    }
+    record(
+        "saving",
+        report,
+        f"# How an image is saved\n\n{report['when']} on {machine['platform']}, Python "
+        f"{machine['python']}. {len(specs)} images (seeds {', '.join(map(str, args.seeds))}; "
+        f"{pale_images} with blond or grey hair), each saved every way and read back through "
+        f'the clinic\'s reader. "warned": whether the reader warns of files saved that way.\n\n'
+        f"{text}\n",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
