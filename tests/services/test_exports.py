@@ -81,6 +81,9 @@ def test_the_export_is_pseudonymised_complete_and_matches_its_dictionary(
     # the demo's baseline was read at a typed scale, its follow-up at the measured one
     assert [r["scale_setting"] for r in mine] == [""] * 3 + ["Demo dermoscope (synthetic), 20x"] * 3
     assert {round(float(r["um_per_px"]), 2) for r in mine} == {5.0}
+    # the baseline's last image was a phone's JPEG, its colour at half resolution
+    assert [bool(r["image_warnings"]) for r in mine] == [False, False, True] + [False] * 3
+    assert "(4:2:0)" in mine[2]["image_warnings"]
 
 
 def test_the_data_dictionary_document_is_current() -> None:

@@ -691,6 +691,9 @@ def observation(measurement: Measurement, who: Who) -> dict[str, Any]:
     }
     if measurement.site:
         resource["bodySite"] = _region(measurement.site)
+    warnings = measurement.result.get("image_warnings") or []
+    if warnings:  # (for a reader of the bundle; the attached result keeps them too)
+        resource["note"] = [{"text": f"The image {warning}."} for warning in warnings]
     return _tidy(resource)
 
 

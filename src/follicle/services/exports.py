@@ -89,6 +89,13 @@ MEASUREMENT_COLUMNS = (
         "",
         "The dermoscope setting whose measured scale that was; empty if it was typed in.",
     ),
+    Column(
+        "image_warnings",
+        "string",
+        "",
+        "How the uploaded file was saved may cost the count (greyscale, JPEG colour at reduced "
+        "resolution, strong compression): the warnings, separated by ' | '; empty if none.",
+    ),
 )
 
 SESSION_COLUMNS = (
@@ -255,6 +262,7 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
                     "analyser_version": m.analyser_version,
                     "um_per_px": "" if um_per_px is None else round(um_per_px, 4),
                     "scale_setting": setting or "",
+                    "image_warnings": " | ".join(m.result.get("image_warnings", [])),
                 }
             )
         audit_read(
