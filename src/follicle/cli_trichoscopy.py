@@ -31,6 +31,7 @@ def analyze_one(
     import cv2
 
     from follicle.trichoscopy.analyze import AnalysisError, analyze
+    from follicle.trichoscopy.focus import focus_warnings
     from follicle.trichoscopy.images import ImageRefused, read_image
     from follicle.trichoscopy.overlay import draw_overlay
 
@@ -43,7 +44,8 @@ def analyze_one(
     if overlay_dir is not None:
         target = Path(overlay_dir) / f"{Path(path).stem}.overlay.png"
         cv2.imwrite(str(target), draw_overlay(read.rgb, result))
-    return Analysed(path, result.as_contract(Path(path).name), None, read.warnings)
+    warnings = read.warnings + focus_warnings(result.edge_spread_um)
+    return Analysed(path, result.as_contract(Path(path).name), None, warnings)
 
 
 def analyze_command(
@@ -129,6 +131,7 @@ def compare_command(
     """Register two visits of one site and measure the change hair by hair."""
     from follicle.trichoscopy.analyze import AnalysisError
     from follicle.trichoscopy.compare import compare
+    from follicle.trichoscopy.focus import focus_warnings
     from follicle.trichoscopy.images import ImageRefused, read_image
 
     images = []
@@ -142,8 +145,12 @@ def compare_command(
     except AnalysisError as exc:
         raise _problem(str(exc)) from None
     contract = result.as_contract(baseline.name, followup.name)
-    for read, path in zip(images, (baseline, followup), strict=True):
-        for warning in read.warnings:  # (stderr: the JSON stays as contracts §4 has it)
+    for read, analysis, path in zip(
+        images, (result.baseline, result.followup), (baseline, followup), strict=True
+    ):
+        for warning in read.warnings + focus_warnings(
+            analysis.edge_spread_um
+        ):  # (stderr: the JSON stays as contracts §4 has it)
             print(f"follicle: warning: {path}: the image {warning}", file=sys.stderr)
     if as_json:
         print(json.dumps(contract))

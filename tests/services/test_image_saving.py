@@ -56,3 +56,12 @@ def test_the_way_an_image_was_saved_is_kept_and_said(db: Database, tmp_path: Pat
     site = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]
     taken = subsampled["taken_at"][:10]
     assert site["image_notes"] == [f"The image of {taken} {warning}."]
+
+    # focus is read from the pixels: a lossless file out of focus is warned of too
+    spec = TrichogramSpec(seed=5, width_px=400, height_px=300)
+    blurred = cv2.GaussianBlur(render_trichogram(spec).rgb, (0, 0), 3.0)
+    png = bytes(cv2.imencode(".png", cv2.cvtColor(blurred, cv2.COLOR_RGB2BGR))[1].tobytes())
+    (focus,) = upload(png)["measurement"]["image_warnings"]
+    assert focus.startswith("looks out of focus")
+    notes = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]["image_notes"]
+    assert len(notes) == 2

@@ -93,8 +93,9 @@ MEASUREMENT_COLUMNS = (
         "image_warnings",
         "string",
         "",
-        "How the uploaded file was saved may cost the count (greyscale, JPEG colour at reduced "
-        "resolution, strong compression): the warnings, separated by ' | '; empty if none.",
+        "What in the image may cost the count (out of focus; saved in greyscale, with JPEG "
+        "colour at reduced resolution or strongly compressed): the warnings, separated by "
+        "' | '; empty if none.",
     ),
 )
 

@@ -41,6 +41,7 @@ from follicle.services.consents import valid_consents
 from follicle.services.database import Database
 from follicle.services.errors import NotFound, NotNow
 from follicle.trichoscopy.analyze import ANALYSER_VERSION, AnalysisError, analyze
+from follicle.trichoscopy.focus import focus_warnings
 from follicle.trichoscopy.images import ImageRefused, read_image
 from follicle.trichoscopy.overlay import draw_overlay
 
@@ -244,7 +245,13 @@ def upload_image(
                 result={
                     **analysis.as_contract(image.id),
                     "overlay_sha256": overlay_sha256,
-                    "image_warnings": list(read.warnings),
+                    "image_warnings": [
+                        *read.warnings,
+                        *focus_warnings(analysis.edge_spread_um),
+                    ],
+                    "edge_spread_um": None
+                    if analysis.edge_spread_um is None
+                    else round(analysis.edge_spread_um, 1),
                 },
                 analyser_version=ANALYSER_VERSION,
             )

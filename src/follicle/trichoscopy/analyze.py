@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 from skimage.morphology import skeletonize
 
+from follicle.trichoscopy.focus import edge_spread_px
 from follicle.trichoscopy.groups import linked_groups
 
 MIN_COUNTED_SHAFT_UM = 50.0
@@ -99,6 +100,7 @@ class Analysis:
     hairs: tuple[Hair, ...]
     seconds: float
     follicular_units: dict[str, int] = field(default_factory=dict)
+    edge_spread_um: float | None = None  # how blurred the image is (focus.py); None: no hair
 
     @property
     def area_cm2(self) -> float:
@@ -1035,6 +1037,14 @@ def analyze_with_contrast(
         sizes[hair.follicular_unit] = sizes.get(hair.follicular_unit, 0) + 1
     for size in sizes.values():
         units[str(min(size, 4))] += 1
+    terminal = [h for h in hairs if h.terminal]
+    spread_px = edge_spread_px(
+        views.diff,
+        views.gain,
+        np.array([(h.x_px, h.y_px) for h in terminal]).reshape(-1, 2),
+        np.array([(h.end_x_px, h.end_y_px) for h in terminal]).reshape(-1, 2),
+        np.array([params.px(h.diameter_um) for h in terminal]),
+    )
     analysis = Analysis(
         width,
         height,
@@ -1043,6 +1053,7 @@ def analyze_with_contrast(
         tuple(hairs),
         time.perf_counter() - started,
         units,
+        None if spread_px is None else spread_px * um_per_px,
     )
     return AnalysisWithContrast(analysis, views.hairlike, thresholds[0])
 

@@ -1,19 +1,23 @@
-"""How the way an image is saved changes the count: the trichoscopy benchmark's images (both
-sets) analysed as the clinic would receive them — lossless, as JPEG at several qualities with
-full or reduced colour resolution (chroma subsampling 4:4:4, 4:2:2, 4:2:0), and in greyscale.
+"""How the way an image is taken and saved changes the count: the trichoscopy benchmark's
+images (both sets) analysed as the clinic would receive them — lossless, as JPEG at several
+qualities with full or reduced colour resolution (chroma subsampling 4:4:4, 4:2:2, 4:2:0), in
+greyscale, and out of focus (blurred further by a Gaussian of 1, 1.5 and 2.5 px).
 
 Dermoscope cameras and phones mostly save JPEG with the colour at half resolution (4:2:0); the
-analyser tells pale hair from skin largely by colour. Each file goes through the clinic's own
-reader (``read_image``), and the table says whether the reader warns of it, so the warnings
-and the figures they rest on are checked together. Writes bench/results/saving.json and .md.
+analyser tells pale hair from skin largely by colour. A dermoscope not pressed flat gives an
+image out of focus. Each file goes through the clinic's own reader (``read_image``) and the
+analyser's focus reading, and the table says how many of each way are warned of, so the
+warnings and the figures they rest on are checked together. Writes
+bench/results/capture.json and .md.
 
-    python bench/bench_saving.py [--images 48] [--seeds 2026 2027]
+    python bench/bench_capture.py [--images 48] [--seeds 2026 2027]
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import math
 import os
 import platform
 import statistics
@@ -27,6 +31,7 @@ from bench_trichoscopy import VELLUS_THRESHOLD_UM, match
 from results_files import metric_table, record
 
 from follicle.trichoscopy.analyze import analyze
+from follicle.trichoscopy.focus import focus_warnings
 from follicle.trichoscopy.images import read_image
 from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram, varied_specs
 
@@ -34,9 +39,9 @@ PALE = ("blond", "grey")
 _444 = cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444
 _422 = cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422
 _420 = cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420
-#: (name, extension, OpenCV options, greyscale first)
-WAYS: list[tuple[str, str, list[int], bool]] = [
-    ("PNG", ".png", [], False),
+#: (name, extension, OpenCV options, greyscale first, further blur in px)
+WAYS: list[tuple[str, str, list[int], bool, float]] = [
+    ("PNG", ".png", [], False, 0.0),
     (
         "JPEG 95 4:4:4",
         ".jpg",
@@ -79,7 +84,10 @@ WAYS: list[tuple[str, str, list[int], bool]] = [
         [cv2.IMWRITE_JPEG_QUALITY, 85, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _420],
         False,
     ),
-    ("greyscale PNG", ".png", [], True),
+    ("greyscale PNG", ".png", [], True, 0.0),
+    ("PNG blurred 1 px", ".png", [], False, 1.0),
+    ("PNG blurred 1.5 px", ".png", [], False, 1.5),
+    ("PNG blurred 2.5 px", ".png", [], False, 2.5),
 ]
 
 
@@ -90,8 +98,10 @@ def score_one(spec: TrichogramSpec) -> list[dict[str, Any]]:
     truth = image.counted_hairs
     bgr = cv2.cvtColor(image.rgb, cv2.COLOR_RGB2BGR)
     rows = []
-    for name, extension, options, grey in WAYS:
+    for name, extension, options, grey, blur_px in WAYS:
         source = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if grey else bgr
+        if blur_px:
+            source = cv2.GaussianBlur(source, (0, 0), blur_px)
         ok, encoded = cv2.imencode(extension, source, options)
         assert ok
         read = read_image(io.BytesIO(encoded.tobytes()))
@@ -107,11 +117,24 @@ def score_one(spec: TrichogramSpec) -> list[dict[str, Any]]:
                 "diameter_errors": [
                     abs(result.hairs[f].diameter_um - truth[t].diameter_um) for t, f in pairs
                 ],
-                "warned": bool(read.warnings),
+                "class_correct": sum(
+                    truth[t].is_terminal(VELLUS_THRESHOLD_UM) == result.hairs[f].terminal
+                    for t, f in pairs
+                ),
+                "warned": bool(read.warnings + focus_warnings(result.edge_spread_um)),
+                "edge_spread_um": result.edge_spread_um,
+                "blur_um": math.hypot(spec.blur_sigma_px, blur_px) * spec.um_per_px,
                 "kilobytes": len(encoded) / 1024,
             }
         )
     return rows
+
+
+def _range(values: list[float | None]) -> str:
+    read = sorted(v for v in values if v is not None)
+    if not read:
+        return "-"
+    return f"{statistics.median(read):.1f} ({read[0]:.1f}-{read[-1]:.1f})"
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -119,7 +142,6 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     pale = [abs(r["error_pct"]) for r in rows if r["pale"]]
     dark = [abs(r["error_pct"]) for r in rows if not r["pale"]]
     diameters = [e for r in rows for e in r["diameter_errors"]]
-    warned = {r["warned"] for r in rows}
     return {
         "count_mape_pct": round(statistics.fmean(errors), 2),
         "count_worst_pct": round(max(errors), 1),
@@ -131,8 +153,14 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
             100 * sum(r["matched"] for r in rows) / sum(r["truth"] for r in rows), 1
         ),
         "diameter_mae_um": round(statistics.fmean(diameters), 2),
+        "terminal_vellus_correct_pct": round(
+            100 * sum(r["class_correct"] for r in rows) / max(sum(r["matched"] for r in rows), 1),
+            1,
+        ),
+        "blur_um_median": round(statistics.median(r["blur_um"] for r in rows), 1),
+        "edge_spread_read_um": _range([r["edge_spread_um"] for r in rows]),
         "median_kb": round(statistics.median(r["kilobytes"] for r in rows)),
-        "warned": "yes" if warned == {True} else ("no" if warned == {False} else "some"),
+        "warned": f"{sum(r['warned'] for r in rows)}/{len(rows)}",
     }
 
 
@@ -147,7 +175,7 @@ def main() -> int:
         per_image = list(pool.map(score_one, specs))
     summaries = {
         name: summarise([row for rows in per_image for row in rows if row["way"] == name])
-        for name, _, _, _ in WAYS
+        for name, *_ in WAYS
     }
     pale_images = sum(s.hair_colour in PALE for s in specs)
     text = metric_table(summaries)
@@ -162,16 +190,17 @@ def main() -> int:
         "summaries": summaries,
         "per_image_error_pct": {
             name: [round(rows[k]["error_pct"], 2) for rows in per_image]
-            for k, (name, _, _, _) in enumerate(WAYS)
+            for k, (name, *_) in enumerate(WAYS)
         },
     }
     record(
-        "saving",
+        "capture",
         report,
-        f"# How an image is saved\n\n{report['when']} on {machine['platform']}, Python "
+        f"# How an image is taken and saved\n\n{report['when']} on {machine['platform']}, Python "
         f"{machine['python']}. {len(specs)} images (seeds {', '.join(map(str, args.seeds))}; "
         f"{pale_images} with blond or grey hair), each saved every way and read back through "
-        f'the clinic\'s reader. "warned": whether the reader warns of files saved that way.\n\n'
+        f'the clinic\'s reader. "warned": how many of each way are warned of (how saved, or '
+        f'out of focus); "edge_spread_read_um": the focus reading, median (range).\n\n'
         f"{text}\n",
     )
     return 0
