@@ -30,10 +30,10 @@ MAX_HAIRS = 60
 MIN_PLATEAU = 10.0
 #: Edges read as spread wider than this (µm on the skin, as :func:`edge_spread_px` reads
 #: them) are warned of. On the benchmark images (docs/trichoscopy.md, "Focus"), as taken they
-#: read 1.6-5.5 µm (none warned); blurred to about 6.5 µm in all (diameter error just over its
-#: 5 µm target) 3.7-7.3 µm; to about 8.5 µm (diameter error 5.8 µm, terminal/vellus 94 %
-#: right against 99 %, count 2 % low) 5.2-9.1 µm; to about 13 µm (count error doubled, 15 %
-#: of hairs misclassified) 7.9-12.7 µm: strong blur is read low, so the bound sits below it.
+#: read 1.6-5.4 µm (none warned); blurred to about 6.5 µm in all (diameter error just over its
+#: 5 µm target) 3.6-7.3 µm; to about 8.5 µm (diameter error 5.8 µm, terminal/vellus 95 %
+#: right against 99 %, count 2 % low) 4.9-9.1 µm; to about 13 µm (count error doubled, 15 %
+#: of hairs misclassified) 7.9-12.9 µm: strong blur is read low, so the bound sits below it.
 OUT_OF_FOCUS_EDGE_UM = 7.0
 
 OUT_OF_FOCUS = (
@@ -59,9 +59,9 @@ def edge_spread_px(
     their edges; the median over hairs. ``diff`` is each pixel's colour difference from the
     skin and ``gain`` its light-evening gain, unblurred.
 
-    On the benchmark images as taken (blur 2.5-5.5 µm) it reads within -0.9 to +0.2 µm for
-    eight in ten (median -0.06 µm); blurred further it reads low, by a median 1.2 µm at 8.5 µm
-    and 2.3 µm at 13 µm.
+    On the benchmark images as taken (blur 2.5-5.5 µm) it reads within -1.0 to +0.2 µm for
+    eight in ten (median -0.05 µm); blurred further it reads low, by a median 1.2 µm at 8.5 µm
+    and 2.6 µm at 13 µm.
 
     >>> diff = np.zeros((60, 60, 3), np.float32)
     >>> diff[:, 25:35] = -60.0  # a dark hair 10 px wide, running down
