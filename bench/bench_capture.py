@@ -36,65 +36,27 @@ from follicle.trichoscopy.images import read_image
 from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram, varied_specs
 
 PALE = ("blond", "grey")
-_444 = cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444
-_422 = cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422
-_420 = cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420
+SAMPLING = {
+    "4:4:4": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444,
+    "4:2:2": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422,
+    "4:2:0": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420,
+}
+
+
+def _jpeg(quality: int, sampling: str) -> tuple[str, str, list[int], bool, float]:
+    options = [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_SAMPLING_FACTOR]
+    return (f"JPEG {quality} {sampling}", ".jpg", [*options, SAMPLING[sampling]], False, 0.0)
+
+
 #: (name, extension, OpenCV options, greyscale first, further blur in px)
 WAYS: list[tuple[str, str, list[int], bool, float]] = [
     ("PNG", ".png", [], False, 0.0),
-    (
-        "JPEG 95 4:4:4",
-        ".jpg",
-        [cv2.IMWRITE_JPEG_QUALITY, 95, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _444],
-        False,
-        0.0,
-    ),
-    (
-        "JPEG 85 4:4:4",
-        ".jpg",
-        [cv2.IMWRITE_JPEG_QUALITY, 85, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _444],
-        False,
-        0.0,
-    ),
-    (
-        "JPEG 75 4:4:4",
-        ".jpg",
-        [cv2.IMWRITE_JPEG_QUALITY, 75, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _444],
-        False,
-        0.0,
-    ),
-    (
-        "JPEG 60 4:4:4",
-        ".jpg",
-        [cv2.IMWRITE_JPEG_QUALITY, 60, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _444],
-        False,
-        0.0,
-    ),
-    (
-        "JPEG 95 4:2:2",
-        ".jpg",
-        [cv2.IMWRITE_JPEG_QUALITY, 95, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _422],
-        False,
-        0.0,
-    ),
-    (
-        "JPEG 95 4:2:0",
-        ".jpg",
-        [cv2.IMWRITE_JPEG_QUALITY, 95, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _420],
-        False,
-        0.0,
-    ),
-    (
-        "JPEG 85 4:2:0",
-        ".jpg",
-        [cv2.IMWRITE_JPEG_QUALITY, 85, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, _420],
-        False,
-        0.0,
-    ),
+    *(_jpeg(quality, "4:4:4") for quality in (95, 85, 75, 60)),
+    _jpeg(95, "4:2:2"),
+    _jpeg(95, "4:2:0"),
+    _jpeg(85, "4:2:0"),
     ("greyscale PNG", ".png", [], True, 0.0),
-    ("PNG blurred 1 px", ".png", [], False, 1.0),
-    ("PNG blurred 1.5 px", ".png", [], False, 1.5),
-    ("PNG blurred 2.5 px", ".png", [], False, 2.5),
+    *((f"PNG blurred {blur:g} px", ".png", [], False, blur) for blur in (1.0, 1.5, 2.5)),
 ]
 
 
