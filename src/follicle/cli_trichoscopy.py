@@ -145,12 +145,10 @@ def compare_command(
     except AnalysisError as exc:
         raise _problem(str(exc)) from None
     contract = result.as_contract(baseline.name, followup.name)
-    for read, analysis, path in zip(
-        images, (result.baseline, result.followup), (baseline, followup), strict=True
-    ):
-        for warning in read.warnings + focus_warnings(
-            analysis.edge_spread_um
-        ):  # (stderr: the JSON stays as contracts §4 has it)
+    # (warnings on stderr: the JSON stays as contracts §4 has it)
+    analyses = (result.baseline, result.followup)
+    for read, analysis, path in zip(images, analyses, (baseline, followup), strict=True):
+        for warning in read.warnings + focus_warnings(analysis.edge_spread_um):
             print(f"follicle: warning: {path}: the image {warning}", file=sys.stderr)
     if as_json:
         print(json.dumps(contract))

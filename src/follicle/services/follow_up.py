@@ -47,8 +47,9 @@ def _change(baseline: Measurement, latest: Measurement) -> dict[str, float | Non
 
 
 def image_notes(found: list[Measurement]) -> list[str]:
-    """The site's images whose file was saved in a way that may cost their count (greyscale,
-    JPEG colour at reduced resolution, strong compression): said where the change is read."""
+    """The site's images that were out of focus or saved in a way that may cost their count
+    (greyscale, JPEG colour at reduced resolution, strong compression): said where the change
+    is read."""
     return [
         f"The image of {m.measured_at.date().isoformat()} {warning}."
         for m in found

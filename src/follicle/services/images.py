@@ -98,7 +98,7 @@ def measurement_view(measurement: Measurement) -> dict[str, Any]:
         "analyser_version": measurement.analyser_version,
         "follicular_units": measurement.result.get("follicular_units"),
         "has_overlay": bool(measurement.result.get("overlay_sha256")),
-        # how the uploaded file was saved may cost the count (read from the file itself)
+        # out of focus, or saved in a way that may cost the count (read at upload)
         "image_warnings": list(measurement.result.get("image_warnings", [])),
     }
 

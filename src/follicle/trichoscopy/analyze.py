@@ -36,6 +36,7 @@ from skimage.morphology import skeletonize
 
 from follicle.trichoscopy.focus import edge_spread_px
 from follicle.trichoscopy.groups import linked_groups
+from follicle.trichoscopy.sampling import channel_norm, light_evened_distance
 
 MIN_COUNTED_SHAFT_UM = 50.0
 # A pixel fainter than this fraction of the strongest within NEARBY_UM is the blurred edge of
@@ -213,7 +214,6 @@ def _resized(image: npt.NDArray[np.float32], like: npt.NDArray[Any]) -> npt.NDAr
     return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_LINEAR), dtype=np.float32)
 
 
-_SUM_CHANNELS = np.ones((1, 3), dtype=np.float32)
 _MEAN_CHANNELS = np.full((1, 3), 1.0 / 3.0, dtype=np.float32)
 #: The hair contrast is scaled so that the skin's own variation (texture, noise) has this
 #: standard deviation.
@@ -253,12 +253,6 @@ def skin_whitening(diff: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     return np.asarray(whitening * SKIN_SD, dtype=np.float32)
 
 
-def _norm(vectors: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
-    return np.asarray(
-        cv2.sqrt(cv2.transform(cv2.multiply(vectors, vectors), _SUM_CHANNELS)), dtype=np.float32
-    )
-
-
 @dataclass(frozen=True)
 class _Contrast:
     """Each pixel against its local skin: how unlike it (finds hairs), the colour difference
@@ -294,7 +288,7 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
     for _ in range(2):  # re-estimate without hairs and blobs: they would pull it their way
         diff = cv2.subtract(quarter, _resized(skin, quarter))
         whitening = skin_whitening(diff[::2, ::2])
-        hairlike = _norm(cv2.transform(diff, whitening))
+        hairlike = channel_norm(cv2.transform(diff, whitening))
         outlier = (hairlike > BACKGROUND_OUTLIER_SD * SKIN_SD).astype(np.uint8)
         weight = 1.0 - cv2.dilate(outlier, np.ones((3, 3), np.uint8)).astype(np.float32)
         skin = _skin_colour(quarter, weight, size, 3.0)
@@ -316,7 +310,9 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
     for top in range(0, height, STRIP_ROWS):
         rows = slice(top, top + STRIP_ROWS)
         blurred_diff = cv2.subtract(image[rows], background[rows], dtype=cv2.CV_32F)
-        cv2.multiply(_norm(cv2.transform(blurred_diff, whitening)), gain[rows], dst=hairlike[rows])
+        cv2.multiply(
+            channel_norm(cv2.transform(blurred_diff, whitening)), gain[rows], dst=hairlike[rows]
+        )
         # Measured without the blur: it would spread a thin hair's profile, lower its peak
         # and so widen it (vellus hairs were read about 6 um too wide).
         cv2.subtract(rgb[rows], background[rows], dst=colour_diff[rows], dtype=cv2.CV_32F)
@@ -928,7 +924,7 @@ def _profile_widths_of(
     ].astype(np.float32)
     rows = points[:, 0:1].astype(np.float32) + offsets * normals[:, 0:1]
     cols = points[:, 1:2].astype(np.float32) + offsets * normals[:, 1:2]
-    profiles = _profiles(colour, rows, cols)
+    profiles = light_evened_distance(colour, rows, cols)
     sampled = np.arange(most)[None, :] < samples[:, None]
     # The baseline: the median of the first and last sixth (at least 2 samples each side).
     edge = np.maximum(2, samples // 6)
@@ -952,27 +948,6 @@ def _profile_widths_of(
     valid = plateau > 1e-3
     per_profile = np.where(sampled, above, 0.0).sum(axis=1)[valid] * 0.5 / plateau[valid]
     return _medians(per_profile, owner[valid], len(segments))
-
-
-#: cv2.remap takes maps of fewer rows than this.
-_REMAP_ROWS = 16_384
-
-
-def _profiles(
-    colour: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
-    rows: npt.NDArray[np.float32],
-    cols: npt.NDArray[np.float32],
-) -> npt.NDArray[np.float32]:
-    """The light-evened colour distance from the skin at each (row, col), interpolated."""
-    diff, gain = colour
-    profiles = np.empty(rows.shape, dtype=np.float32)
-    for top in range(0, len(rows), _REMAP_ROWS):
-        r, c = rows[top : top + _REMAP_ROWS], cols[top : top + _REMAP_ROWS]
-        sampled = cv2.remap(diff, c, r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        profiles[top : top + _REMAP_ROWS] = _norm(sampled) * cv2.remap(
-            gain, c, r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
-    return profiles
 
 
 def _medians(
