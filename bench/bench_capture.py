@@ -1,7 +1,8 @@
 """How the way an image is taken and saved changes the count: the trichoscopy benchmark's
 images (both sets) analysed as the clinic would receive them — lossless, as JPEG at several
 qualities with full or reduced colour resolution (chroma subsampling 4:4:4, 4:2:2, 4:2:0), in
-greyscale, and out of focus (blurred further by a Gaussian of 1, 1.5 and 2.5 px).
+greyscale, out of focus (blurred further by a Gaussian of 1, 1.5 and 2.5 px) and overexposed
+(every channel 15 % and 30 % brighter, clipped at 255).
 
 Dermoscope cameras and phones mostly save JPEG with the colour at half resolution (4:2:0); the
 analyser tells pale hair from skin largely by colour. A dermoscope not pressed flat gives an
@@ -23,6 +24,7 @@ import platform
 import statistics
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,8 +33,8 @@ from bench_trichoscopy import VELLUS_THRESHOLD_UM, match
 from results_files import metric_table, record
 
 from follicle.trichoscopy.analyze import analyze
-from follicle.trichoscopy.focus import focus_warnings
 from follicle.trichoscopy.images import read_image
+from follicle.trichoscopy.quality import image_warnings
 from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram, varied_specs
 
 PALE = ("blond", "grey")
@@ -43,20 +45,33 @@ SAMPLING = {
 }
 
 
-def _jpeg(quality: int, sampling: str) -> tuple[str, str, list[int], bool, float]:
-    options = [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_SAMPLING_FACTOR]
-    return (f"JPEG {quality} {sampling}", ".jpg", [*options, SAMPLING[sampling]], False, 0.0)
+@dataclass(frozen=True)
+class Way:
+    """How an image is taken and saved: encoded as ``extension`` with OpenCV ``options``,
+    after greyscale, further blur (px) or brighter exposure (every channel times ``gain``)."""
+
+    name: str
+    extension: str = ".png"
+    options: tuple[int, ...] = ()
+    grey: bool = False
+    blur_px: float = 0.0
+    gain: float = 1.0
 
 
-#: (name, extension, OpenCV options, greyscale first, further blur in px)
-WAYS: list[tuple[str, str, list[int], bool, float]] = [
-    ("PNG", ".png", [], False, 0.0),
+def _jpeg(quality: int, sampling: str) -> Way:
+    options = (cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_SAMPLING_FACTOR)
+    return Way(f"JPEG {quality} {sampling}", ".jpg", (*options, SAMPLING[sampling]))
+
+
+WAYS: list[Way] = [
+    Way("PNG"),
     *(_jpeg(quality, "4:4:4") for quality in (95, 85, 75, 60)),
     _jpeg(95, "4:2:2"),
     _jpeg(95, "4:2:0"),
     _jpeg(85, "4:2:0"),
-    ("greyscale PNG", ".png", [], True, 0.0),
-    *((f"PNG blurred {blur:g} px", ".png", [], False, blur) for blur in (1.0, 1.5, 2.5)),
+    Way("greyscale PNG", grey=True),
+    *(Way(f"PNG blurred {blur:g} px", blur_px=blur) for blur in (1.0, 1.5, 2.5)),
+    *(Way(f"PNG exposed +{round(100 * (gain - 1))} %", gain=gain) for gain in (1.15, 1.3)),
 ]
 
 
@@ -67,18 +82,20 @@ def score_one(spec: TrichogramSpec) -> list[dict[str, Any]]:
     truth = image.counted_hairs
     bgr = cv2.cvtColor(image.rgb, cv2.COLOR_RGB2BGR)
     rows = []
-    for name, extension, options, grey, blur_px in WAYS:
-        source = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if grey else bgr
-        if blur_px:
-            source = cv2.GaussianBlur(source, (0, 0), blur_px)
-        ok, encoded = cv2.imencode(extension, source, options)
+    for way in WAYS:
+        source = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if way.grey else bgr
+        if way.blur_px:
+            source = cv2.GaussianBlur(source, (0, 0), way.blur_px)
+        if way.gain != 1.0:
+            source = cv2.convertScaleAbs(source, alpha=way.gain)  # (saturates at 255)
+        ok, encoded = cv2.imencode(way.extension, source, list(way.options))
         assert ok
         read = read_image(io.BytesIO(encoded.tobytes()))
         result = analyze(read.rgb, spec.um_per_px, vellus_threshold_um=VELLUS_THRESHOLD_UM)
         pairs = match(image, result)
         rows.append(
             {
-                "way": name,
+                "way": way.name,
                 "pale": spec.hair_colour in PALE,
                 "error_pct": 100.0 * (result.hair_count - len(truth)) / max(len(truth), 1),
                 "matched": len(pairs),
@@ -90,9 +107,9 @@ def score_one(spec: TrichogramSpec) -> list[dict[str, Any]]:
                     truth[t].is_terminal(VELLUS_THRESHOLD_UM) == result.hairs[f].terminal
                     for t, f in pairs
                 ),
-                "warned": bool(read.warnings + focus_warnings(result.edge_spread_um)),
+                "warned": bool(image_warnings(read, result)),
                 "edge_spread_um": result.edge_spread_um,
-                "blur_um": math.hypot(spec.blur_sigma_px, blur_px) * spec.um_per_px,
+                "blur_um": math.hypot(spec.blur_sigma_px, way.blur_px) * spec.um_per_px,
                 "kilobytes": len(encoded) / 1024,
             }
         )
@@ -144,7 +161,7 @@ def main() -> int:
         per_image = list(pool.map(score_one, specs))
     summaries = {
         name: summarise([row for rows in per_image for row in rows if row["way"] == name])
-        for name, *_ in WAYS
+        for name in (way.name for way in WAYS)
     }
     pale_images = sum(s.hair_colour in PALE for s in specs)
     text = metric_table(summaries)
@@ -159,7 +176,7 @@ def main() -> int:
         "summaries": summaries,
         "per_image_error_pct": {
             name: [round(rows[k]["error_pct"], 2) for rows in per_image]
-            for k, (name, *_) in enumerate(WAYS)
+            for k, name in enumerate(way.name for way in WAYS)
         },
     }
     record(

@@ -21,7 +21,7 @@ class Analysed(NamedTuple):
     path: str
     result: dict[str, Any] | None  # the contract's JSON object...
     error: str | None  # ...or why there is none
-    warnings: tuple[str, ...] = ()  # how the file was saved may cost the count (stderr)
+    warnings: tuple[str, ...] = ()  # what in the image may cost the count (on stderr)
 
 
 def analyze_one(
@@ -31,9 +31,9 @@ def analyze_one(
     import cv2
 
     from follicle.trichoscopy.analyze import AnalysisError, analyze
-    from follicle.trichoscopy.focus import focus_warnings
     from follicle.trichoscopy.images import ImageRefused, read_image
     from follicle.trichoscopy.overlay import draw_overlay
+    from follicle.trichoscopy.quality import image_warnings
 
     cv2.setNumThreads(1)
     try:
@@ -44,8 +44,8 @@ def analyze_one(
     if overlay_dir is not None:
         target = Path(overlay_dir) / f"{Path(path).stem}.overlay.png"
         cv2.imwrite(str(target), draw_overlay(read.rgb, result))
-    warnings = read.warnings + focus_warnings(result.edge_spread_um)
-    return Analysed(path, result.as_contract(Path(path).name), None, warnings)
+    contract = result.as_contract(Path(path).name)
+    return Analysed(path, contract, None, image_warnings(read, result))
 
 
 def analyze_command(
@@ -131,8 +131,8 @@ def compare_command(
     """Register two visits of one site and measure the change hair by hair."""
     from follicle.trichoscopy.analyze import AnalysisError
     from follicle.trichoscopy.compare import compare
-    from follicle.trichoscopy.focus import focus_warnings
     from follicle.trichoscopy.images import ImageRefused, read_image
+    from follicle.trichoscopy.quality import image_warnings
 
     images = []
     for path in (baseline, followup):
@@ -148,7 +148,7 @@ def compare_command(
     # (warnings on stderr: the JSON stays as contracts §4 has it)
     analyses = (result.baseline, result.followup)
     for read, analysis, path in zip(images, analyses, (baseline, followup), strict=True):
-        for warning in read.warnings + focus_warnings(analysis.edge_spread_um):
+        for warning in image_warnings(read, analysis):
             print(f"follicle: warning: {path}: the image {warning}", file=sys.stderr)
     if as_json:
         print(json.dumps(contract))

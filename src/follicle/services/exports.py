@@ -93,9 +93,9 @@ MEASUREMENT_COLUMNS = (
         "image_warnings",
         "string",
         "",
-        "What in the image may cost the count (out of focus; saved in greyscale, with JPEG "
-        "colour at reduced resolution or strongly compressed): the warnings, separated by "
-        "' | '; empty if none.",
+        "What in the image may cost the count (overexposed, out of focus; saved in greyscale, "
+        "with JPEG colour at reduced resolution or strongly compressed): the warnings, "
+        "separated by ' | '; empty if none.",
     ),
 )
 

@@ -47,7 +47,7 @@ def _change(baseline: Measurement, latest: Measurement) -> dict[str, float | Non
 
 
 def image_notes(found: list[Measurement]) -> list[str]:
-    """The site's images that were out of focus or saved in a way that may cost their count
+    """The site's images overexposed, out of focus or saved in a way that may cost their count
     (greyscale, JPEG colour at reduced resolution, strong compression): said where the change
     is read."""
     return [

@@ -41,9 +41,9 @@ from follicle.services.consents import valid_consents
 from follicle.services.database import Database
 from follicle.services.errors import NotFound, NotNow
 from follicle.trichoscopy.analyze import ANALYSER_VERSION, AnalysisError, analyze
-from follicle.trichoscopy.focus import focus_warnings
 from follicle.trichoscopy.images import ImageRefused, read_image
 from follicle.trichoscopy.overlay import draw_overlay
+from follicle.trichoscopy.quality import image_warnings
 
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 JPEG_QUALITY = 92
@@ -98,7 +98,7 @@ def measurement_view(measurement: Measurement) -> dict[str, Any]:
         "analyser_version": measurement.analyser_version,
         "follicular_units": measurement.result.get("follicular_units"),
         "has_overlay": bool(measurement.result.get("overlay_sha256")),
-        # out of focus, or saved in a way that may cost the count (read at upload)
+        # overexposed, out of focus or saved in a way that may cost the count (at upload)
         "image_warnings": list(measurement.result.get("image_warnings", [])),
     }
 
@@ -245,10 +245,7 @@ def upload_image(
                 result={
                     **analysis.as_contract(image.id),
                     "overlay_sha256": overlay_sha256,
-                    "image_warnings": [
-                        *read.warnings,
-                        *focus_warnings(analysis.edge_spread_um),
-                    ],
+                    "image_warnings": list(image_warnings(read, analysis)),
                     "edge_spread_um": None
                     if analysis.edge_spread_um is None
                     else round(analysis.edge_spread_um, 1),

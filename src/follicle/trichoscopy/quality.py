@@ -1,0 +1,54 @@
+"""Everything about an image that may cost its count, said with the count: how its file was
+saved (images.py), whether it is in focus (focus.py), whether it is overexposed (here).
+
+The image is still analysed: the clinician decides whether to take it again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from follicle.trichoscopy.analyze import CLIPPED, Analysis
+from follicle.trichoscopy.focus import focus_warnings
+from follicle.trichoscopy.images import ReadImage
+
+#: An image with more than this share of its pixels clipped in two or three channels is
+#: warned of as overexposed. On the benchmark images brightened by 15 % and 30 %
+#: (docs/trichoscopy.md, "Exposure"), those with 1.5-32 % of such pixels (light skin gone
+#: white) counted skin texture as hair, up to four times the true count; as taken no image
+#: has any (one channel clipped alone is judged on the other two, Method step 1).
+OVEREXPOSED_SHARE = 0.01
+
+OVEREXPOSED = (
+    "is overexposed ({share:.0f} % of it white in two or more colour channels): skin texture "
+    "there may be counted as hair; lower the light or the exposure and take it again"
+)
+
+
+def overexposed_share(rgb: npt.NDArray[np.uint8]) -> float:
+    """The share of pixels clipped in two or three channels (every fourth row and column).
+
+    >>> rgb = np.full((40, 40, 3), 200, np.uint8)
+    >>> rgb[:20, :, :2] = 255  # half the rows white in red and green
+    >>> overexposed_share(rgb)
+    0.5
+    >>> rgb[20:, :, 0] = 255  # one channel alone is not overexposed
+    >>> overexposed_share(rgb)
+    0.5
+    """
+    sample = rgb[::4, ::4]
+    clipped = (sample >= CLIPPED).sum(axis=2, dtype=np.uint8)
+    return float((clipped >= 2).mean())
+
+
+def exposure_warnings(rgb: npt.NDArray[np.uint8]) -> tuple[str, ...]:
+    share = overexposed_share(rgb)
+    if share <= OVEREXPOSED_SHARE:
+        return ()
+    return (OVEREXPOSED.format(share=100 * share),)
+
+
+def image_warnings(read: ReadImage, analysis: Analysis) -> tuple[str, ...]:
+    """What in an image may cost its count: how it was saved, its exposure, its focus."""
+    return read.warnings + exposure_warnings(read.rgb) + focus_warnings(analysis.edge_spread_um)
