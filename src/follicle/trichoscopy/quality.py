@@ -16,7 +16,7 @@ from follicle.trichoscopy.images import ReadImage
 #: An image with more than this share of its pixels clipped in two or three channels is
 #: warned of as overexposed. On the benchmark images brightened by 15 % and 30 %
 #: (docs/trichoscopy.md, "Exposure"), those with 1.5-32 % of such pixels (light skin gone
-#: white) counted skin texture as hair, up to four times the true count; as taken no image
+#: white) counted skin texture as hair, up to six times the true count; as taken no image
 #: has any (one channel clipped alone is judged on the other two, Method step 1).
 OVEREXPOSED_SHARE = 0.01
 
