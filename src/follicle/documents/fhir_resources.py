@@ -34,6 +34,7 @@ from follicle.records.models import (
     ScreeningResult,
     SessionRecord,
     UserAccount,
+    image_warnings_of,
 )
 
 #: Who did something: a user id → a reference to their Practitioner (or Patient) resource.
@@ -691,7 +692,7 @@ def observation(measurement: Measurement, who: Who) -> dict[str, Any]:
     }
     if measurement.site:
         resource["bodySite"] = _region(measurement.site)
-    warnings = measurement.result.get("image_warnings") or []
+    warnings = image_warnings_of(measurement.result)
     if warnings:  # (for a reader of the bundle; the attached result keeps them too)
         resource["note"] = [{"text": f"The image {warning}."} for warning in warnings]
     return _tidy(resource)

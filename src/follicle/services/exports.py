@@ -31,6 +31,7 @@ from follicle.records.models import (
     Patient,
     Plan,
     SessionRecord,
+    image_warnings_of,
 )
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
@@ -263,7 +264,7 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
                     "analyser_version": m.analyser_version,
                     "um_per_px": "" if um_per_px is None else round(um_per_px, 4),
                     "scale_setting": setting or "",
-                    "image_warnings": " | ".join(m.result.get("image_warnings", [])),
+                    "image_warnings": " | ".join(image_warnings_of(m.result)),
                 }
             )
         audit_read(

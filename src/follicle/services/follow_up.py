@@ -27,6 +27,7 @@ from follicle.records.models import (
     Measurement,
     Plan,
     SessionRecord,
+    image_warnings_of,
 )
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
@@ -53,7 +54,7 @@ def image_notes(found: list[Measurement]) -> list[str]:
     return [
         f"The image of {m.measured_at.date().isoformat()} {warning}."
         for m in found
-        for warning in m.result.get("image_warnings", [])
+        for warning in image_warnings_of(m.result)
     ]
 
 

@@ -24,6 +24,7 @@ from follicle.records.models import (
     Image,
     Measurement,
     SessionRecord,
+    image_warnings_of,
     new_id,
     utcnow,
 )
@@ -99,7 +100,7 @@ def measurement_view(measurement: Measurement) -> dict[str, Any]:
         "follicular_units": measurement.result.get("follicular_units"),
         "has_overlay": bool(measurement.result.get("overlay_sha256")),
         # overexposed, out of focus or saved in a way that may cost the count (at upload)
-        "image_warnings": list(measurement.result.get("image_warnings", [])),
+        "image_warnings": image_warnings_of(measurement.result),
     }
 
 

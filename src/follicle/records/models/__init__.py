@@ -9,6 +9,7 @@ from follicle.records.models.care import (
     Image,
     Measurement,
     SessionRecord,
+    image_warnings_of,
 )
 from follicle.records.models.clinical import (
     Consent,
@@ -50,6 +51,7 @@ __all__ = [
     "ScreeningResult",
     "SessionRecord",
     "UserAccount",
+    "image_warnings_of",
     "new_id",
     "utcnow",
 ]

@@ -142,6 +142,12 @@ class Measurement(ClinicOwned, Timestamped, Voidable, Base):
     analyser_version: Mapped[str] = mapped_column(String(40))
 
 
+def image_warnings_of(result: dict[str, Any]) -> list[str]:
+    """What in a measurement's image may cost its count, as read at upload, from its stored
+    ``result`` (a model's or a plain row's; none for measurements from before session 13)."""
+    return list(result.get("image_warnings") or [])
+
+
 class AdverseEvent(ClinicOwned, Timestamped, Versioned, Voidable, Base):
     """An adverse event, CTCAE-style grade 1–5; a serious one holds the plan."""
 
