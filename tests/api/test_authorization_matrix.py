@@ -11,7 +11,7 @@ approved plan).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -48,6 +48,9 @@ class Target:
     zone: str
     treatment_text_id: str
     patient_path_id: str  # differs from ids.patient_id for the "mismatched" target
+    #: Photos that may be set aside, one per request that names one (not the journey's
+    #: image, which other requests still read).
+    spare_images: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -76,19 +79,36 @@ def world(api: ApiServer) -> World:
         ):
             ids = walk_to_sessions(practitioner, desk, users, patient_id, zone, hour)
             text_id = _treatment_text(practitioner)
-        targets[name] = Target(name, ids, users, zone, text_id, patient_id)
+            spares = [_spare_image(practitioner, patient_id) for _ in range(len(ROLES) + 1)]
+        targets[name] = Target(name, ids, users, zone, text_id, patient_id, spares)
     own = targets["own"]
     foreign = targets["other_clinic"]
     # The own patient's path with another clinic's record ids under it.
     mismatched = Target(
-        "mismatched", foreign.ids, own.users, own.zone, own.treatment_text_id, own.patient_path_id
+        "mismatched",
+        foreign.ids,
+        own.users,
+        own.zone,
+        own.treatment_text_id,
+        own.patient_path_id,
     )
     return World(own, targets["other_patient"], mismatched, foreign)
+
+
+def _spare_image(practitioner: httpx.Client, patient_id: str) -> str:
+    stored = practitioner.post(
+        f"/patients/{patient_id}/images",
+        data={"kind": "photo", "view": "frontal"},
+        files={"file": ("spare.png", photo_png(), "image/png")},
+    )
+    return str(ok(stored, 201)["id"])
 
 
 def _path_value(name: str, target: Target, path: str = "") -> str:
     if name == "user_id" and path.endswith(("/deactivate", "/reactivate")):
         return target.users.spare_user_id  # not a user whose token the matrix still needs
+    if name == "image_id" and path.endswith("/void") and target.spare_images:
+        return target.spare_images.pop()
     values = path_ids(
         target.patient_path_id, target.ids, target.users, target.users.practitioner_id
     )
@@ -179,6 +199,9 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
     ("post", "/api/v1/patients/{patient_id}/images"): lambda t: {
         "data": {"kind": "photo", "view": "frontal"},
         "files": {"file": ("frontal.png", photo_png(), "image/png")},
+    },
+    ("post", "/api/v1/patients/{patient_id}/images/{image_id}/void"): lambda t: {
+        "json": {"reason": "taken of the wrong site"}
     },
     ("post", "/api/v1/patients/{patient_id}/adverse-events"): lambda t: {
         "json": {

@@ -235,6 +235,25 @@ def test_whole_journey(api: ApiServer) -> None:
         assert follow_up["review_on"] == plan["review_on"]
         assert len(ok(derm.get(base + "/measurements"))) == 2
 
+        # An image taken again by mistake is set aside with a reason: it stops counting.
+        again = ok(
+            derm.post(
+                base + "/images",
+                data={"kind": "trichoscopy", "site": "vertex", "scale_id": scale["id"]},
+                files={"file": ("t1-again.png", _png(pair.followup.rgb), "image/png")},
+            ),
+            201,
+        )
+        assert ok(derm.get(base + "/follow-up"))["sites"]["vertex"]["measurements"] == 3
+        unsaid = derm.post(base + f"/images/{again['id']}/void", json={"reason": "  "})
+        assert unsaid.status_code == 422
+        assert unsaid.json()["errors"][0]["pointer"] == "/reason"
+        voided = ok(derm.post(base + f"/images/{again['id']}/void", json={"reason": "a repeat"}))
+        assert voided["measurement_ids"] == [again["measurement"]["id"]]
+        vertex = ok(derm.get(base + "/follow-up"))["sites"]["vertex"]
+        assert [m["image_id"] for m in vertex["readings"]] == [baseline["id"], followed["id"]]
+        assert derm.get(base + f"/images/{again['id']}/content").status_code == 404
+
     # Every write was audited in its own transaction, and the chain still verifies.
     with api.db.transaction() as session:
         actions = set(
@@ -254,6 +273,7 @@ def test_whole_journey(api: ApiServer) -> None:
         "appointment.book_series",
         "session.record",
         "image.upload",
+        "image.void",
         "measurement.create",
         "adverse_event.report",
         "adverse_event.clear",

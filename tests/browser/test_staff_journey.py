@@ -176,6 +176,22 @@ def test_a_patient_from_registration_to_clearance(page: Page, site: Site, tmp_pa
     expect(page.locator(".flash")).to_contain_text("colour stored at reduced resolution (4:2:0)")
     expect(page.locator(".alert-box", has_text="4:2:0")).to_contain_text("The image of")
     assert_accessible(page)
+    # The clinician decides: the phone's image is set aside with a reason, and stops counting.
+    page.get_by_text("Each image at this site (2)").click()
+    phone_row = page.locator("details.readings tr", has_text="4:2:0")
+    phone_row.locator("summary", has_text="Set aside").click()
+    assert_accessible(page)
+    phone_row.get_by_role("button", name="Set aside").click()  # no reason: the browser asks
+    expect(page.locator(".flash")).not_to_contain_text("set aside")
+    phone_row.get_by_role("textbox").fill("Taken with the phone; retaken with the dermoscope")
+    phone_row.get_by_role("button", name="Set aside").click()
+    expect(page.locator(".flash")).to_contain_text("Image set aside")
+    expect(page.locator(".alert-box", has_text="4:2:0")).to_have_count(0)
+    expect(page.get_by_text("Each image at this site (1)")).to_be_visible()
+    expect(page.locator("section", has=page.locator("#set-aside-h"))).to_contain_text(
+        "Taken with the phone; retaken with the dermoscope"
+    )
+    assert_accessible(page)
 
     # A serious adverse event holds the plan; clearing it resumes the plan.
     page.goto(chart_url)

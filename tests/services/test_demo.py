@@ -26,6 +26,7 @@ from follicle.services.actors import cli_actor
 from follicle.services.auth import actor_for
 from follicle.services.database import Database
 from follicle.services.demo import DEMO_PATIENTS, load_demo
+from follicle.services.demo_journeys import OVEREXPOSED_REASON
 
 EXPECTED_STAFF = {
     "admin@demo.follicle": ("admin", None, "demo"),
@@ -107,12 +108,20 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
     load_demo(db, cli_actor(), store=ImageStore(tmp_path / "images"))
     with db.transaction() as session:
         statuses = sorted(session.scalars(select(Plan.status)))
+        counted = select(Measurement).where(Measurement.voided_at.is_(None))
         counts = list(
-            session.scalars(select(Measurement.hair_count).order_by(Measurement.measured_at))
+            session.scalars(
+                counted.with_only_columns(Measurement.hair_count).order_by(Measurement.measured_at)
+            )
         )
         results = list(
-            session.scalars(select(Measurement.result).order_by(Measurement.measured_at))
+            session.scalars(
+                counted.with_only_columns(Measurement.result).order_by(Measurement.measured_at)
+            )
         )
+        voided = select(Measurement).where(Measurement.voided_at.is_not(None))
+        (set_aside,) = session.scalars(voided)
+        set_aside_image = session.get(Image, set_aside.image_id)
         sessions_done = session.scalar(select(func.count(SessionRecord.id)))
         held = session.scalars(select(Plan).where(Plan.status == "on_hold")).one()
         series = list(
@@ -134,7 +143,11 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
     assert held.hold_reason is not None
     assert events[0].id in held.hold_reason
     assert 4 in series  # the course under way books from session 4 on
-    assert len(stored) == 8  # six trichoscopy images and two photos
+    # a seventh, overexposed, warned of at upload and set aside with the reason
+    assert "is overexposed" in set_aside.result["image_warnings"][0]
+    assert set_aside_image is not None
+    assert set_aside.void_reason == set_aside_image.void_reason == OVEREXPOSED_REASON
+    assert len(stored) == 9  # seven trichoscopy images and two photos
     assert all((tmp_path / "images" / sha[:2]).is_dir() for sha in stored)
 
 

@@ -38,6 +38,8 @@ class Permission(StrEnum):
     SESSION_RECORD = "session:record"
     IMAGE_READ = "image:read"
     IMAGE_UPLOAD = "image:upload"
+    #: Setting an image aside (wrong patient, unusable): it and its measurement stop counting.
+    IMAGE_VOID = "image:void"
     MEASUREMENT_READ = "measurement:read"
     ADVERSE_EVENT_READ = "adverse_event:read"
     ADVERSE_EVENT_REPORT = "adverse_event:report"
@@ -111,6 +113,7 @@ _CLINICAL_WRITE = frozenset(
         Permission.PLAN_APPROVE,
         Permission.SESSION_RECORD,
         Permission.IMAGE_UPLOAD,
+        Permission.IMAGE_VOID,
         Permission.ADVERSE_EVENT_CLEAR,
     }
 )

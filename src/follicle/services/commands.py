@@ -199,6 +199,12 @@ class AdverseEventClearance(Command):
     note: Reason
 
 
+class ImageVoid(Command):
+    """Why an image is set aside: it and its measurement then stop counting (kept, voided)."""
+
+    reason: Reason
+
+
 StaffRole = Literal["admin", "practitioner", "front_desk"]
 Credential = Literal[CREDENTIALS]  # type: ignore[valid-type]
 

@@ -46,6 +46,7 @@ from follicle.services.auth import actor_for
 from follicle.services.commands import (
     AdverseEventReport,
     ConsentSignature,
+    ImageVoid,
     NewDevice,
     NewLot,
     NewPatient,
@@ -60,6 +61,8 @@ from follicle.trichoscopy.synth_calibration import CalibrationSpec, render_calib
 DEMO_UM_PER_PX = TrichogramSpec().um_per_px
 #: Where links in demo messages point (`make run` serves here).
 DEMO_PUBLIC_URL = "http://127.0.0.1:8000"
+#: Why the demo's overexposed image was set aside (the follow-up page lists it).
+OVEREXPOSED_REASON = "Overexposed: the dermoscope's light was on high; taken again"
 
 
 def _png(rgb: Any) -> bytes:
@@ -271,6 +274,19 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     now = datetime.combine(today, time(9, 0), zone) - timedelta(days=1)
     for upload in _trichoscopy_repeats(pair, "followup", now, scale_id):
         images.upload_image(db, store, derm, cyrus, upload)
+    # One more came out overexposed (the dermoscope's light on high): the upload warned of
+    # it, and the dermatologist set it aside with the reason, so it does not count.
+    bright = np.clip(pair.followup.rgb.astype(np.float32) * 1.45, 0, 255).astype(np.uint8)
+    overexposed = images.upload_image(
+        db,
+        store,
+        derm,
+        cyrus,
+        images.ImageUpload(
+            kind="trichoscopy", content=_png(bright), site="vertex", scale_id=scale_id, taken_at=now
+        ),
+    )
+    images.void_image(db, derm, cyrus, overexposed["id"], ImageVoid(reason=OVEREXPOSED_REASON))
     images.upload_image(
         db,
         store,

@@ -146,6 +146,7 @@ def follow_up(
                 "baseline": measurement_view(found[0]),
                 "latest": measurement_view(found[-1]),
                 "measurements": len(found),
+                "readings": [measurement_view(m) for m in found],  # each image, oldest first
                 "visits": len(visits),
                 "change": _change(found[0], found[-1]) if len(found) > 1 else None,
                 "statistics": {k: c.as_dict() for k, c in changes.items() if c is not None},
@@ -164,13 +165,20 @@ def follow_up(
                 answer, density, sessions_done, plan.sessions_planned if plan else 0, open_serious
             )
             review = {"site": site, "action": suggestion.action, "reasons": suggestion.reasons}
+        set_aside = list(
+            session.scalars(
+                select(Image)
+                .where(Image.patient_id == patient.id, Image.voided_at.is_not(None))
+                .order_by(Image.taken_at, Image.id)
+            )
+        )
         audit_read(
             session,
             actor,
             "follow_up.read",
             "measurement",
             patient.clinic_id,
-            [m.id for m in measurements],
+            [m.id for m in measurements] + [i.id for i in set_aside],
             patient.id,
         )
         return {
@@ -188,4 +196,19 @@ def follow_up(
             },
             "suggestion": review,
             "sites": sites,
+            # images set aside: no longer counted, still in the record with the reason
+            "set_aside": [_set_aside_view(image) for image in set_aside],
         }
+
+
+def _set_aside_view(image: Image) -> dict[str, Any]:
+    assert image.voided_at is not None
+    return {
+        "image_id": image.id,
+        "kind": image.kind,
+        "site": image.site,
+        "view": image.view,
+        "taken_at": image.taken_at.isoformat(),
+        "voided_at": image.voided_at.isoformat(),
+        "void_reason": image.void_reason or "",
+    }

@@ -15,6 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from follicle.clinic.errors import FieldError, InputInvalid
@@ -31,6 +32,7 @@ from follicle.records.models import (
 from follicle.records.models.vocab import PHOTO_VIEWS, SCALP_REGIONS
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
+from follicle.services.commands import ImageVoid
 from follicle.services.common import (
     audit_read,
     audit_write,
@@ -345,3 +347,47 @@ def release_to_patient(
             {"patient_id": patient_id},
         )
         return image_view(image)
+
+
+def void_image(
+    db: Database, actor: Actor, patient_id: str, image_id: str, void: ImageVoid
+) -> dict[str, Any]:
+    """Set an image aside with a reason (taken of the wrong patient, overexposed, out of
+    focus): it and its measurement are voided, not deleted, so they stop counting in the
+    follow-up, the reports, the portal and the exports (the FHIR record keeps them, marked
+    voided), and the audit trail says who did it and why. A voided image is no longer found
+    (404), so setting it aside twice is refused like any missing image."""
+    with db.transaction() as session:
+        image = load_record(session, actor, Image, image_id, patient_id, Permission.IMAGE_VOID)
+        now = utcnow()
+        measured = list(
+            session.scalars(
+                select(Measurement).where(
+                    Measurement.image_id == image.id, Measurement.voided_at.is_(None)
+                )
+            )
+        )
+        voided: list[Image | Measurement] = [image, *measured]
+        for record in voided:
+            record.voided_at = now
+            record.voided_by_id = actor.user_id
+            record.void_reason = void.reason
+        audit_write(
+            session,
+            actor,
+            "image.void",
+            "image",
+            image.id,
+            image.clinic_id,
+            {
+                "patient_id": patient_id,
+                "reason": void.reason,
+                "measurement_ids": [m.id for m in measured],
+            },
+        )
+        return {
+            "image_id": image.id,
+            "measurement_ids": [m.id for m in measured],
+            "voided_at": now.isoformat(),
+            "void_reason": void.reason,
+        }

@@ -14,6 +14,7 @@ from follicle.services.authz import Permission
 from follicle.services.commands import (
     AdverseEventClearance,
     AdverseEventReport,
+    ImageVoid,
     NewSessionRecord,
 )
 from follicle.web.api import schemas
@@ -103,6 +104,22 @@ async def upload_image(
     return await run_in_threadpool(
         images.upload_image, app_state.db, app_state.images, actor, patient_id, upload
     )
+
+
+@router.post(
+    BASE + "/images/{image_id}/void",
+    **needs(Permission.IMAGE_VOID),
+    response_model=schemas.ImageVoided,
+)
+def void_image(
+    request: Request, actor: ApiActor, patient_id: str, image_id: str, body: ImageVoid
+) -> dict[str, Any]:
+    """Set an image aside with a reason: it and its measurement stop counting, kept voided.
+
+    For an image of the wrong patient, overexposed or out of focus: voided, not deleted, it
+    no longer counts in the follow-up, reports, portal and exports, and is then not found
+    here. Audited with the reason."""
+    return images.void_image(state(request).db, actor, patient_id, image_id, body)
 
 
 @router.get(

@@ -177,6 +177,13 @@ class Measurement(Shape):
     image_warnings: list[str]
 
 
+class ImageVoided(Shape):
+    image_id: str
+    measurement_ids: list[str]
+    voided_at: str
+    void_reason: str
+
+
 class Image(Shape):
     id: str
     patient_id: str
@@ -220,6 +227,7 @@ class SiteChange(Shape):
     baseline: Measurement
     latest: Measurement
     measurements: int
+    readings: list[Measurement]
     visits: int
     change: dict[str, float | None] | None
     statistics: dict[str, MetricChange]
@@ -243,6 +251,16 @@ class ReviewSuggestion(Shape):
     reasons: list[str]
 
 
+class SetAsideImage(Shape):
+    image_id: str
+    kind: str
+    site: str | None
+    view: str | None
+    taken_at: str
+    voided_at: str
+    void_reason: str
+
+
 class FollowUp(Shape):
     patient_id: str
     plan_id: str | None
@@ -253,6 +271,7 @@ class FollowUp(Shape):
     responder_rule: ResponderRule
     suggestion: ReviewSuggestion | None
     sites: dict[str, SiteChange]
+    set_aside: list[SetAsideImage]
 
 
 class AdverseEvent(Shape):

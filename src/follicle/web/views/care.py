@@ -28,6 +28,7 @@ from follicle.services.commands import (
     AdverseEventClearance,
     AdverseEventReport,
     Cancellation,
+    ImageVoid,
     NewAppointment,
     NewSessionRecord,
     SeriesBooking,
@@ -351,8 +352,7 @@ async def upload(request: Request, actor: Staff, patient_id: str) -> Response:
             upload_request,
         )
     except REFUSED as exc:
-        detail = "; ".join(f"{k.strip('/')}: {v}" for k, v in refusal_messages(exc).items())
-        return redirect(f"/patients/{patient_id}/follow-up", f"Not stored: {detail}")
+        return redirect(f"/patients/{patient_id}/follow-up", f"Not stored: {_refusal(exc)}")
     measured = stored.get("measurement")
     message = (
         f"Analysed: {measured['hair_count']} hairs, {measured['density_per_cm2']:.0f}/cm²."
@@ -361,6 +361,11 @@ async def upload(request: Request, actor: Staff, patient_id: str) -> Response:
         else "Photo stored."
     )
     return redirect(f"/patients/{patient_id}/follow-up", message)
+
+
+def _refusal(exc: Exception) -> str:
+    """A refusal in one line for a flash message, each field named."""
+    return "; ".join(f"{k.strip('/')}: {v}" for k, v in refusal_messages(exc).items())
 
 
 @router.get("/patients/{patient_id}/images/{image_id}")
@@ -462,6 +467,20 @@ async def release(request: Request, actor: Staff, patient_id: str, image_id: str
     images.release_to_patient(state(request).db, actor, patient_id, image_id, show)
     message = "Shared with the patient." if show else "No longer shown to the patient."
     return redirect(f"/patients/{patient_id}/follow-up", message)
+
+
+@router.post("/patients/{patient_id}/images/{image_id}/void", dependencies=[CsrfChecked])
+async def void_image(request: Request, actor: Staff, patient_id: str, image_id: str) -> Response:
+    form = await request.form()
+    try:
+        void = parse_command(ImageVoid, {"reason": str(form.get("reason", ""))})
+        images.void_image(state(request).db, actor, patient_id, image_id, void)
+    except REFUSED as exc:
+        return redirect(f"/patients/{patient_id}/follow-up", f"Not set aside: {_refusal(exc)}")
+    return redirect(
+        f"/patients/{patient_id}/follow-up",
+        "Image set aside: it and its measurement no longer count (kept in the record).",
+    )
 
 
 @router.get("/patients/{patient_id}/record.zip")
