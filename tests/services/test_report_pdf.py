@@ -79,12 +79,15 @@ def test_the_clinician_and_patient_reports_render_with_content_on_every_page(
         "(typed)",  # the baseline was read at a typed scale, the follow-up at a measured one
         "Demo dermoscope",
         "reduced resolution (4:2:0)",  # the baseline's phone JPEG, said where the change is
+        "Images set aside",  # the overexposed one, with why
+        "light was on high",
     ):
         assert expected in clinician, expected
     assert "Your progress" in patient
     assert "DEMO-LOT" not in patient  # plain language: no lots, intervals or citations
     assert "interval" not in patient
     assert "4:2:0" not in patient  # a technical matter for the clinic
+    assert "set aside" not in patient
     assert "not guaranteed" in patient
 
     refused = run_follicle(
