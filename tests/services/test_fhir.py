@@ -153,6 +153,7 @@ def test_export_validates_and_import_restores_the_same_records(
         if "valueQuantity" in c
     }
     assert {"/cm2", "um", "{count}"} <= units
+
     # the demo's one phone JPEG: its warning is said to the bundle's reader too; the
     # overexposed image set aside travels too, marked voided with the reason
     def voided(resource: dict) -> bool:
