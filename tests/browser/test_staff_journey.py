@@ -273,3 +273,20 @@ def test_front_desk_sees_no_clinical_notes(page: Page, site: Site) -> None:
     response = page.goto(page.url + "/intake")
     assert response is not None
     assert response.status == 403
+
+
+def test_a_course_under_way_is_measured_hair_by_hair(page: Page, site: Site) -> None:
+    sign_in(page, site, site.emails["practitioner"])
+    page.goto(site.url + "/patients?q=Demoford")
+    page.get_by_role("link", name="Demoford, Cyrus").click()
+    page.get_by_role("link", name="Images & follow-up").click()
+    hair_by_hair = page.locator("p", has_text="Hair by hair")
+    expect(hair_by_hair).to_contain_text("over 9 image pairs")
+    expect(hair_by_hair).to_contain_text("hairs at baseline in the field both images see")
+    # the overexposed image the dermatologist set aside, with why
+    expect(page.locator("section", has=page.locator("#set-aside-h"))).to_contain_text(
+        "light was on high"
+    )
+    page.get_by_text("Each image at this site (6)").click()
+    expect(page.locator("details.readings tr", has_text="4:2:0")).to_have_count(1)
+    assert_accessible(page)

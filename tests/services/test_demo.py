@@ -17,11 +17,12 @@ from follicle.records.models import (
     Image,
     Intake,
     Measurement,
+    Patient,
     Plan,
     SessionRecord,
     UserAccount,
 )
-from follicle.services import schedule
+from follicle.services import follow_up, schedule
 from follicle.services.actors import cli_actor
 from follicle.services.auth import actor_for
 from follicle.services.database import Database
@@ -168,3 +169,16 @@ def test_demo_history_reads_in_order_and_a_review_is_due(db: Database, tmp_path:
             if p.review_on is not None and p.review_on <= today + timedelta(days=7)
         ]
     assert due
+
+
+def test_the_demo_follow_up_is_measured_hair_by_hair(db: Database, tmp_path: Path) -> None:
+    load_demo(db, cli_actor(), store=ImageStore(tmp_path / "images"))
+    with db.transaction() as session:
+        cyrus = session.scalars(select(Patient).where(Patient.given_name == "Cyrus")).one()
+    found = follow_up.follow_up(db, cli_actor(), cyrus.id)["sites"]["vertex"]["hair_by_hair"]
+    # the three follow-up images against the three baseline ones (the overexposed fourth
+    # was set aside); the synthetic follow-up has about a fifth more hairs
+    assert found["pairs"] == 9
+    assert found["not_compared"] == []
+    assert found["new"] > found["lost"]
+    assert 10 <= found["change_pct"] <= 45

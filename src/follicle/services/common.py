@@ -22,6 +22,9 @@ from follicle.services.errors import NotFound, StaleVersion, VersionRequired
 
 R = TypeVar("R", bound=Base)
 
+#: The largest image or calibration photo accepted (a 5 MP TIFF fits).
+MAX_UPLOAD_BYTES = 30 * 1024 * 1024
+
 
 def load_patient(
     session: Session, actor: Actor, patient_id: str, permission: Permission

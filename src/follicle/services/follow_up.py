@@ -35,6 +35,7 @@ from follicle.services.common import audit_read, load_patient
 from follicle.services.database import Database
 from follicle.services.images import measurement_view
 from follicle.services.scales import scales_used
+from follicle.services.visit_change import hair_by_hair
 
 COMPARED = ("hair_count", "density_per_cm2", "terminal_count", "vellus_count", "mean_diameter_um")
 
@@ -56,6 +57,14 @@ def image_notes(found: list[Measurement]) -> list[str]:
         for m in found
         for warning in image_warnings_of(m.result)
     ]
+
+
+def _hair_by_hair(found: list[Measurement]) -> dict[str, Any] | None:
+    """The latest visit's images compared hair by hair with the first visit's (those still
+    counting), made at upload (services/visit_change.py)."""
+    first, last = found[0].measured_at.date(), found[-1].measured_at.date()
+    baseline_ids = {m.image_id for m in found if m.measured_at.date() == first}
+    return hair_by_hair([m for m in found if m.measured_at.date() == last], baseline_ids)
 
 
 def metric_values(m: Measurement) -> dict[str, float]:
@@ -155,6 +164,7 @@ def follow_up(
                 "scales": scales,
                 "scale_notes": scale_notes,
                 "image_notes": image_notes(found),
+                "hair_by_hair": _hair_by_hair(found) if len(visits) > 1 else None,
             }
             if len(visits) > target_visits:  # the site followed longest decides the review
                 target, target_visits = (site, changes["density_per_cm2"], answer), len(visits)

@@ -33,6 +33,7 @@ from follicle.records.models.vocab import PHOTO_VIEWS, SCALP_REGIONS
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.services.commands import ImageVoid
+from follicle.services.common import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES  # (the web's)
 from follicle.services.common import (
     audit_read,
     audit_write,
@@ -43,12 +44,12 @@ from follicle.services.common import (
 from follicle.services.consents import valid_consents
 from follicle.services.database import Database
 from follicle.services.errors import NotFound, NotNow
-from follicle.trichoscopy.analyze import ANALYSER_VERSION, AnalysisError, analyze
+from follicle.services.visit_change import BaselineImage, baseline_images, compare_with_baseline
+from follicle.trichoscopy.analyze import ANALYSER_VERSION, AnalysisError, analyze_with_contrast
 from follicle.trichoscopy.images import ImageRefused, read_image
 from follicle.trichoscopy.overlay import draw_overlay
 from follicle.trichoscopy.quality import image_warnings
 
-MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 JPEG_QUALITY = 92
 
 
@@ -160,6 +161,8 @@ def upload_image(
     db: Database, store: ImageStore, actor: Actor, patient_id: str, upload: ImageUpload
 ) -> dict[str, Any]:
     _check(upload)
+    taken_at = upload.taken_at or utcnow()
+    baselines: list[BaselineImage] = []
     with db.transaction() as session:  # look before the (slow) decode and analysis
         patient = load_patient(session, actor, patient_id, Permission.IMAGE_UPLOAD)
         if "photo_use" not in valid_consents(session, patient.clinic_id, patient.id):
@@ -167,18 +170,24 @@ def upload_image(
         um_per_px = upload.um_per_px
         if upload.scale_id is not None:  # (a measured scale is never changed: read it once)
             um_per_px = _measured_scale(session, patient.clinic_id, upload.scale_id)
+        if upload.kind == "trichoscopy" and upload.site is not None:
+            baselines = baseline_images(session, patient.id, upload.site, taken_at.date())
     try:
         read = read_image(io.BytesIO(upload.content))
     except ImageRefused as exc:
         raise InputInvalid([FieldError("/file", str(exc))]) from exc
     rgb = read.rgb
     analysis = None
+    visit_change: list[dict[str, Any]] = []
     if upload.kind == "trichoscopy":
         assert um_per_px is not None
         try:
-            analysis = analyze(rgb, um_per_px)
+            run = analyze_with_contrast(rgb, um_per_px)
         except AnalysisError as exc:
             raise InputInvalid([FieldError("/file", str(exc))]) from exc
+        analysis = run.analysis
+        # a follow-up image: the change from each baseline image, hair by hair
+        visit_change = compare_with_baseline(store, baselines, rgb, run)
     content, media_type = _reencode(rgb, upload.kind)
     sha256 = store.put(content, media_type)
     overlay_sha256 = None
@@ -209,7 +218,7 @@ def upload_image(
             media_type=media_type,
             width_px=int(rgb.shape[1]),
             height_px=int(rgb.shape[0]),
-            taken_at=upload.taken_at or utcnow(),
+            taken_at=taken_at,
             uploaded_by_id=actor.user_id,
         )
         session.add(image)
@@ -252,6 +261,7 @@ def upload_image(
                     "edge_spread_um": None
                     if analysis.edge_spread_um is None
                     else round(analysis.edge_spread_um, 1),
+                    "visit_change": visit_change,
                 },
                 analyser_version=ANALYSER_VERSION,
             )

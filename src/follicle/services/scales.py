@@ -13,9 +13,8 @@ from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records.models import DermoscopeScale, Image, UserAccount, new_id
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
-from follicle.services.common import audit_write
+from follicle.services.common import MAX_UPLOAD_BYTES, audit_write
 from follicle.services.database import Database
-from follicle.services.images import MAX_UPLOAD_BYTES
 from follicle.trichoscopy.calibrate import CalibrationError, calibrate
 from follicle.trichoscopy.images import ImageRefused, read_rgb
 

@@ -323,10 +323,20 @@ def compare(
     """Analyse both visits and measure the change hair by hair in their common field."""
     base_run = analyze_with_contrast(baseline_rgb, um_per_px, vellus_threshold_um)
     follow_run = analyze_with_contrast(followup_rgb, um_per_px, vellus_threshold_um)
+    return compare_analysed(base_run, follow_run, register(baseline_rgb, followup_rgb))
+
+
+def compare_analysed(
+    base_run: AnalysisWithContrast,
+    follow_run: AnalysisWithContrast,
+    registration: Registration,
+) -> Comparison:
+    """:func:`compare` on images already analysed (with their contrast) and registered: one
+    image compared with several (a visit's repeats) is analysed once."""
     base, follow = base_run.analysis, follow_run.analysis
-    registration = register(baseline_rgb, followup_rgb)
-    height, width = baseline_rgb.shape[:2]
-    f_height, f_width = followup_rgb.shape[:2]
+    um_per_px = base.um_per_px
+    height, width = base_run.contrast.shape[:2]
+    f_height, f_width = follow_run.contrast.shape[:2]
     inverse = np.asarray(cv2.invertAffineTransform(registration.matrix), dtype=np.float64)
 
     base_mid = _midpoints(base.hairs)

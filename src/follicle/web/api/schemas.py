@@ -223,6 +223,21 @@ class ScaleUsed(Shape):
     images: int
 
 
+class HairByHair(Shape):
+    pairs: int
+    not_compared: list[str]
+    said: str
+    baseline_hairs: float | None = None
+    lost: float | None = None
+    new: float | None = None
+    change_in_count: float | None = None
+    change_pct: float | None = None
+    lowest: int | None = None
+    highest: int | None = None
+    thickened: float | None = None
+    thinned: float | None = None
+
+
 class SiteChange(Shape):
     baseline: Measurement
     latest: Measurement
@@ -236,6 +251,7 @@ class SiteChange(Shape):
     scales: list[ScaleUsed]
     scale_notes: list[str]
     image_notes: list[str]
+    hair_by_hair: HairByHair | None
 
 
 class ResponderRule(Shape):

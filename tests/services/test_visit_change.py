@@ -1,0 +1,103 @@
+"""On both backends: a follow-up image of a marked site is compared hair by hair with the
+first visit's images when it is uploaded, and the follow-up sums the comparisons up, near
+the true change of the synthetic pair; an image set aside stops counting there too, and a
+pair that cannot be compared says why."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from sqlalchemy import select
+
+from follicle.records.files import ImageStore
+from follicle.records.models import Measurement
+from follicle.services import follow_up, images
+from follicle.services.commands import ImageVoid
+from follicle.services.database import Database
+from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram, render_visit_pair
+from tests.services.test_scales import _actor, _consented_patient
+from tests.support.factories import make_clinic
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    return bytes(cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes())
+
+
+def test_the_change_is_measured_hair_by_hair(db: Database, tmp_path: Path) -> None:
+    clinic = make_clinic(db)
+    derm = _actor(db, clinic, "practitioner")
+    patient = _consented_patient(db, clinic, derm)
+    store = ImageStore(tmp_path / "images")
+    pair = render_visit_pair(
+        TrichogramSpec(seed=41, width_px=800, height_px=600, density_per_cm2=200.0),
+        lost_fraction=0.1,
+        new_fraction=0.25,
+        thinned_fraction=0.0,
+        seed=2,
+    )
+    before = datetime.now(UTC) - timedelta(days=120)
+    now = datetime.now(UTC)
+
+    def upload(rgb: np.ndarray, taken_at: datetime, um_per_px: float = 5.0) -> dict[str, Any]:
+        return images.upload_image(
+            db,
+            store,
+            derm,
+            patient,
+            images.ImageUpload(
+                kind="trichoscopy",
+                content=_png(rgb),
+                site="vertex",
+                um_per_px=um_per_px,
+                taken_at=taken_at,
+            ),
+        )
+
+    baseline = [upload(pair.baseline.rgb, before), upload(pair.repeat("baseline", 1).rgb, before)]
+    assert all(b["measurement"] for b in baseline)
+    site = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]
+    assert site["hair_by_hair"] is None  # one visit: nothing to compare yet
+    followed = upload(pair.followup.rgb, now)
+    assert {c["baseline_image_id"] for c in _stored(db, followed["id"])} == {
+        b["id"] for b in baseline
+    }
+    upload(pair.repeat("followup", 1).rgb, now)
+
+    site = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]
+    found = site["hair_by_hair"]
+    assert found["pairs"] == 4
+    assert found["not_compared"] == []
+    truth = pair.true_change()
+    baseline_count = len(pair.common_ids() - pair.new_ids)
+    assert abs(found["change_in_count"] - truth) <= 0.05 * baseline_count, (found, truth)
+    assert found["lowest"] <= found["change_in_count"] <= found["highest"]
+    assert found["said"].startswith(f"Of {found['baseline_hairs']:.0f} hairs at baseline")
+    assert "over 4 image pairs" in found["said"]
+
+    # a baseline image set aside: its pairs no longer count
+    images.void_image(db, derm, patient, baseline[1]["id"], ImageVoid(reason="blurred"))
+    found = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]["hair_by_hair"]
+    assert found["pairs"] == 2
+
+    # another site's image (not the marked one), and one read at another scale: said, not
+    # counted
+    other = render_trichogram(TrichogramSpec(seed=977, width_px=800, height_px=600)).rgb
+    upload(other, now)
+    upload(pair.repeat("followup", 2).rgb, now, um_per_px=5.5)
+    found = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]["hair_by_hair"]
+    assert found["pairs"] == 2
+    assert len(found["not_compared"]) == 2
+    assert any("another scale" in reason for reason in found["not_compared"])
+    assert "Not compared:" in found["said"]
+
+
+def _stored(db: Database, image_id: str) -> list[dict[str, Any]]:
+    with db.transaction() as session:
+        measurement = session.scalars(
+            select(Measurement).where(Measurement.image_id == image_id)
+        ).one()
+        return list(measurement.result["visit_change"])
