@@ -80,6 +80,8 @@ def test_the_clinician_and_patient_reports_render_with_content_on_every_page(
         "Demo dermoscope",
         "reduced resolution (4:2:0)",  # the baseline's phone JPEG, said where the change is
         "Images set aside",  # the overexposed one, with why
+        "Hair by hair",  # the follow-up's images compared with the baseline's, registered
+        "over 9 image pairs",
         "light was on high",
     ):
         assert expected in clinician, expected
