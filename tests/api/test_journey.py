@@ -205,21 +205,18 @@ def test_whole_journey(api: ApiServer) -> None:
         # Follow-up: the same site measured again, change from baseline; read this time at
         # the dermoscope's measured scale, which the image keeps (another's is refused).
         scale = _measured_scale(api, users.practitioner_id)
-        unknown = derm.post(
-            base + "/images",
-            data={"kind": "trichoscopy", "site": "vertex", "scale_id": "scl_elsewhere"},
-            files={"file": ("t1.png", _png(pair.followup.rgb), "image/png")},
-        )
+
+        def follow_up_image(scale_id: str) -> httpx.Response:
+            return derm.post(
+                base + "/images",
+                data={"kind": "trichoscopy", "site": "vertex", "scale_id": scale_id},
+                files={"file": ("t1.png", _png(pair.followup.rgb), "image/png")},
+            )
+
+        unknown = follow_up_image("scl_elsewhere")
         assert unknown.status_code == 422
         assert unknown.json()["errors"][0]["pointer"] == "/scale_id"
-        followed = ok(
-            derm.post(
-                base + "/images",
-                data={"kind": "trichoscopy", "site": "vertex", "scale_id": scale["id"]},
-                files={"file": ("t1.png", _png(pair.followup.rgb), "image/png")},
-            ),
-            201,
-        )
+        followed = ok(follow_up_image(scale["id"]), 201)
         assert followed["dermoscope_scale_id"] == scale["id"]
         follow_up = ok(derm.get(base + "/follow-up"))
         vertex = follow_up["sites"]["vertex"]
@@ -229,6 +226,7 @@ def test_whole_journey(api: ApiServer) -> None:
             (True, 1),
         ]
         assert vertex["scale_notes"] == []  # 5.0 typed and 5.0 measured: the same scale
+        assert vertex["hair_by_hair"] is None  # both taken today: one visit, no comparison
         assert vertex["change"]["hair_count"] == (
             vertex["latest"]["hair_count"] - vertex["baseline"]["hair_count"]
         )
@@ -236,14 +234,7 @@ def test_whole_journey(api: ApiServer) -> None:
         assert len(ok(derm.get(base + "/measurements"))) == 2
 
         # An image taken again by mistake is set aside with a reason: it stops counting.
-        again = ok(
-            derm.post(
-                base + "/images",
-                data={"kind": "trichoscopy", "site": "vertex", "scale_id": scale["id"]},
-                files={"file": ("t1-again.png", _png(pair.followup.rgb), "image/png")},
-            ),
-            201,
-        )
+        again = ok(follow_up_image(scale["id"]), 201)
         assert ok(derm.get(base + "/follow-up"))["sites"]["vertex"]["measurements"] == 3
         unsaid = derm.post(base + f"/images/{again['id']}/void", json={"reason": "  "})
         assert unsaid.status_code == 422
