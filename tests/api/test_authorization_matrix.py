@@ -203,6 +203,9 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
     ("post", "/api/v1/patients/{patient_id}/images/{image_id}/void"): lambda t: {
         "json": {"reason": "taken of the wrong site"}
     },
+    ("post", "/api/v1/patients/{patient_id}/follow-up/compare"): lambda t: {
+        "json": {"site": "vertex"}
+    },
     ("post", "/api/v1/patients/{patient_id}/adverse-events"): lambda t: {
         "json": {
             "category": "pain",

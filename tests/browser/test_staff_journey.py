@@ -290,3 +290,9 @@ def test_a_course_under_way_is_measured_hair_by_hair(page: Page, site: Site) -> 
     page.get_by_text("Each image at this site (6)").click()
     expect(page.locator("details.readings tr", has_text="4:2:0")).to_have_count(1)
     assert_accessible(page)
+    # compared again on request, from the stored images: the same pairs
+    page.get_by_role("button", name="Compare again").click()
+    expect(page.locator(".flash")).to_contain_text(
+        "Compared again: 3 latest image(s) with the first visit's 3."
+    )
+    expect(page.locator("p", has_text="Hair by hair")).to_contain_text("over 9 image pairs")

@@ -11,13 +11,15 @@ from typing import Any
 
 import cv2
 import numpy as np
+import pytest
 from sqlalchemy import select
 
 from follicle.records.files import ImageStore
-from follicle.records.models import Measurement
-from follicle.services import follow_up, images
-from follicle.services.commands import ImageVoid
+from follicle.records.models import AuditEntry, Measurement
+from follicle.services import follow_up, images, visit_change
+from follicle.services.commands import CompareAgain, ImageVoid
 from follicle.services.database import Database
+from follicle.services.errors import Forbidden, NotNow
 from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram, render_visit_pair
 from tests.services.test_scales import _actor, _consented_patient
 from tests.support.factories import make_clinic
@@ -101,3 +103,52 @@ def _stored(db: Database, image_id: str) -> list[dict[str, Any]]:
             select(Measurement).where(Measurement.image_id == image_id)
         ).one()
         return list(measurement.result["visit_change"])
+
+
+def test_a_site_is_compared_again_on_request(db: Database, tmp_path: Path) -> None:
+    clinic = make_clinic(db)
+    derm = _actor(db, clinic, "practitioner")
+    patient = _consented_patient(db, clinic, derm)
+    store = ImageStore(tmp_path / "images")
+    pair = render_visit_pair(
+        TrichogramSpec(seed=43, width_px=640, height_px=480, density_per_cm2=180.0), seed=4
+    )
+    vertex = CompareAgain(site="vertex")
+
+    def upload(rgb: np.ndarray, days_ago: int) -> dict[str, Any]:
+        taken_at = datetime.now(UTC) - timedelta(days=days_ago)
+        return images.upload_image(
+            db,
+            store,
+            derm,
+            patient,
+            images.ImageUpload(
+                kind="trichoscopy",
+                content=_png(rgb),
+                site="vertex",
+                um_per_px=5.0,
+                taken_at=taken_at,
+            ),
+        )
+
+    # the follow-up stored before its baseline (entered late): nothing compared at upload
+    upload(pair.followup.rgb, 0)
+    with pytest.raises(NotNow):  # one visit so far
+        visit_change.compare_again(db, store, derm, patient, vertex)
+    upload(pair.baseline.rgb, 90)
+    site = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]
+    assert site["hair_by_hair"] is None
+
+    with pytest.raises(Forbidden):
+        visit_change.compare_again(db, store, _actor(db, clinic, "front_desk"), patient, vertex)
+    done = visit_change.compare_again(db, store, derm, patient, vertex)
+    assert done == {"site": "vertex", "compared": 1, "baseline_images": 1}
+    found = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]["hair_by_hair"]
+    assert found["pairs"] == 1
+    baseline_count = len(pair.common_ids() - pair.new_ids)
+    assert abs(found["change_in_count"] - pair.true_change()) <= 0.05 * baseline_count
+    with db.transaction() as session:
+        (entry,) = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "measurement.compare")
+        )
+        assert entry.detail["site"] == "vertex"

@@ -199,6 +199,12 @@ class AdverseEventClearance(Command):
     note: Reason
 
 
+class CompareAgain(Command):
+    """Which site's latest images to compare with its first visit's again."""
+
+    site: Region
+
+
 class ImageVoid(Command):
     """Why an image is set aside: it and its measurement then stop counting (kept, voided)."""
 

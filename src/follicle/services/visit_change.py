@@ -20,6 +20,12 @@ from sqlalchemy.orm import Session
 
 from follicle.records.files import ImageStore
 from follicle.records.models import Image, Measurement
+from follicle.services.actors import Actor
+from follicle.services.authz import Permission
+from follicle.services.commands import CompareAgain
+from follicle.services.common import audit_write, load_patient
+from follicle.services.database import Database
+from follicle.services.errors import NotNow
 from follicle.services.scales import SCALE_AGREEMENT_PCT
 from follicle.trichoscopy.analyze import AnalysisError, AnalysisWithContrast, analyze_with_contrast
 from follicle.trichoscopy.compare import compare_analysed, register
@@ -107,6 +113,59 @@ def compare_with_baseline(
             )
         found.append(entry)
     return found
+
+
+def compare_again(
+    db: Database, store: ImageStore, actor: Actor, patient_id: str, request: CompareAgain
+) -> dict[str, Any]:
+    """Compare a site's latest images with its first visit's again, from their stored
+    lossless copies: for images stored before comparisons were made, a follow-up uploaded
+    before its baseline, or a first visit whose images were set aside."""
+    with db.transaction() as session:
+        patient = load_patient(session, actor, patient_id, Permission.IMAGE_UPLOAD)
+        found = session.execute(
+            select(Measurement.id, Measurement.measured_at, Image)
+            .join(Image, Image.id == Measurement.image_id)
+            .where(
+                Measurement.patient_id == patient.id,
+                Measurement.site == request.site,
+                Measurement.voided_at.is_(None),
+            )
+            .order_by(Measurement.measured_at, Measurement.id)
+        ).all()
+        if not found or found[0][1].date() == found[-1][1].date():
+            raise NotNow("this site has not been measured at two visits: nothing to compare")
+        last = found[-1][1].date()
+        baselines = baseline_images(session, patient.id, request.site, last)
+        latest = [
+            (measurement_id, image.content_sha256, image.media_type, image.um_per_px)
+            for measurement_id, measured_at, image in found
+            if measured_at.date() == last and image.um_per_px is not None
+        ]
+        clinic_id = patient.clinic_id
+    changes = {}
+    for measurement_id, sha256, media_type, um_per_px in latest:  # (slow: out of the transaction)
+        rgb = read_rgb(io.BytesIO(store.get(sha256, media_type)))
+        run = analyze_with_contrast(rgb, um_per_px)
+        changes[measurement_id] = compare_with_baseline(store, baselines, rgb, run)
+    with db.transaction() as session:
+        compared = []
+        for measurement_id, change in changes.items():
+            measurement = session.get(Measurement, measurement_id)
+            if measurement is None or measurement.voided_at is not None:
+                continue  # set aside meanwhile
+            measurement.result = {**measurement.result, "visit_change": change}
+            compared.append(measurement_id)
+        audit_write(
+            session,
+            actor,
+            "measurement.compare",
+            "patient",
+            patient_id,
+            clinic_id,
+            {"site": request.site, "measurement_ids": compared},
+        )
+    return {"site": request.site, "compared": len(compared), "baseline_images": len(baselines)}
 
 
 def hair_by_hair(latest: list[Measurement], baseline_image_ids: set[str]) -> dict[str, Any] | None:

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from follicle.services import adverse_events, follow_up, images, reports, sessions
+from follicle.services import adverse_events, follow_up, images, reports, sessions, visit_change
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.services.commands import (
     AdverseEventClearance,
     AdverseEventReport,
+    CompareAgain,
     ImageVoid,
     NewSessionRecord,
 )
@@ -148,6 +149,25 @@ def list_measurements(request: Request, actor: ApiActor, patient_id: str) -> lis
 def read_follow_up(request: Request, actor: ApiActor, patient_id: str) -> dict[str, Any]:
     """Whether the plan's review is due, and each site's change from its first measurement."""
     return follow_up.follow_up(state(request).db, actor, patient_id)
+
+
+@router.post(
+    BASE + "/follow-up/compare",
+    **needs(Permission.IMAGE_UPLOAD),
+    response_model=schemas.ComparedAgain,
+)
+async def compare_again(
+    request: Request, actor: ApiActor, patient_id: str, body: CompareAgain
+) -> dict[str, Any]:
+    """Compare a site's latest images with its first visit's again, hair by hair.
+
+    For images stored before comparisons were made at upload, a follow-up uploaded before its
+    baseline, or a first visit whose images were set aside; 409 when the site has not been
+    measured at two visits."""
+    app_state = state(request)
+    return await run_in_threadpool(
+        visit_change.compare_again, app_state.db, app_state.images, actor, patient_id, body
+    )
 
 
 @router.get(

@@ -267,6 +267,12 @@ class ReviewSuggestion(Shape):
     reasons: list[str]
 
 
+class ComparedAgain(Shape):
+    site: str
+    compared: int
+    baseline_images: int
+
+
 class SetAsideImage(Shape):
     image_id: str
     kind: str

@@ -22,12 +22,14 @@ from follicle.services import (
     images,
     scales,
     sessions,
+    visit_change,
 )
 from follicle.services.authz import ROLE_PERMISSIONS, Permission
 from follicle.services.commands import (
     AdverseEventClearance,
     AdverseEventReport,
     Cancellation,
+    CompareAgain,
     ImageVoid,
     NewAppointment,
     NewSessionRecord,
@@ -361,6 +363,24 @@ async def upload(request: Request, actor: Staff, patient_id: str) -> Response:
         else "Photo stored."
     )
     return redirect(f"/patients/{patient_id}/follow-up", message)
+
+
+@router.post("/patients/{patient_id}/follow-up/compare", dependencies=[CsrfChecked])
+async def compare_again(request: Request, actor: Staff, patient_id: str) -> Response:
+    form = await request.form()
+    app_state = state(request)
+    try:
+        site = parse_command(CompareAgain, {"site": str(form.get("site", ""))})
+        done = await run_in_threadpool(
+            visit_change.compare_again, app_state.db, app_state.images, actor, patient_id, site
+        )
+    except REFUSED as exc:
+        return redirect(f"/patients/{patient_id}/follow-up", f"Not compared: {_refusal(exc)}")
+    return redirect(
+        f"/patients/{patient_id}/follow-up",
+        f"Compared again: {done['compared']} latest image(s) with the first visit's "
+        f"{done['baseline_images']}.",
+    )
 
 
 def _refusal(exc: Exception) -> str:
