@@ -132,7 +132,7 @@ def test_a_site_is_compared_again_on_request(db: Database, tmp_path: Path) -> No
         )
 
     # the follow-up stored before its baseline (entered late): nothing compared at upload
-    upload(pair.followup.rgb, 0)
+    followed = upload(pair.followup.rgb, 0)
     with pytest.raises(NotNow):  # one visit so far
         visit_change.compare_again(db, store, derm, patient, vertex)
     upload(pair.baseline.rgb, 90)
@@ -152,3 +152,11 @@ def test_a_site_is_compared_again_on_request(db: Database, tmp_path: Path) -> No
             select(AuditEntry).where(AuditEntry.action == "measurement.compare")
         )
         assert entry.detail["site"] == "vertex"
+
+    # the stored follow-up image gone (a broken image store): said, not a crash
+    next((tmp_path / "images").rglob(followed["content_sha256"] + ".png")).unlink()
+    visit_change.compare_again(db, store, derm, patient, vertex)
+    found = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]["hair_by_hair"]
+    assert found["pairs"] == 0
+    (reason,) = found["not_compared"]
+    assert reason.startswith("the follow-up image could not be read again")

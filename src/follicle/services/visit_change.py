@@ -145,8 +145,15 @@ def compare_again(
         clinic_id = patient.clinic_id
     changes = {}
     for measurement_id, sha256, media_type, um_per_px in latest:  # (slow: out of the transaction)
-        rgb = read_rgb(io.BytesIO(store.get(sha256, media_type)))
-        run = analyze_with_contrast(rgb, um_per_px)
+        try:
+            rgb = read_rgb(io.BytesIO(store.get(sha256, media_type)))
+            run = analyze_with_contrast(rgb, um_per_px)
+        except (AnalysisError, ImageRefused, OSError) as exc:
+            said = f"the follow-up image could not be read again ({exc})"
+            changes[measurement_id] = [
+                {"baseline_image_id": b.image_id, "error": said} for b in baselines
+            ]
+            continue
         changes[measurement_id] = compare_with_baseline(store, baselines, rgb, run)
     with db.transaction() as session:
         compared = []
