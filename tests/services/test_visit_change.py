@@ -5,6 +5,7 @@ pair that cannot be compared says why."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from follicle.records.files import ImageStore
 from follicle.records.models import AuditEntry, Measurement
 from follicle.services import follow_up, images, visit_change
+from follicle.services.actors import Actor
 from follicle.services.commands import CompareAgain, ImageVoid
 from follicle.services.database import Database
 from follicle.services.errors import Forbidden, NotNow
@@ -29,11 +31,37 @@ def _png(rgb: np.ndarray) -> bytes:
     return bytes(cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes())
 
 
-def test_the_change_is_measured_hair_by_hair(db: Database, tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class _Vertex:
+    """A practitioner taking trichoscopy images of one patient's vertex."""
+
+    db: Database
+    store: ImageStore
+    derm: Actor
+    patient: str
+
+    def upload(self, rgb: np.ndarray, days_ago: int, um_per_px: float = 5.0) -> dict[str, Any]:
+        taken_at = datetime.now(UTC) - timedelta(days=days_ago)
+        upload = images.ImageUpload(
+            kind="trichoscopy",
+            content=_png(rgb),
+            site="vertex",
+            um_per_px=um_per_px,
+            taken_at=taken_at,
+        )
+        return images.upload_image(self.db, self.store, self.derm, self.patient, upload)
+
+
+def _vertex(db: Database, tmp_path: Path) -> tuple[_Vertex, str]:
     clinic = make_clinic(db)
     derm = _actor(db, clinic, "practitioner")
     patient = _consented_patient(db, clinic, derm)
-    store = ImageStore(tmp_path / "images")
+    return _Vertex(db, ImageStore(tmp_path / "images"), derm, patient), clinic
+
+
+def test_the_change_is_measured_hair_by_hair(db: Database, tmp_path: Path) -> None:
+    site_images, _ = _vertex(db, tmp_path)
+    derm, patient, upload = site_images.derm, site_images.patient, site_images.upload
     pair = render_visit_pair(
         TrichogramSpec(seed=41, width_px=800, height_px=600, density_per_cm2=200.0),
         lost_fraction=0.1,
@@ -41,24 +69,7 @@ def test_the_change_is_measured_hair_by_hair(db: Database, tmp_path: Path) -> No
         thinned_fraction=0.0,
         seed=2,
     )
-    before = datetime.now(UTC) - timedelta(days=120)
-    now = datetime.now(UTC)
-
-    def upload(rgb: np.ndarray, taken_at: datetime, um_per_px: float = 5.0) -> dict[str, Any]:
-        return images.upload_image(
-            db,
-            store,
-            derm,
-            patient,
-            images.ImageUpload(
-                kind="trichoscopy",
-                content=_png(rgb),
-                site="vertex",
-                um_per_px=um_per_px,
-                taken_at=taken_at,
-            ),
-        )
-
+    before, now = 120, 0  # days ago
     baseline = [upload(pair.baseline.rgb, before), upload(pair.repeat("baseline", 1).rgb, before)]
     assert all(b["measurement"] for b in baseline)
     site = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]
@@ -106,31 +117,13 @@ def _stored(db: Database, image_id: str) -> list[dict[str, Any]]:
 
 
 def test_a_site_is_compared_again_on_request(db: Database, tmp_path: Path) -> None:
-    clinic = make_clinic(db)
-    derm = _actor(db, clinic, "practitioner")
-    patient = _consented_patient(db, clinic, derm)
-    store = ImageStore(tmp_path / "images")
+    site_images, clinic = _vertex(db, tmp_path)
+    derm, patient, upload = site_images.derm, site_images.patient, site_images.upload
+    store = site_images.store
     pair = render_visit_pair(
         TrichogramSpec(seed=43, width_px=640, height_px=480, density_per_cm2=180.0), seed=4
     )
     vertex = CompareAgain(site="vertex")
-
-    def upload(rgb: np.ndarray, days_ago: int) -> dict[str, Any]:
-        taken_at = datetime.now(UTC) - timedelta(days=days_ago)
-        return images.upload_image(
-            db,
-            store,
-            derm,
-            patient,
-            images.ImageUpload(
-                kind="trichoscopy",
-                content=_png(rgb),
-                site="vertex",
-                um_per_px=5.0,
-                taken_at=taken_at,
-            ),
-        )
-
     # the follow-up stored before its baseline (entered late): nothing compared at upload
     followed = upload(pair.followup.rgb, 0)
     with pytest.raises(NotNow):  # one visit so far
