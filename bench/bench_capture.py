@@ -1,8 +1,9 @@
 """How the way an image is taken and saved changes the count: the trichoscopy benchmark's
 images (both sets) analysed as the clinic would receive them — lossless, as JPEG at several
 qualities with full or reduced colour resolution (chroma subsampling 4:4:4, 4:2:2, 4:2:0), in
-greyscale, out of focus (blurred further by a Gaussian of 1, 1.5 and 2.5 px) and overexposed
-(every channel 15 % and 30 % brighter, clipped at 255).
+greyscale, out of focus (blurred further by a Gaussian of 1, 1.5 and 2.5 px), overexposed
+(every channel 15 % and 30 % brighter, clipped at 255) and underexposed (every channel at 60 %
+and 40 % of its value: a dim dermoscope, a short exposure).
 
 Dermoscope cameras and phones mostly save JPEG with the colour at half resolution (4:2:0); the
 analyser tells pale hair from skin largely by colour. A dermoscope not pressed flat gives an
@@ -48,7 +49,7 @@ SAMPLING = {
 @dataclass(frozen=True)
 class Way:
     """How an image is taken and saved: encoded as ``extension`` with OpenCV ``options``,
-    after greyscale, further blur (px) or brighter exposure (every channel times ``gain``)."""
+    after greyscale, further blur (px) or another exposure (every channel times ``gain``)."""
 
     name: str
     extension: str = ".png"
@@ -71,7 +72,10 @@ WAYS: list[Way] = [
     _jpeg(85, "4:2:0"),
     Way("greyscale PNG", grey=True),
     *(Way(f"PNG blurred {blur:g} px", blur_px=blur) for blur in (1.0, 1.5, 2.5)),
-    *(Way(f"PNG exposed +{round(100 * (gain - 1))} %", gain=gain) for gain in (1.15, 1.3)),
+    *(
+        Way(f"PNG exposed {round(100 * (gain - 1)):+d} %", gain=gain)
+        for gain in (1.15, 1.3, 0.6, 0.4)
+    ),
 ]
 
 

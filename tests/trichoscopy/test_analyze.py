@@ -300,6 +300,22 @@ def test_blond_hair_on_light_brown_skin_is_found() -> None:
     assert result.hair_count >= 0.75 * len(image.counted_hairs)
 
 
+@pytest.mark.parametrize("light", [0.6, 0.4])
+def test_a_scalp_taken_darker_reads_as_it_does_in_full_light(light: float) -> None:
+    """A dim dermoscope or a short exposure scales every channel down; the skin's own
+    variation shrinks with it, so judging it against a fixed floor lost pale hair (blond on
+    type III skin: a third of it at 40 % of the light)."""
+    truth = full = dim = 0
+    for seed in (53, 54):
+        image = _blond(seed, fitzpatrick=3, density_per_cm2=200, flakes=2)
+        darker = cv2.convertScaleAbs(image.rgb, alpha=light)
+        truth += len(image.counted_hairs)
+        full += analyze(image.rgb, 5.0).hair_count
+        dim += analyze(darker, 5.0).hair_count
+    assert abs(dim - full) <= 0.08 * truth
+    assert abs(dim - truth) <= 0.12 * truth
+
+
 def test_dense_blond_hair_on_the_darkest_skin_is_not_taken_for_dandruff() -> None:
     """Piled blond hair is paler than type VI skin, as dandruff is, but not whitish."""
     truth = found = 0

@@ -220,12 +220,18 @@ _MEAN_CHANNELS = np.full((1, 3), 1.0 / 3.0, dtype=np.float32)
 SKIN_SD = 4.0
 #: No colour direction is trusted to vary less than this share of the skin's most varying one.
 SKIN_VARIANCE_FLOOR = 0.02
+#: No colour direction of the skin is taken to vary by less than this share of the skin's
+#: brightness (standard deviation): a floor in proportion to the brightness, so that the same
+#: scalp taken darker (a dim dermoscope, a short exposure) reads the same. A floor of one grey
+#: level whatever the brightness (before session 15) made an image taken at 40 % of the light
+#: lose up to 56 % of its pale hairs, and it made dark skin less sensitive than light skin.
+SKIN_SD_FLOOR_SHARE = 0.004
 #: Pixels further than this many SDs from the skin are left out of the skin's estimate.
 BACKGROUND_OUTLIER_SD = 5.0
 STRIP_ROWS = 16
 
 
-def skin_whitening(diff: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+def skin_whitening(diff: npt.NDArray[Any], floor_sd: float) -> npt.NDArray[np.float32]:
     """A colour transform under which the skin's own variation is round and of standard
     deviation :data:`SKIN_SD`, so the length of a transformed difference says how unlike
     skin a pixel is (its Mahalanobis distance).
@@ -233,7 +239,7 @@ def skin_whitening(diff: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     Skin texture and lighting vary mostly in brightness; blond hair on light-brown skin
     differs mostly in blue-yellow, and would hide among brightness variation of the same size.
     ``diff`` is a sample of colour differences from the skin estimate; the skin's spread is
-    taken from the 85 % of them closest to it.
+    taken from the 85 % of them closest to it, with at least ``floor_sd`` in every direction.
     """
     flat = diff.reshape(-1, 3).astype(np.float64)
     columns = flat.T
@@ -243,11 +249,11 @@ def skin_whitening(diff: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     count = float(weight.sum())
     if count < 10:
         floor = math.sqrt(float(np.median(squared)))
-        return np.eye(3, dtype=np.float32) * SKIN_SD / max(floor, 1.0)
+        return np.eye(3, dtype=np.float32) * SKIN_SD / max(floor, floor_sd)
     # (the covariance of the chosen rows by weighted sums: no copy of them)
     mean = columns @ weight / count
     scatter = (columns * weight) @ flat - count * np.outer(mean, mean)
-    values, vectors = np.linalg.eigh(scatter / (count - 1) + np.eye(3))
+    values, vectors = np.linalg.eigh(scatter / (count - 1) + np.eye(3) * floor_sd**2)
     values = np.maximum(values, SKIN_VARIANCE_FLOOR * values.max())
     whitening = vectors @ np.diag(1.0 / np.sqrt(values)) @ vectors.T
     return np.asarray(whitening * SKIN_SD, dtype=np.float32)
@@ -285,15 +291,16 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
     )
     size = (max(8, width // 8), max(8, height // 8))
     skin = _skin_colour(quarter, None, size, 3.0)
+    floor_sd = SKIN_SD_FLOOR_SHARE * float(np.median(cv2.transform(skin, _MEAN_CHANNELS)))
     for _ in range(2):  # re-estimate without hairs and blobs: they would pull it their way
         diff = cv2.subtract(quarter, _resized(skin, quarter))
-        whitening = skin_whitening(diff[::2, ::2])
+        whitening = skin_whitening(diff[::2, ::2], floor_sd)
         hairlike = channel_norm(cv2.transform(diff, whitening))
         outlier = (hairlike > BACKGROUND_OUTLIER_SD * SKIN_SD).astype(np.uint8)
         weight = 1.0 - cv2.dilate(outlier, np.ones((3, 3), np.uint8)).astype(np.float32)
         skin = _skin_colour(quarter, weight, size, 3.0)
     # The skin's variation as seen at half size (sensor noise averaged over 2x2 pixels).
-    whitening = skin_whitening(half[::4, ::4] - _resized(skin, half)[::4, ::4])
+    whitening = skin_whitening(half[::4, ::4] - _resized(skin, half)[::4, ::4], floor_sd)
     # Relative to the local skin brightness, so vignetting and uneven light do not hide hairs
     # at the edges of the field.
     luminance = cv2.transform(skin, _MEAN_CHANNELS)
