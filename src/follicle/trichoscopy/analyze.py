@@ -221,11 +221,16 @@ SKIN_SD = 4.0
 #: No colour direction is trusted to vary less than this share of the skin's most varying one.
 SKIN_VARIANCE_FLOOR = 0.02
 #: No colour direction of the skin is taken to vary by less than this share of the skin's
-#: brightness (standard deviation): a floor in proportion to the brightness, so that the same
-#: scalp taken darker (a dim dermoscope, a short exposure) reads the same. A floor of one grey
-#: level whatever the brightness (before session 15) made an image taken at 40 % of the light
-#: lose up to 56 % of its pale hairs, and it made dark skin less sensitive than light skin.
+#: brightness (standard deviation), added to :data:`ROUNDING_SD`: a floor in proportion to
+#: the brightness, so that the same scalp taken darker (a dim dermoscope, a short exposure)
+#: reads the same. A floor of one grey level whatever the brightness (before session 15) made
+#: an image taken at 40 % of the light lose up to 56 % of its pale hairs, and it made dark
+#: skin less sensitive than light skin.
 SKIN_SD_FLOOR_SHARE = 0.004
+#: The standard deviation of rounding to whole grey levels (1/sqrt(12)): no 8-bit image shows
+#: less. Without it, smooth dark skin saved as a coarse JPEG (quality 60) read its 8-pixel
+#: blocks as hair (one sparse type VI scalp at 2.2 times its count).
+ROUNDING_SD = 12**-0.5
 #: Pixels further than this many SDs from the skin are left out of the skin's estimate.
 BACKGROUND_OUTLIER_SD = 5.0
 STRIP_ROWS = 16
@@ -291,7 +296,8 @@ def _contrast(rgb: npt.NDArray[np.uint8]) -> _Contrast:
     )
     size = (max(8, width // 8), max(8, height // 8))
     skin = _skin_colour(quarter, None, size, 3.0)
-    floor_sd = SKIN_SD_FLOOR_SHARE * float(np.median(cv2.transform(skin, _MEAN_CHANNELS)))
+    skin_level = float(np.median(cv2.transform(skin, _MEAN_CHANNELS)))
+    floor_sd = math.hypot(SKIN_SD_FLOOR_SHARE * skin_level, ROUNDING_SD)
     for _ in range(2):  # re-estimate without hairs and blobs: they would pull it their way
         diff = cv2.subtract(quarter, _resized(skin, quarter))
         whitening = skin_whitening(diff[::2, ::2], floor_sd)
