@@ -304,7 +304,7 @@ def test_blond_hair_on_light_brown_skin_is_found() -> None:
 def test_a_scalp_taken_darker_reads_as_it_does_in_full_light(light: float) -> None:
     """A dim dermoscope or a short exposure scales every channel down; the skin's own
     variation shrinks with it, so judging it against a fixed floor lost pale hair (blond on
-    type III skin: a third of it at 40 % of the light)."""
+    type III skin: 44 % of it at 40 % of the light, before session 15)."""
     truth = full = dim = 0
     for seed in (53, 54, 55, 56):
         image = _blond(seed, fitzpatrick=3, density_per_cm2=200, flakes=2)
