@@ -10,34 +10,42 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from follicle.trichoscopy import analyze as analyser
+from follicle.trichoscopy.analyze import analyze
+from follicle.trichoscopy.chains import _corner_pieces, _nonzero, _walk
+from follicle.trichoscopy.hair import Hair, Scale
+from follicle.trichoscopy.joins import join_broken
+from follicle.trichoscopy.masks import _hysteresis, _wider_than, hysteresis_thresholds, quantiles
+from follicle.trichoscopy.sifting import drop_bridges, split_bundles
+from follicle.trichoscopy.skin import CLIPPED, skin_contrast
 from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram
+from follicle.trichoscopy.units import _flipped, orient
+from follicle.trichoscopy.widths import profile_widths
 
 
 @pytest.mark.parametrize("size", [1, 2, 7, 100, 1001])
 def test_quantiles_by_partial_sort_equal_numpy(size: int) -> None:
     values = np.random.default_rng(size).normal(size=size).astype(np.float32)
     qs = (0.0, 0.25, 0.5, 0.75, 0.92, 0.95, 1.0)
-    assert analyser._quantiles(values, *qs) == pytest.approx(
+    assert quantiles(values, *qs) == pytest.approx(
         [float(np.quantile(values, q)) for q in qs], rel=1e-6, abs=1e-6
     )
 
 
 def test_nonzero_by_a_flat_scan_equals_numpy_in_the_same_order() -> None:
     image = (np.random.default_rng(1).random((300, 400)) > 0.97).astype(np.uint8)
-    rows, cols = analyser._nonzero(image)
+    rows, cols = _nonzero(image)
     expected_rows, expected_cols = np.nonzero(image)
     assert np.array_equal(rows, expected_rows)
     assert np.array_equal(cols, expected_cols)
-    empty_rows, empty_cols = analyser._nonzero(np.zeros((5, 5), dtype=np.uint8))
+    empty_rows, empty_cols = _nonzero(np.zeros((5, 5), dtype=np.uint8))
     assert len(empty_rows) == len(empty_cols) == 0
 
 
 def test_hysteresis_by_flood_fill_equals_labelling() -> None:
     image = render_trichogram(TrichogramSpec(seed=4, width_px=640, height_px=480)).rgb
-    contrast = analyser._contrast(image).hairlike
-    low, high = analyser._thresholds(contrast)
-    found = analyser._hysteresis(contrast, low, high)
+    contrast = skin_contrast(image).hairlike
+    low, high = hysteresis_thresholds(contrast)
+    found = _hysteresis(contrast, low, high)
     # 8-connected, as the hairs' shapes are labelled everywhere else
     labels, _ = ndimage.label(contrast > low, structure=np.ones((3, 3)))
     expected = np.isin(labels, np.unique(labels[contrast > high])) & (labels > 0)
@@ -45,12 +53,12 @@ def test_hysteresis_by_flood_fill_equals_labelling() -> None:
     assert np.array_equal(found.astype(bool), expected)
     # noise only: nothing reaches the strong threshold
     noise = np.random.default_rng(2).random((50, 60)).astype(np.float32)
-    assert not analyser._hysteresis(noise, 0.5, 2.0).any()
+    assert not _hysteresis(noise, 0.5, 2.0).any()
 
 
 def test_profile_widths_measured_together_equal_one_at_a_time() -> None:
     image = render_trichogram(TrichogramSpec(seed=5, width_px=640, height_px=480)).rgb
-    views = analyser._contrast(image)
+    views = skin_contrast(image)
     colour = (views.diff, views.gain)
     rng = np.random.default_rng(3)
     segments = []
@@ -61,9 +69,9 @@ def test_profile_widths_measured_together_equal_one_at_a_time() -> None:
         steps = np.arange(int(rng.integers(2, 40)))[:, None]
         segments.append(np.rint(start + steps * direction).astype(np.int64).clip(0, 470))
     reaches = rng.uniform(3.0, 30.0, size=40).tolist()
-    together = analyser._profile_widths(colour, segments, reaches)
+    together = profile_widths(colour, segments, reaches)
     one_at_a_time = [
-        analyser._profile_widths(colour, [segment], [reach])[0]
+        profile_widths(colour, [segment], [reach])[0]
         for segment, reach in zip(segments, reaches, strict=True)
     ]
     assert together == pytest.approx(one_at_a_time, rel=1e-5, abs=1e-6)
@@ -81,7 +89,7 @@ def test_walk_orders_a_shuffled_bent_path_from_end_to_end() -> None:
     # (an L as thinning leaves it: the corner cut by one diagonal step)
     path = np.concatenate([_line((10, 10), (10, 59)), _line((11, 60), (50, 60))])
     shuffled = path[np.random.default_rng(3).permutation(len(path))]
-    walked = analyser._walk(shuffled)
+    walked = _walk(shuffled)
     assert walked is not None
     assert sorted(map(tuple, walked)) == sorted(map(tuple, path))
     assert np.abs(np.diff(walked, axis=0)).max() == 1  # each pixel touches the next
@@ -90,29 +98,27 @@ def test_walk_orders_a_shuffled_bent_path_from_end_to_end() -> None:
 
 def test_a_path_turning_a_corner_is_cut_there_and_a_gentle_curve_is_not() -> None:
     v_shape = np.concatenate([_line((80, 10), (20, 40)), _line((21, 41), (80, 70))])
-    pieces = analyser._corner_pieces(v_shape, min_arm_px=20)
+    pieces = _corner_pieces(v_shape, min_arm_px=20)
     assert len(pieces) == 2
     assert np.abs(pieces[0][-1] - [20, 40]).max() <= 1  # cut at the apex
     t = np.linspace(0.0, 1.0, 200)
     arc = np.stack([100 + 200 * t, 50 + 0.02 * 200 * 4 * t * (1 - t)], axis=1)  # 2 % bend
     arc_pixels = np.unique(np.round(arc).astype(np.int64), axis=0)
-    assert len(analyser._corner_pieces(arc_pixels, min_arm_px=20)) == 1
+    assert len(_corner_pieces(arc_pixels, min_arm_px=20)) == 1
 
 
 def test_an_arm_shorter_than_a_spur_is_not_cut_off() -> None:
     hooked = np.concatenate([_line((10, 10), (10, 110)), _line((11, 111), (18, 118))])
-    assert len(analyser._corner_pieces(hooked, min_arm_px=20)) == 1
-    assert len(analyser._corner_pieces(hooked, min_arm_px=5)) == 2
+    assert len(_corner_pieces(hooked, min_arm_px=20)) == 1
+    assert len(_corner_pieces(hooked, min_arm_px=5)) == 2
 
 
-def _segment(
-    x0: float, y0: float, x1: float, y1: float, diameter_um: float = 65.0
-) -> analyser.Hair:
+def _segment(x0: float, y0: float, x1: float, y1: float, diameter_um: float = 65.0) -> Hair:
     length_um = 5.0 * float(np.hypot(x1 - x0, y1 - y0))
-    return analyser.Hair(x0, y0, x1, y1, length_um, diameter_um, True)
+    return Hair(x0, y0, x1, y1, length_um, diameter_um, True)
 
 
-def _shaft(diameter_um: float, length_um: float = 600.0, row: float = 100.0) -> analyser.Hair:
+def _shaft(diameter_um: float, length_um: float = 600.0, row: float = 100.0) -> Hair:
     return _segment(10.0, row, 10.0 + length_um / 5.0, row, diameter_um)
 
 
@@ -120,39 +126,39 @@ def test_a_thick_hair_among_miniaturised_ones_is_one_hair() -> None:
     """Where most hairs are vellus, the median of all is a vellus width: a healthy terminal
     hair is about three of them, but is still one hair."""
     hairs = [_shaft(20.0)] * 12 + [_shaft(65.0)] * 6 + [_shaft(95.0)]
-    split = analyser._split_bundles(hairs, analyser._Params(um_per_px=5.0))
+    split = split_bundles(hairs, Scale(um_per_px=5.0))
     assert len(split) == len(hairs)
 
 
 def test_touching_terminal_hairs_are_counted_and_a_dot_at_the_frame_is_dropped() -> None:
     hairs = [_shaft(65.0)] * 6 + [_shaft(130.0), _shaft(105.0, length_um=85.0)]
-    split = analyser._split_bundles(hairs, analyser._Params(um_per_px=5.0))
+    split = split_bundles(hairs, Scale(um_per_px=5.0))
     assert len(split) == 6 + 2
     assert sorted(h.diameter_um for h in split)[-2:] == [65.0, 65.0]
 
 
 def test_a_short_piece_from_one_shaft_to_another_is_dropped() -> None:
-    params = analyser._Params(um_per_px=5.0)
+    params = Scale(um_per_px=5.0)
     left, right = _segment(100, 100, 100, 300), _segment(120, 100, 120, 300)
     bridge = _segment(101, 200, 119, 210)  # 21 px = 103 um, both ends on a shaft
     stub = _segment(121, 150, 145, 160)  # as short, one end free
     long_link = _segment(100, 120, 120, 290)  # ends on both, but as long as a hair
-    kept = analyser._drop_bridges([left, right, bridge, stub, long_link], params)
+    kept = drop_bridges([left, right, bridge, stub, long_link], params)
     assert kept == [left, right, stub, long_link]
 
 
 def test_pieces_with_a_wide_gap_are_joined_only_where_a_shaft_shows_across_it() -> None:
     """A hair lying across another cuts it in two; two hairs in line have skin between."""
-    params = analyser._Params(um_per_px=5.0)
+    params = Scale(um_per_px=5.0)
     first, second = _segment(20, 100, 100, 100), _segment(124, 100, 200, 100)  # 24 px apart
     skin = np.zeros((200, 300), dtype=np.float32)
     crossed = skin.copy()
     crossed[:, 95:130] = 60.0  # the crossing shaft
-    assert analyser._join_broken([first, second], params, skin) == [first, second]
-    (joined,) = analyser._join_broken([first, second], params, crossed)
+    assert join_broken([first, second], params, skin) == [first, second]
+    (joined,) = join_broken([first, second], params, crossed)
     assert {joined.x_px, joined.end_x_px} == {20.0, 200.0}
     near = _segment(108, 100, 180, 100)  # 8 px (40 um) apart: joined whatever is between
-    assert len(analyser._join_broken([first, near], params, skin)) == 1
+    assert len(join_broken([first, near], params, skin)) == 1
 
 
 def test_a_disc_as_wide_as_the_widest_hair_fits_in_a_lobed_flake_not_in_a_hair() -> None:
@@ -164,7 +170,7 @@ def test_a_disc_as_wide_as_the_widest_hair_fits_in_a_lobed_flake_not_in_a_hair()
     band = np.zeros_like(flake)
     band[90:116, 170:290] = 1  # a shaft 26 px (130 um) wide
     radius = 16  # the analyser's for 150 um at 5 um/px
-    found = analyser._wider_than(np.maximum(flake, band), radius)
+    found = _wider_than(np.maximum(flake, band), radius)
     assert found[flake > 0].any()
     assert not found[band > 0].any()
     # (a square as wide fits in neither: its corners reach between the lobes)
@@ -172,9 +178,9 @@ def test_a_disc_as_wide_as_the_widest_hair_fits_in_a_lobed_flake_not_in_a_hair()
     assert not cv2.morphologyEx(flake, cv2.MORPH_OPEN, square).any()
 
 
-def _grown(x: float, y: float, dx: float, dy: float) -> analyser.Hair:
+def _grown(x: float, y: float, dx: float, dy: float) -> Hair:
     """A hair leaving the skin at (x, y) and growing by (dx, dy) pixels."""
-    return analyser.Hair(x, y, x + dx, y + dy, 5.0 * float(np.hypot(dx, dy)), 60.0, True)
+    return Hair(x, y, x + dx, y + dy, 5.0 * float(np.hypot(dx, dy)), 60.0, True)
 
 
 def test_a_hair_alone_takes_the_way_its_neighbours_grow_as_its_exit() -> None:
@@ -184,9 +190,9 @@ def test_a_hair_alone_takes_the_way_its_neighbours_grow_as_its_exit() -> None:
         for hair in (_grown(x, y, 90, -12), _grown(x + 2, y + 2, 90, 12))
     ]
     alone = _grown(200, 200, 100, 5)
-    backwards = analyser._flipped(alone)  # as a skeleton may give it: cut end first
-    far = analyser._flipped(_grown(1500, 1500, 100, 5))  # beyond any neighbour's stream
-    oriented = analyser._orient([*units, backwards, far], unit_px=24.0, stream_px=300.0)
+    backwards = _flipped(alone)  # as a skeleton may give it: cut end first
+    far = _flipped(_grown(1500, 1500, 100, 5))  # beyond any neighbour's stream
+    oriented = orient([*units, backwards, far], unit_px=24.0, stream_px=300.0)
     assert oriented[: len(units)] == units  # the units' ends converge at their exits
     assert oriented[-2] == alone
     assert oriented[-1] == far  # nothing to tell by: left as found
@@ -199,7 +205,7 @@ def test_neighbours_growing_every_way_leave_a_unit_its_own_exit() -> None:
         for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)
     ]
     unit = [_grown(400, 400, -90, -10), _grown(402, 402, -90, 10)]
-    oriented = analyser._orient([*whorl, *unit], unit_px=24.0, stream_px=300.0)
+    oriented = orient([*whorl, *unit], unit_px=24.0, stream_px=300.0)
     assert oriented[-2:] == unit
 
 
@@ -207,7 +213,7 @@ def test_most_hairs_are_found_with_their_exit_at_the_right_end() -> None:
     """The exit places follicular units and decides which hairs a visit comparison counts;
     a hair alone used to get either end (about half right)."""
     image = render_trichogram(TrichogramSpec(seed=12, density_per_cm2=200))
-    result = analyser.analyze(image.rgb, image.spec.um_per_px)
+    result = analyze(image.rgb, image.spec.um_per_px)
     right = wrong = 0
     for true in image.counted_hairs:
         found = min(
@@ -242,11 +248,11 @@ def test_paler_skin_reads_the_same_where_the_camera_clipped_the_red_channel() ->
     twice the contrast of the same patch where nothing is clipped (now about 1.5 times)."""
     clipped = _light_skin_with_a_paler_patch((246.0, 206.0, 176.0))
     unclipped = _light_skin_with_a_paler_patch((200.0, 167.0, 143.0))
-    assert (clipped[120:150, 100:300, 0] >= analyser.CLIPPED).mean() > 0.9
-    assert (unclipped >= analyser.CLIPPED).sum() == 0
+    assert (clipped[120:150, 100:300, 0] >= CLIPPED).mean() > 0.9
+    assert (unclipped >= CLIPPED).sum() == 0
 
     def patch_contrast(rgb: np.ndarray) -> float:
-        return float(np.median(analyser._contrast(rgb).hairlike[125:145, 110:290]))
+        return float(np.median(skin_contrast(rgb).hairlike[125:145, 110:290]))
 
     assert patch_contrast(clipped) <= 1.6 * patch_contrast(unclipped)
-    assert analyser.analyze(clipped, 5.0).hair_count == 0
+    assert analyze(clipped, 5.0).hair_count == 0

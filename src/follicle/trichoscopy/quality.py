@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from follicle.trichoscopy.analyze import CLIPPED, Analysis
+from follicle.trichoscopy.analyze import Analysis
 from follicle.trichoscopy.focus import focus_warnings
 from follicle.trichoscopy.images import ReadImage
+from follicle.trichoscopy.skin import CLIPPED
 
 #: An image with more than this share of its pixels clipped in two or three channels is
 #: warned of as overexposed. On the benchmark images brightened by 15 % and 30 %
