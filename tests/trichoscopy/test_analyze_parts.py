@@ -15,7 +15,7 @@ from follicle.trichoscopy.chains import _corner_pieces, _nonzero, _walk
 from follicle.trichoscopy.hair import Hair, Scale
 from follicle.trichoscopy.joins import join_broken
 from follicle.trichoscopy.masks import _hysteresis, _wider_than, hysteresis_thresholds, quantiles
-from follicle.trichoscopy.sifting import drop_bridges, split_bundles
+from follicle.trichoscopy.sifting import drop_bridges, drop_faint, split_bundles
 from follicle.trichoscopy.skin import CLIPPED, skin_contrast
 from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram
 from follicle.trichoscopy.units import _flipped, orient
@@ -145,6 +145,21 @@ def test_a_short_piece_from_one_shaft_to_another_is_dropped() -> None:
     long_link = _segment(100, 120, 120, 290)  # ends on both, but as long as a hair
     kept = drop_bridges([left, right, bridge, stub, long_link], params)
     assert kept == [left, right, stub, long_link]
+
+
+def test_a_long_faint_shaft_among_dark_hairs_is_kept_a_short_faint_patch_is_not() -> None:
+    """A vellus hair among dark terminal ones stands out a fifth as much as they do: skin
+    mottling as faint passes the threshold in small patches, not in long straight lines."""
+    contrast = np.zeros((300, 400), dtype=np.float32)
+    terminal = []
+    for row in range(20, 140, 20):
+        contrast[row - 2 : row + 3, 20:380] = 150.0
+        terminal.append(_segment(20, row, 380, row))
+    contrast[200:202, 20:380] = 30.0  # a fifth of the others, 7.5 of the skin's SDs
+    contrast[250:252, 20:60] = 30.0
+    long_faint = _segment(20, 200.5, 380, 200.5, diameter_um=15.0)  # 1.8 mm
+    short_faint = _segment(20, 250.5, 60, 250.5, diameter_um=15.0)  # 200 um
+    assert drop_faint([*terminal, long_faint, short_faint], contrast) == [*terminal, long_faint]
 
 
 def test_pieces_with_a_wide_gap_are_joined_only_where_a_shaft_shows_across_it() -> None:

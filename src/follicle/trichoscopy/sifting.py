@@ -24,6 +24,11 @@ MIN_SHAFT_CONTRAST_SD = 4.0  # a shaft stands out from the skin by this many of 
 SHORT_SHAFT_UM = 300.0  # ...and by more when shorter than this (mottling cut by the frame)
 SHORT_SHAFT_EXTRA_SD = 2.0
 FAINT_FRACTION = 0.3  # of the image's typical shaft contrast: fainter is skin, not hair
+#: A candidate longer than this is judged against the image's hairs by a lower fraction:
+#: mottling passes the noise threshold in small patches, not in long straight lines, while a
+#: long vellus hair among dark terminal ones is fainter than a third of them.
+LONG_SHAFT_UM = 400.0
+LONG_FAINT_FRACTION = 0.15
 STUBBY_RATIO = 3.0  # length over width: shorter shapes must be more distinct to count
 BUNDLE_FACTOR = 1.5
 
@@ -122,7 +127,8 @@ def drop_faint(hairs: list[Hair], contrast: npt.NDArray[np.float32]) -> list[Hai
         stubby = hair.length_um < STUBBY_RATIO * hair.diameter_um and not cut_by_frame
         short = hair.length_um < SHORT_SHAFT_UM
         floor = (MIN_SHAFT_CONTRAST_SD + (SHORT_SHAFT_EXTRA_SD if short else 0.0)) * SKIN_SD
-        if value < floor or relative < FAINT_FRACTION or (stubby and relative < 2 * FAINT_FRACTION):
+        faint = LONG_FAINT_FRACTION if hair.length_um >= LONG_SHAFT_UM else FAINT_FRACTION
+        if value < floor or relative < faint or (stubby and relative < 2 * FAINT_FRACTION):
             continue
         kept.append(hair)
     return kept
