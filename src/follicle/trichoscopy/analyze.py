@@ -59,6 +59,7 @@ from follicle.trichoscopy.sifting import (
     drop_bridges,
     drop_faint,
     lies_within,
+    shaft_contrast,
     split_bundles,
 )
 from follicle.trichoscopy.skin import SkinContrast, skin_contrast
@@ -169,8 +170,27 @@ def analyze_with_contrast(
         time.perf_counter() - started,
         units,
         None if spread_px is None else spread_px * um_per_px,
+        _terminal_contrast_ratio(terminal, views.hairlike, thresholds[0], params),
     )
     return AnalysisWithContrast(analysis, views.hairlike, thresholds[0])
+
+
+#: Terminal hairs at least this long (shafts, not stubs cut by the frame), and at least
+#: MIN_HAIRS_FOR_CONTRAST of them, tell how far this image's hairs stand out.
+CONTRAST_SHAFT_UM = 200.0
+MIN_HAIRS_FOR_CONTRAST = 5
+
+
+def _terminal_contrast_ratio(
+    terminal: list[Hair], contrast: npt.NDArray[np.float32], low_threshold: float, params: Scale
+) -> float | None:
+    """The typical terminal shaft's contrast over the weakest contrast kept as hair: a vellus
+    hair a third as wide stands out about a third as much, so at a ratio near 3 it is at the
+    edge of being found."""
+    shafts = [h for h in terminal if h.length_um >= CONTRAST_SHAFT_UM]
+    if len(shafts) < MIN_HAIRS_FOR_CONTRAST or low_threshold <= 0:
+        return None
+    return float(np.median(shaft_contrast(shafts, contrast))) / low_threshold
 
 
 def _find_hairs(

@@ -48,6 +48,9 @@ class Analysis:
     seconds: float
     follicular_units: dict[str, int] = field(default_factory=dict)
     edge_spread_um: float | None = None  # how blurred the image is (focus.py); None: no hair
+    #: How far the typical terminal hair stands out: its median shaft contrast over the
+    #: weakest contrast kept as hair (quality.py warns when it is low). None: too few hairs.
+    terminal_contrast_ratio: float | None = None
 
     @property
     def area_cm2(self) -> float:

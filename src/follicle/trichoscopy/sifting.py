@@ -106,7 +106,7 @@ def drop_bridges(hairs: list[Hair], params: Scale) -> list[Hair]:
     return [h for k, h in enumerate(hairs) if k not in bridges]
 
 
-def _shaft_contrast(hairs: list[Hair], contrast: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
+def shaft_contrast(hairs: list[Hair], contrast: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
     """Each hair's median contrast along its axis."""
     rows, cols = along_shafts(hairs, (contrast.shape[0], contrast.shape[1]))
     return np.asarray(np.median(contrast[rows, cols], axis=1), dtype=np.float64)
@@ -117,7 +117,7 @@ def drop_faint(hairs: list[Hair], contrast: npt.NDArray[np.float32]) -> list[Hai
     erythema pass a noise threshold in small patches, but are neither as distinct as a hair
     nor, when short, as elongated."""
     height, width = contrast.shape
-    shaft = _shaft_contrast(hairs, contrast)
+    shaft = shaft_contrast(hairs, contrast)
     typical = float(np.median(shaft)) if len(hairs) >= 5 else 0.0
     kept = []
     for hair, value in zip(hairs, shaft.tolist(), strict=True):
