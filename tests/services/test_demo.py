@@ -27,7 +27,7 @@ from follicle.services.actors import cli_actor
 from follicle.services.auth import actor_for
 from follicle.services.database import Database
 from follicle.services.demo import DEMO_PATIENTS, load_demo
-from follicle.services.demo_journeys import OVEREXPOSED_REASON
+from follicle.services.demo_journeys import FAINT_HAIR_REASON, OVEREXPOSED_REASON
 
 EXPECTED_STAFF = {
     "admin@demo.follicle": ("admin", None, "demo"),
@@ -109,7 +109,10 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
     load_demo(db, cli_actor(), store=ImageStore(tmp_path / "images"))
     with db.transaction() as session:
         statuses = sorted(session.scalars(select(Plan.status)))
-        counted = select(Measurement).where(Measurement.voided_at.is_(None))
+        cyrus = session.scalars(select(Patient).where(Patient.given_name == "Cyrus")).one()
+        counted = select(Measurement).where(
+            Measurement.voided_at.is_(None), Measurement.patient_id == cyrus.id
+        )
         counts = list(
             session.scalars(
                 counted.with_only_columns(Measurement.hair_count).order_by(Measurement.measured_at)
@@ -120,7 +123,9 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
                 counted.with_only_columns(Measurement.result).order_by(Measurement.measured_at)
             )
         )
-        voided = select(Measurement).where(Measurement.voided_at.is_not(None))
+        voided = select(Measurement).where(
+            Measurement.voided_at.is_not(None), Measurement.patient_id == cyrus.id
+        )
         (set_aside,) = session.scalars(voided)
         set_aside_image = session.get(Image, set_aside.image_id)
         sessions_done = session.scalar(select(func.count(SessionRecord.id)))
@@ -148,8 +153,31 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
     assert "is overexposed" in set_aside.result["image_warnings"][0]
     assert set_aside_image is not None
     assert set_aside.void_reason == set_aside_image.void_reason == OVEREXPOSED_REASON
-    assert len(stored) == 9  # seven trichoscopy images and two photos
+    assert len(stored) == 11  # seven trichoscopy images and two photos; Bea's two (below)
     assert all((tmp_path / "images" / sha[:2]).is_dir() for sha in stored)
+
+
+def test_a_demo_baseline_of_blond_hair_was_warned_of_and_taken_again_dyed(
+    db: Database, tmp_path: Path
+) -> None:
+    load_demo(db, cli_actor(), store=ImageStore(tmp_path / "images"))
+    with db.transaction() as session:
+        bea = session.scalars(select(Patient).where(Patient.given_name == "Bea")).one()
+        faint, dyed = session.scalars(
+            select(Measurement)
+            .where(Measurement.patient_id == bea.id)
+            .order_by(Measurement.measured_at)
+        )
+        assert faint.void_reason == FAINT_HAIR_REASON
+        assert dyed.voided_at is None
+        faint_warnings = faint.result["image_warnings"]
+        dyed_warnings = dyed.result.get("image_warnings", [])
+        faint_count, dyed_count = faint.hair_count, dyed.hair_count
+    assert len(faint_warnings) == 1
+    assert faint_warnings[0].startswith("shows its hairs only faintly")
+    assert dyed_warnings == []
+    # the same hairs, dyed: the faint image had missed a good share of them
+    assert faint_count < 0.85 * dyed_count
 
 
 def test_demo_history_reads_in_order_and_a_review_is_due(db: Database, tmp_path: Path) -> None:

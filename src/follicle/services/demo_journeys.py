@@ -7,6 +7,7 @@ plan on hold after a serious adverse event, and a series booked from next week. 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,7 +55,12 @@ from follicle.services.commands import (
     SeriesBooking,
 )
 from follicle.services.database import Database
-from follicle.trichoscopy.synth import TrichogramSpec, VisitPair, render_visit_pair
+from follicle.trichoscopy.synth import (
+    TrichogramSpec,
+    VisitPair,
+    render_trichogram,
+    render_visit_pair,
+)
 from follicle.trichoscopy.synth_calibration import CalibrationSpec, render_calibration
 
 #: The demo dermoscope's scale (the synthetic trichoscopy images are rendered at it).
@@ -63,6 +69,8 @@ DEMO_UM_PER_PX = TrichogramSpec().um_per_px
 DEMO_PUBLIC_URL = "http://127.0.0.1:8000"
 #: Why the demo's overexposed image was set aside (the follow-up page lists it).
 OVEREXPOSED_REASON = "Overexposed: the dermoscope's light was on high; taken again"
+#: ...and why Bea Samplefield's first baseline image was (her blond hair showed too faintly).
+FAINT_HAIR_REASON = "Blond hair showed too faintly to count; dyed and taken again"
 
 
 def _png(rgb: Any) -> bytes:
@@ -129,6 +137,58 @@ def _trichoscopy_repeats(
         )
         for minute, shot in enumerate(shots)
     ]
+
+
+def _baseline_of_blond_hair(
+    db: Database,
+    store: ImageStore,
+    derm: Actor,
+    patient_id: str,
+    scale_id: str,
+    day: date,
+    zone: ZoneInfo,
+) -> None:
+    """Her blond hair on skin of its own colour showed faintly: the upload warned that thin
+    hairs would be missed, so the hair was dyed (as the phototrichogram protocol does), the
+    site taken again and the first image set aside with the reason."""
+    blond = TrichogramSpec(
+        seed=2612,
+        width_px=1200,
+        height_px=900,
+        fitzpatrick=3,
+        hair_colour="blond",
+        density_per_cm2=220.0,
+        vellus_fraction=0.35,
+    )
+    taken = datetime.combine(day, time(11, 0), zone)
+    faint = images.upload_image(
+        db,
+        store,
+        derm,
+        patient_id,
+        images.ImageUpload(
+            kind="trichoscopy",
+            content=_png(render_trichogram(blond).rgb),
+            site="vertex",
+            scale_id=scale_id,
+            taken_at=taken,
+        ),
+    )
+    images.void_image(db, derm, patient_id, faint["id"], ImageVoid(reason=FAINT_HAIR_REASON))
+    dyed = render_trichogram(replace(blond, hair_colour="black"))
+    images.upload_image(
+        db,
+        store,
+        derm,
+        patient_id,
+        images.ImageUpload(
+            kind="trichoscopy",
+            content=_png(dyed.rgb),
+            site="vertex",
+            scale_id=scale_id,
+            taken_at=taken + timedelta(minutes=25),
+        ),
+    )
 
 
 def _devices(db: Database, admin: Actor, today: date) -> dict[str, str]:
@@ -238,6 +298,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     bea = people["patient2@demo.follicle"]
     consent_all(bea, "Bea Samplefield")
     plans.propose_plan(db, derm, bea, today)
+    _baseline_of_blond_hair(db, store, derm, bea, scale_id, today - timedelta(days=1), zone)
 
     # Patient 3: a course under way, measured at baseline and now.
     cyrus = people["patient3@demo.follicle"]

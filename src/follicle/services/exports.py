@@ -94,8 +94,9 @@ MEASUREMENT_COLUMNS = (
         "image_warnings",
         "string",
         "",
-        "What in the image may cost the count (overexposed, out of focus; saved in greyscale, "
-        "with JPEG colour at reduced resolution or strongly compressed): the warnings, "
+        "What in the image may cost the count (overexposed, out of focus, hairs showing only "
+        "faintly; saved in greyscale, with JPEG colour at reduced resolution or strongly "
+        "compressed): the warnings, "
         "separated by ' | '; empty if none.",
     ),
 )
