@@ -39,6 +39,7 @@ from scipy.optimize import linear_sum_assignment
 
 from follicle.cli_trichoscopy import analyze_one
 from follicle.trichoscopy.analyze import Analysis, analyze
+from follicle.trichoscopy.quality import FAINT_HAIR_RATIO
 from follicle.trichoscopy.synth import Trichogram, TrichogramSpec, render_trichogram, varied_specs
 
 VELLUS_THRESHOLD_UM = 30.0
@@ -54,6 +55,9 @@ class Score:
     class_correct: int
     seconds: float
     unit_size_correct: int  # matched hairs found in a follicular unit of their true size
+    terminal_contrast_ratio: float | None  # quality.py warns of faint hair under its bound
+    vellus_truth: int
+    vellus_found: int  # true vellus hairs matched
 
     @property
     def count_error_pct(self) -> float:
@@ -125,9 +129,55 @@ def score(spec: TrichogramSpec, png: Path) -> Score:
         if min(true_sizes[truth[t].follicular_unit], 4)
         == min(found_sizes[result.hairs[f].follicular_unit], 4)
     )
+    vellus = {t for t, hair in enumerate(truth) if not hair.is_terminal(VELLUS_THRESHOLD_UM)}
     return Score(
-        spec, len(truth), result.hair_count, len(pairs), errors, correct, seconds, unit_size_correct
+        spec,
+        len(truth),
+        result.hair_count,
+        len(pairs),
+        errors,
+        correct,
+        seconds,
+        unit_size_correct,
+        result.terminal_contrast_ratio,
+        len(vellus),
+        sum(1 for t, _ in pairs if t in vellus),
     )
+
+
+def faint_hair_table(scores: list[Score]) -> tuple[list[dict[str, Any]], str]:
+    """The images warned of as showing their hairs faintly (``quality.FAINT_HAIR_RATIO``),
+    and the next few above the bound, with how many vellus hairs were found."""
+    rated = sorted(
+        (s for s in scores if s.terminal_contrast_ratio is not None),
+        key=lambda s: s.terminal_contrast_ratio or 0.0,
+    )
+    warned = sum(1 for s in rated if (s.terminal_contrast_ratio or 0.0) < FAINT_HAIR_RATIO)
+    rows = [
+        {
+            "image": s.spec.seed,
+            "fitzpatrick": s.spec.fitzpatrick,
+            "hair": s.spec.hair_colour,
+            "ratio": round(s.terminal_contrast_ratio or 0.0, 2),
+            "warned": k < warned,
+            "vellus_found": f"{s.vellus_found} of {s.vellus_truth}",
+            "count_error_pct": round(s.count_error_pct, 1),
+        }
+        for k, s in enumerate(rated[: warned + 8])
+    ]
+    lines = [
+        f"Faint hair (warned under a ratio of {FAINT_HAIR_RATIO}): {warned} of {len(scores)} "
+        "images, and the next eight.",
+        "",
+        "| image | Fitzpatrick | hair | ratio | warned | vellus found | count error % |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['image']} | {r['fitzpatrick']} | {r['hair']} | {r['ratio']} | "
+        f"{'yes' if r['warned'] else 'no'} | {r['vellus_found']} | {r['count_error_pct']} |"
+        for r in rows
+    ]
+    return rows, "\n".join(lines)
 
 
 def summarise(scores: list[Score]) -> dict[str, Any]:
@@ -242,8 +292,11 @@ def main() -> int:
         },
         "rows": dict(rows),
     }
+    faint_rows, faint_text = faint_hair_table(scores)
+    report["faint_hair"] = faint_rows
     text = table(rows)
     print(text)
+    print(f"\n{faint_text}")
     print(
         f"\nbatch on {workers} cores: {report['batch']['images_per_second']} images/s "
         f"({len(scores)} images of {scores[0].spec.width_px}x{scores[0].spec.height_px})"
@@ -253,7 +306,8 @@ def main() -> int:
         report,
         f"# Trichoscopy benchmark\n\n{report['when']} on {machine['platform']}, "
         f"{workers} cores, Python {machine['python']}.\n\n{text}\n\n"
-        f"Batch: {report['batch']['images_per_second']} images/s on {workers} cores.\n",
+        f"Batch: {report['batch']['images_per_second']} images/s on {workers} cores.\n\n"
+        f"{faint_text}\n",
     )
     return 0
 
