@@ -44,6 +44,7 @@ from follicle.trichoscopy.hair import (
     Analysis,
     AnalysisError,
     Hair,
+    PatchOutlines,
     Scale,
 )
 from follicle.trichoscopy.joins import join_broken
@@ -144,7 +145,9 @@ def analyze_with_contrast(
     height, width = rgb.shape[:2]
     views = skin_contrast(rgb)
     thresholds = hysteresis_thresholds(views.hairlike)
-    hairs = _find_hairs(views.hairlike, thresholds, views, rgb, params, vellus_threshold_um)
+    hairs, set_aside = _find_hairs(
+        views.hairlike, thresholds, views, rgb, params, vellus_threshold_um
+    )
     hairs = orient(hairs, params.px(follicular_unit_um), params.px(HAIR_STREAM_UM))
     hairs = follicular_units(hairs, params.px(follicular_unit_um))
     units: dict[str, int] = {"1": 0, "2": 0, "3": 0, "4": 0}
@@ -171,6 +174,7 @@ def analyze_with_contrast(
         units,
         None if spread_px is None else spread_px * um_per_px,
         _terminal_contrast_ratio(terminal, views.hairlike, thresholds[0], params),
+        set_aside,
     )
     return AnalysisWithContrast(analysis, views.hairlike, thresholds[0])
 
@@ -200,10 +204,12 @@ def _find_hairs(
     rgb: npt.NDArray[np.uint8],
     params: Scale,
     vellus_threshold_um: float,
-) -> list[Hair]:
-    """The hairs standing out in ``contrast`` (measured on ``views`` of ``rgb``)."""
+) -> tuple[list[Hair], PatchOutlines]:
+    """The hairs standing out in ``contrast`` (measured on ``views`` of ``rgb``), and the
+    outlines of the pale patches left out as dandruff or scale."""
     height, width = contrast.shape
-    mask, flake_zone = hair_mask(contrast, thresholds, views, rgb, params)
+    found = hair_mask(contrast, thresholds, views, rgb, params)
+    mask, flake_zone = found.mask, found.flake_zone
     count, labels, stats = components(mask)
     min_len_px = params.px(MIN_COUNTED_SHAFT_UM)
     side = 2 * round(params.px(NEARBY_UM) / 2) + 1
@@ -233,8 +239,9 @@ def _find_hairs(
     pale = np.median(views.brighter(*along_shafts(hairs, (height, width))), axis=1) > 0
     hairs = [h for h, p in zip(hairs, pale, strict=True) if not (p and lies_within(h, flake_zone))]
     hairs = split_bundles(hairs, params)
-    return [
+    counted = [
         replace(h, terminal=h.diameter_um >= vellus_threshold_um)
         for h in hairs
         if h.diameter_um >= MIN_DIAMETER_UM and h.length_um >= MIN_COUNTED_SHAFT_UM
     ]
+    return counted, found.set_aside

@@ -13,6 +13,10 @@ MAX_HAIR_DIAMETER_UM = 150.0  # wider than any one shaft: a flake, a blob or hai
 DEFAULT_VELLUS_THRESHOLD_UM = 30.0  # thinner is vellus (issue #5; TrichoScan uses 40 um)
 
 
+#: Outlines of image regions, each a closed polygon of (x, y) pixel points.
+PatchOutlines = tuple[tuple[tuple[int, int], ...], ...]
+
+
 class AnalysisError(ValueError):
     """The image or its scale cannot be analysed; the message says why."""
 
@@ -51,6 +55,8 @@ class Analysis:
     #: How far the typical terminal hair stands out: its median shaft contrast over the
     #: weakest contrast kept as hair (quality.py warns when it is low). None: too few hairs.
     terminal_contrast_ratio: float | None = None
+    #: Outlines (x, y) of the pale patches left out as dandruff or scale, for the overlay.
+    set_aside_patches: PatchOutlines = ()
 
     @property
     def area_cm2(self) -> float:

@@ -4,6 +4,7 @@ than a hair (dandruff, scale) taken out and grey hair piled up kept."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -12,6 +13,7 @@ import numpy.typing as npt
 
 from follicle.trichoscopy.hair import (
     MAX_HAIR_DIAMETER_UM,
+    PatchOutlines,
     Scale,
 )
 from follicle.trichoscopy.skin import MEAN_CHANNELS, SkinContrast
@@ -49,15 +51,26 @@ def hysteresis_thresholds(contrast: npt.NDArray[np.float32]) -> tuple[float, flo
     return low, high
 
 
+@dataclass(frozen=True)
+class HairMask:
+    """Which pixels are hair (1), where the lobes of the pale patches taken out may reach
+    (1), and those patches' outlines (x, y), which the overlay shows: a clinician can see
+    what was left out as dandruff or scale (grey hair piled up is sometimes among it)."""
+
+    mask: npt.NDArray[np.uint8]
+    flake_zone: npt.NDArray[np.uint8]
+    set_aside: PatchOutlines
+
+
 def hair_mask(
     contrast: npt.NDArray[np.float32],
     thresholds: tuple[float, float],
     views: SkinContrast,
     rgb: npt.NDArray[np.uint8],
     params: Scale,
-) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
-    """Hysteresis threshold, then remove pale shapes wider than any hair (dandruff, scale);
-    also returns where the lobes of those shapes may reach.
+) -> HairMask:
+    """Hysteresis threshold, then remove pale shapes wider than any hair (dandruff, scale),
+    noting where the lobes of those shapes may reach and their outlines.
 
     Where hairs of one follicular unit overlap they can also be wider than a hair; those
     cores are as dark (or as coloured) as the hairs, so they stay. Grey hairs piled on darker
@@ -74,6 +87,7 @@ def hair_mask(
     flake_cores = np.zeros_like(mask)
     hairs_on_flakes = np.zeros_like(mask)
     blob_outlines, _ = cv2.findContours(blobs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    set_aside: list[tuple[tuple[int, int], ...]] = []
     for outline in blob_outlines:
         x, y, w, h = cv2.boundingRect(outline)
         filled = np.zeros((h, w), dtype=np.uint8)
@@ -100,15 +114,25 @@ def hair_mask(
         # kept whole.
         flake_cores[y : y + h, x : x + w][inside & (brightness >= -ON_FLAKE_DARKER)] = 1
         hairs_on_flakes[around][brightness_around < -ON_FLAKE_DARKER] = 1
+        set_aside.append(_simplified(outline))
     if not flake_cores.any():
-        return np.asarray(mask, dtype=np.uint8), flake_cores
+        return HairMask(np.asarray(mask, dtype=np.uint8), flake_cores, tuple(set_aside))
     remove = cv2.dilate(flake_cores, np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
     remove[hairs_on_flakes > 0] = 0
     mask = np.asarray(cv2.subtract(mask, remove), dtype=np.uint8)  # (both 0 or 1)
     # A flake's lobes reach beyond the part of it a hair-wide square fits in; a shape lying
     # wholly within that reach is a lobe, while a hair crossing the flake goes beyond it.
     zone = cv2.dilate(flake_cores, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
-    return np.asarray(mask, dtype=np.uint8), np.asarray(zone, dtype=np.uint8)
+    return HairMask(
+        np.asarray(mask, dtype=np.uint8), np.asarray(zone, dtype=np.uint8), tuple(set_aside)
+    )
+
+
+def _simplified(outline: Any) -> tuple[tuple[int, int], ...]:
+    """An outline (x, y) to within a pixel and a half, as plain numbers: drawn on the
+    overlay, not measured."""
+    points = cv2.approxPolyDP(outline, 1.5, True).reshape(-1, 2)
+    return tuple((int(x), int(y)) for x, y in points)
 
 
 def _wider_than(mask: npt.NDArray[np.uint8], radius: int) -> npt.NDArray[np.uint8]:

@@ -1,4 +1,6 @@
-"""An overlay a clinician can check the count against: every counted hair outlined and numbered."""
+"""An overlay a clinician can check the count against: every counted hair outlined and numbered,
+and the pale patches left out as dandruff or scale outlined, so that grey hair piled up and
+taken for a flake shows as left out."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from follicle.trichoscopy.analyze import Analysis
 TERMINAL_BGR = (60, 220, 60)
 VELLUS_BGR = (255, 170, 40)
 EXIT_BGR = (40, 40, 255)
+SET_ASIDE_BGR = (255, 60, 255)
 
 
 def draw_overlay(rgb: npt.NDArray[np.uint8], analysis: Analysis) -> npt.NDArray[np.uint8]:
@@ -18,6 +21,8 @@ def draw_overlay(rgb: npt.NDArray[np.uint8], analysis: Analysis) -> npt.NDArray[
     canvas = np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dtype=np.uint8)
     scale = max(0.4, min(rgb.shape[:2]) / 1500)
     thickness = max(1, round(2 * scale))
+    patches = [np.array(patch, dtype=np.int32) for patch in analysis.set_aside_patches]
+    cv2.polylines(canvas, patches, True, SET_ASIDE_BGR, thickness, cv2.LINE_AA)
     for number, hair in enumerate(analysis.hairs, start=1):
         colour = TERMINAL_BGR if hair.terminal else VELLUS_BGR
         start = (round(hair.x_px), round(hair.y_px))
@@ -56,6 +61,7 @@ def _legend(canvas: npt.NDArray[np.uint8], analysis: Analysis, scale: float) -> 
         ),
         (f"vellus: {analysis.vellus_count}", VELLUS_BGR),
         ("red dot = exit point", EXIT_BGR),
+        (f"left out as dandruff/scale: {len(analysis.set_aside_patches)}", SET_ASIDE_BGR),
         (f"mean diameter {mean:.0f} um" if mean else "mean diameter -", (255, 255, 255)),
     ]
     font = 0.5 * scale * 1.6
