@@ -37,6 +37,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from follicle.trichoscopy.field import field_of_view
 from follicle.trichoscopy.focus import edge_spread_px
 from follicle.trichoscopy.hair import (
     DEFAULT_VELLUS_THRESHOLD_UM,
@@ -143,8 +144,10 @@ def analyze_with_contrast(
     check_inputs(rgb, um_per_px, max_pixels)
     params = Scale(um_per_px)
     height, width = rgb.shape[:2]
-    views = skin_contrast(rgb)
-    thresholds = hysteresis_thresholds(views.hairlike)
+    field = field_of_view(rgb, um_per_px)
+    inside = None if field is None else field.inside
+    views = skin_contrast(rgb, inside)
+    thresholds = hysteresis_thresholds(views.hairlike, inside)
     hairs, set_aside = _find_hairs(
         views.hairlike, thresholds, views, rgb, params, vellus_threshold_um
     )
@@ -175,6 +178,7 @@ def analyze_with_contrast(
         None if spread_px is None else spread_px * um_per_px,
         _terminal_contrast_ratio(terminal, views.hairlike, thresholds[0], params),
         set_aside,
+        1.0 if field is None else field.share,
     )
     return AnalysisWithContrast(analysis, views.hairlike, thresholds[0])
 

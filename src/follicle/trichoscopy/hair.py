@@ -57,10 +57,13 @@ class Analysis:
     terminal_contrast_ratio: float | None = None
     #: Outlines (x, y) of the pale patches left out as dandruff or scale, for the overlay.
     set_aside_patches: PatchOutlines = ()
+    #: The share of the frame in the dermoscope's field of view (field.py): the area measured.
+    field_share: float = 1.0
 
     @property
     def area_cm2(self) -> float:
-        return self.width_px * self.height_px * (self.um_per_px * 1e-4) ** 2
+        """The scalp's area seen: the frame's, or the round field's where black surrounds it."""
+        return self.width_px * self.height_px * self.field_share * (self.um_per_px * 1e-4) ** 2
 
     @property
     def hair_count(self) -> int:

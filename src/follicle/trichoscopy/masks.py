@@ -43,8 +43,14 @@ def quantiles(values: npt.NDArray[Any], *qs: float) -> list[float]:
     ]
 
 
-def hysteresis_thresholds(contrast: npt.NDArray[np.float32]) -> tuple[float, float]:
-    floor, upper = quantiles(contrast[::4, ::4], 0.5, 0.75)
+def hysteresis_thresholds(
+    contrast: npt.NDArray[np.float32], inside: npt.NDArray[np.uint8] | None = None
+) -> tuple[float, float]:
+    """From the contrast's own statistics (in the field of view, ``inside``, when given)."""
+    sample = contrast[::4, ::4]
+    if inside is not None:
+        sample = sample[inside[::4, ::4] > 0]
+    floor, upper = quantiles(sample, 0.5, 0.75)
     spread = upper - floor
     low = max(floor + 3.0 * max(spread, 0.5), 5.0)
     high = max(floor + 6.0 * max(spread, 0.5), 10.0)

@@ -112,8 +112,12 @@ class SkinContrast:
         return np.asarray(self.diff[rows, cols].mean(axis=-1) * self.gain[rows, cols])
 
 
-def skin_contrast(rgb: npt.NDArray[np.uint8]) -> SkinContrast:
-    """Hair contrast against the local skin, corrected for uneven light."""
+def skin_contrast(
+    rgb: npt.NDArray[np.uint8], inside: npt.NDArray[np.uint8] | None = None
+) -> SkinContrast:
+    """Hair contrast against the local skin, corrected for uneven light; with ``inside`` (1
+    where the scalp is seen: field.py), the skin is judged only there and nothing outside
+    stands out."""
     # A light blur first: it averages sensor noise away and keeps the integral across a hair.
     image = cv2.GaussianBlur(rgb, (0, 0), 1.0)
     height, width = image.shape[:2]
@@ -128,23 +132,25 @@ def skin_contrast(rgb: npt.NDArray[np.uint8]) -> SkinContrast:
         dtype=np.float32,
     )
     size = (max(8, width // 8), max(8, height // 8))
-    skin = _skin_colour(quarter, None, size, 3.0)
-    skin_level = float(np.median(cv2.transform(skin, MEAN_CHANNELS)))
+    seen = _Seen(inside, quarter, size)
+    skin = _skin_colour(quarter, seen.quarter, size, 3.0)
+    skin_level = float(np.median(seen.on_grid(cv2.transform(skin, MEAN_CHANNELS))))
     floor_sd = math.hypot(SKIN_SD_FLOOR_SHARE * skin_level, ROUNDING_SD)
     for _ in range(2):  # re-estimate without hairs and blobs: they would pull it their way
         diff = cv2.subtract(quarter, _resized(skin, quarter))
-        whitening = skin_whitening(diff[::2, ::2], floor_sd)
+        whitening = skin_whitening(seen.at_quarter(diff[::2, ::2], 2), floor_sd)
         hairlike = channel_norm(cv2.transform(diff, whitening))
         outlier = (hairlike > BACKGROUND_OUTLIER_SD * SKIN_SD).astype(np.uint8)
         weight = 1.0 - cv2.dilate(outlier, np.ones((3, 3), np.uint8)).astype(np.float32)
-        skin = _skin_colour(quarter, weight, size, 3.0)
+        skin = _skin_colour(quarter, seen.weighted(weight), size, 3.0)
     # The skin's variation as seen at half size (sensor noise averaged over 2x2 pixels).
-    whitening = skin_whitening(half[::4, ::4] - _resized(skin, half)[::4, ::4], floor_sd)
+    sample = half[::4, ::4] - _resized(skin, half)[::4, ::4]
+    whitening = skin_whitening(seen.at_quarter(sample, 2), floor_sd)
     # Relative to the local skin brightness, so vignetting and uneven light do not hide hairs
     # at the edges of the field.
     luminance = cv2.transform(skin, MEAN_CHANNELS)
     gain = cv2.resize(
-        float(np.median(luminance)) / np.maximum(luminance, 8.0),
+        float(np.median(seen.on_grid(luminance))) / np.maximum(luminance, 8.0),
         (width, height),
         interpolation=cv2.INTER_LINEAR,
     )
@@ -166,7 +172,42 @@ def skin_contrast(rgb: npt.NDArray[np.uint8]) -> SkinContrast:
     if len(clipped_rows):
         by_two = _two_channel_whitenings(whitening)
         _judge_clipped(image, clipped_rows, background, by_two, gain, hairlike)
+    if inside is not None:
+        hairlike[inside == 0] = 0.0
     return SkinContrast(hairlike, colour_diff, np.asarray(gain, dtype=np.float32))
+
+
+class _Seen:
+    """Where the scalp is seen, at the sizes the skin is estimated at (all of it when no
+    field of view was found: then every step is as it was without one)."""
+
+    def __init__(
+        self,
+        inside: npt.NDArray[np.uint8] | None,
+        quarter: npt.NDArray[np.float32],
+        grid: tuple[int, int],
+    ) -> None:
+        self.quarter: npt.NDArray[np.float32] | None = None
+        self.grid: npt.NDArray[np.bool_] | None = None
+        if inside is not None:
+            size = (quarter.shape[1], quarter.shape[0])
+            small = cv2.resize(inside, size, interpolation=cv2.INTER_NEAREST)
+            self.quarter = np.asarray(small, dtype=np.float32)
+            self.grid = np.asarray(cv2.resize(inside, grid, interpolation=cv2.INTER_NEAREST)) > 0
+
+    def weighted(self, weight: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        return weight if self.quarter is None else weight * self.quarter
+
+    def at_quarter(self, sample: npt.NDArray[Any], step: int) -> npt.NDArray[Any]:
+        """The pixels of a quarter-size image sampled every ``step`` that lie in the field."""
+        if self.quarter is None:
+            return sample
+        seen = self.quarter[::step, ::step] > 0
+        rows, cols = min(seen.shape[0], sample.shape[0]), min(seen.shape[1], sample.shape[1])
+        return np.asarray(sample[:rows, :cols][seen[:rows, :cols]])
+
+    def on_grid(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return values if self.grid is None else np.asarray(values[self.grid])
 
 
 #: A channel this bright is taken as clipped by the camera: it says only "at least this".
