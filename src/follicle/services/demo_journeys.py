@@ -161,34 +161,24 @@ def _baseline_of_blond_hair(
         vellus_fraction=0.35,
     )
     taken = datetime.combine(day, time(11, 0), zone)
-    faint = images.upload_image(
-        db,
-        store,
-        derm,
-        patient_id,
-        images.ImageUpload(
-            kind="trichoscopy",
-            content=_png(render_trichogram(blond).rgb),
-            site="vertex",
-            scale_id=scale_id,
-            taken_at=taken,
-        ),
+    shots = [(blond, taken), (replace(blond, hair_colour="black"), taken + timedelta(minutes=25))]
+    faint, _ = (
+        images.upload_image(
+            db,
+            store,
+            derm,
+            patient_id,
+            images.ImageUpload(
+                kind="trichoscopy",
+                content=_png(render_trichogram(spec).rgb),
+                site="vertex",
+                scale_id=scale_id,
+                taken_at=taken_at,
+            ),
+        )
+        for spec, taken_at in shots
     )
     images.void_image(db, derm, patient_id, faint["id"], ImageVoid(reason=FAINT_HAIR_REASON))
-    dyed = render_trichogram(replace(blond, hair_colour="black"))
-    images.upload_image(
-        db,
-        store,
-        derm,
-        patient_id,
-        images.ImageUpload(
-            kind="trichoscopy",
-            content=_png(dyed.rgb),
-            site="vertex",
-            scale_id=scale_id,
-            taken_at=taken + timedelta(minutes=25),
-        ),
-    )
 
 
 def _devices(db: Database, admin: Actor, today: date) -> dict[str, str]:
