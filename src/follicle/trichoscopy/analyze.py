@@ -176,7 +176,7 @@ def analyze_with_contrast(
         time.perf_counter() - started,
         units,
         None if spread_px is None else spread_px * um_per_px,
-        _terminal_contrast_ratio(terminal, views.hairlike, thresholds[0], params),
+        _terminal_contrast_ratio(terminal, views.hairlike, thresholds[0]),
         set_aside,
         1.0 if field is None else field.share,
     )
@@ -190,7 +190,7 @@ MIN_HAIRS_FOR_CONTRAST = 5
 
 
 def _terminal_contrast_ratio(
-    terminal: list[Hair], contrast: npt.NDArray[np.float32], low_threshold: float, params: Scale
+    terminal: list[Hair], contrast: npt.NDArray[np.float32], low_threshold: float
 ) -> float | None:
     """The typical terminal shaft's contrast over the weakest contrast kept as hair: a vellus
     hair a third as wide stands out about a third as much, so at a ratio near 3 it is at the

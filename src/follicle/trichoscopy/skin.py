@@ -144,7 +144,7 @@ def skin_contrast(
         weight = 1.0 - cv2.dilate(outlier, np.ones((3, 3), np.uint8)).astype(np.float32)
         skin = _skin_colour(quarter, seen.weighted(weight), size, 3.0)
     # The skin's variation as seen at half size (sensor noise averaged over 2x2 pixels).
-    sample = half[::4, ::4] - _resized(skin, half)[::4, ::4]
+    sample = half[::4, ::4] - _resized(skin, half)[::4, ::4]  # (the grid of quarter[::2, ::2])
     whitening = skin_whitening(seen.at_quarter(sample, 2), floor_sd)
     # Relative to the local skin brightness, so vignetting and uneven light do not hide hairs
     # at the edges of the field.
