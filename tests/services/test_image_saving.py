@@ -46,22 +46,25 @@ def test_the_way_an_image_was_saved_is_kept_and_said(db: Database, tmp_path: Pat
             cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420,
         )
     )
-    (warning,) = subsampled["measurement"]["image_warnings"]
+    warning, faint = subsampled["measurement"]["image_warnings"]
     assert "colour stored at reduced resolution (4:2:0)" in warning
+    # (grey hair on light skin, read from 4:2:0 colour, also shows only faintly: said too)
+    assert faint.startswith("shows its hairs only faintly")
     assert subsampled["media_type"] == "image/png"  # stored lossless all the same
     listed = {m["image_id"]: m for m in images.list_measurements(db, derm, patient)}
-    assert listed[subsampled["id"]]["image_warnings"] == [warning]
+    assert listed[subsampled["id"]]["image_warnings"] == [warning, faint]
     assert listed[lossless["id"]]["image_warnings"] == []
 
     site = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]
     taken = subsampled["taken_at"][:10]
-    assert site["image_notes"] == [f"The image of {taken} {warning}."]
+    assert site["image_notes"] == [f"The image of {taken} {w}." for w in (warning, faint)]
 
     # focus is read from the pixels: a lossless file out of focus is warned of too
     spec = TrichogramSpec(seed=5, width_px=400, height_px=300)
     blurred = cv2.GaussianBlur(render_trichogram(spec).rgb, (0, 0), 3.0)
     png = bytes(cv2.imencode(".png", cv2.cvtColor(blurred, cv2.COLOR_RGB2BGR))[1].tobytes())
-    (focus,) = upload(png)["measurement"]["image_warnings"]
+    focus, blurred_faint = upload(png)["measurement"]["image_warnings"]
     assert focus.startswith("looks out of focus")
+    assert blurred_faint.startswith("shows its hairs only faintly")  # blur lowers the contrast
     notes = follow_up.follow_up(db, derm, patient)["sites"]["vertex"]["image_notes"]
-    assert len(notes) == 2
+    assert len(notes) == 4
