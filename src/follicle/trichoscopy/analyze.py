@@ -66,6 +66,7 @@ from follicle.trichoscopy.sifting import (
 )
 from follicle.trichoscopy.skin import SkinContrast, skin_contrast
 from follicle.trichoscopy.units import HAIR_STREAM_UM, follicular_units, orient
+from follicle.trichoscopy.working_scale import WorkingImage, working_scale
 
 # A pixel fainter than this fraction of the strongest within NEARBY_UM is the blurred edge of
 # a shaft, the gap between two lying close or a halo, not a shaft's core. (Relative to the
@@ -75,7 +76,8 @@ NEARBY_UM = 100.0  # about a terminal hair's width and its blur either side of a
 MIN_DIAMETER_UM = 5.0  # thinner than any vellus hair: a thresholding artefact
 DEFAULT_FOLLICULAR_UNIT_UM = 120.0
 DEFAULT_MAX_PIXELS = 40_000_000
-ANALYSER_VERSION = "trichoscopy-0.2"  # stored with every measurement
+MIN_SIDE_PX = 32  # (at the working scale too: a finer image is averaged down to it)
+ANALYSER_VERSION = "trichoscopy-0.3"  # stored with every measurement
 
 __all__ = [
     "ANALYSER_VERSION",
@@ -105,7 +107,7 @@ def check_inputs(rgb: npt.NDArray[Any], um_per_px: float, max_pixels: int) -> No
             f"image has {height * width / 1e6:.0f} megapixels; the limit is "
             f"{max_pixels / 1e6:.0f} (crop or downsample the area first)"
         )
-    if min(height, width) < 32:
+    if min(height, width) < MIN_SIDE_PX:
         raise AnalysisError(f"image is too small ({width}x{height} pixels)")
 
 
@@ -142,6 +144,52 @@ def analyze_with_contrast(
     """:func:`analyze`, keeping the contrast image instead of computing it again."""
     started = time.perf_counter()
     check_inputs(rgb, um_per_px, max_pixels)
+    work = working_scale(rgb, um_per_px)
+    if min(work.rgb.shape[:2]) < MIN_SIDE_PX:
+        height_mm, width_mm = (side * um_per_px / 1000 for side in rgb.shape[:2])
+        raise AnalysisError(
+            f"image covers too small an area ({width_mm:.2g} x {height_mm:.2g} mm) to analyse"
+        )
+    run = _analyzed(work.rgb, work.um_per_px, vellus_threshold_um, follicular_unit_um)
+    if work.resampled:
+        run = _in_original_pixels(run, work, rgb.shape[:2], um_per_px)
+    return replace(run, analysis=replace(run.analysis, seconds=time.perf_counter() - started))
+
+
+def _in_original_pixels(
+    run: AnalysisWithContrast, work: WorkingImage, shape: tuple[int, ...], um_per_px: float
+) -> AnalysisWithContrast:
+    """An analysis at the working scale told in the original image's pixels (the lengths and
+    widths, in micrometres, are the same)."""
+    height, width = shape[0], shape[1]
+    hairs = []
+    for hair in run.analysis.hairs:
+        (x, y), (end_x, end_y) = work.points_to_original(
+            np.array([[hair.x_px, hair.y_px], [hair.end_x_px, hair.end_y_px]])
+        )
+        hairs.append(replace(hair, x_px=x, y_px=y, end_x_px=end_x, end_y_px=end_y))
+    patches = tuple(
+        tuple((round(x), round(y)) for x, y in work.points_to_original(np.array(patch)))
+        for patch in run.analysis.set_aside_patches
+    )
+    analysis = replace(
+        run.analysis,
+        width_px=width,
+        height_px=height,
+        um_per_px=um_per_px,
+        hairs=tuple(hairs),
+        set_aside_patches=patches,
+    )
+    contrast = cv2.resize(run.contrast, (width, height), interpolation=cv2.INTER_LINEAR)
+    return AnalysisWithContrast(analysis, np.asarray(contrast, dtype=np.float32), run.low_threshold)
+
+
+def _analyzed(
+    rgb: npt.NDArray[np.uint8],
+    um_per_px: float,
+    vellus_threshold_um: float,
+    follicular_unit_um: float,
+) -> AnalysisWithContrast:
     params = Scale(um_per_px)
     height, width = rgb.shape[:2]
     field = field_of_view(rgb, um_per_px)
@@ -173,7 +221,7 @@ def analyze_with_contrast(
         um_per_px,
         vellus_threshold_um,
         tuple(hairs),
-        time.perf_counter() - started,
+        0.0,  # (the time taken: told by the caller)
         units,
         None if spread_px is None else spread_px * um_per_px,
         _terminal_contrast_ratio(terminal, views.hairlike, thresholds[0]),

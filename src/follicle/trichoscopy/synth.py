@@ -103,6 +103,13 @@ class Trichogram:
         return self.spec.width_px * self.spec.height_px * (self.spec.um_per_px * 1e-4) ** 2
 
 
+#: The sizes of the skin's mottling, grain and patches of redness (at the benchmark's 5 um per
+#: pixel: 64, 8 and 180 pixels, as they were in pixels before session 17).
+SKIN_MOTTLE_UM = 320.0
+SKIN_GRAIN_UM = 40.0
+ERYTHEMA_PATCH_UM = 900.0
+
+
 def _smooth_noise(rng: np.random.Generator, height: int, width: int, cell: int) -> FloatImage:
     small = rng.standard_normal((max(2, height // cell), max(2, width // cell))).astype(np.float32)
     return np.asarray(
@@ -112,11 +119,19 @@ def _smooth_noise(rng: np.random.Generator, height: int, width: int, cell: int) 
 
 def _skin(spec: TrichogramSpec, rng: np.random.Generator) -> FloatImage:
     h, w = spec.height_px, spec.width_px
+
+    def cell(um: float) -> int:  # the skin's features have a size on the scalp, not in pixels
+        return max(2, round(um / spec.um_per_px))
+
     base = np.array(SKIN_RGB[spec.fitzpatrick], dtype=np.float32)
-    texture = 1.0 + 0.05 * _smooth_noise(rng, h, w, 64) + 0.025 * _smooth_noise(rng, h, w, 8)
+    texture = (
+        1.0
+        + 0.05 * _smooth_noise(rng, h, w, cell(SKIN_MOTTLE_UM))
+        + 0.025 * _smooth_noise(rng, h, w, cell(SKIN_GRAIN_UM))
+    )
     skin = base[None, None, :] * texture[:, :, None]
     if spec.erythema > 0:  # redness shows less on darker skin
-        redness = np.clip(_smooth_noise(rng, h, w, 180), 0, 1.5) * spec.erythema
+        redness = np.clip(_smooth_noise(rng, h, w, cell(ERYTHEMA_PATCH_UM)), 0, 1.5) * spec.erythema
         redness *= float(base.mean()) / 200.0
         skin[:, :, 0] += 22 * redness
         skin[:, :, 1] -= 16 * redness
