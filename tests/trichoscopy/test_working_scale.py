@@ -72,11 +72,14 @@ def test_hairs_found_at_the_working_scale_are_told_in_the_images_own_pixels() ->
         min(_off_shaft_um(found, truth, FINE_UM_PER_PX) for truth in image.hairs) <= 40.0
         for found in result.hairs
     ]
-    assert len(on_shaft) >= 10 and sum(on_shaft) >= 0.85 * len(on_shaft)
+    assert len(on_shaft) >= 10
+    assert sum(on_shaft) >= 0.85 * len(on_shaft)
     assert max(h.x_px for h in result.hairs) > 0.75 * 1200
     # the pale patches left out (the overlay outlines them) are in the image's pixels too
     corners = [point for patch in result.set_aside_patches for point in patch]
-    assert corners and max(x for x, _ in corners) <= 1200 and max(y for _, y in corners) <= 900
+    assert corners
+    assert max(x for x, _ in corners) <= 1200
+    assert max(y for _, y in corners) <= 900
 
 
 def test_the_contrast_kept_for_visit_comparison_is_the_images_size() -> None:
@@ -88,7 +91,8 @@ def test_the_contrast_kept_for_visit_comparison_is_the_images_size() -> None:
         xs = np.linspace(hair.x_px, hair.end_x_px, 20).round().astype(int).clip(0, 1199)
         ys = np.linspace(hair.y_px, hair.end_y_px, 20).round().astype(int).clip(0, 899)
         standing_out.append(np.median(run.contrast[ys, xs]) > run.low_threshold)
-    assert len(standing_out) >= 10 and sum(standing_out) >= 0.85 * len(standing_out)
+    assert len(standing_out) >= 10
+    assert sum(standing_out) >= 0.85 * len(standing_out)
 
 
 def test_a_change_between_fine_visits_is_measured() -> None:
@@ -111,7 +115,9 @@ def test_an_image_at_or_near_the_working_scale_or_coarser_is_analysed_as_it_is()
     rgb = np.zeros((300, 400, 3), dtype=np.uint8)
     for um_per_px in (WORKING_UM_PER_PX, 0.96 * WORKING_UM_PER_PX, 10.0):
         work = working_scale(rgb, um_per_px)
-        assert work.rgb is rgb and not work.resampled and work.um_per_px == um_per_px
+        assert work.rgb is rgb
+        assert not work.resampled
+        assert work.um_per_px == um_per_px
 
 
 def test_a_fine_image_of_too_small_an_area_is_refused_by_its_size_in_mm() -> None:
