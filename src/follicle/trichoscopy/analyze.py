@@ -66,7 +66,12 @@ from follicle.trichoscopy.sifting import (
 )
 from follicle.trichoscopy.skin import SkinContrast, skin_contrast
 from follicle.trichoscopy.units import HAIR_STREAM_UM, follicular_units, orient
-from follicle.trichoscopy.working_scale import WorkingImage, working_scale
+from follicle.trichoscopy.working_scale import (
+    WORKING_UM_PER_PX,
+    WorkingImage,
+    working_scale,
+    working_size,
+)
 
 # A pixel fainter than this fraction of the strongest within NEARBY_UM is the blurred edge of
 # a shaft, the gap between two lying close or a halo, not a shaft's core. (Relative to the
@@ -76,7 +81,7 @@ NEARBY_UM = 100.0  # about a terminal hair's width and its blur either side of a
 MIN_DIAMETER_UM = 5.0  # thinner than any vellus hair: a thresholding artefact
 DEFAULT_FOLLICULAR_UNIT_UM = 120.0
 DEFAULT_MAX_PIXELS = 40_000_000
-MIN_SIDE_PX = 32  # (at the working scale too: a finer image is averaged down to it)
+MIN_SIDE_PX = 32  # (at the working scale too: an image is resampled to it)
 ANALYSER_VERSION = "trichoscopy-0.3"  # stored with every measurement
 
 __all__ = [
@@ -144,6 +149,13 @@ def analyze_with_contrast(
     """:func:`analyze`, keeping the contrast image instead of computing it again."""
     started = time.perf_counter()
     check_inputs(rgb, um_per_px, max_pixels)
+    size = working_size(rgb.shape[1], rgb.shape[0], um_per_px)
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise AnalysisError(
+            f"at {um_per_px:g} um per pixel the image is analysed enlarged to "
+            f"{WORKING_UM_PER_PX:g} um per pixel, {size[0] * size[1] / 1e6:.0f} megapixels; "
+            f"the limit is {max_pixels / 1e6:.0f} (crop the area first)"
+        )
     work = working_scale(rgb, um_per_px)
     if min(work.rgb.shape[:2]) < MIN_SIDE_PX:
         height_mm, width_mm = (side * um_per_px / 1000 for side in rgb.shape[:2])
