@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import cv2
+from bench_trichoscopy import VELLUS_THRESHOLD_UM, match
 from results_files import metric_table, record
 
 from follicle.trichoscopy import working_scale
@@ -71,9 +72,11 @@ def one(job: tuple[int, int, int]) -> list[dict[str, Any]]:
         truth = len(image.counted_hairs)
         working_scale.SCALE_TOLERANCE = 0.05 if resampled else float("inf")
         started = time.process_time()
-        found = analyze(image.rgb, um_per_px).hair_count
+        result = analyze(image.rgb, um_per_px, vellus_threshold_um=VELLUS_THRESHOLD_UM)
         seconds = time.process_time() - started
         working_scale.SCALE_TOLERANCE = 0.05
+        found = result.hair_count
+        pairs = [(image.counted_hairs[t], result.hairs[f]) for t, f in match(image, result)]
         rows.append(
             {
                 "group": name,
@@ -83,6 +86,11 @@ def one(job: tuple[int, int, int]) -> list[dict[str, Any]]:
                 "truth": truth,
                 "found": found,
                 "error_pct": 100.0 * (found - truth) / max(truth, 1),
+                "matched": len(pairs),
+                "diameter_errors_um": [abs(f.diameter_um - t.diameter_um) for t, f in pairs],
+                "classified_right": sum(
+                    (t.diameter_um >= VELLUS_THRESHOLD_UM) == f.terminal for t, f in pairs
+                ),
                 "ms": 1000.0 * seconds,
             }
         )
@@ -93,6 +101,7 @@ def summarise(rows: list[dict[str, Any]], um_per_px: float, width_px: int) -> di
     # Scenes with fewer than 10 hairs in view are left out: one hair is over 10 % of them.
     kept = [r for r in rows if r["truth"] >= 10]
     errors = [abs(r["error_pct"]) for r in kept]
+    diameters = [e for r in rows for e in r["diameter_errors_um"]]
     width_mm = width_px * um_per_px / 1000
     return {
         "field (mm)": f"{width_mm:.1f} x {width_mm * HEIGHT_PX / WIDTH_PX:.1f}",
@@ -102,6 +111,10 @@ def summarise(rows: list[dict[str, Any]], um_per_px: float, width_px: int) -> di
         "count error, worst %": round(max(errors), 1),
         "images over 10 %": sum(e > 10 for e in errors),
         "bias %": round(statistics.fmean(r["error_pct"] for r in kept), 2),
+        "diameter error per matched hair (µm)": round(statistics.fmean(diameters), 2),
+        "terminal/vellus right %": round(
+            100.0 * sum(r["classified_right"] for r in rows) / max(1, len(diameters)), 1
+        ),
         "ms per image, median": round(statistics.median(r["ms"] for r in rows)),
     }
 
