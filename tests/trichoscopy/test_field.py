@@ -9,6 +9,7 @@ import pytest
 
 from follicle.trichoscopy.analyze import analyze
 from follicle.trichoscopy.field import field_of_view
+from follicle.trichoscopy.overlay import FIELD_BGR, draw_overlay
 from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram, varied_specs
 
 
@@ -49,3 +50,24 @@ def test_black_hair_at_the_frame_is_not_taken_for_a_field_edge() -> None:
         rgb = render_trichogram(spec).rgb
         assert field_of_view(rgb, spec.um_per_px) is None
         assert analyze(rgb, spec.um_per_px).field_share == 1.0
+
+
+def test_the_overlay_draws_the_fields_edge_and_the_legend_its_share() -> None:
+    """A clinician checking the count by eye sees where the analyser stopped reading."""
+    spec = varied_specs(12, seed=2026)[0]
+    image = render_trichogram(spec)
+    framed = _in_a_round_field(image.rgb, 0.4)
+    result = analyze(framed, spec.um_per_px)
+    (edge,) = result.field_outline
+    height, width = framed.shape[:2]
+    radii = [np.hypot(x - width / 2, y - height / 2) / width for x, y in edge]
+    assert min(radii) > 0.36  # the circle (0.4 of the width), less its 100 um margin
+    assert max(radii) < 0.41
+    drawn = np.all(draw_overlay(framed, result) == FIELD_BGR, axis=-1)
+    rows, cols = np.nonzero(drawn)
+    on_circle = np.abs(np.hypot(cols - width / 2, rows - height / 2) / width - 0.39) < 0.02
+    assert on_circle.sum() > 2 * np.pi * 0.39 * width  # all round it
+    # the scalp filling the frame has no edge to draw
+    whole = analyze(image.rgb, spec.um_per_px)
+    assert whole.field_outline == ()
+    assert not np.all(draw_overlay(image.rgb, whole) == FIELD_BGR, axis=-1).any()

@@ -180,17 +180,21 @@ def _in_original_pixels(
             np.array([[hair.x_px, hair.y_px], [hair.end_x_px, hair.end_y_px]])
         )
         hairs.append(replace(hair, x_px=x, y_px=y, end_x_px=end_x, end_y_px=end_y))
-    patches = tuple(
-        tuple((round(x), round(y)) for x, y in work.points_to_original(np.array(patch)))
-        for patch in run.analysis.set_aside_patches
-    )
+
+    def in_original(outlines: PatchOutlines) -> PatchOutlines:
+        return tuple(
+            tuple((round(x), round(y)) for x, y in work.points_to_original(np.array(outline)))
+            for outline in outlines
+        )
+
     analysis = replace(
         run.analysis,
         width_px=width,
         height_px=height,
         um_per_px=um_per_px,
         hairs=tuple(hairs),
-        set_aside_patches=patches,
+        set_aside_patches=in_original(run.analysis.set_aside_patches),
+        field_outline=in_original(run.analysis.field_outline),
     )
     contrast = cv2.resize(run.contrast, (width, height), interpolation=cv2.INTER_LINEAR)
     return AnalysisWithContrast(analysis, np.asarray(contrast, dtype=np.float32), run.low_threshold)
@@ -239,6 +243,7 @@ def _analyzed(
         _terminal_contrast_ratio(terminal, views.hairlike, thresholds[0]),
         set_aside,
         1.0 if field is None else field.share,
+        () if field is None else field.outline(),
     )
     return AnalysisWithContrast(analysis, views.hairlike, thresholds[0])
 

@@ -25,6 +25,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from follicle.trichoscopy.hair import PatchOutlines, simplified_outline
+
 #: Darker than this share of the scalp's median brightness, and than OUTSIDE_MAX_LEVEL, a
 #: pixel may lie outside the field (the black around a lens is near 0-30 grey levels; the
 #: darkest skin in the benchmark is about 60).
@@ -53,6 +55,12 @@ class FieldOfView:
 
     inside: npt.NDArray[np.uint8]
     share: float
+
+    def outline(self) -> PatchOutlines:
+        """The field's edge (x, y), to draw on the overlay: what lies outside was not read. (It
+        is found at 1/SCALE size, so its edge is in steps of that many pixels.)"""
+        traced, _ = cv2.findContours(self.inside, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        return tuple(simplified_outline(edge) for edge in traced)
 
 
 def field_of_view(rgb: npt.NDArray[np.uint8], um_per_px: float) -> FieldOfView | None:

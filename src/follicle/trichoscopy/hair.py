@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 MIN_COUNTED_SHAFT_UM = 50.0  # contracts §4: a hair counts once when this much shaft is in frame
@@ -15,6 +16,13 @@ DEFAULT_VELLUS_THRESHOLD_UM = 30.0  # thinner is vellus (issue #5; TrichoScan us
 
 #: Outlines of image regions, each a closed polygon of (x, y) pixel points.
 PatchOutlines = tuple[tuple[tuple[int, int], ...], ...]
+
+
+def simplified_outline(outline: Any) -> tuple[tuple[int, int], ...]:
+    """An outline traced by OpenCV, (x, y) to within a pixel and a half, as plain numbers:
+    drawn on the overlay, not measured."""
+    points = cv2.approxPolyDP(outline, 1.5, True).reshape(-1, 2)
+    return tuple((int(x), int(y)) for x, y in points)
 
 
 class AnalysisError(ValueError):
@@ -59,6 +67,8 @@ class Analysis:
     set_aside_patches: PatchOutlines = ()
     #: The share of the frame in the dermoscope's field of view (field.py): the area measured.
     field_share: float = 1.0
+    #: The field of view's outline (x, y), for the overlay; empty when the scalp fills the frame.
+    field_outline: PatchOutlines = ()
 
     @property
     def area_cm2(self) -> float:

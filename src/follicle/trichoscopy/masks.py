@@ -15,6 +15,7 @@ from follicle.trichoscopy.hair import (
     MAX_HAIR_DIAMETER_UM,
     PatchOutlines,
     Scale,
+    simplified_outline,
 )
 from follicle.trichoscopy.skin import MEAN_CHANNELS, SkinContrast
 
@@ -120,7 +121,7 @@ def hair_mask(
         # kept whole.
         flake_cores[y : y + h, x : x + w][inside & (brightness >= -ON_FLAKE_DARKER)] = 1
         hairs_on_flakes[around][brightness_around < -ON_FLAKE_DARKER] = 1
-        set_aside.append(_simplified(outline))
+        set_aside.append(simplified_outline(outline))
     if not flake_cores.any():
         return HairMask(np.asarray(mask, dtype=np.uint8), flake_cores, tuple(set_aside))
     remove = cv2.dilate(flake_cores, np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
@@ -132,13 +133,6 @@ def hair_mask(
     return HairMask(
         np.asarray(mask, dtype=np.uint8), np.asarray(zone, dtype=np.uint8), tuple(set_aside)
     )
-
-
-def _simplified(outline: Any) -> tuple[tuple[int, int], ...]:
-    """An outline (x, y) to within a pixel and a half, as plain numbers: drawn on the
-    overlay, not measured."""
-    points = cv2.approxPolyDP(outline, 1.5, True).reshape(-1, 2)
-    return tuple((int(x), int(y)) for x, y in points)
 
 
 def _wider_than(mask: npt.NDArray[np.uint8], radius: int) -> npt.NDArray[np.uint8]:
