@@ -31,8 +31,8 @@ OVEREXPOSED = (
 #: An image whose typical terminal hair stands out less than this many times the weakest
 #: contrast kept as hair (:attr:`Analysis.terminal_contrast_ratio`) is warned of: its thin
 #: hairs are at the edge of being found. On the benchmark's 192 images (docs/trichoscopy.md,
-#: "Pale hair"), the six under 3.0 are blond hair on type II-III skin; those with many vellus
-#: hairs found 27-62 % of them and counted 10-20 % low; the next eight (3.4-4.2) found 76-90 %.
+#: "Pale hair"), the four under 3.2 are blond hair on type III skin; those with many vellus
+#: hairs found 58-68 % of them; the next eight (3.3-4.2) found 73-88 %.
 FAINT_HAIR_RATIO = 3.2
 
 FAINT_HAIR = (
