@@ -3,7 +3,7 @@
 Every step of the analysis is tuned and benchmarked on images of 5 um per pixel, and some work
 in pixels (the light blur, the skin's estimate on an eighth-size grid, the thinning). The same
 scalps at 2.5 um per pixel (a 2 MP image of a 4 x 3 mm field, a common dermoscope setting) were
-counted 14 % too high on average, blond hair up to twice over; at 10 um per pixel 6 % too low
+counted 16 % too high on average, blond hair up to twice over; at 10 um per pixel 5 % too low
 (bench/bench_resolution.py). A finer image is averaged down to the working scale (by area, as
 a coarser sensor would see it: a 12 um vellus hair is still 2.4 pixels wide there, and the
 image is analysed in about a third of the time); a coarser one is enlarged to it (by cubic
