@@ -124,9 +124,11 @@ def analyze(
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> Analysis:
     """Analyse one RGB image at a known scale."""
-    return analyze_with_contrast(
+    started = time.perf_counter()
+    run, work = _at_working_scale(
         rgb, um_per_px, vellus_threshold_um, follicular_unit_um, max_pixels
-    ).analysis
+    )
+    return _in_original_pixels(run.analysis, work, rgb.shape, um_per_px, started)
 
 
 @dataclass(frozen=True)
@@ -146,8 +148,29 @@ def analyze_with_contrast(
     follicular_unit_um: float = DEFAULT_FOLLICULAR_UNIT_UM,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> AnalysisWithContrast:
-    """:func:`analyze`, keeping the contrast image instead of computing it again."""
+    """:func:`analyze`, keeping the contrast image instead of computing it again (in the
+    image's own pixels: an image at another scale is analysed resampled)."""
     started = time.perf_counter()
+    run, work = _at_working_scale(
+        rgb, um_per_px, vellus_threshold_um, follicular_unit_um, max_pixels
+    )
+    contrast = run.contrast
+    if work.resampled:
+        height, width = rgb.shape[:2]
+        resized = cv2.resize(contrast, (width, height), interpolation=cv2.INTER_LINEAR)
+        contrast = np.asarray(resized, dtype=np.float32)
+    analysis = _in_original_pixels(run.analysis, work, rgb.shape, um_per_px, started)
+    return AnalysisWithContrast(analysis, contrast, run.low_threshold)
+
+
+def _at_working_scale(
+    rgb: npt.NDArray[Any],
+    um_per_px: float,
+    vellus_threshold_um: float,
+    follicular_unit_um: float,
+    max_pixels: int,
+) -> tuple[AnalysisWithContrast, WorkingImage]:
+    """The analysis of ``rgb`` resampled to the working scale, in its pixels."""
     check_inputs(rgb, um_per_px, max_pixels)
     size = working_size(rgb.shape[1], rgb.shape[0], um_per_px)
     if size is not None and size[0] * size[1] > max_pixels:
@@ -162,20 +185,23 @@ def analyze_with_contrast(
         raise AnalysisError(
             f"image covers too small an area ({width_mm:.2g} x {height_mm:.2g} mm) to analyse"
         )
-    run = _analyzed(work.rgb, work.um_per_px, vellus_threshold_um, follicular_unit_um)
-    if work.resampled:
-        run = _in_original_pixels(run, work, rgb.shape[:2], um_per_px)
-    return replace(run, analysis=replace(run.analysis, seconds=time.perf_counter() - started))
+    return _analyzed(work.rgb, work.um_per_px, vellus_threshold_um, follicular_unit_um), work
 
 
 def _in_original_pixels(
-    run: AnalysisWithContrast, work: WorkingImage, shape: tuple[int, ...], um_per_px: float
-) -> AnalysisWithContrast:
+    analysis: Analysis,
+    work: WorkingImage,
+    shape: tuple[int, ...],
+    um_per_px: float,
+    started: float,
+) -> Analysis:
     """An analysis at the working scale told in the original image's pixels (the lengths and
-    widths, in micrometres, are the same)."""
-    height, width = shape[0], shape[1]
+    widths, in micrometres, are the same), with the time taken since ``started``."""
+    seconds = time.perf_counter() - started
+    if not work.resampled:
+        return replace(analysis, seconds=seconds)
     hairs = []
-    for hair in run.analysis.hairs:
+    for hair in analysis.hairs:
         (x, y), (end_x, end_y) = work.points_to_original(
             np.array([[hair.x_px, hair.y_px], [hair.end_x_px, hair.end_y_px]])
         )
@@ -187,17 +213,16 @@ def _in_original_pixels(
             for outline in outlines
         )
 
-    analysis = replace(
-        run.analysis,
-        width_px=width,
-        height_px=height,
+    return replace(
+        analysis,
+        width_px=shape[1],
+        height_px=shape[0],
         um_per_px=um_per_px,
         hairs=tuple(hairs),
-        set_aside_patches=in_original(run.analysis.set_aside_patches),
-        field_outline=in_original(run.analysis.field_outline),
+        seconds=seconds,
+        set_aside_patches=in_original(analysis.set_aside_patches),
+        field_outline=in_original(analysis.field_outline),
     )
-    contrast = cv2.resize(run.contrast, (width, height), interpolation=cv2.INTER_LINEAR)
-    return AnalysisWithContrast(analysis, np.asarray(contrast, dtype=np.float32), run.low_threshold)
 
 
 def _analyzed(
