@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import replace
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from follicle.trichoscopy.analyze import AnalysisError, analyze
+from follicle.trichoscopy.hair import MIN_COUNTED_SHAFT_UM
+from follicle.trichoscopy.quality import FAINT_HAIR_RATIO
 from follicle.trichoscopy.synth import (
     HAIR_RGB,
     PlannedHair,
@@ -18,6 +22,7 @@ from follicle.trichoscopy.synth import (
     View,
     render_trichogram,
     render_view,
+    varied_specs,
 )
 
 SPARSE = {
@@ -353,3 +358,40 @@ def test_dark_hairs_lying_on_a_flake_are_counted_whole(fitzpatrick: int) -> None
     assert sorted(h.length_um for h in result.hairs) == pytest.approx(
         sorted(5.0 * length for length in lengths_px), rel=0.15
     )
+
+
+@functools.cache
+def _dense_grey_field() -> tuple[npt.NDArray[np.uint8], int]:
+    """A 4 x 3 mm field (800 x 600 px) from the middle of benchmark scalp 2026047 (dense grey
+    hair on type VI skin) and its true count: the hairs with 50 um or more of shaft in it."""
+    image = render_trichogram(varied_specs(48, seed=2026)[47])
+    left, top, width, height = 400, 325, 800, 600
+    steps = np.linspace(0.0, 1.0, 401)
+    truth = 0
+    for hair in image.hairs:
+        xs = hair.exit_x + (hair.end_x - hair.exit_x) * steps
+        ys = hair.exit_y + (hair.end_y - hair.exit_y) * steps
+        inside = (xs >= left) & (xs < left + width) & (ys >= top) & (ys < top + height)
+        length_um = math.hypot(hair.end_x - hair.exit_x, hair.end_y - hair.exit_y) * 5.0
+        truth += bool(inside.mean() * length_um >= MIN_COUNTED_SHAFT_UM)
+    field = np.ascontiguousarray(image.rgb[top : top + height, left : left + width])
+    return field, truth
+
+
+def test_a_dense_grey_small_field_read_low_is_warned_of() -> None:
+    """The known weakness below is not silent: the hairs stand out too little."""
+    field, _ = _dense_grey_field()
+    ratio = analyze(field, um_per_px=5.0).terminal_contrast_ratio
+    assert ratio is not None
+    assert ratio < FAINT_HAIR_RATIO
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known weakness: where pale hair covers much of a small field, two rounds of "
+    "leaving out what stands out do not free the skin's colour spread of it; its hairs stand "
+    "out a tenth as much and half are missed (35 of 70); see docs/trichoscopy.md",
+)
+def test_a_dense_grey_small_field_is_counted_within_a_sixth() -> None:
+    field, truth = _dense_grey_field()
+    assert abs(analyze(field, um_per_px=5.0).hair_count - truth) <= truth / 6
