@@ -13,6 +13,13 @@ MIN_COUNTED_SHAFT_UM = 50.0  # contracts §4: a hair counts once when this much 
 MAX_HAIR_DIAMETER_UM = 150.0  # wider than any one shaft: a flake, a blob or hairs side by side
 DEFAULT_VELLUS_THRESHOLD_UM = 30.0  # thinner is vellus (issue #5; TrichoScan uses 40 um)
 
+#: An image whose typical terminal hair stands out less than this many times the weakest
+#: contrast kept as hair (:attr:`Analysis.terminal_contrast_ratio`) is warned of: its thin
+#: hairs are at the edge of being found. On the benchmark's 192 images (docs/trichoscopy.md,
+#: "Pale hair"), the four under 3.2 are blond hair on type III skin; those with many vellus
+#: hairs found 58-68 % of them; the next eight (3.3-4.2) found 73-88 %.
+FAINT_HAIR_RATIO = 3.2
+
 
 #: Outlines of image regions, each a closed polygon of (x, y) pixel points.
 PatchOutlines = tuple[tuple[tuple[int, int], ...], ...]

@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from follicle.trichoscopy.analyze import Analysis
 from follicle.trichoscopy.focus import focus_warnings
+from follicle.trichoscopy.hair import FAINT_HAIR_RATIO
 from follicle.trichoscopy.images import ReadImage
 from follicle.trichoscopy.skin import CLIPPED
 
@@ -27,13 +28,6 @@ OVEREXPOSED = (
     "there may be counted as hair; lower the light or the exposure and take it again"
 )
 
-
-#: An image whose typical terminal hair stands out less than this many times the weakest
-#: contrast kept as hair (:attr:`Analysis.terminal_contrast_ratio`) is warned of: its thin
-#: hairs are at the edge of being found. On the benchmark's 192 images (docs/trichoscopy.md,
-#: "Pale hair"), the four under 3.2 are blond hair on type III skin; those with many vellus
-#: hairs found 58-68 % of them; the next eight (3.3-4.2) found 73-88 %.
-FAINT_HAIR_RATIO = 3.2
 
 FAINT_HAIR = (
     "shows its hairs only faintly against the skin (the typical hair stands {ratio:.1f} times "

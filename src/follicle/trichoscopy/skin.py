@@ -39,6 +39,13 @@ ROUNDING_SD = 12**-0.5
 #: Pixels further than this many SDs from the skin are left out of the skin's estimate.
 BACKGROUND_OUTLIER_SD = 5.0
 STRIP_ROWS = 16
+#: How many times the skin is estimated, each without what stood out from the previous
+#: estimate. Two leave hair out where it covers a small share of the frame; where pale hair
+#: covers much of it, the estimate frees itself of the hair a little each round (a dense grey
+#: 4 x 3 mm field: the skin's spread 30, 26, 22 grey levels over three rounds, against 20, 9
+#: and 3 on the whole image) and takes about :data:`MANY_SKIN_ROUNDS` (analyze.py).
+SKIN_ROUNDS = 2
+MANY_SKIN_ROUNDS = 6
 
 
 def _skin_colour(
@@ -122,11 +129,14 @@ class SkinContrast:
 
 
 def skin_contrast(
-    rgb: npt.NDArray[np.uint8], inside: npt.NDArray[np.uint8] | None = None
+    rgb: npt.NDArray[np.uint8],
+    inside: npt.NDArray[np.uint8] | None = None,
+    rounds: int = SKIN_ROUNDS,
 ) -> SkinContrast:
     """Hair contrast against the local skin, corrected for uneven light; with ``inside`` (1
     where the scalp is seen: field.py), the skin is judged only there and nothing outside
-    stands out."""
+    stands out. The skin is estimated ``rounds`` times, each without what stood out from
+    the previous estimate."""
     # A light blur first: it averages sensor noise away and keeps the integral across a hair.
     image = cv2.GaussianBlur(rgb, (0, 0), 1.0)
     height, width = image.shape[:2]
@@ -146,7 +156,7 @@ def skin_contrast(
     skin_level = float(np.median(seen.on_grid(cv2.transform(skin, MEAN_CHANNELS))))
     floor_sd = math.hypot(SKIN_SD_FLOOR_SHARE * skin_level, ROUNDING_SD)
     plain = np.ones(quarter.shape[:2], dtype=np.bool_)
-    for _ in range(2):  # re-estimate without hairs and blobs: they would pull it their way
+    for _ in range(rounds):  # re-estimate without hairs and blobs: they would pull it their way
         diff = cv2.subtract(quarter, _resized(skin, quarter))
         whitening = skin_whitening(
             seen.at_quarter(diff[::2, ::2], 2), floor_sd, seen.at_quarter(plain[::2, ::2], 2)
