@@ -32,23 +32,12 @@ from results_files import metric_table, record
 import follicle.trichoscopy.analyze as analyze_module
 from follicle.trichoscopy.analyze import analyze
 from follicle.trichoscopy.hair import FAINT_HAIR_RATIO, MIN_COUNTED_SHAFT_UM
-from follicle.trichoscopy.synth import HairTruth, render_trichogram, varied_specs
+from follicle.trichoscopy.synth import render_trichogram, varied_specs
 
 #: (name, width px, height px) at the benchmark's 5 µm per pixel
 SIZES = [("2 x 1.5 mm", 400, 300), ("4 x 3 mm", 800, 600)]
 MARGIN_PX = 100  # (the corner crops stand this far in from the image's edges)
 SECOND_LOOK_GAIN = analyze_module.HELD_BACK_GAIN
-
-
-def length_inside_um(hair: HairTruth, box: tuple[int, int, int, int], um_per_px: float) -> float:
-    """How much of the hair's shaft lies within ``box`` (left, top, width, height)."""
-    left, top, width, height = box
-    steps = np.linspace(0.0, 1.0, 401)
-    xs = hair.exit_x + (hair.end_x - hair.exit_x) * steps
-    ys = hair.exit_y + (hair.end_y - hair.exit_y) * steps
-    inside = (xs >= left) & (xs < left + width) & (ys >= top) & (ys < top + height)
-    length_px = math.hypot(hair.end_x - hair.exit_x, hair.end_y - hair.exit_y)
-    return float(inside.mean()) * length_px * um_per_px
 
 
 def one(job: tuple[int, int, int]) -> list[dict[str, Any]]:
@@ -67,8 +56,7 @@ def one(job: tuple[int, int, int]) -> list[dict[str, Any]]:
         for left, top in corners:
             box = (left, top, crop_w, crop_h)
             truth = sum(
-                length_inside_um(h, box, spec.um_per_px) >= MIN_COUNTED_SHAFT_UM
-                for h in image.hairs
+                h.length_within_um(box, spec.um_per_px) >= MIN_COUNTED_SHAFT_UM for h in image.hairs
             )
             crop = np.ascontiguousarray(image.rgb[top : top + crop_h, left : left + crop_w])
             found = {}

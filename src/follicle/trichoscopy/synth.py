@@ -87,6 +87,33 @@ class HairTruth:
     def is_terminal(self, threshold_um: float) -> bool:
         return self.diameter_um >= threshold_um
 
+    def length_within_um(self, box: tuple[float, float, float, float], um_per_px: float) -> float:
+        """How much of the shaft, taken straight from exit to cut end, lies within ``box``
+        (left, top, width, height in pixels): the truth for a crop of the image.
+
+        >>> hair = HairTruth(0, 0.0, 10.0, 100.0, 10.0, 60.0, 0, 500.0, True)
+        >>> hair.length_within_um((50, 0, 100, 20), um_per_px=5.0)  # its right half
+        250.0
+        """
+        left, top, width, height = box
+        dx, dy = self.end_x - self.exit_x, self.end_y - self.exit_y
+        start, stop = 0.0, 1.0  # (the part of the segment inside, Liang-Barsky)
+        for step, room in (
+            (-dx, self.exit_x - left),
+            (dx, left + width - self.exit_x),
+            (-dy, self.exit_y - top),
+            (dy, top + height - self.exit_y),
+        ):
+            if step == 0:
+                if room < 0:
+                    return 0.0
+                continue
+            if step < 0:
+                start = max(start, room / step)
+            else:
+                stop = min(stop, room / step)
+        return max(0.0, stop - start) * math.hypot(dx, dy) * um_per_px
+
 
 @dataclass
 class Trichogram:
