@@ -60,7 +60,7 @@ def one(job: tuple[int, int, int]) -> list[dict[str, Any]]:
             )
             crop = np.ascontiguousarray(image.rgb[top : top + crop_h, left : left + crop_w])
             found = {}
-            for look, gain in (("second look", analyze_module.HELD_BACK_GAIN), ("first", math.inf)):
+            for look, gain in (("second look", SECOND_LOOK_GAIN), ("first", math.inf)):
                 analyze_module.HELD_BACK_GAIN = gain  # (inf: the second look is never kept)
                 result = analyze(crop, spec.um_per_px)
                 ratio = result.terminal_contrast_ratio
@@ -87,7 +87,7 @@ def one(job: tuple[int, int, int]) -> list[dict[str, Any]]:
 def summarise(rows: list[dict[str, Any]], found: str, warned: str) -> dict[str, Any]:
     kept = [r for r in rows if r["truth"] >= 10]
     errors = [100.0 * (r[found] - r["truth"]) / r["truth"] for r in kept]
-    worst = [abs(e) for e in errors]
+    absolute = [abs(e) for e in errors]
     by_colour = {}
     for colour in sorted({r["hair_colour"] for r in kept}):
         these = [abs(e) for e, r in zip(errors, kept, strict=True) if r["hair_colour"] == colour]
@@ -95,9 +95,9 @@ def summarise(rows: list[dict[str, Any]], found: str, warned: str) -> dict[str, 
     return {
         "crops with >= 10 hairs": len(kept),
         "true hairs, mean": round(statistics.fmean(r["truth"] for r in kept)),
-        "count error, mean %": round(statistics.fmean(worst), 2),
-        "count error, worst %": round(max(worst), 1),
-        "crops over 10 %": sum(e > 10 for e in worst),
+        "count error, mean %": round(statistics.fmean(absolute), 2),
+        "count error, worst %": round(max(absolute), 1),
+        "crops over 10 %": sum(e > 10 for e in absolute),
         "bias %": round(statistics.fmean(errors), 2),
         **by_colour,
         "warned of as faint": f"{sum(r[warned] for r in rows)} of {len(rows)}",
