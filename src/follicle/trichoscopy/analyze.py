@@ -17,7 +17,9 @@ form a follicular unit.
 The steps, each in its own module: ``skin`` (the contrast against the skin), ``masks`` (which
 pixels are hair), ``shafts`` (thinning, with ``chains`` and ``widths``: candidates measured),
 ``joins`` and ``sifting`` (pieces joined, non-hairs dropped, bundles split) and ``units``
-(exits and follicular units). This module runs them and holds the public interface.
+(exits and follicular units). Before them, ``field`` finds a round field of view and
+``site_mark`` the tattoo dot marking the site; neither is read. This module runs them and
+holds the public interface.
 
 >>> from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram
 >>> image = render_trichogram(TrichogramSpec(seed=3))  # the benchmark's 1600 x 1250
@@ -65,6 +67,7 @@ from follicle.trichoscopy.sifting import (
     shaft_contrast,
     split_bundles,
 )
+from follicle.trichoscopy.site_mark import SiteMarks, site_marks
 from follicle.trichoscopy.skin import MANY_SKIN_ROUNDS, SKIN_ROUNDS, SkinContrast, skin_contrast
 from follicle.trichoscopy.units import HAIR_STREAM_UM, follicular_units, orient
 from follicle.trichoscopy.working_scale import (
@@ -223,6 +226,7 @@ def _in_original_pixels(
         seconds=seconds,
         set_aside_patches=in_original(analysis.set_aside_patches),
         field_outline=in_original(analysis.field_outline),
+        site_mark_outlines=in_original(analysis.site_mark_outlines),
     )
 
 
@@ -235,12 +239,13 @@ def _analyzed(
     """The analysis at the working scale; an image whose hairs show faintly is looked at
     again with the skin estimated in more rounds (see :data:`HELD_BACK_GAIN`)."""
     field = field_of_view(rgb, um_per_px)
-    run = _analyzed_with(rgb, um_per_px, vellus_threshold_um, follicular_unit_um, field)
+    marks = site_marks(rgb, um_per_px, None if field is None else field.inside)
+    run = _analyzed_with(rgb, um_per_px, vellus_threshold_um, follicular_unit_um, field, marks)
     ratio = run.analysis.terminal_contrast_ratio
     if ratio is None or ratio >= FAINT_HAIR_RATIO:
         return run
     again = _analyzed_with(
-        rgb, um_per_px, vellus_threshold_um, follicular_unit_um, field, MANY_SKIN_ROUNDS
+        rgb, um_per_px, vellus_threshold_um, follicular_unit_um, field, marks, MANY_SKIN_ROUNDS
     )
     again_ratio = again.analysis.terminal_contrast_ratio
     if again_ratio is not None and again_ratio >= HELD_BACK_GAIN * ratio:
@@ -267,11 +272,12 @@ def _analyzed_with(
     vellus_threshold_um: float,
     follicular_unit_um: float,
     field: FieldOfView | None,
+    marks: SiteMarks | None = None,
     skin_rounds: int = SKIN_ROUNDS,
 ) -> AnalysisWithContrast:
     params = Scale(um_per_px)
     height, width = rgb.shape[:2]
-    inside = None if field is None else field.inside
+    inside = _read_area(field, marks, (height, width))
     views = skin_contrast(rgb, inside, skin_rounds)
     thresholds = hysteresis_thresholds(views.hairlike, inside)
     hairs, set_aside = _find_hairs(
@@ -306,8 +312,20 @@ def _analyzed_with(
         set_aside,
         1.0 if field is None else field.share,
         () if field is None else field.outline(),
+        () if marks is None else marks.outlines,
     )
     return AnalysisWithContrast(analysis, views.hairlike, thresholds[0])
+
+
+def _read_area(
+    field: FieldOfView | None, marks: SiteMarks | None, shape: tuple[int, int]
+) -> npt.NDArray[np.uint8] | None:
+    """Where the scalp is read (1): the field of view without the site marks; None for
+    the whole frame."""
+    if marks is None:
+        return None if field is None else field.inside
+    inside = np.ones(shape, dtype=np.uint8) if field is None else field.inside
+    return np.asarray(cv2.subtract(inside, marks.mask), dtype=np.uint8)
 
 
 #: Terminal hairs at least this long (shafts, not stubs cut by the frame), and at least

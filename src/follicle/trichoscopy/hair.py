@@ -76,6 +76,9 @@ class Analysis:
     field_share: float = 1.0
     #: The field of view's outline (x, y), for the overlay; empty when the scalp fills the frame.
     field_outline: PatchOutlines = ()
+    #: Outlines (x, y) of the tattoo dots marking the site (site_mark.py), not read: hairs
+    #: crossing one are counted from their parts outside it, so the area stays the field's.
+    site_mark_outlines: PatchOutlines = ()
 
     @property
     def area_cm2(self) -> float:

@@ -1,7 +1,7 @@
 """An overlay a clinician can check the count against: every counted hair outlined and numbered,
 the pale patches left out as dandruff or scale outlined, so that grey hair piled up and taken
-for a flake shows as left out, and the edge of a round field of view, outside which nothing
-was read."""
+for a flake shows as left out, the edge of a round field of view, outside which nothing
+was read, and the tattoo dots marking the site, which were not read either."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ VELLUS_BGR = (255, 170, 40)
 EXIT_BGR = (40, 40, 255)
 SET_ASIDE_BGR = (255, 60, 255)
 FIELD_BGR = (255, 255, 0)
+SITE_MARK_BGR = (0, 150, 255)
 
 
 def draw_overlay(rgb: npt.NDArray[np.uint8], analysis: Analysis) -> npt.NDArray[np.uint8]:
@@ -27,6 +28,8 @@ def draw_overlay(rgb: npt.NDArray[np.uint8], analysis: Analysis) -> npt.NDArray[
     cv2.polylines(canvas, patches, True, SET_ASIDE_BGR, thickness, cv2.LINE_AA)
     field = [np.array(edge, dtype=np.int32) for edge in analysis.field_outline]
     cv2.polylines(canvas, field, True, FIELD_BGR, thickness, cv2.LINE_AA)
+    marks = [np.array(mark, dtype=np.int32) for mark in analysis.site_mark_outlines]
+    cv2.polylines(canvas, marks, True, SITE_MARK_BGR, thickness, cv2.LINE_AA)
     for number, hair in enumerate(analysis.hairs, start=1):
         colour = TERMINAL_BGR if hair.terminal else VELLUS_BGR
         start = (round(hair.x_px), round(hair.y_px))
@@ -68,6 +71,9 @@ def _legend(canvas: npt.NDArray[np.uint8], analysis: Analysis, scale: float) -> 
         (f"left out as dandruff/scale: {len(analysis.set_aside_patches)}", SET_ASIDE_BGR),
         (f"mean diameter {mean:.0f} um" if mean else "mean diameter -", (255, 255, 255)),
     ]
+    if analysis.site_mark_outlines:
+        marks = f"site mark (tattoo), not read: {len(analysis.site_mark_outlines)}"
+        lines.append((marks, SITE_MARK_BGR))
     if analysis.field_outline:  # a round field: only what lies inside it was read
         share = f"field of view: {100 * analysis.field_share:.0f} % of the frame"
         lines.append((share, FIELD_BGR))

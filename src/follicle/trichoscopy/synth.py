@@ -68,6 +68,9 @@ class TrichogramSpec:
     erythema: float = 0.3
     vignette: float = 0.15
     base_angle_deg: float | None = None
+    #: A tattoo dot marking the site, this wide (0: none): the phototrichogram's way of finding
+    #: the same square centimetre at the next visit. Near the middle of the frame, under the hairs.
+    site_mark_um: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,30 @@ def _flake(
     colour = np.array([240, 238, 228], dtype=np.float32)
     region = canvas[y0:y1, x0:x1]
     region += alpha[:, :, None] * (colour - region)
+
+
+#: Tattoo ink (carbon) seen through the epidermis looks blue-black (synthetic colour).
+SITE_MARK_INK_RGB: RGB = (40.0, 48.0, 72.0)
+
+
+def _site_mark(canvas: FloatImage, rng: np.random.Generator, radius_px: float) -> None:
+    """A tattoo dot near the middle of the frame: round, a little irregular, its edge soft
+    where the ink spread in the dermis."""
+    h, w = canvas.shape[:2]
+    x = w / 2 + rng.uniform(-0.15, 0.15) * w
+    y = h / 2 + rng.uniform(-0.15, 0.15) * h
+    x0, x1 = max(int(x - 1.5 * radius_px), 0), min(int(x + 1.5 * radius_px) + 1, w)
+    y0, y1 = max(int(y - 1.5 * radius_px), 0), min(int(y + 1.5 * radius_px) + 1, h)
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    angle = np.arctan2(yy - y, xx - x)
+    wobble = 1 + sum(
+        rng.uniform(0.02, 0.08) * np.sin(k * angle + rng.uniform(0, 6.3)) for k in (2, 3, 5)
+    )
+    soft = max(radius_px * rng.uniform(0.2, 0.35), 1.0)
+    alpha = np.clip((radius_px * wobble - np.hypot(xx - x, yy - y)) / soft + 0.5, 0, 1)
+    alpha *= rng.uniform(0.7, 0.9)
+    region = canvas[y0:y1, x0:x1]
+    region += alpha[:, :, None] * (np.array(SITE_MARK_INK_RGB, dtype=np.float32) - region)
 
 
 def _centreline(
@@ -389,6 +416,8 @@ def render_view(spec: TrichogramSpec, hairs: list[PlannedHair], view: View) -> T
             (214, 178, 96),
             scalp_rng.uniform(0.35, 0.7),
         )
+    if spec.site_mark_um > 0:
+        _site_mark(canvas, np.random.default_rng([spec.seed, 5]), spec.site_mark_um / 2 / um)
     if view.rotation_deg or view.dx_px or view.dy_px:
         canvas = np.asarray(
             cv2.warpAffine(canvas, matrix, (w, h), borderMode=cv2.BORDER_REFLECT_101),
