@@ -64,7 +64,8 @@ def test_the_dot_lies_under_the_hairs_and_changes_nothing_else() -> None:
     radius_px = 600.0 / 2 / spec.um_per_px
     assert np.pi * (0.8 * radius_px) ** 2 < changed.sum() < np.pi * (1.5 * radius_px) ** 2
     rows, cols = np.nonzero(changed)
-    assert rows.max() - rows.min() < 3 * radius_px and cols.max() - cols.min() < 3 * radius_px
+    assert rows.max() - rows.min() < 3 * radius_px
+    assert cols.max() - cols.min() < 3 * radius_px
 
 
 def test_the_overlay_outlines_the_dot_and_the_legend_names_it() -> None:

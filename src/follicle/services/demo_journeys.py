@@ -305,7 +305,9 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     done = 3
     first = datetime.combine(today - timedelta(days=interval * done), time(10, 0), zone)
     pair = render_visit_pair(
-        TrichogramSpec(seed=2611, width_px=1200, height_px=900, density_per_cm2=150.0),
+        TrichogramSpec(  # the site tattooed with a dot, found again at each visit
+            seed=2611, width_px=1200, height_px=900, density_per_cm2=150.0, site_mark_um=700.0
+        ),
         lost_fraction=0.03,
         new_fraction=0.3,  # a responder: about a fifth more hairs at follow-up
         thinned_fraction=0.02,
