@@ -53,6 +53,7 @@ from follicle.trichoscopy.hair import (
 )
 from follicle.trichoscopy.joins import join_broken
 from follicle.trichoscopy.masks import (
+    HairMask,
     components,
     greater,
     hair_mask,
@@ -227,6 +228,7 @@ def _in_original_pixels(
         set_aside_patches=in_original(analysis.set_aside_patches),
         field_outline=in_original(analysis.field_outline),
         site_mark_outlines=in_original(analysis.site_mark_outlines),
+        air_bubble_outlines=in_original(analysis.air_bubble_outlines),
     )
 
 
@@ -280,9 +282,7 @@ def _analyzed_with(
     inside = _read_area(field, marks, (height, width))
     views = skin_contrast(rgb, inside, skin_rounds)
     thresholds = hysteresis_thresholds(views.hairlike, inside)
-    hairs, set_aside = _find_hairs(
-        views.hairlike, thresholds, views, rgb, params, vellus_threshold_um
-    )
+    hairs, found = _find_hairs(views.hairlike, thresholds, views, rgb, params, vellus_threshold_um)
     hairs = orient(hairs, params.px(follicular_unit_um), params.px(HAIR_STREAM_UM))
     hairs = follicular_units(hairs, params.px(follicular_unit_um))
     units: dict[str, int] = {"1": 0, "2": 0, "3": 0, "4": 0}
@@ -309,10 +309,11 @@ def _analyzed_with(
         units,
         None if spread_px is None else spread_px * um_per_px,
         _terminal_contrast_ratio(terminal, views.hairlike, thresholds[0]),
-        set_aside,
+        found.set_aside,
         1.0 if field is None else field.share,
         () if field is None else field.outline(),
         () if marks is None else marks.outlines,
+        found.air_bubbles,
     )
     return AnalysisWithContrast(analysis, views.hairlike, thresholds[0])
 
@@ -353,9 +354,9 @@ def _find_hairs(
     rgb: npt.NDArray[np.uint8],
     params: Scale,
     vellus_threshold_um: float,
-) -> tuple[list[Hair], PatchOutlines]:
+) -> tuple[list[Hair], HairMask]:
     """The hairs standing out in ``contrast`` (measured on ``views`` of ``rgb``), and the
-    outlines of the pale patches left out as dandruff or scale."""
+    mask they were found in (with what was left out of it)."""
     height, width = contrast.shape
     found = hair_mask(contrast, thresholds, views, rgb, params)
     mask, flake_zone = found.mask, found.flake_zone
@@ -393,4 +394,4 @@ def _find_hairs(
         for h in hairs
         if h.diameter_um >= MIN_DIAMETER_UM and h.length_um >= MIN_COUNTED_SHAFT_UM
     ]
-    return counted, found.set_aside
+    return counted, found

@@ -79,6 +79,9 @@ class Analysis:
     #: Outlines (x, y) of the tattoo dots marking the site (site_mark.py), not read: hairs
     #: crossing one are counted from their parts outside it, so the area stays the field's.
     site_mark_outlines: PatchOutlines = ()
+    #: Outlines (x, y) of the air bubbles in the immersion fluid whose rims were not read
+    #: as hair (bubbles.py).
+    air_bubble_outlines: PatchOutlines = ()
 
     @property
     def area_cm2(self) -> float:

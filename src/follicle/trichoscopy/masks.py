@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from follicle.trichoscopy.bubbles import without_bubble_rims
 from follicle.trichoscopy.hair import (
     MAX_HAIR_DIAMETER_UM,
     PatchOutlines,
@@ -67,6 +68,7 @@ class HairMask:
     mask: npt.NDArray[np.uint8]
     flake_zone: npt.NDArray[np.uint8]
     set_aside: PatchOutlines
+    air_bubbles: PatchOutlines = ()
 
 
 def hair_mask(
@@ -89,6 +91,7 @@ def hair_mask(
     mask = _hysteresis(contrast, *thresholds)
     radius = math.ceil(params.px(MAX_HAIR_DIAMETER_UM) / 2) + 1
     mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)))
+    mask, bubbles = without_bubble_rims(mask, params)
     blobs = _wider_than(mask, radius)
     rim = max(3, radius // 3)  # a flake's blurred edge, removed with it
     flake_cores = np.zeros_like(mask)
@@ -123,7 +126,7 @@ def hair_mask(
         hairs_on_flakes[around][brightness_around < -ON_FLAKE_DARKER] = 1
         set_aside.append(simplified_outline(outline))
     if not flake_cores.any():
-        return HairMask(np.asarray(mask, dtype=np.uint8), flake_cores, tuple(set_aside))
+        return HairMask(np.asarray(mask, dtype=np.uint8), flake_cores, tuple(set_aside), bubbles)
     remove = cv2.dilate(flake_cores, np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
     remove[hairs_on_flakes > 0] = 0
     mask = np.asarray(cv2.subtract(mask, remove), dtype=np.uint8)  # (both 0 or 1)
@@ -131,7 +134,10 @@ def hair_mask(
     # wholly within that reach is a lobe, while a hair crossing the flake goes beyond it.
     zone = cv2.dilate(flake_cores, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
     return HairMask(
-        np.asarray(mask, dtype=np.uint8), np.asarray(zone, dtype=np.uint8), tuple(set_aside)
+        np.asarray(mask, dtype=np.uint8),
+        np.asarray(zone, dtype=np.uint8),
+        tuple(set_aside),
+        bubbles,
     )
 
 

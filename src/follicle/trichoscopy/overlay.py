@@ -1,7 +1,8 @@
 """An overlay a clinician can check the count against: every counted hair outlined and numbered,
 the pale patches left out as dandruff or scale outlined, so that grey hair piled up and taken
 for a flake shows as left out, the edge of a round field of view, outside which nothing
-was read, and the tattoo dots marking the site, which were not read either."""
+was read, the tattoo dots marking the site, which were not read either, and the air bubbles
+whose rims were not read as hair."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ EXIT_BGR = (40, 40, 255)
 SET_ASIDE_BGR = (255, 60, 255)
 FIELD_BGR = (255, 255, 0)
 SITE_MARK_BGR = (0, 150, 255)
+AIR_BUBBLE_BGR = (200, 200, 120)
 
 
 def draw_overlay(rgb: npt.NDArray[np.uint8], analysis: Analysis) -> npt.NDArray[np.uint8]:
@@ -30,6 +32,8 @@ def draw_overlay(rgb: npt.NDArray[np.uint8], analysis: Analysis) -> npt.NDArray[
     cv2.polylines(canvas, field, True, FIELD_BGR, thickness, cv2.LINE_AA)
     marks = [np.array(mark, dtype=np.int32) for mark in analysis.site_mark_outlines]
     cv2.polylines(canvas, marks, True, SITE_MARK_BGR, thickness, cv2.LINE_AA)
+    bubbles = [np.array(bubble, dtype=np.int32) for bubble in analysis.air_bubble_outlines]
+    cv2.polylines(canvas, bubbles, True, AIR_BUBBLE_BGR, thickness, cv2.LINE_AA)
     for number, hair in enumerate(analysis.hairs, start=1):
         colour = TERMINAL_BGR if hair.terminal else VELLUS_BGR
         start = (round(hair.x_px), round(hair.y_px))
@@ -74,6 +78,9 @@ def _legend(canvas: npt.NDArray[np.uint8], analysis: Analysis, scale: float) -> 
     if analysis.site_mark_outlines:
         marks = f"site mark (tattoo), not read: {len(analysis.site_mark_outlines)}"
         lines.append((marks, SITE_MARK_BGR))
+    if analysis.air_bubble_outlines:
+        bubbles = f"air bubbles, rims not read: {len(analysis.air_bubble_outlines)}"
+        lines.append((bubbles, AIR_BUBBLE_BGR))
     if analysis.field_outline:  # a round field: only what lies inside it was read
         share = f"field of view: {100 * analysis.field_share:.0f} % of the frame"
         lines.append((share, FIELD_BGR))

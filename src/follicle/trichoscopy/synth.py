@@ -71,6 +71,8 @@ class TrichogramSpec:
     #: A tattoo dot marking the site, this wide (0: none): the phototrichogram's way of finding
     #: the same square centimetre at the next visit. Near the middle of the frame, under the hairs.
     site_mark_um: float = 0.0
+    #: Air bubbles in the immersion fluid between the lens and the skin, over everything.
+    air_bubbles: int = 0
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,33 @@ def _site_mark(canvas: FloatImage, rng: np.random.Generator, radius_px: float) -
     alpha *= rng.uniform(0.7, 0.9)
     region = canvas[y0:y1, x0:x1]
     region += alpha[:, :, None] * (np.array(SITE_MARK_INK_RGB, dtype=np.float32) - region)
+
+
+#: Air bubbles' radii: from specks to a millimetre across.
+AIR_BUBBLE_RADIUS_UM = (50.0, 500.0)
+
+
+def _air_bubble(
+    canvas: FloatImage, rng: np.random.Generator, x: float, y: float, radius_px: float
+) -> None:
+    """An air bubble in the immersion fluid: a dark rim where light leaving the skin is bent
+    away at the bubble's edge, and a bright highlight of the lamp inside."""
+    h, w = canvas.shape[:2]
+    x0, x1 = max(int(x - radius_px - 4), 0), min(int(x + radius_px + 5), w)
+    y0, y1 = max(int(y - radius_px - 4), 0), min(int(y + radius_px + 5), h)
+    if x0 >= x1 or y0 >= y1:
+        return
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    distance = np.hypot(xx - x, yy - y)
+    rim_px = max(1.5, radius_px * rng.uniform(0.05, 0.12))
+    rim = np.clip(1 - np.abs(distance - radius_px + rim_px / 2) / rim_px, 0, 1)
+    rim *= rng.uniform(0.5, 0.8)
+    region = canvas[y0:y1, x0:x1]
+    region += rim[:, :, None] * (np.array([55.0, 55.0, 60.0], dtype=np.float32) - region)
+    angle = rng.uniform(0, 2 * math.pi)
+    hx, hy = x + 0.45 * radius_px * math.cos(angle), y + 0.45 * radius_px * math.sin(angle)
+    glint = np.clip(1 - np.hypot(xx - hx, yy - hy) / max(0.15 * radius_px, 1.0), 0, 1)
+    region += (0.85 * glint)[:, :, None] * (255.0 - region)
 
 
 def _centreline(
@@ -464,6 +493,15 @@ def render_view(spec: TrichogramSpec, hairs: list[PlannedHair], view: View) -> T
             )
     for x, y, r in flakes[len(flakes) // 2 :]:  # ...and flakes lying over them
         _flake(canvas, rng, x, y, r)
+    bubble_rng = np.random.default_rng([spec.seed, 6, view.seed])  # (each visit its own)
+    for _ in range(spec.air_bubbles):
+        _air_bubble(
+            canvas,
+            bubble_rng,
+            bubble_rng.uniform(0, w),
+            bubble_rng.uniform(0, h),
+            bubble_rng.uniform(*AIR_BUBBLE_RADIUS_UM) / um,
+        )
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     radius = np.hypot((xx - w / 2) / (w / 2), (yy - h / 2) / (h / 2))
     light = 1 - spec.vignette * radius**2 + 0.06 * (xx / w - 0.5) * rng.uniform(-1, 1)
