@@ -1,16 +1,18 @@
 """Air bubbles in the immersion fluid (docs/trichoscopy.md, "Air bubbles"): their rims are not
 counted as hair, a hole left between crossing hairs is not taken for one, and the overlay
-outlines them."""
+outlines them and the image is warned of."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
 import follicle.trichoscopy.masks as masks_module
+from follicle.cli_trichoscopy import analyze_one
 from follicle.trichoscopy.analyze import analyze
 from follicle.trichoscopy.bubbles import without_bubble_rims
 from follicle.trichoscopy.hair import Scale
@@ -78,3 +80,18 @@ def test_the_overlay_outlines_the_bubbles() -> None:
     assert changed.sum() > 200
     near = np.abs(drawn[changed] - np.array(AIR_BUBBLE_BGR)).max(axis=1) <= 40
     assert near.mean() > 0.3
+
+
+def test_an_image_with_bubbles_is_warned_of_and_one_without_is_not(tmp_path: Path) -> None:
+    """Rings that do not close (cut by the frame, crossed by a hair) are still read as hair,
+    so the clinician is told to press the bubbles out and take the image again."""
+    spec = replace(varied_specs(12, seed=2026)[9], air_bubbles=6)
+    for bubbles, warned in ((6, True), (0, False)):
+        path = tmp_path / f"site-{bubbles}.png"
+        rgb = render_trichogram(replace(spec, air_bubbles=bubbles)).rgb
+        cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        analysed = analyze_one(str(path), spec.um_per_px, 30.0, None)
+        about_bubbles = [w for w in analysed.warnings if "air bubble" in w]
+        assert bool(about_bubbles) is warned
+        if warned:
+            assert about_bubbles[0].startswith("shows 6 air bubbles in the immersion fluid")
