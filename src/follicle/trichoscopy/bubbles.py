@@ -3,7 +3,7 @@
 Contact dermoscopy puts a drop of fluid between the lens and the skin, and it often holds air
 bubbles. Light leaving the skin is bent away at a bubble's edge, so each shows as a thin dark
 ring, as dark as a hair and about as wide as a vellus one; read as hair, a ring gave about
-five false hairs (arcs of it) on the benchmark's images. A ring is found as a hole in the
+four false hairs (arcs of it) on the benchmark's images. A ring is found as a hole in the
 hair mask that is round, with the mask all round it: a hole left between crossing hairs is a
 polygon, and hairs do not close round one. Its rim is taken out of the mask; a hair crossing
 the rim loses that piece and is joined across it as across any crossing.

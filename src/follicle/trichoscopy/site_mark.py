@@ -5,7 +5,7 @@ The phototrichogram finds the same square centimetre again at each visit by a sm
 dot in it. Seen through the dermatoscope the dot is a blue-black patch 0.3-1 mm across: far
 wider than a hair, and, when large, taken into the estimate of the skin around it, so that
 only its rim stood out, read as a ring of false hairs (about 5 a dot on the benchmark's
-images, up to 18). It is found as a patch of colour far from the skin's that a disc wider
+images, up to 20). It is found as a patch of colour far from the skin's that a disc wider
 than any clump of hair fits in, against the skin's colour judged over millimetres.
 
 >>> import numpy as np
