@@ -5,8 +5,10 @@ bubbles. Light leaving the skin is bent away at a bubble's edge, so each shows a
 ring, as dark as a hair and about as wide as a vellus one; read as hair, a ring gave about
 four false hairs (arcs of it) on the benchmark's images. A ring is found as a hole in the
 hair mask that is round, with the mask all round it: a hole left between crossing hairs is a
-polygon, and hairs do not close round one. Its rim is taken out of the mask; a hair crossing
-the rim loses that piece and is joined across it as across any crossing.
+polygon, and hairs do not close round one. A bubble the frame cuts closes round a hole with
+the frame, and its circle is fitted to the rest of the hole's edge. Its rim is taken out of
+the mask; a hair crossing the rim loses that piece and is joined across it as across any
+crossing.
 
 >>> import numpy as np, cv2
 >>> from follicle.trichoscopy.hair import Scale
@@ -46,9 +48,12 @@ def without_bubble_rims(
     mask: npt.NDArray[np.uint8], params: Scale
 ) -> tuple[npt.NDArray[np.uint8], PatchOutlines]:
     """``mask`` without the rims of air bubbles, and the bubbles' outlines (x, y)."""
-    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    # (framed with hair: a bubble the frame cuts then closes round a hole too)
+    framed = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
+    contours, hierarchy = cv2.findContours(framed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     if hierarchy is None:
         return mask, ()
+    height, width = mask.shape
     min_area = math.pi * (params.px(BUBBLE_MIN_HOLE_UM) / 2) ** 2
     kept = mask
     rings: list[tuple[tuple[int, int], ...]] = []
@@ -58,10 +63,23 @@ def without_bubble_rims(
         area = cv2.contourArea(contour)
         if area < min_area:
             continue
-        (x, y), radius = cv2.minEnclosingCircle(contour)
+        points = contour[:, 0, :].astype(np.float64) - 1.0
+        at_frame = (
+            (points[:, 0] < 0)
+            | (points[:, 1] < 0)
+            | (points[:, 0] > width - 1)
+            | (points[:, 1] > height - 1)
+        )
+        if at_frame.any():  # cut by the frame: the circle through the rest of its edge
+            points = points[~at_frame]
+            circle = _fitted_circle(points)
+            if circle is None:
+                continue
+            x, y, radius = circle
+        else:
+            (x, y), radius = cv2.minEnclosingCircle(points.astype(np.float32))
         # Round where it meets the rim: hairs lying inside the bubble or crossing its rim cut
         # bays into the hole, but most of its edge stays on the circle.
-        points = contour[:, 0, :].astype(np.float64)
         off = np.abs(np.hypot(points[:, 0] - x, points[:, 1] - y) - radius)
         if np.mean(off <= ON_CIRCLE_PX) < BUBBLE_MIN_ON_CIRCLE:
             continue
@@ -82,6 +100,20 @@ def without_bubble_rims(
     return kept, tuple(rings)
 
 
+def _fitted_circle(points: npt.NDArray[np.float64]) -> tuple[float, float, float] | None:
+    """The least-squares circle through ``points`` (x, y, radius)."""
+    if len(points) < 8:
+        return None
+    xs, ys = points[:, 0], points[:, 1]
+    design = np.column_stack([xs, ys, np.ones_like(xs)])
+    (d, e, f), *_ = np.linalg.lstsq(design, -(xs**2 + ys**2), rcond=None)
+    x, y = -d / 2, -e / 2
+    squared = x * x + y * y - f
+    if squared <= 0:
+        return None
+    return float(x), float(y), math.sqrt(squared)
+
+
 def _rim_width(
     mask: npt.NDArray[np.uint8], centre: tuple[float, float], radius: float
 ) -> float | None:
@@ -93,12 +125,18 @@ def _rim_width(
     steps = np.arange(0.0, limit + 1.0)
     xs = centre[0] + np.outer(np.cos(angles), radius + 1 + steps)
     ys = centre[1] + np.outer(np.sin(angles), radius + 1 + steps)
-    cols = np.clip(np.round(xs).astype(int), 0, width - 1)
-    rows = np.clip(np.round(ys).astype(int), 0, height - 1)
-    on = mask[rows, cols] > 0
+    cols = np.round(xs).astype(int)
+    rows = np.round(ys).astype(int)
+    # (directions leaving the frame first are not judged: the frame cut the bubble there)
+    seen = (cols[:, 0] >= 0) & (cols[:, 0] < width) & (rows[:, 0] >= 0) & (rows[:, 0] < height)
+    if seen.mean() < 0.3:
+        return None
+    within = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
+    on = mask[np.clip(rows, 0, height - 1), np.clip(cols, 0, width - 1)] > 0
+    on = np.where(within, on, False)[seen]
     if on[:, 0].mean() < RIM_CLOSED_SHARE:
         return None  # not closed all round (the hole's edge is not round after all)
-    runs = np.argmin(np.concatenate([on, np.zeros((len(angles), 1), bool)], axis=1), axis=1)
+    runs = np.argmin(np.concatenate([on, np.zeros((len(on), 1), bool)], axis=1), axis=1)
     # A thin rim where no hair crosses it: in most directions it ends within the limit.
     if np.mean(runs <= limit) < RIM_THIN_SHARE:
         return None
