@@ -64,6 +64,16 @@ def test_a_bubble_crossed_by_a_hair_inside_is_still_found() -> None:
     assert kept[140, 130] == 1  # the hair
 
 
+def test_a_bubble_cut_by_the_frame_is_found() -> None:
+    """Its ring closes round a hole with the frame; the circle is fitted to the rest."""
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.circle(mask, (30, 150), 70, 1, 6)  # its centre 30 px in: about a third is cut off
+    kept, rings = without_bubble_rims(mask, Scale(5.0))
+    assert len(rings) == 1
+    assert kept[150, 100] == 0  # the rim
+    assert not kept.any()
+
+
 def test_bubbles_are_drawn_over_the_scene_and_change_no_hair() -> None:
     spec = replace(varied_specs(12, seed=2026)[4], air_bubbles=6)
     assert render_trichogram(spec).hairs == render_trichogram(replace(spec, air_bubbles=0)).hairs
