@@ -75,15 +75,15 @@ def exposure_warnings(rgb: npt.NDArray[np.uint8]) -> tuple[str, ...]:
 
 AIR_BUBBLES = (
     "shows {count} air bubble{s} in the immersion fluid: {their} rim{s} {were} left out, but a "
-    "bubble cut by the frame or crossed by a hair may still be counted as hair (on the "
-    "benchmark, six bubbles an image left the count 10 % high); press the bubbles out and "
-    "take it again"
+    "bubble crossed by a hair or touching another may still be counted as hair (on the "
+    "benchmark, six bubbles an image left the count about 8 % high); press the bubbles out "
+    "and take it again"
 )
 
 
 def air_bubble_warnings(air_bubbles: int) -> tuple[str, ...]:
     """A warning when air bubbles were found: those found are handled, but the ones that do
-    not close round a hole (cut by the frame, crossed by a hair) are not found, and where
+    not close round a hole (crossed by a hair, touching another) are not found, and where
     there is one there are often more (docs/trichoscopy.md, "Air bubbles").
 
     >>> air_bubble_warnings(2)[0].startswith("shows 2 air bubbles in the immersion fluid")
