@@ -55,11 +55,12 @@ def without_bubble_rims(
         return mask, ()
     height, width = mask.shape
     min_area = math.pi * (params.px(BUBBLE_MIN_HOLE_UM) / 2) ** 2
+    min_edge = 2 * params.px(BUBBLE_MIN_HOLE_UM)  # (a hole that wide has a longer edge)
     kept = mask
     rings: list[tuple[tuple[int, int], ...]] = []
     for contour, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True):
-        if parent < 0:
-            continue  # (an outer edge; holes have a parent)
+        if parent < 0 or len(contour) < min_edge:
+            continue  # (an outer edge, as holes have a parent; or a small hole)
         area = cv2.contourArea(contour)
         if area < min_area:
             continue
