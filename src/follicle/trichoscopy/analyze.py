@@ -274,7 +274,7 @@ def _analyzed_with(
     vellus_threshold_um: float,
     follicular_unit_um: float,
     field: FieldOfView | None,
-    marks: SiteMarks | None = None,
+    marks: SiteMarks | None,
     skin_rounds: int = SKIN_ROUNDS,
 ) -> AnalysisWithContrast:
     params = Scale(um_per_px)
