@@ -42,6 +42,8 @@ BUBBLE_MAX_RIM_SHARE = 0.25
 RIM_CLOSED_SHARE = 0.9
 #: ...and ending within that width in this share (elsewhere hairs cross or touch it).
 RIM_THIN_SHARE = 0.6
+#: A bubble with less of its circle than this in the frame is not judged (too little rim).
+MIN_SHARE_IN_FRAME = 0.3
 
 
 def without_bubble_rims(
@@ -130,7 +132,7 @@ def _rim_width(
     rows = np.round(ys).astype(int)
     # (directions leaving the frame first are not judged: the frame cut the bubble there)
     seen = (cols[:, 0] >= 0) & (cols[:, 0] < width) & (rows[:, 0] >= 0) & (rows[:, 0] < height)
-    if seen.mean() < 0.3:
+    if seen.mean() < MIN_SHARE_IN_FRAME:
         return None
     within = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
     on = mask[np.clip(rows, 0, height - 1), np.clip(cols, 0, width - 1)] > 0
