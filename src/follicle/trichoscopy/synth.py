@@ -73,6 +73,10 @@ class TrichogramSpec:
     site_mark_um: float = 0.0
     #: Air bubbles in the immersion fluid between the lens and the skin, over everything.
     air_bubbles: int = 0
+    #: The scalp's honeycomb pigment network, this strong (0: none; 1: its lines about a
+    #: third darker than the skin between them): brown lines along the pigmented rete ridges
+    #: round paler holes, the usual picture of dark and sun-exposed balding scalp.
+    honeycomb: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,46 @@ def _site_mark(canvas: FloatImage, rng: np.random.Generator, radius_px: float) -
     alpha *= rng.uniform(0.7, 0.9)
     region = canvas[y0:y1, x0:x1]
     region += alpha[:, :, None] * (np.array(SITE_MARK_INK_RGB, dtype=np.float32) - region)
+
+
+#: The honeycomb network's mesh (the spacing of its holes) and the width of its lines, on
+#: the scalp (synthetic, from dermoscopy's picture of the pigment network: lines along the
+#: rete ridges, holes over the dermal papillae; not measured on scalp images).
+HONEYCOMB_MESH_UM = (150.0, 300.0)
+HONEYCOMB_LINE_UM = (25.0, 60.0)
+#: How much of each channel the network's melanin takes away at full strength. Melanin
+#: absorbs as the wavelength to the power -3.48 (Jacques, omlc.org "Melanosome absorption
+#: coefficient"): at a camera's red, green and blue (about 600, 540 and 460 nm) 0.40 and
+#: 0.57 of its absorption in blue, so the network's lines are brown.
+HONEYCOMB_DARKENING: RGB = (0.18, 0.25, 0.44)
+
+
+def _honeycomb(canvas: FloatImage, rng: np.random.Generator, strength: float, um: float) -> None:
+    """The pigment network: soft brown lines round the cells of a jittered hexagonal mesh,
+    stronger in some patches of the scalp than others."""
+    h, w = canvas.shape[:2]
+    mesh_px = rng.uniform(*HONEYCOMB_MESH_UM) / um
+    line_px = rng.uniform(*HONEYCOMB_LINE_UM) / um
+    margin = 2 * mesh_px
+    room = int(2 * margin)  # (every point inside the subdivision's rectangle)
+    subdivision = cv2.Subdiv2D((-room, -room, w + 2 * room, h + 2 * room))
+    row_step = mesh_px * math.sqrt(3) / 2
+    for row in range(int((h + 2 * margin) / row_step) + 1):
+        y = -margin + row * row_step
+        for col in range(int((w + 2 * margin) / mesh_px) + 1):
+            x = -margin + (col + 0.5 * (row % 2)) * mesh_px
+            jitter = rng.uniform(-0.25, 0.25, 2) * mesh_px
+            subdivision.insert((float(x + jitter[0]), float(y + jitter[1])))
+    facets, _ = subdivision.getVoronoiFacetList([])
+    lines = np.zeros((h, w), dtype=np.float32)
+    shift = 4  # cv2's fixed-point drawing: sub-pixel vertices
+    polygons = [np.round(np.asarray(f) * (1 << shift)).astype(np.int32) for f in facets]
+    cv2.polylines(lines, polygons, True, 1.0, max(1, round(line_px)), cv2.LINE_AA, shift)
+    lines = np.asarray(cv2.GaussianBlur(lines, (0, 0), max(0.4 * line_px, 0.5)), np.float32)
+    patches = np.clip(0.7 + 0.6 * _smooth_noise(rng, h, w, max(2, round(1500 / um))), 0.15, 1.0)
+    alpha = np.clip(lines, 0, 1) * patches * strength
+    darkening = np.array(HONEYCOMB_DARKENING, dtype=np.float32)
+    canvas *= 1 - alpha[:, :, None] * darkening
 
 
 #: Air bubbles' radii: from specks to a millimetre across.
@@ -436,6 +480,8 @@ def render_view(spec: TrichogramSpec, hairs: list[PlannedHair], view: View) -> T
     # The skin (texture, erythema, yellow dots) belongs to the scalp: the same at every visit.
     scalp_rng = np.random.default_rng([spec.seed, 3])
     canvas = _skin(spec, scalp_rng)
+    if spec.honeycomb > 0:
+        _honeycomb(canvas, np.random.default_rng([spec.seed, 7]), spec.honeycomb, um)
     for _ in range(spec.yellow_dots):
         _disc(
             canvas,
