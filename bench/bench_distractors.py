@@ -1,16 +1,19 @@
 """The count with things in the frame that are not hair and that the generator's benchmark
 scenes do not hold: the tattoo dot marking the site, as the phototrichogram protocol has it
-(site_mark.py), and air bubbles in the immersion fluid (bubbles.py).
+(site_mark.py), air bubbles in the immersion fluid (bubbles.py), and the scalp's honeycomb
+pigment network (not yet handled).
 
 Every image of the benchmark's sets is rendered again with the distractor (the hairs are the
 same) and counted three ways: the image without it, the image with it, and the image with it
-but the distractor not looked for (as before session 19). Visit pairs of one site (the
-distractor in both visits) are compared with and without it looked for. Prints the tables
-and writes bench/results/site_mark.json and .md, and air_bubbles.json and .md.
+but the distractor not looked for (as before session 19; not for the network, which nothing
+looks for). Visit pairs of one site (the distractor in both visits) are compared with and
+without it looked for. Prints the tables and writes bench/results/<name>.json and .md.
 
 - site_mark: a blue-black dot 0.4-1 mm across near the middle of the frame, under the hairs
   (its width drawn per image from the image's seed);
-- air_bubbles: six bubbles 0.1-1 mm across, anywhere, over everything.
+- air_bubbles: six bubbles 0.1-1 mm across, anywhere, over everything;
+- honeycomb: the pigment network over the whole scalp, stronger on darker skin (a strength
+  of 0.25-0.55 on type I, 0.08 more for each type above: 0.65-0.95 on type VI).
 
     python bench/bench_distractors.py [--only site_mark] [--images 48]
         [--seeds 2026 2027 2028 2029] [--pairs 24]
@@ -35,6 +38,7 @@ import follicle.trichoscopy.analyze as analyze_module
 import follicle.trichoscopy.masks as masks_module
 from follicle.trichoscopy.analyze import analyze
 from follicle.trichoscopy.compare import compare
+from follicle.trichoscopy.hair import FAINT_HAIR_RATIO
 from follicle.trichoscopy.synth import (
     TrichogramSpec,
     render_trichogram,
@@ -43,6 +47,11 @@ from follicle.trichoscopy.synth import (
 )
 
 MARK_UM = (400.0, 1000.0)  # the dot's width, drawn per image
+#: The network's strength on type I skin, drawn per image, and how much stronger it is for
+#: each skin type above: it is the skin's own pigment, seen most on dark and sun-exposed
+#: scalp (the generator's choice, not measured on real images).
+HONEYCOMB_STRENGTH = (0.25, 0.55)
+HONEYCOMB_PER_TYPE = 0.08
 AIR_BUBBLES = 6
 PAIR_SEEDS = (77, 78)  # (bench_compare.py's first two sets)
 
@@ -57,9 +66,18 @@ def bubbly(spec: TrichogramSpec) -> TrichogramSpec:
     return replace(spec, air_bubbles=AIR_BUBBLES)
 
 
+def pigmented(spec: TrichogramSpec) -> TrichogramSpec:
+    """The same scene on a scalp with a honeycomb pigment network."""
+    strength = float(np.random.default_rng([spec.seed, 10]).uniform(*HONEYCOMB_STRENGTH))
+    return replace(spec, honeycomb=strength + HONEYCOMB_PER_TYPE * (spec.fitzpatrick - 1))
+
+
 #: name: (the scene with it, the module and name of the step that finds it, that step
-#: finding nothing, the analysis's outlines of what it found)
-DISTRACTORS: dict[str, tuple[Callable[[TrichogramSpec], TrichogramSpec], Any, str, Any, str]] = {
+#: finding nothing, the analysis's outlines of what it found); None for what is not looked for
+DISTRACTORS: dict[
+    str,
+    tuple[Callable[[TrichogramSpec], TrichogramSpec], Any, str | None, Any, str | None],
+] = {
     "site_mark": (
         marked,
         analyze_module,
@@ -74,13 +92,15 @@ DISTRACTORS: dict[str, tuple[Callable[[TrichogramSpec], TrichogramSpec], Any, st
         lambda mask, params: (mask, ()),
         "air_bubble_outlines",
     ),
+    "honeycomb": (pigmented, None, None, None, None),
 }
-FINDERS = {name: getattr(d[1], d[2]) for name, d in DISTRACTORS.items()}
+FINDERS = {name: getattr(d[1], d[2]) for name, d in DISTRACTORS.items() if d[2] is not None}
 
 
 def _looking_for(name: str, look: bool) -> None:
     _, module, step, blind, _ = DISTRACTORS[name]
-    setattr(module, step, FINDERS[name] if look else blind)
+    if step is not None:
+        setattr(module, step, FINDERS[name] if look else blind)
 
 
 def one(job: tuple[str, int, int, int]) -> dict[str, Any]:
@@ -96,7 +116,7 @@ def one(job: tuple[str, int, int, int]) -> dict[str, Any]:
     found = analyze(dotted.rgb, spec.um_per_px)
     unmarked = analyze(plain.rgb, spec.um_per_px)
     _looking_for(name, False)
-    blind = analyze(dotted.rgb, spec.um_per_px)
+    blind = analyze(dotted.rgb, spec.um_per_px) if name in FINDERS else found
     _looking_for(name, True)
 
     def error(count: int) -> float:
@@ -108,26 +128,37 @@ def one(job: tuple[str, int, int, int]) -> dict[str, Any]:
         "fitzpatrick": spec.fitzpatrick,
         "hair_colour": spec.hair_colour,
         "mark_um": round(marked(spec).site_mark_um) if name == "site_mark" else None,
+        "honeycomb": round(pigmented(spec).honeycomb, 2) if name == "honeycomb" else None,
         "truth": truth,
         "error_without_pct": error(unmarked.hair_count),
         "error_found_pct": error(found.hair_count),
         "error_not_looked_for_pct": error(blind.hair_count),
-        "found": len(getattr(found, outlines)),
-        "false_found_without": len(getattr(unmarked, outlines)),
+        "found": len(getattr(found, outlines)) if outlines else 0,
+        "false_found_without": len(getattr(unmarked, outlines)) if outlines else 0,
+        # (hair shown this faintly is warned of: quality.faint_hair_warnings)
+        "faint_without": _faint(unmarked.terminal_contrast_ratio),
+        "faint_with": _faint(found.terminal_contrast_ratio),
     }
+
+
+def _faint(ratio: float | None) -> bool:
+    return ratio is not None and ratio < FAINT_HAIR_RATIO
 
 
 def pair(job: tuple[str, int, int]) -> dict[str, Any]:
     name, seed, index = job
     cv2.setNumThreads(1)
-    spec = DISTRACTORS[name][0](varied_specs(24, seed=seed)[index])
-    visits = render_visit_pair(
-        spec, lost_fraction=0.1, new_fraction=0.1, thinned_fraction=0.1, seed=index
-    )
-    baseline_common = len(visits.common_ids() - visits.new_ids)
-    truth = visits.true_change()
-    row: dict[str, Any] = {"set": seed, "image": spec.seed, "true_change": truth}
-    for look, way in ((True, "found"), (False, "not_looked_for")):
+    plain = varied_specs(24, seed=seed)[index]
+    row: dict[str, Any] = {"set": seed, "image": plain.seed}
+    ways = [(plain, True, "without"), (DISTRACTORS[name][0](plain), True, "found")]
+    if name in FINDERS:
+        ways.append((ways[1][0], False, "not_looked_for"))
+    for spec, look, way in ways:
+        visits = render_visit_pair(
+            spec, lost_fraction=0.1, new_fraction=0.1, thinned_fraction=0.1, seed=index
+        )
+        baseline_common = len(visits.common_ids() - visits.new_ids)
+        row["true_change"] = truth = visits.true_change()  # (the same hairs each way)
         _looking_for(name, look)
         result = compare(visits.baseline.rgb, visits.followup.rgb, spec.um_per_px)
         row[f"change_error_{way}_pct"] = round(
@@ -163,6 +194,7 @@ def main() -> int:
 TITLES = {
     "site_mark": "Tattoo dot marking the site",
     "air_bubbles": f"{AIR_BUBBLES} air bubbles in the immersion fluid",
+    "honeycomb": "The scalp's honeycomb pigment network (not looked for)",
 }
 
 
@@ -172,15 +204,22 @@ def _bench(name: str, args: argparse.Namespace) -> None:
     with ProcessPoolExecutor() as pool:
         rows = list(pool.map(one, jobs, chunksize=2))
         pairs = list(pool.map(pair, pair_jobs)) if args.pairs else []
+    looked_for = name in FINDERS
     ways = {
         "without": "error_without_pct",
-        "with, found": "error_found_pct",
-        "with, not looked for": "error_not_looked_for_pct",
+        "with, found" if looked_for else "with": "error_found_pct",
     }
+    if looked_for:
+        ways["with, not looked for"] = "error_not_looked_for_pct"
     summaries = {way: _summary(rows, key) for way, key in ways.items()}
-    summaries["without"]["images_found_in"] = sum(1 for r in rows if r["false_found_without"])
-    summaries["with, found"]["images_found_in"] = sum(1 for r in rows if r["found"])
-    summaries["with, not looked for"]["images_found_in"] = 0
+    if looked_for:
+        summaries["without"]["images_found_in"] = sum(1 for r in rows if r["false_found_without"])
+        summaries["with, found"]["images_found_in"] = sum(1 for r in rows if r["found"])
+        summaries["with, not looked for"]["images_found_in"] = 0
+    for way, faint in (("without", "faint_without"), (list(ways)[1], "faint_with")):
+        summaries[way]["images_warned_faint"] = sum(1 for r in rows if r[faint])
+    for summary in summaries.values():  # (not read where the distractor was not looked for)
+        summary.setdefault("images_warned_faint", "-")
     by_set = {
         f"{seed}: {way}": _summary([r for r in rows if r["set"] == seed], key)
         for seed in args.seeds
@@ -192,14 +231,22 @@ def _bench(name: str, args: argparse.Namespace) -> None:
         for t in sorted({r["fitzpatrick"] for r in rows})
     }
     for t, summary in by_type.items():
-        summary["images_found_in"] = sum(
-            1 for r in rows if f"type {r['fitzpatrick']}" == t and r["found"]
-        )
+        of_type = [r for r in rows if f"type {r['fitzpatrick']}" == t]
+        summary["without_mape_pct"] = _summary(of_type, "error_without_pct")["count_mape_pct"]
+        if looked_for:
+            summary["images_found_in"] = sum(1 for r in of_type if r["found"])
+    by_colour = {
+        colour: _summary([r for r in rows if r["hair_colour"] == colour], "error_found_pct")
+        for colour in sorted({r["hair_colour"] for r in rows})
+    }
+    for colour, summary in by_colour.items():
+        of_colour = [r for r in rows if r["hair_colour"] == colour]
+        summary["without_mape_pct"] = _summary(of_colour, "error_without_pct")["count_mape_pct"]
     pair_summary = {}
     if pairs:
-        for way in ("found", "not_looked_for"):
+        for way, title in zip(("without", "found", "not_looked_for"), ways, strict=False):
             errors = [p[f"change_error_{way}_pct"] for p in pairs]
-            pair_summary[f"with, {way.replace('_', ' ')}"] = {
+            pair_summary[title] = {
                 "pairs": len(errors),
                 "change_error_mean_pct": round(statistics.fmean(errors), 2),
                 "change_error_max_pct": round(max(errors), 2),
@@ -211,8 +258,10 @@ def _bench(name: str, args: argparse.Namespace) -> None:
             metric_table(summaries),
             "By set",
             metric_table(by_set),
-            "With it, found, by skin type",
+            f"With it{', found,' if looked_for else ''} by skin type",
             metric_table(by_type),
+            f"With it{', found,' if looked_for else ''} by hair colour",
+            metric_table(by_colour),
         ]
         + (["Visit pairs of one site (change in count)", metric_table(pair_summary)])
         * bool(pair_summary)
@@ -225,6 +274,7 @@ def _bench(name: str, args: argparse.Namespace) -> None:
         "summary": summaries,
         "by_set": by_set,
         "by_skin_type": by_type,
+        "by_hair_colour": by_colour,
         "pairs_summary": pair_summary,
         "images": rows,
         "pairs": pairs,
