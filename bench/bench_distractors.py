@@ -38,7 +38,7 @@ import follicle.trichoscopy.analyze as analyze_module
 import follicle.trichoscopy.masks as masks_module
 from follicle.trichoscopy.analyze import analyze
 from follicle.trichoscopy.compare import compare
-from follicle.trichoscopy.hair import FAINT_HAIR_RATIO
+from follicle.trichoscopy.quality import faint_hair_warnings
 from follicle.trichoscopy.synth import (
     TrichogramSpec,
     render_trichogram,
@@ -135,14 +135,9 @@ def one(job: tuple[str, int, int, int]) -> dict[str, Any]:
         "error_not_looked_for_pct": error(blind.hair_count),
         "found": len(getattr(found, outlines)) if outlines else 0,
         "false_found_without": len(getattr(unmarked, outlines)) if outlines else 0,
-        # (hair shown this faintly is warned of: quality.faint_hair_warnings)
-        "faint_without": _faint(unmarked.terminal_contrast_ratio),
-        "faint_with": _faint(found.terminal_contrast_ratio),
+        "faint_without": bool(faint_hair_warnings(unmarked.terminal_contrast_ratio)),
+        "faint_with": bool(faint_hair_warnings(found.terminal_contrast_ratio)),
     }
-
-
-def _faint(ratio: float | None) -> bool:
-    return ratio is not None and ratio < FAINT_HAIR_RATIO
 
 
 def pair(job: tuple[str, int, int]) -> dict[str, Any]:

@@ -79,8 +79,9 @@ def test_blond_hair_hidden_by_a_network_is_warned_of() -> None:
     hairs are lost, and the image is warned of (the count is then 34 % low, against 7 %)."""
     spec = varied_specs(48, seed=2027)[8]
     assert (spec.fitzpatrick, spec.hair_colour) == (3, "blond")
-    truth = len(render_trichogram(spec).counted_hairs)
-    plain = analyze(render_trichogram(spec).rgb, spec.um_per_px)
+    image = render_trichogram(spec)
+    truth = len(image.counted_hairs)
+    plain = analyze(image.rgb, spec.um_per_px)
     pigmented = analyze(render_trichogram(replace(spec, honeycomb=0.7)).rgb, spec.um_per_px)
     assert plain.terminal_contrast_ratio is not None
     assert pigmented.terminal_contrast_ratio is not None
