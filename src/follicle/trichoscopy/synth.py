@@ -528,12 +528,6 @@ def render_view(spec: TrichogramSpec, hairs: list[PlannedHair], view: View) -> T
             cv2.warpAffine(canvas, matrix, (w, h), borderMode=cv2.BORDER_REFLECT_101),
             dtype=np.float32,
         )
-    if spec.peripilar_share > 0:  # the scalp's, under every hair and flake
-        for hair in hairs:
-            unit_rng = np.random.default_rng([spec.seed, 8, hair.follicular_unit])
-            if hair.first_in_unit and unit_rng.uniform() < spec.peripilar_share:
-                ex, ey = matrix @ np.array([hair.exit_x, hair.exit_y, 1.0])
-                _peripilar_sign(canvas, unit_rng, float(ex), float(ey), um)
     flakes = [
         (rng.uniform(0, w), rng.uniform(0, h), rng.uniform(60, 250) / um)
         for _ in range(spec.dandruff_flakes)
@@ -542,6 +536,12 @@ def render_view(spec: TrichogramSpec, hairs: list[PlannedHair], view: View) -> T
         _flake(canvas, rng, x, y, r)
     skin_rgb = np.array(SKIN_RGB[spec.fitzpatrick]) * np.array([0.82, 0.74, 0.72])
     halo = (float(skin_rgb[0]), float(skin_rgb[1]), float(skin_rgb[2]))
+    if spec.peripilar_share > 0:  # the scalp's, under every hair
+        for hair in hairs:
+            unit_rng = np.random.default_rng([spec.seed, 8, hair.follicular_unit])
+            if hair.first_in_unit and unit_rng.uniform() < spec.peripilar_share:
+                ex, ey = matrix @ np.array([hair.exit_x, hair.exit_y, 1.0])
+                _peripilar_sign(canvas, unit_rng, float(ex), float(ey), um)
     truths: list[HairTruth] = []
     turn = math.radians(-view.rotation_deg)  # image y points down: OpenCV's angle is clockwise
     for hair in hairs:
