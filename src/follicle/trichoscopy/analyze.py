@@ -390,7 +390,7 @@ def _find_hairs(
     hairs = drop_halos(hairs, contrast, params)
     pale = np.median(views.brighter(*along_shafts(hairs, (height, width))), axis=1) > 0
     hairs = [h for h, p in zip(hairs, pale, strict=True) if not (p and lies_within(h, flake_zone))]
-    hairs = split_bundles(hairs, params, (height, width))
+    hairs = split_bundles(hairs, params)
     counted = [
         replace(h, terminal=h.diameter_um >= vellus_threshold_um)
         for h in hairs
