@@ -64,15 +64,12 @@ def side_contrast_ratios(
         for offset in offsets_px:
             points = (centres + offset[:, None, None] * normal[:, None, :]).astype(np.float32)
             values.append(cv2.remap(contrast, points[..., 0], points[..., 1], cv2.INTER_LINEAR))
-        return np.asarray(np.median(np.stack(values), axis=0), dtype=np.float64)
+        return np.asarray(np.median(np.concatenate(values, axis=1), axis=1), dtype=np.float64)
 
     core = np.maximum(read([np.zeros(len(hairs))]), 1e-6)
     left = read([-(half_width + gap) for gap in SIDE_GAP_PX])
     right = read([half_width + gap for gap in SIDE_GAP_PX])
-    # the fainter side is chosen at each point along (neighbours cross either side)
-    low = np.median(np.minimum(left, right) / core, axis=1)
-    high = np.median(np.maximum(left, right), axis=1) / np.median(core, axis=1)
-    return np.stack([low, high], axis=1)
+    return np.stack([np.minimum(left, right), np.maximum(left, right)], axis=1) / core[:, None]
 
 
 def drop_halos(hairs: list[Hair], contrast: npt.NDArray[np.float32], params: Scale) -> list[Hair]:

@@ -176,3 +176,4 @@ def split_bundles(hairs: list[Hair], params: Scale) -> list[Hair]:
                 )
             )
     return result
+
