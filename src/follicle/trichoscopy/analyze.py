@@ -59,7 +59,6 @@ from follicle.trichoscopy.masks import (
     hair_mask,
     hysteresis_thresholds,
 )
-from follicle.trichoscopy.peripilar import drop_halos
 from follicle.trichoscopy.shafts import candidates, hairs_from, thinned
 from follicle.trichoscopy.sifting import (
     along_shafts,
@@ -387,7 +386,6 @@ def _find_hairs(
     hairs = join_broken(hairs, params, contrast)
     hairs = drop_bridges(hairs, params)
     hairs = drop_faint(hairs, contrast)
-    hairs = drop_halos(hairs, contrast, params)
     pale = np.median(views.brighter(*along_shafts(hairs, (height, width))), axis=1) > 0
     hairs = [h for h, p in zip(hairs, pale, strict=True) if not (p and lies_within(h, flake_zone))]
     hairs = split_bundles(hairs, params)

@@ -176,4 +176,3 @@ def split_bundles(hairs: list[Hair], params: Scale) -> list[Hair]:
                 )
             )
     return result
-
