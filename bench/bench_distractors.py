@@ -1,7 +1,7 @@
 """The count with things in the frame that are not hair and that the generator's benchmark
 scenes do not hold: the tattoo dot marking the site, as the phototrichogram protocol has it
-(site_mark.py), air bubbles in the immersion fluid (bubbles.py), and the scalp's honeycomb
-pigment network (not yet handled).
+(site_mark.py), air bubbles in the immersion fluid (bubbles.py), the scalp's honeycomb
+pigment network (not yet handled) and the brown peripilar sign (peripilar.py).
 
 Every image of the benchmark's sets is rendered again with the distractor (the hairs are the
 same) and counted three ways: the image without it, the image with it, and the image with it
@@ -13,7 +13,9 @@ without it looked for. Prints the tables and writes bench/results/<name>.json an
   (its width drawn per image from the image's seed);
 - air_bubbles: six bubbles 0.1-1 mm across, anywhere, over everything;
 - honeycomb: the pigment network over the whole scalp, stronger on darker skin (a strength
-  of 0.25-0.55 on type I, 0.08 more for each type above: 0.65-0.95 on type VI).
+  of 0.25-0.55 on type I, 0.08 more for each type above: 0.65-0.95 on type VI);
+- peripilar: brown halos round 20-80 % of the follicular openings (the share drawn per
+  image), under the hairs.
 
     python bench/bench_distractors.py [--only site_mark] [--images 48]
         [--seeds 2026 2027 2028 2029] [--pairs 24]
@@ -53,6 +55,9 @@ MARK_UM = (400.0, 1000.0)  # the dot's width, drawn per image
 HONEYCOMB_STRENGTH = (0.25, 0.55)
 HONEYCOMB_PER_TYPE = 0.08
 AIR_BUBBLES = 6
+#: The share of follicular openings with a brown peripilar halo, drawn per image (the
+#: generator's choice: the sign is reported per patient, not per opening).
+PERIPILAR_SHARE = (0.2, 0.8)
 PAIR_SEEDS = (77, 78)  # (bench_compare.py's first two sets)
 
 
@@ -70,6 +75,12 @@ def pigmented(spec: TrichogramSpec) -> TrichogramSpec:
     """The same scene on a scalp with a honeycomb pigment network."""
     strength = float(np.random.default_rng([spec.seed, 10]).uniform(*HONEYCOMB_STRENGTH))
     return replace(spec, honeycomb=strength + HONEYCOMB_PER_TYPE * (spec.fitzpatrick - 1))
+
+
+def haloed(spec: TrichogramSpec) -> TrichogramSpec:
+    """The same scene with brown peripilar halos round a share of its openings."""
+    share = float(np.random.default_rng([spec.seed, 11]).uniform(*PERIPILAR_SHARE))
+    return replace(spec, peripilar_share=share)
 
 
 #: name: (the scene with it, the module and name of the step that finds it, that step
@@ -93,6 +104,13 @@ DISTRACTORS: dict[
         "air_bubble_outlines",
     ),
     "honeycomb": (pigmented, None, None, None, None),
+    "peripilar": (
+        haloed,
+        analyze_module,
+        "drop_halos",
+        lambda hairs, contrast, params: hairs,
+        None,
+    ),
 }
 FINDERS = {name: getattr(d[1], d[2]) for name, d in DISTRACTORS.items() if d[2] is not None}
 
@@ -129,6 +147,7 @@ def one(job: tuple[str, int, int, int]) -> dict[str, Any]:
         "hair_colour": spec.hair_colour,
         "mark_um": round(marked(spec).site_mark_um) if name == "site_mark" else None,
         "honeycomb": round(pigmented(spec).honeycomb, 2) if name == "honeycomb" else None,
+        "peripilar_share": round(haloed(spec).peripilar_share, 2) if name == "peripilar" else None,
         "truth": truth,
         "error_without_pct": error(unmarked.hair_count),
         "error_found_pct": error(found.hair_count),
@@ -190,6 +209,7 @@ TITLES = {
     "site_mark": "Tattoo dot marking the site",
     "air_bubbles": f"{AIR_BUBBLES} air bubbles in the immersion fluid",
     "honeycomb": "The scalp's honeycomb pigment network (not looked for)",
+    "peripilar": "Brown peripilar halos round 20-80 % of follicular openings",
 }
 
 
@@ -207,7 +227,7 @@ def _bench(name: str, args: argparse.Namespace) -> None:
     if looked_for:
         ways["with, not looked for"] = "error_not_looked_for_pct"
     summaries = {way: _summary(rows, key) for way, key in ways.items()}
-    if looked_for:
+    if DISTRACTORS[name][4] is not None:  # (what is found is outlined)
         summaries["without"]["images_found_in"] = sum(1 for r in rows if r["false_found_without"])
         summaries["with, found"]["images_found_in"] = sum(1 for r in rows if r["found"])
         summaries["with, not looked for"]["images_found_in"] = 0
@@ -228,7 +248,7 @@ def _bench(name: str, args: argparse.Namespace) -> None:
     for t, summary in by_type.items():
         of_type = [r for r in rows if f"type {r['fitzpatrick']}" == t]
         summary["without_mape_pct"] = _summary(of_type, "error_without_pct")["count_mape_pct"]
-        if looked_for:
+        if DISTRACTORS[name][4] is not None:
             summary["images_found_in"] = sum(1 for r in of_type if r["found"])
     by_colour = {
         colour: _summary([r for r in rows if r["hair_colour"] == colour], "error_found_pct")

@@ -126,15 +126,25 @@ def test_a_thick_hair_among_miniaturised_ones_is_one_hair() -> None:
     """Where most hairs are vellus, the median of all is a vellus width: a healthy terminal
     hair is about three of them, but is still one hair."""
     hairs = [_shaft(20.0)] * 12 + [_shaft(65.0)] * 6 + [_shaft(95.0)]
-    split = split_bundles(hairs, Scale(um_per_px=5.0))
+    split = split_bundles(hairs, Scale(um_per_px=5.0), (1250, 1600))
     assert len(split) == len(hairs)
 
 
 def test_touching_terminal_hairs_are_counted_and_a_dot_at_the_frame_is_dropped() -> None:
     hairs = [_shaft(65.0)] * 6 + [_shaft(130.0), _shaft(105.0, length_um=85.0)]
-    split = split_bundles(hairs, Scale(um_per_px=5.0))
+    split = split_bundles(hairs, Scale(um_per_px=5.0), (1250, 1600))
     assert len(split) == 6 + 2
     assert sorted(h.diameter_um for h in split)[-2:] == [65.0, 65.0]
+
+
+def test_a_yellow_dot_cut_by_the_frame_is_not_read_as_two_hairs() -> None:
+    """Its skeleton, extended to the frame, runs a little longer than the dot is wide; away
+    from the frame a piece as short is kept (two hairs lying side by side, seen end on)."""
+    typical = [_shaft(65.0)] * 6
+    at_frame = _segment(0.0, 50.0, 22.0, 51.0, diameter_um=100.0)  # 110 um long, 100 wide
+    inside = _segment(300.0, 50.0, 322.0, 51.0, diameter_um=100.0)
+    assert split_bundles([*typical, at_frame], Scale(um_per_px=5.0), (1250, 1600)) == typical
+    assert len(split_bundles([*typical, inside], Scale(um_per_px=5.0), (1250, 1600))) == 6 + 2
 
 
 def test_a_short_piece_from_one_shaft_to_another_is_dropped() -> None:

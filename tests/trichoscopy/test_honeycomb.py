@@ -17,26 +17,18 @@ from follicle.trichoscopy.synth import (
     HONEYCOMB_MESH_UM,
     TrichogramSpec,
     View,
-    plan_hairs,
     render_trichogram,
-    render_view,
     varied_specs,
 )
-
-
-def _darkening(spec: TrichogramSpec, view: View) -> np.ndarray:
-    """How much the network took from each pixel and channel (the noise is the same both ways)."""
-    hairs = plan_hairs(spec)
-    plain = render_view(replace(spec, honeycomb=0.0), hairs, view).rgb.astype(int)
-    return plain - render_view(spec, hairs, view).rgb.astype(int)
+from tests.support.scalp_features import darkening
 
 
 def test_the_network_is_brown_lines_round_holes_of_its_mesh() -> None:
     spec = TrichogramSpec(seed=3, fitzpatrick=4, density_per_cm2=0.0, honeycomb=0.8)
-    darkening = _darkening(spec, View(seed=spec.seed))
-    assert darkening.min() >= -1  # it only darkens (rounding aside)...
-    lines = darkening.mean(axis=2) >= 6
-    blue, green, red = (float(darkening[..., c][lines].mean()) for c in (2, 1, 0))
+    taken = darkening(spec, View(seed=spec.seed), "honeycomb")
+    assert taken.min() >= -1  # it only darkens (rounding aside)...
+    lines = taken.mean(axis=2) >= 6
+    blue, green, red = (float(taken[..., c][lines].mean()) for c in (2, 1, 0))
     assert blue > green > red  # ...and blue most: melanin's colour, brown
     # the holes between the lines are cells of the mesh's size
     _, _, stats, _ = cv2.connectedComponentsWithStats((~lines).astype(np.uint8), 4)
@@ -52,8 +44,8 @@ def test_the_network_belongs_to_the_scalp_the_same_at_every_visit() -> None:
     spec = TrichogramSpec(
         seed=8, fitzpatrick=5, honeycomb=0.7, width_px=500, height_px=400, dandruff_flakes=0
     )
-    first = _darkening(spec, View(seed=1))
-    second = _darkening(spec, View(seed=2))
+    first = darkening(spec, View(seed=1), "honeycomb")
+    second = darkening(spec, View(seed=2), "honeycomb")
     assert np.count_nonzero(first.mean(axis=2) >= 6) > 0.1 * first[..., 0].size
     assert np.abs(first - second).max() <= 2
 

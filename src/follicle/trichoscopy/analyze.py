@@ -59,6 +59,7 @@ from follicle.trichoscopy.masks import (
     hair_mask,
     hysteresis_thresholds,
 )
+from follicle.trichoscopy.peripilar import drop_halos
 from follicle.trichoscopy.shafts import candidates, hairs_from, thinned
 from follicle.trichoscopy.sifting import (
     along_shafts,
@@ -87,7 +88,7 @@ MIN_DIAMETER_UM = 5.0  # thinner than any vellus hair: a thresholding artefact
 DEFAULT_FOLLICULAR_UNIT_UM = 120.0
 DEFAULT_MAX_PIXELS = 40_000_000
 MIN_SIDE_PX = 32  # (at the working scale too: an image is resampled to it)
-ANALYSER_VERSION = "trichoscopy-0.4"  # stored with every measurement
+ANALYSER_VERSION = "trichoscopy-0.5"  # stored with every measurement
 
 __all__ = [
     "ANALYSER_VERSION",
@@ -386,9 +387,10 @@ def _find_hairs(
     hairs = join_broken(hairs, params, contrast)
     hairs = drop_bridges(hairs, params)
     hairs = drop_faint(hairs, contrast)
+    hairs = drop_halos(hairs, contrast, params)
     pale = np.median(views.brighter(*along_shafts(hairs, (height, width))), axis=1) > 0
     hairs = [h for h, p in zip(hairs, pale, strict=True) if not (p and lies_within(h, flake_zone))]
-    hairs = split_bundles(hairs, params)
+    hairs = split_bundles(hairs, params, (height, width))
     counted = [
         replace(h, terminal=h.diameter_um >= vellus_threshold_um)
         for h in hairs
