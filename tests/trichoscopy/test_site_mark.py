@@ -12,6 +12,7 @@ import pytest
 
 import follicle.trichoscopy.analyze as analyze_module
 from follicle.trichoscopy.analyze import analyze
+from follicle.trichoscopy.hair import Analysis
 from follicle.trichoscopy.overlay import SITE_MARK_BGR, draw_overlay
 from follicle.trichoscopy.site_mark import site_marks
 from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram, varied_specs
@@ -40,9 +41,28 @@ def test_a_tattoo_dot_is_found_and_not_counted_as_hair(
     # counted as the scene without the dot is; the area is the frame's
     assert abs(result.hair_count - without_dot.hair_count) <= 2
     assert result.area_cm2 == without_dot.area_cm2
-    # not looked for, the dot's rim was read as a ring of hairs
+    # on the dot, as many hairs as truly lie there are counted; not looked for, pieces of
+    # the dot's rim were read as hairs besides
+    truly_on_dot = sum(
+        _on(outline, (h.exit_x, h.exit_y), (h.end_x, h.end_y)) for h in image.counted_hairs
+    )
+    assert _counted_on(outline, result) == truly_on_dot
     monkeypatch.setattr(analyze_module, "site_marks", lambda *args, **kwargs: None)
-    assert analyze(image.rgb, 5.0).hair_count - without_dot.hair_count >= 6
+    assert _counted_on(outline, analyze(image.rgb, 5.0)) - truly_on_dot >= 3
+
+
+def _on(outline: np.ndarray, start: tuple[float, float], end: tuple[float, float]) -> bool:
+    """Whether a shaft from ``start`` to ``end`` touches the dot (within 10 pixels of its
+    outline at an end or its middle)."""
+    middle = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
+    return any(
+        cv2.pointPolygonTest(outline, (float(x), float(y)), True) > -10
+        for x, y in (start, end, middle)
+    )
+
+
+def _counted_on(outline: np.ndarray, analysis: Analysis) -> int:
+    return sum(_on(outline, (h.x_px, h.y_px), (h.end_x_px, h.end_y_px)) for h in analysis.hairs)
 
 
 @pytest.mark.parametrize(("seed", "index"), [(2028, 45), (2029, 13)])
