@@ -28,6 +28,17 @@ PILE_COHERENCE = 0.6
 #: skin showing between a flake's lobes reads up to 30 darker (the flake pulls the skin's
 #: estimate up there) and made false hairs at smaller margins.
 ON_FLAKE_DARKER = 40.0
+#: Within a pale blob judged a flake, the parts whose edges run one way over about a hair's
+#: width around (the structure tensor's scale) at least this much are grey hair piled
+#: against it, kept (session 22: with the flake's lobes in the same blob, the whole was
+#: judged amorphous and a unit's grey hairs were lost with it).
+PILE_WINDOW_UM = 60.0
+PILE_LOCAL_COHERENCE = 0.7
+#: ... but only on an image whose hair is pale: at least this share of its hair-wide shapes
+#: paler than the skin (grey hair from type II skin up, blond on type IV-VI: 0.45-0.99 on the
+#: benchmark; dark hair, and grey or blond on the palest skin, 0.01-0.38). On dark hair a
+#: straight edge of a flake is only that.
+PALE_HAIR_SHARE = 0.4
 
 
 def quantiles(values: npt.NDArray[Any], *qs: float) -> list[float]:
@@ -98,6 +109,8 @@ def hair_mask(
     hairs_on_flakes = np.zeros_like(mask)
     blob_outlines, _ = cv2.findContours(blobs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     set_aside: list[tuple[tuple[int, int], ...]] = []
+    piles = np.zeros_like(mask)
+    pale_hair: bool | None = None  # (worked out for the first blob judged a flake)
     for outline in blob_outlines:
         x, y, w, h = cv2.boundingRect(outline)
         filled = np.zeros((h, w), dtype=np.uint8)
@@ -122,17 +135,29 @@ def hair_mask(
             continue  # shafts lying one way
         # What is much darker than the skin in a pale flake or its rim lies on it: a hair,
         # kept whole.
-        flake_cores[y : y + h, x : x + w][inside & (brightness >= -ON_FLAKE_DARKER)] = 1
+        flake = inside & (brightness >= -ON_FLAKE_DARKER)
+        if pale_hair is None:
+            pale_hair = _pale_share(mask, blobs, views) >= PALE_HAIR_SHARE
+        if pale_hair:
+            # Pale hair piled against the flake: its shafts' edges run one way there.
+            coherence = local_coherence(rgb[around], params.px(PILE_WINDOW_UM))
+            piled = paler & (
+                coherence[y - top : y - top + h, x - left : x - left + w] >= PILE_LOCAL_COHERENCE
+            )
+            flake &= ~piled
+            piles[y : y + h, x : x + w][piled] = 1
+        flake_cores[y : y + h, x : x + w][flake] = 1
         hairs_on_flakes[around][brightness_around < -ON_FLAKE_DARKER] = 1
         set_aside.append(simplified_outline(outline))
     if not flake_cores.any():
         return HairMask(np.asarray(mask, dtype=np.uint8), flake_cores, tuple(set_aside), bubbles)
     remove = cv2.dilate(flake_cores, np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
-    remove[hairs_on_flakes > 0] = 0
+    remove[(hairs_on_flakes > 0) | (piles > 0)] = 0
     mask = np.asarray(cv2.subtract(mask, remove), dtype=np.uint8)  # (both 0 or 1)
     # A flake's lobes reach beyond the part of it a hair-wide square fits in; a shape lying
     # wholly within that reach is a lobe, while a hair crossing the flake goes beyond it.
     zone = cv2.dilate(flake_cores, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8))
+    zone[piles > 0] = 0  # (a piled hair is pale and may lie wholly within the lobes' reach)
     return HairMask(
         np.asarray(mask, dtype=np.uint8),
         np.asarray(zone, dtype=np.uint8),
@@ -156,6 +181,40 @@ def _wider_than(mask: npt.NDArray[np.uint8], radius: int) -> npt.NDArray[np.uint
     ball = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
     fits = cv2.resize(cv2.dilate(centres, ball), (width, height), interpolation=cv2.INTER_NEAREST)
     return np.asarray(fits, dtype=np.uint8) & mask
+
+
+def _pale_share(
+    mask: npt.NDArray[np.uint8], blobs: npt.NDArray[np.uint8], views: SkinContrast
+) -> float:
+    """The share of the hair-wide shapes' pixels (every fourth row and column) paler than
+    the skin: how pale this image's hair is."""
+    rows, cols = np.nonzero((mask[::4, ::4] > 0) & (blobs[::4, ::4] == 0))
+    if not rows.size:
+        return 0.0
+    return float(np.mean(views.brighter(rows * 4, cols * 4) > 0))
+
+
+def local_coherence(rgb: npt.NDArray[np.uint8], sigma_px: float) -> npt.NDArray[np.float32]:
+    """How much the brightness edges around each pixel (a Gaussian window of ``sigma_px``)
+    share one direction, 0 (every way, or no edge) to 1 (all parallel): the structure
+    tensor's coherence.
+
+    >>> rgb = np.zeros((40, 40, 3), np.uint8)
+    >>> rgb[:, 15:25] = 200  # a straight shaft
+    >>> round(float(local_coherence(rgb, 4.0)[20, 14]), 2)
+    1.0
+    >>> rgb[10:30, 10:30] = 200  # a square: edges two ways at its corner
+    >>> float(local_coherence(rgb, 4.0)[10, 10]) < 0.5
+    True
+    """
+    grey = cv2.transform(rgb, MEAN_CHANNELS.astype(np.float64)).astype(np.float32)
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+    jxx = cv2.GaussianBlur(gx * gx, (0, 0), sigma_px)
+    jyy = cv2.GaussianBlur(gy * gy, (0, 0), sigma_px)
+    jxy = cv2.GaussianBlur(gx * gy, (0, 0), sigma_px)
+    coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / np.maximum(jxx + jyy, 1e-3)
+    return np.asarray(coherence, dtype=np.float32)
 
 
 def _coherence(rgb: npt.NDArray[np.uint8], inside: npt.NDArray[np.bool_]) -> float:
