@@ -12,6 +12,7 @@ import numpy.typing as npt
 import pytest
 
 import follicle.trichoscopy.analyze as analyze_module
+import follicle.trichoscopy.masks as masks_module
 from follicle.trichoscopy.analyze import AnalysisError, analyze
 from follicle.trichoscopy.hair import MIN_COUNTED_SHAFT_UM
 from follicle.trichoscopy.quality import FAINT_HAIR_RATIO
@@ -274,6 +275,29 @@ def test_grey_hairs_piled_on_dark_skin_are_not_taken_for_a_flake(
     ]
     image = render_view(replace(BARE, fitzpatrick=6), hairs, View(seed=1))
     assert analyze(image.rgb, 5.0).hair_count == len(hairs)
+
+
+def test_grey_hair_piled_against_a_flake_is_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Benchmark scene 2027020 (dense grey hair on type III skin, with flakes): where a
+    unit's grey hairs lie against a flake they make one pale blob with it, amorphous as a
+    whole by the flake's lobes, and were left out with it (187 of 206 counted)."""
+    image = render_trichogram(varied_specs(48, seed=2027)[20])
+    truth = len(image.counted_hairs)
+    assert analyze(image.rgb, 5.0).hair_count >= 0.95 * truth
+    monkeypatch.setattr(masks_module, "PALE_HAIR_SHARE", 1.1)  # (no hair taken as pale)
+    assert analyze(image.rgb, 5.0).hair_count < 0.92 * truth
+
+
+def test_on_dark_hair_a_flakes_straight_edge_is_not_kept_as_hair(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Benchmark scene 2028026 (black hair on type III skin, with flakes): a straight stretch
+    of a flake's edge runs one way as a shaft does; kept there, it was counted as hair."""
+    image = render_trichogram(varied_specs(48, seed=2028)[26])
+    truth = len(image.counted_hairs)
+    counted = analyze(image.rgb, 5.0).hair_count
+    monkeypatch.setattr(masks_module, "PALE_HAIR_SHARE", 0.0)  # (every hair taken as pale)
+    assert analyze(image.rgb, 5.0).hair_count - truth > abs(counted - truth) + 2
 
 
 def test_a_hair_cut_by_the_frame_is_counted_with_its_length_in_the_frame() -> None:

@@ -34,11 +34,15 @@ ON_FLAKE_DARKER = 40.0
 #: judged amorphous and a unit's grey hairs were lost with it).
 PILE_WINDOW_UM = 60.0
 PILE_LOCAL_COHERENCE = 0.7
-#: ... but only on an image whose hair is pale: at least this share of its hair-wide shapes
-#: paler than the skin (grey hair from type II skin up, blond on type IV-VI: 0.45-0.99 on the
-#: benchmark; dark hair, and grey or blond on the palest skin, 0.01-0.38). On dark hair a
-#: straight edge of a flake is only that.
-PALE_HAIR_SHARE = 0.4
+#: ... but only on an image whose hair is pale: at least this share of its shaft-like shapes'
+#: pixels paler than the skin (grey hair from type II skin up, blond on type IV-VI: 0.40-0.99
+#: on the benchmark; dark hair, and grey or blond on the palest skin, 0-0.36). On dark hair a
+#: straight stretch of a flake's edge is only that.
+PALE_HAIR_SHARE = 0.38
+#: A shape is shaft-like when it is at least this many times as long as wide (from its
+#: second moments) and touches no shape wider than a hair: on a bare scalp the only pale
+#: shapes are flakes, round, or their rims.
+SHAFT_ELONGATION = 3.0
 
 
 def quantiles(values: npt.NDArray[Any], *qs: float) -> list[float]:
@@ -186,12 +190,42 @@ def _wider_than(mask: npt.NDArray[np.uint8], radius: int) -> npt.NDArray[np.uint
 def _pale_share(
     mask: npt.NDArray[np.uint8], blobs: npt.NDArray[np.uint8], views: SkinContrast
 ) -> float:
-    """The share of the hair-wide shapes' pixels (every fourth row and column) paler than
-    the skin: how pale this image's hair is."""
-    rows, cols = np.nonzero((mask[::4, ::4] > 0) & (blobs[::4, ::4] == 0))
+    """The share of the shaft-like shapes' pixels (every fourth row and column) paler than
+    the skin: how pale this image's hair is (0 when no shape is shaft-like)."""
+    count, found = cv2.connectedComponents(mask, connectivity=8, ltype=cv2.CV_32S)
+    labels = np.asarray(found, dtype=np.int32)
+    shaft_like = elongation(labels, count) >= SHAFT_ELONGATION
+    shaft_like[np.unique(labels[blobs > 0])] = False
+    shaft_like[0] = False
+    rows, cols = np.nonzero(shaft_like[labels[::4, ::4]])
     if not rows.size:
         return 0.0
     return float(np.mean(views.brighter(rows * 4, cols * 4) > 0))
+
+
+def elongation(labels: npt.NDArray[np.int32], count: int) -> npt.NDArray[np.float64]:
+    """Each labelled shape's length over its width, from its second moments (label 0, the
+    background, included).
+
+    >>> labels = np.zeros((20, 40), np.int32)
+    >>> labels[5:9, 4:36] = 1  # 32 x 4 px
+    >>> labels[12:18, 10:16] = 2  # a square
+    >>> elongation(labels, 3)[1:].round(1).tolist()  # (8 and a little more: pixels are discrete)
+    [8.3, 1.0]
+    """
+    rows, cols = np.nonzero(labels)
+    label = labels[rows, cols]
+    x, y = cols.astype(np.float64), rows.astype(np.float64)
+    pixels = np.maximum(np.bincount(label, minlength=count), 1).astype(np.float64)
+    mean_x = np.bincount(label, x, count) / pixels
+    mean_y = np.bincount(label, y, count) / pixels
+    xx = np.bincount(label, x * x, count) / pixels - mean_x**2
+    yy = np.bincount(label, y * y, count) / pixels - mean_y**2
+    xy = np.bincount(label, x * y, count) / pixels - mean_x * mean_y
+    half_trace = (xx + yy) / 2
+    spread = np.sqrt(np.maximum(half_trace**2 - (xx * yy - xy**2), 0.0))
+    across = np.maximum(half_trace - spread, 1e-6)
+    return np.asarray(np.sqrt((half_trace + spread) / across), dtype=np.float64)
 
 
 def local_coherence(rgb: npt.NDArray[np.uint8], sigma_px: float) -> npt.NDArray[np.float32]:
