@@ -244,9 +244,7 @@ def local_coherence(rgb: npt.NDArray[np.uint8], sigma_px: float) -> npt.NDArray[
     >>> float(local_coherence(rgb, 4.0)[10, 10]) < 0.5
     True
     """
-    grey = cv2.transform(rgb, MEAN_CHANNELS.astype(np.float64)).astype(np.float32)
-    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0)
-    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+    gx, gy = _brightness_gradients(rgb)
     jxx = cv2.GaussianBlur(gx * gx, (0, 0), sigma_px)
     jyy = cv2.GaussianBlur(gy * gy, (0, 0), sigma_px)
     jxy = cv2.GaussianBlur(gx * gy, (0, 0), sigma_px)
@@ -258,14 +256,25 @@ def _coherence(rgb: npt.NDArray[np.uint8], inside: npt.NDArray[np.bool_]) -> flo
     """How much the brightness edges within ``inside`` (its rim left out) share one direction,
     0 (none) to 1 (all parallel): a pile of hair is made of shafts lying one way, a flake
     is amorphous."""
-    grey = cv2.transform(rgb, MEAN_CHANNELS.astype(np.float64)).astype(np.float32)
     interior = cv2.erode(inside.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     if not interior.any():
         return 0.0
-    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0)[interior].astype(np.float64)
-    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1)[interior].astype(np.float64)
+    across, down = _brightness_gradients(rgb)
+    gx = across[interior].astype(np.float64)
+    gy = down[interior].astype(np.float64)
     jxx, jyy, jxy = float(gx @ gx), float(gy @ gy), float(gx @ gy)
     return math.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / max(jxx + jyy, 1e-9)
+
+
+def _brightness_gradients(
+    rgb: npt.NDArray[np.uint8],
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The brightness's Sobel gradients across and down: what the edges' directions are
+    judged from."""
+    grey = cv2.transform(rgb, MEAN_CHANNELS.astype(np.float64)).astype(np.float32)
+    across = cv2.Sobel(grey, cv2.CV_32F, 1, 0)
+    down = cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+    return np.asarray(across, dtype=np.float32), np.asarray(down, dtype=np.float32)
 
 
 def _hysteresis(
