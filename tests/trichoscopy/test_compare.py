@@ -166,6 +166,25 @@ def test_a_neighbours_edge_on_a_lost_hairs_path_does_not_keep_it() -> None:
     assert _present(baseline, index, identity, half, 5.0) == {0}
 
 
+def test_a_hair_found_in_a_patch_set_aside_as_dandruff_is_no_loss() -> None:
+    """Each visit has flakes of its own: what was found lying in one at the baseline (a
+    stretch of its edge, a piece of grey hair piled against it) and is gone at the
+    follow-up is not counted as lost, while a hair only crossing a flake still is."""
+    own = np.zeros((200, 300), dtype=np.float32)
+    own[99:102, 50:250] = 40.0
+    own[20:191, 149:152] = 40.0
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    in_flake = _hair(50, 100, 249, 100)
+    crossing = _hair(150, 20, 150, 190)
+    flake = ((40, 80), (260, 80), (260, 120), (40, 120))  # all of one, a third of the other
+    found = Analysis(300, 200, 5.0, 30.0, (in_flake, crossing), 0.0, set_aside_patches=(flake,))
+    baseline = AnalysisWithContrast(found, own, low_threshold=5.0)
+    gone = _visit(np.zeros_like(own))
+    index = np.array([0, 1])
+    assert _present(baseline, index, identity, gone, 5.0) == {0}
+    assert _present(_visit(own, in_flake, crossing), index, identity, gone, 5.0) == set()
+
+
 def test_different_sites_are_refused() -> None:
     rng = np.random.default_rng(0)
     noise_a = rng.integers(0, 255, (400, 500, 3), dtype=np.uint8)
