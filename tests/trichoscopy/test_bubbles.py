@@ -74,6 +74,54 @@ def test_a_bubble_cut_by_the_frame_is_found() -> None:
     assert not kept.any()
 
 
+def test_a_bubble_cut_by_the_frame_with_bays_in_its_edge_is_found() -> None:
+    """Hairs lying inside it cut bays into the hole's edge and pull the circle fitted to
+    the rest a few pixels off; the rim is looked for either side of it."""
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.circle(mask, (150, 270), 70, 1, 6)  # the frame cuts its lower part
+    cv2.line(mask, (95, 240), (140, 299), 1, 10)  # hairs inside, touching its rim
+    cv2.line(mask, (90, 262), (120, 299), 1, 10)
+    kept, rings = without_bubble_rims(mask, Scale(5.0))
+    assert len(rings) == 1
+    assert kept[200, 150] == 0  # the rim's top
+    assert kept[285, 128] == 1  # a hair
+
+
+def test_a_bubble_a_hair_cuts_across_is_found_once() -> None:
+    """A hair right across it splits the hole in two, neither round: each is a part of the
+    circle and the hair's straight edge, and the circle most of its edge lies on is the
+    bubble's."""
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.circle(mask, (150, 150), 80, 1, 6)
+    cv2.line(mask, (40, 120), (260, 170), 1, 12)  # across the bubble, beyond its rim
+    kept, rings = without_bubble_rims(mask, Scale(5.0))
+    assert len(rings) == 1
+    assert kept[150 + 80, 150] == 0  # the rim, either side
+    assert kept[150 - 80, 150] == 0
+    assert kept[145, 150] == 1  # the hair, inside the bubble
+    assert kept[122, 50] == 1  # ...and beyond it
+
+
+def test_two_overlapping_bubbles_are_both_found() -> None:
+    mask = np.zeros((320, 420), np.uint8)
+    cv2.circle(mask, (150, 160), 90, 1, 6)
+    cv2.circle(mask, (270, 160), 90, 1, 6)
+    kept, rings = without_bubble_rims(mask, Scale(5.0))
+    assert len(rings) == 2
+    assert not kept.any()
+
+
+def test_hairs_meeting_at_the_frame_are_not_a_bubble() -> None:
+    """Two hairs from one exit close a hole with the frame; a circle fitted to its edge
+    (two straight sides) fits only a part of it."""
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.line(mask, (150, 120), (40, 299), 1, 12)
+    cv2.line(mask, (150, 120), (260, 299), 1, 12)
+    kept, rings = without_bubble_rims(mask, Scale(5.0))
+    assert rings == ()
+    assert np.array_equal(kept, mask)
+
+
 def test_bubbles_are_drawn_over_the_scene_and_change_no_hair() -> None:
     spec = replace(varied_specs(12, seed=2026)[4], air_bubbles=6)
     assert render_trichogram(spec).hairs == render_trichogram(replace(spec, air_bubbles=0)).hairs

@@ -88,7 +88,7 @@ MIN_DIAMETER_UM = 5.0  # thinner than any vellus hair: a thresholding artefact
 DEFAULT_FOLLICULAR_UNIT_UM = 120.0
 DEFAULT_MAX_PIXELS = 40_000_000
 MIN_SIDE_PX = 32  # (at the working scale too: an image is resampled to it)
-ANALYSER_VERSION = "trichoscopy-0.6"  # stored with every measurement
+ANALYSER_VERSION = "trichoscopy-0.7"  # stored with every measurement
 
 __all__ = [
     "ANALYSER_VERSION",
