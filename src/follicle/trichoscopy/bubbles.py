@@ -54,7 +54,9 @@ RIM_THIN_SHARE = 0.6
 RIM_SEARCH_PX = 3
 #: A hole neither circle fits gets a second chance: the circle most of its edge lies on (of
 #: this many through three of its edge's points), when at least this share of it does.
-SECOND_CHANCE_DRAWS = 96
+SECOND_CHANCE_DRAWS = 64
+#: ...each scored on about this many of the edge's points, spread evenly along it.
+SECOND_CHANCE_SCORED = 128
 BUBBLE_MIN_ON_SECOND = 0.4
 #: Circles this close (centres and radii, in pixels summed) are one bubble.
 SAME_BUBBLE_PX = 6.0
@@ -179,8 +181,9 @@ def _circle_on_most(points: npt.NDArray[np.float64]) -> tuple[float, float, floa
     radii = np.hypot(a[:, 0] - xs, a[:, 1] - ys)
     if not len(radii):
         return None
+    scored = points[:: max(1, len(points) // SECOND_CHANCE_SCORED)]  # (an even spread)
     off = np.abs(
-        np.hypot(points[None, :, 0] - xs[:, None], points[None, :, 1] - ys[:, None])
+        np.hypot(scored[None, :, 0] - xs[:, None], scored[None, :, 1] - ys[:, None])
         - radii[:, None]
     )
     best = int(np.argmax((off <= ON_CIRCLE_PX).sum(axis=1)))
