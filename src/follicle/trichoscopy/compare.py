@@ -41,8 +41,10 @@ PRESENT_FRACTION = 0.5
 #: path (a hair of its unit, one crossing it). (The change error is flat from 0.35 to 0.5 on
 #: the benchmark's pairs; above, thinned hairs start to count as lost.)
 FADED_FRACTION = 0.4
+#: A detection whose straight shaft shows in less than this share of it even in its own
+#: image is not a clean single hair, and does not count as a loss or a gain...
 RELIABLE_SHAFT = 0.6
-#: Nor is a detection lying mostly (at least this share of its shaft) in a patch its own
+#: ...nor does one lying mostly (at least this share of its shaft) in a patch its own
 #: image set aside as dandruff: each visit has flakes of its own, and what is found at the
 #: edge of one (a straight stretch of it, a piece of grey hair piled against it) is not
 #: looked for the same way at the other visit (session 23: 27 of 74 false losses and gains
