@@ -26,6 +26,7 @@ from tests.support.api import (
     ClinicUsers,
     JourneyIds,
     client_for,
+    clinic_today,
     eligible_intake,
     next_weekday_at,
     ok,
@@ -211,7 +212,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
             "category": "pain",
             "grade": 1,
             "description": "tender for a day",
-            "onset_on": date.today().isoformat(),
+            "onset_on": clinic_today(t.zone).isoformat(),
         }
     },
     ("post", "/api/v1/patients/{patient_id}/adverse-events/{event_id}/clear"): lambda t: {
@@ -249,7 +250,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
     ("post", "/api/v1/devices/{device_id}/lots"): lambda t: {
         "json": {
             "lot_number": new_id("L"),
-            "received_on": date.today().isoformat(),
+            "received_on": clinic_today(t.zone).isoformat(),
             "expires_on": _SOON.isoformat(),
         }
     },

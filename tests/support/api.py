@@ -118,11 +118,16 @@ def clinic_users(db: Database, base_url: str, slug_email: str) -> ClinicUsers:
     return users
 
 
+def clinic_today(zone: str) -> date:
+    """Today on a clinic's calendar (its dates are judged there, not on this machine's)."""
+    return datetime.now(ZoneInfo(zone)).date()
+
+
 def next_weekday_at(
     zone: str, weekday: int, hour: int, minute: int = 0, days_ahead: int = 7
 ) -> str:
     """A local wall-clock time (no offset) on a coming weekday, inside working hours."""
-    day = datetime.now(ZoneInfo(zone)).date() + timedelta(days=days_ahead)
+    day = clinic_today(zone) + timedelta(days=days_ahead)
     while day.weekday() != weekday:
         day += timedelta(days=1)
     return f"{day.isoformat()}T{hour:02d}:{minute:02d}"
@@ -248,7 +253,7 @@ def walk_to_sessions(
                 "category": "erythema_prolonged",
                 "grade": 1,
                 "description": "redness for four days",
-                "onset_on": date.today().isoformat(),
+                "onset_on": clinic_today(zone).isoformat(),
                 "session_record_id": ids.session_id,
             },
         ),

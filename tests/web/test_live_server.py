@@ -6,7 +6,9 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -114,6 +116,24 @@ def test_patient_gets_the_portal_not_the_staff_pages(demo_server: str) -> None:
         staff = client.get("/")
         assert staff.status_code == 303
         assert staff.headers["location"] == "/portal"
+
+
+def test_the_problem_report_offers_the_clinics_today(demo_server: str) -> None:
+    """The onset date a patient may give runs to today on their clinic's calendar (the
+    second demo clinic is in New York, five hours behind the first)."""
+    for email, zone in [
+        ("patient1@demo.follicle", "Europe/London"),
+        ("patient1@other.follicle", "America/New_York"),
+    ]:
+        with _client(demo_server) as client:
+            log_in(client, email, DEMO_PASSWORD)
+            before = datetime.now(ZoneInfo(zone)).date()
+            form = client.get("/portal/report")
+            after = datetime.now(ZoneInfo(zone)).date()
+        assert form.status_code == 200
+        offered = re.search(r'id="f-onset_on"[^>]*max="([0-9-]+)"', form.text)
+        assert offered is not None
+        assert offered.group(1) in {before.isoformat(), after.isoformat()}, email
 
 
 def _alert(html: str) -> str:

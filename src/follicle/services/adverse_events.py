@@ -17,6 +17,7 @@ from follicle.services.commands import AdverseEventClearance, AdverseEventReport
 from follicle.services.common import (
     audit_write,
     check_version,
+    clinic_today,
     list_patient_records,
     load_patient,
     load_record,
@@ -53,11 +54,10 @@ def report(
     today: date | None = None,
 ) -> dict[str, Any]:
     """Record the event; a serious one puts the patient's approved plan on hold at once."""
-    today = today or date.today()
-    if new.onset_on > today:
-        raise InputInvalid([FieldError("/onset_on", "is in the future")])
     with db.transaction() as session:
         patient = load_patient(session, actor, patient_id, Permission.ADVERSE_EVENT_REPORT)
+        if new.onset_on > (today or clinic_today(session, patient.clinic_id)):
+            raise InputInvalid([FieldError("/onset_on", "is in the future")])
         if new.session_record_id is not None:
             record = session.get(SessionRecord, new.session_record_id)
             if record is None or record.patient_id != patient.id:

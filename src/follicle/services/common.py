@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -117,6 +119,24 @@ def clinic_settings(session: Session, clinic_id: str) -> ClinicSettings:
     if clinic is None:
         raise NotFound
     return parse_clinic_settings(clinic.settings) if clinic.settings else default_settings()
+
+
+def clinic_today(session: Session, clinic_id: str | None) -> date:
+    """Today on the clinic's own calendar: every date rule of a clinic (a lot's expiry, an
+    onset not in the future, a review date) is judged in its time zone, not the server's.
+    A server in another zone (a chain served from one place) would move those dates by a
+    day for hours of every day: an expired cartridge lot still offered, a patient's "today"
+    refused as the future."""
+    clinic = session.get(Clinic, clinic_id) if clinic_id else None
+    if clinic is None:
+        raise NotFound
+    return datetime.now(ZoneInfo(clinic.time_zone)).date()
+
+
+def actor_today(db: Database, actor: Actor) -> date:
+    """:func:`clinic_today` for the actor's clinic (a form offering today's date)."""
+    with db.transaction() as session:
+        return clinic_today(session, actor.clinic_id)
 
 
 def record_denial(db: Database, actor: Actor, method: str, path: str, status: int) -> None:

@@ -26,7 +26,7 @@ from follicle.records.models import (
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.commands import NewDevice, NewLot
-from follicle.services.common import audit_read, audit_write
+from follicle.services.common import audit_read, audit_write, clinic_today
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
 from follicle.services.exports import csv_text
@@ -95,8 +95,8 @@ def _lot(session: Session, actor: Actor, lot_id: str, permission: Permission) ->
 def list_devices(db: Database, actor: Actor, today: date | None = None) -> list[dict[str, Any]]:
     """Every device of the clinic with its lots (newest first) and how often each was used."""
     authorize(actor, Permission.DEVICE_LIST)
-    today = today or date.today()
     with db.transaction() as session:
+        today = today or clinic_today(session, actor.clinic_id)
         used = dict(
             session.execute(
                 select(SessionRecord.lot_id, func.count(SessionRecord.id))
@@ -170,17 +170,17 @@ def receive_lot(
     db: Database, actor: Actor, device_id: str, new: NewLot, today: date | None = None
 ) -> dict[str, Any]:
     """Register a lot as received; an already expired lot is refused at the door."""
-    today = today or date.today()
-    errors = []
-    if new.received_on > today:
-        errors.append(FieldError("/received_on", "cannot be in the future"))
-    if new.expires_on <= today:
-        errors.append(FieldError("/expires_on", f"this lot expired on {new.expires_on}"))
-    if errors:
-        raise InputInvalid(errors)
     try:
         with db.transaction() as session:
             device = _device(session, actor, device_id, Permission.DEVICE_MANAGE)
+            today = today or clinic_today(session, device.clinic_id)
+            errors = []
+            if new.received_on > today:
+                errors.append(FieldError("/received_on", "cannot be in the future"))
+            if new.expires_on <= today:
+                errors.append(FieldError("/expires_on", f"this lot expired on {new.expires_on}"))
+            if errors:
+                raise InputInvalid(errors)
             lot = CartridgeLot(
                 id=new_id("lot"),
                 clinic_id=device.clinic_id,
@@ -262,7 +262,7 @@ def recall(db: Database, actor: Actor, lot_id: str) -> dict[str, Any]:
             [s["session_id"] for s in sessions],
         )
         return {
-            "lot": lot_view(lot, date.today(), len(sessions)),
+            "lot": lot_view(lot, clinic_today(session, lot.clinic_id), len(sessions)),
             "device": device_label(device),
             "patients": len({s["patient_id"] for s in sessions}),
             "sessions": sessions,
@@ -332,8 +332,8 @@ def safety_by_lot(db: Database, actor: Actor) -> list[dict[str, Any]]:
 def lot_choices(db: Database, actor: Actor, today: date | None = None) -> list[dict[str, str]]:
     """Lots a session may name today, labelled for a picker (soonest expiry first per device)."""
     authorize(actor, Permission.DEVICE_LIST)
-    today = today or date.today()
     with db.transaction() as session:
+        today = today or clinic_today(session, actor.clinic_id)
         return [
             {
                 "id": lot.id,

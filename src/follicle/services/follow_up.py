@@ -31,7 +31,7 @@ from follicle.records.models import (
 )
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
-from follicle.services.common import audit_read, load_patient
+from follicle.services.common import audit_read, clinic_today, load_patient
 from follicle.services.database import Database
 from follicle.services.images import measurement_view
 from follicle.services.scales import scales_used
@@ -95,10 +95,10 @@ def visits_of(found: list[Measurement]) -> list[Visit]:
 def follow_up(
     db: Database, actor: Actor, patient_id: str, today: date | None = None
 ) -> dict[str, Any]:
-    today = today or date.today()
     rule = load_catalogue().responder
     with db.transaction() as session:
         patient = load_patient(session, actor, patient_id, Permission.FOLLOW_UP_READ)
+        today = today or clinic_today(session, patient.clinic_id)
         plan = session.scalars(
             select(Plan)
             .where(Plan.patient_id == patient.id, Plan.voided_at.is_(None))

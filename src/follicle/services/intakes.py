@@ -25,6 +25,7 @@ from follicle.services.common import (
     audit_read,
     audit_write,
     clinic_settings,
+    clinic_today,
     list_patient_records,
     load_patient,
     load_record,
@@ -125,7 +126,7 @@ def submit_intake(
             working_diagnosis=document["hair_loss"]["working_diagnosis"],
             recorded_on=date.fromisoformat(document["recorded_on"])
             if "recorded_on" in document
-            else (today or date.today()),
+            else (today or clinic_today(session, patient.clinic_id)),
             amends_id=submission.amends,
             amend_reason=submission.reason,
             recorded_by_id=actor.user_id,

@@ -16,7 +16,7 @@ from follicle.services.accounts import account_status
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.commands import NewPatient
-from follicle.services.common import audit_read, audit_write, load_patient
+from follicle.services.common import audit_read, audit_write, clinic_today, load_patient
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
 
@@ -185,16 +185,16 @@ def create_patient(
 ) -> dict[str, Any]:
     """Register a patient in the actor's clinic."""
     authorize(actor, Permission.PATIENT_CREATE)
-    today = today or date.today()
-    if new.date_of_birth > today:
-        raise InputInvalid([FieldError("/date_of_birth", "is in the future")])
-    if today.year - new.date_of_birth.year > OLDEST_AGE_YEARS:
-        raise InputInvalid(
-            [FieldError("/date_of_birth", f"is more than {OLDEST_AGE_YEARS} years ago")]
-        )
     if actor.clinic_id is None:
         raise InputInvalid([FieldError("", "patients are registered by a clinic's staff")])
     with db.transaction() as session:
+        today = today or clinic_today(session, actor.clinic_id)
+        if new.date_of_birth > today:
+            raise InputInvalid([FieldError("/date_of_birth", "is in the future")])
+        if today.year - new.date_of_birth.year > OLDEST_AGE_YEARS:
+            raise InputInvalid(
+                [FieldError("/date_of_birth", f"is more than {OLDEST_AGE_YEARS} years ago")]
+            )
         patient = Patient(
             id=new_id("pat"),
             clinic_id=actor.clinic_id,

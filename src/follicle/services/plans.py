@@ -24,6 +24,7 @@ from follicle.services.common import (
     audit_write,
     check_version,
     clinic_settings,
+    clinic_today,
     list_patient_records,
     load_patient,
     load_record,
@@ -232,7 +233,7 @@ def approve_plan(
         plan.status = "approved"
         plan.approved_by_id = actor.user_id
         plan.approved_at = now
-        plan.review_on = (today or now.date()) + timedelta(
+        plan.review_on = (today or clinic_today(session, plan.clinic_id)) + timedelta(
             weeks=int(plan.document["review_after_weeks"])
         )
         session.flush()

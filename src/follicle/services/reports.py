@@ -19,7 +19,7 @@ from follicle.records.models import Clinic, Measurement
 from follicle.services import chart, follow_up, images
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
-from follicle.services.common import audit_write, load_patient
+from follicle.services.common import audit_write, clinic_today, load_patient
 from follicle.services.database import Database
 
 AUDIENCES = ("clinician", "patient")
@@ -98,6 +98,7 @@ def report_context(
         patient = load_patient(session, actor, patient_id, Permission.MEASUREMENT_READ)
         clinic = session.get(Clinic, patient.clinic_id)
         assert clinic is not None
+        report_today = today or clinic_today(session, clinic.id)
         measurements = list(
             session.scalars(
                 select(Measurement)
@@ -159,5 +160,5 @@ def report_context(
         "metrics": METRICS,
         "sources": [catalogue.sources[e] for e in cited if e in catalogue.sources],
         "rules_version": catalogue.rules_version,
-        "today": today or date.today(),
+        "today": report_today,
     }

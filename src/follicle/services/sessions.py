@@ -27,6 +27,7 @@ from follicle.services.commands import NewSessionRecord, PreSessionCheck
 from follicle.services.common import (
     audit_write,
     clinic_settings,
+    clinic_today,
     list_patient_records,
     load_patient,
     read_patient_record,
@@ -101,7 +102,6 @@ def record_session(
     new: NewSessionRecord,
     today: date | None = None,
 ) -> dict[str, Any]:
-    today = today or date.today()
     if not new.pre_session_check.confirmed_with_patient:
         raise InputInvalid(
             [
@@ -148,6 +148,7 @@ def record_session(
                 )
             if appointment.status != "booked":
                 raise NotNow(f"the appointment is {appointment.status.replace('_', ' ')}")
+        today = today or clinic_today(session, patient.clinic_id)
         lot, device = lot_for_session(session, patient.clinic_id, new.lot_id, today)
         check = _recheck(session, patient.id, patient.clinic_id, new.pre_session_check, today)
 

@@ -46,6 +46,9 @@ paths, error shapes and vocabularies follow `../shared/contracts/README.md` ยง6โ
   booked series, a slot someone else holds), with the reason in `detail`.
 - Times: `starts_at` in UTC, `starts_local` in the clinic's time zone. A time sent without an
   offset is the clinic's local time.
+- Dates are judged on the clinic's calendar, not the server's: a lot that expires today is
+  usable until midnight at the clinic, an onset or a date of birth may be the clinic's today
+  and not its tomorrow, a plan's review date counts from the clinic's today.
 - Every read of a patient's clinical records writes one audit entry naming the records returned;
   every write writes one in the same transaction.
 """

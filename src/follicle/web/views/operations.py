@@ -4,7 +4,6 @@ settings."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -16,6 +15,7 @@ from follicle.clinic.errors import InputInvalid
 from follicle.services import clinic_admin, devices, exports, images, outbox, scales
 from follicle.services.authz import Permission
 from follicle.services.commands import NewDevice, NewLot
+from follicle.services.common import actor_today
 from follicle.services.errors import NotFound
 from follicle.web.api.exports import fhir_file, research_file
 from follicle.web.deps import state
@@ -54,7 +54,7 @@ def _devices_page(
             "scales": scales.list_scales(db, actor),
             "errors": errors or {},
             "values": values or {},
-            "today": date.today(),
+            "today": actor_today(db, actor),
         },
         status_code=status_code,
         actor=actor,

@@ -13,6 +13,7 @@ from follicle.clinic.errors import InputInvalid
 from follicle.records.models.vocab import ADVERSE_EVENT_CATEGORIES
 from follicle.services import adverse_events, consents, portal
 from follicle.services.commands import AdverseEventReport
+from follicle.services.common import actor_today
 from follicle.services.messages import OPT_OUT_KINDS
 from follicle.web.api.exports import fhir_file
 from follicle.web.charts import line_chart
@@ -113,7 +114,7 @@ def report_form(request: Request, actor: PatientActor) -> Response:
             "severity": SEVERITY,
             "errors": {},
             "values": {},
-            "today": date.today(),
+            "today": actor_today(state(request).db, actor),
         },
         actor=actor,
     )
@@ -143,7 +144,7 @@ async def report_problem(request: Request, actor: PatientActor) -> Response:
                 "severity": SEVERITY,
                 "errors": errors_by_field(exc.errors),
                 "values": values,
-                "today": date.today(),
+                "today": actor_today(state(request).db, actor),
             },
             status_code=422,
             actor=actor,
