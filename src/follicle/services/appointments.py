@@ -38,6 +38,8 @@ from follicle.services.common import (
     audit_read,
     audit_write,
     check_version,
+    clinic_time,
+    clinic_zone,
     load_patient,
     load_record,
 )
@@ -75,18 +77,6 @@ def appointment_view(appointment: Appointment, zone: ZoneInfo) -> dict[str, Any]
         "time_zone": zone.key,
         "version": appointment.version,
     }
-
-
-def _zone(session: Session, clinic_id: str) -> ZoneInfo:
-    clinic = session.get(Clinic, clinic_id)
-    if clinic is None:
-        raise NotFound
-    return ZoneInfo(clinic.time_zone)
-
-
-def _local(moment: datetime, zone: ZoneInfo) -> datetime:
-    """A naive time is the clinic's wall-clock time; an aware one is converted to it."""
-    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
 def _practitioner(session: Session, clinic_id: str, user_id: str) -> UserAccount:
@@ -201,13 +191,13 @@ def _approved_plan(session: Session, patient: Patient, plan_id: str, pointer: st
 def book(db: Database, actor: Actor, patient_id: str, new: NewAppointment) -> dict[str, Any]:
     with db.transaction() as session:
         patient = load_patient(session, actor, patient_id, Permission.APPOINTMENT_BOOK)
-        zone = _zone(session, patient.clinic_id)
+        zone = clinic_zone(session, patient.clinic_id)
         practitioner = _practitioner(session, patient.clinic_id, new.practitioner_id)
         room = _room(session, patient.clinic_id, new.room_id)
         plan = _approved_plan(session, patient, new.plan_id, "/plan_id") if new.plan_id else None
         if new.kind == "session" and plan is None:
             raise InputInvalid([FieldError("/plan_id", "a session is booked on an approved plan")])
-        starts = _local(new.starts_at, zone)
+        starts = clinic_time(new.starts_at, zone)
         minutes = new.duration_minutes or DEFAULT_MINUTES[new.kind]
         slot = _Slot(starts, starts + timedelta(minutes=minutes))
         _check_slot(session, slot, practitioner, room, zone, "/starts_at")
@@ -251,7 +241,7 @@ def _series(session: Session, actor: Actor, patient_id: str, booking: SeriesBook
     """The plan's sessions still to come (those not yet recorded), ``interval_days`` apart at
     the same local time."""
     patient = load_patient(session, actor, patient_id, Permission.APPOINTMENT_BOOK)
-    zone = _zone(session, patient.clinic_id)
+    zone = clinic_zone(session, patient.clinic_id)
     practitioner = _practitioner(session, patient.clinic_id, booking.practitioner_id)
     room = _room(session, patient.clinic_id, booking.room_id)
     plan = _approved_plan(session, patient, booking.plan_id, "/plan_id")
@@ -274,7 +264,7 @@ def _series(session: Session, actor: Actor, patient_id: str, booking: SeriesBook
     )
     if done >= plan.sessions_planned:
         raise NotNow("every session of this plan has been recorded")
-    first = _local(booking.first_starts_at, zone)
+    first = clinic_time(booking.first_starts_at, zone)
     minutes = booking.duration_minutes or DEFAULT_MINUTES["session"]
     slots = []
     for number in range(done + 1, plan.sessions_planned + 1):
@@ -408,7 +398,7 @@ def reschedule(
         appointment = load_record(
             session, actor, Appointment, appointment_id, patient_id, Permission.APPOINTMENT_UPDATE
         )
-        zone = _zone(session, appointment.clinic_id)
+        zone = clinic_zone(session, appointment.clinic_id)
         check_version(appointment, expected_version, lambda a: appointment_view(a, zone))
         if appointment.status != "booked":
             raise NotNow(f"this appointment is {appointment.status.replace('_', ' ')}")
@@ -417,7 +407,7 @@ def reschedule(
         )
         room_id = change.room_id if "room_id" in change.model_fields_set else appointment.room_id
         room = _room(session, appointment.clinic_id, room_id)
-        starts = _local(change.starts_at, zone)
+        starts = clinic_time(change.starts_at, zone)
         slot = _Slot(starts, starts + (appointment.ends_at - appointment.starts_at))
         _check_slot(session, slot, practitioner, room, zone, "/starts_at", appointment.id)
         _check_interval(session, appointment, slot, zone)
@@ -456,7 +446,7 @@ def _set_status(
         appointment = load_record(
             session, actor, Appointment, appointment_id, patient_id, Permission.APPOINTMENT_UPDATE
         )
-        zone = _zone(session, appointment.clinic_id)
+        zone = clinic_zone(session, appointment.clinic_id)
         check_version(appointment, expected_version, lambda a: appointment_view(a, zone))
         if appointment.status != "booked":
             raise NotNow(f"this appointment is already {appointment.status.replace('_', ' ')}")
@@ -510,7 +500,7 @@ def _patient_appointments(session: Session, patient_id: str) -> list[Appointment
 def list_for_patient(db: Database, actor: Actor, patient_id: str) -> list[dict[str, Any]]:
     with db.transaction() as session:
         patient = load_patient(session, actor, patient_id, Permission.APPOINTMENT_READ)
-        zone = _zone(session, patient.clinic_id)
+        zone = clinic_zone(session, patient.clinic_id)
         found = _patient_appointments(session, patient.id)
         audit_read(
             session,
@@ -538,7 +528,7 @@ def read(db: Database, actor: Actor, patient_id: str, appointment_id: str) -> di
             [appointment.id],
             patient_id,
         )
-        return appointment_view(appointment, _zone(session, appointment.clinic_id))
+        return appointment_view(appointment, clinic_zone(session, appointment.clinic_id))
 
 
 def calendar(
@@ -557,7 +547,7 @@ def calendar(
     with db.transaction() as session:
         if actor.clinic_id is None:
             raise NotFound
-        zone = _zone(session, actor.clinic_id)
+        zone = clinic_zone(session, actor.clinic_id)
         query = select(Appointment).where(
             Appointment.clinic_id == actor.clinic_id,
             Appointment.starts_at >= datetime.combine(first_day, time.min, zone),

@@ -121,16 +121,36 @@ def clinic_settings(session: Session, clinic_id: str) -> ClinicSettings:
     return parse_clinic_settings(clinic.settings) if clinic.settings else default_settings()
 
 
+def clinic_zone(session: Session, clinic_id: str | None) -> ZoneInfo:
+    clinic = session.get(Clinic, clinic_id) if clinic_id else None
+    if clinic is None:
+        raise NotFound
+    return ZoneInfo(clinic.time_zone)
+
+
 def clinic_today(session: Session, clinic_id: str | None) -> date:
     """Today on the clinic's own calendar: every date rule of a clinic (a lot's expiry, an
     onset not in the future, a review date) is judged in its time zone, not the server's.
     A server in another zone (a chain served from one place) would move those dates by a
     day for hours of every day: an expired cartridge lot still offered, a patient's "today"
     refused as the future."""
-    clinic = session.get(Clinic, clinic_id) if clinic_id else None
-    if clinic is None:
-        raise NotFound
-    return datetime.now(ZoneInfo(clinic.time_zone)).date()
+    return datetime.now(clinic_zone(session, clinic_id)).date()
+
+
+def clinic_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The day ``moment`` falls on at the clinic: a visit is one day there (by its UTC date,
+    an afternoon visit in Los Angeles or a morning one in Sydney would be two).
+
+    >>> from datetime import UTC
+    >>> clinic_day(datetime(2025, 11, 13, 0, 10, tzinfo=UTC), ZoneInfo("America/Los_Angeles"))
+    datetime.date(2025, 11, 12)
+    """
+    return moment.astimezone(zone).date()
+
+
+def clinic_time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A naive time is the clinic's wall-clock time; an aware one is converted to it."""
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
 def actor_today(db: Database, actor: Actor) -> date:

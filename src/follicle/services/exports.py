@@ -17,6 +17,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,7 +36,7 @@ from follicle.records.models import (
 )
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
-from follicle.services.common import audit_read
+from follicle.services.common import audit_read, clinic_day
 from follicle.services.database import Database
 from follicle.services.patients import age_on
 
@@ -63,7 +64,7 @@ MEASUREMENT_COLUMNS = (
         "From the current intake (androgenetic_alopecia, alopecia_areata, …).",
     ),
     Column("site", "string", "", "The marked scalp site the image shows (e.g. vertex)."),
-    Column("measured_on", "date", "", "Day the image was taken (ISO 8601)."),
+    Column("measured_on", "date", "", "Day the image was taken, at the clinic (ISO 8601)."),
     Column(
         "days_since_first_session",
         "integer",
@@ -108,7 +109,7 @@ SESSION_COLUMNS = (
     Column("sex_at_birth", "string", "", "female, male or intersex (intake)."),
     Column("age_years", "integer", "a", "Age in whole years on the day of the session."),
     Column("working_diagnosis", "string", "", "From the current intake."),
-    Column("performed_on", "date", "", "Day of the session (ISO 8601)."),
+    Column("performed_on", "date", "", "Day of the session, at the clinic (ISO 8601)."),
     Column("session_number", "integer", "{count}", "1 for the patient's first session, …"),
     Column("plan_depth_mm", "number", "mm", "Needle depth of the approved plan."),
     Column("max_depth_mm", "number", "mm", "Deepest depth used in any region this session."),
@@ -159,6 +160,10 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
             for p in session.scalars(select(Patient).where(Patient.voided_at.is_(None), *scope))
         }
         slugs = dict(session.execute(select(Clinic.id, Clinic.slug)).all())
+        zones = {
+            clinic_id: ZoneInfo(zone)
+            for clinic_id, zone in session.execute(select(Clinic.id, Clinic.time_zone)).all()
+        }
         diagnoses = _diagnoses(session, set(patients))
         records = [
             r
@@ -185,7 +190,9 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
         for record in records:
             patient = patients[record.patient_id]
             numbers[patient.id] = numbers.get(patient.id, 0) + 1
-            first_session.setdefault(patient.id, record.performed_at.date())
+            first_session.setdefault(
+                patient.id, clinic_day(record.performed_at, zones[patient.clinic_id])
+            )
             plan = plans.get(record.plan_id)
             depths = record.depth_mm_by_region
             total, grave = events.get(record.id, (0, 0))
@@ -195,9 +202,14 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
                     "patient": pseudonym(secret, patient.id),
                     "clinic": slugs.get(patient.clinic_id, ""),
                     "sex_at_birth": patient.sex_at_birth,
-                    "age_years": age_on(patient.date_of_birth, record.performed_at.date()),
+                    "age_years": age_on(
+                        patient.date_of_birth,
+                        clinic_day(record.performed_at, zones[patient.clinic_id]),
+                    ),
                     "working_diagnosis": diagnoses.get(patient.id, ""),
-                    "performed_on": record.performed_at.date().isoformat(),
+                    "performed_on": clinic_day(
+                        record.performed_at, zones[patient.clinic_id]
+                    ).isoformat(),
                     "session_number": numbers[patient.id],
                     "plan_depth_mm": plan.needle_depth_mm if plan else "",
                     "max_depth_mm": max(depths.values()) if depths else "",
@@ -233,7 +245,7 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
             if measured is None:
                 continue
             patient = measured
-            day = m.measured_at.date()
+            day = clinic_day(m.measured_at, zones[patient.clinic_id])
             first = first_session.get(patient.id)
             um_per_px, setting = read_at.get(m.image_id, (None, None))
             measurement_rows.append(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -31,7 +32,7 @@ from follicle.records.models import (
 )
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
-from follicle.services.common import audit_read, clinic_today, load_patient
+from follicle.services.common import audit_read, clinic_day, clinic_today, clinic_zone, load_patient
 from follicle.services.database import Database
 from follicle.services.images import measurement_view
 from follicle.services.scales import scales_used
@@ -48,23 +49,24 @@ def _change(baseline: Measurement, latest: Measurement) -> dict[str, float | Non
     return change
 
 
-def image_notes(found: list[Measurement]) -> list[str]:
+def image_notes(found: list[Measurement], zone: ZoneInfo) -> list[str]:
     """The site's images overexposed, out of focus or saved in a way that may cost their count
     (greyscale, JPEG colour at reduced resolution, strong compression): said where the change
     is read."""
     return [
-        f"The image of {m.measured_at.date().isoformat()} {warning}."
+        f"The image of {clinic_day(m.measured_at, zone).isoformat()} {warning}."
         for m in found
         for warning in image_warnings_of(m.result)
     ]
 
 
-def _hair_by_hair(found: list[Measurement]) -> dict[str, Any] | None:
+def _hair_by_hair(found: list[Measurement], zone: ZoneInfo) -> dict[str, Any] | None:
     """The latest visit's images compared hair by hair with the first visit's (those still
     counting), made at upload (services/visit_change.py)."""
-    first, last = found[0].measured_at.date(), found[-1].measured_at.date()
-    baseline_ids = {m.image_id for m in found if m.measured_at.date() == first}
-    return hair_by_hair([m for m in found if m.measured_at.date() == last], baseline_ids)
+    first, last = clinic_day(found[0].measured_at, zone), clinic_day(found[-1].measured_at, zone)
+    baseline_ids = {m.image_id for m in found if clinic_day(m.measured_at, zone) == first}
+    latest = [m for m in found if clinic_day(m.measured_at, zone) == last]
+    return hair_by_hair(latest, baseline_ids)
 
 
 def metric_values(m: Measurement) -> dict[str, float]:
@@ -82,11 +84,12 @@ def metric_values(m: Measurement) -> dict[str, float]:
     return values
 
 
-def visits_of(found: list[Measurement]) -> list[Visit]:
-    """Measurements of one site grouped by day: the images of a visit are its repeats."""
+def visits_of(found: list[Measurement], zone: ZoneInfo) -> list[Visit]:
+    """Measurements of one site grouped by day (at the clinic): the images of a visit are
+    its repeats."""
     by_day: dict[date, dict[str, list[float]]] = {}
     for m in found:
-        day = by_day.setdefault(m.measured_at.date(), {})
+        day = by_day.setdefault(clinic_day(m.measured_at, zone), {})
         for key, value in metric_values(m).items():
             day.setdefault(key, []).append(value)
     return [Visit(day, values) for day, values in sorted(by_day.items())]
@@ -99,6 +102,7 @@ def follow_up(
     with db.transaction() as session:
         patient = load_patient(session, actor, patient_id, Permission.FOLLOW_UP_READ)
         today = today or clinic_today(session, patient.clinic_id)
+        zone = clinic_zone(session, patient.clinic_id)
         plan = session.scalars(
             select(Plan)
             .where(Plan.patient_id == patient.id, Plan.voided_at.is_(None))
@@ -147,7 +151,7 @@ def follow_up(
         target: tuple[str, Change | None, Response] | None = None
         target_visits = 0
         for site, found in by_site.items():
-            visits = visits_of(found)
+            visits = visits_of(found, zone)
             changes = {key: site_change(visits, key, rule.confidence) for key, _, _ in METRICS}
             answer = responder(changes["density_per_cm2"], rule)
             scales, scale_notes = scales_used([read_at[m.image_id] for m in found], measured_scales)
@@ -163,8 +167,8 @@ def follow_up(
                 "responder_reason": answer.reason,
                 "scales": scales,
                 "scale_notes": scale_notes,
-                "image_notes": image_notes(found),
-                "hair_by_hair": _hair_by_hair(found) if len(visits) > 1 else None,
+                "image_notes": image_notes(found, zone),
+                "hair_by_hair": _hair_by_hair(found, zone) if len(visits) > 1 else None,
             }
             if len(visits) > target_visits:  # the site followed longest decides the review
                 target, target_visits = (site, changes["density_per_cm2"], answer), len(visits)

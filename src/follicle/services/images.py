@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import cv2
@@ -37,6 +37,9 @@ from follicle.services.common import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES  # (th
 from follicle.services.common import (
     audit_read,
     audit_write,
+    clinic_day,
+    clinic_time,
+    clinic_zone,
     list_patient_records,
     load_patient,
     load_record,
@@ -157,21 +160,32 @@ def _measured_scale(session: Session, clinic_id: str, scale_id: str) -> float:
     return scale.um_per_px
 
 
+#: A camera's clock may run this far ahead of the server's: a time further on is refused.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
 def upload_image(
     db: Database, store: ImageStore, actor: Actor, patient_id: str, upload: ImageUpload
 ) -> dict[str, Any]:
     _check(upload)
-    taken_at = upload.taken_at or utcnow()
     baselines: list[BaselineImage] = []
     with db.transaction() as session:  # look before the (slow) decode and analysis
         patient = load_patient(session, actor, patient_id, Permission.IMAGE_UPLOAD)
         if "photo_use" not in valid_consents(session, patient.clinic_id, patient.id):
             raise NotNow("the patient has not given (or has withdrawn) photo-use consent")
+        zone = clinic_zone(session, patient.clinic_id)
+        taken_at = utcnow()
+        if upload.taken_at is not None:
+            taken_at = clinic_time(upload.taken_at, zone).astimezone(UTC)
+            if taken_at > utcnow() + CLOCK_SKEW:
+                raise InputInvalid([FieldError("/taken_at", "is in the future")])
         um_per_px = upload.um_per_px
         if upload.scale_id is not None:  # (a measured scale is never changed: read it once)
             um_per_px = _measured_scale(session, patient.clinic_id, upload.scale_id)
         if upload.kind == "trichoscopy" and upload.site is not None:
-            baselines = baseline_images(session, patient.id, upload.site, taken_at.date())
+            baselines = baseline_images(
+                session, patient.id, upload.site, clinic_day(taken_at, zone), zone
+            )
     try:
         read = read_image(io.BytesIO(upload.content))
     except ImageRefused as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
@@ -19,7 +20,7 @@ from follicle.records.models import Clinic, Measurement
 from follicle.services import chart, follow_up, images
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
-from follicle.services.common import audit_write, clinic_today, load_patient
+from follicle.services.common import audit_write, clinic_day, clinic_today, load_patient
 from follicle.services.database import Database
 
 AUDIENCES = ("clinician", "patient")
@@ -41,10 +42,10 @@ def _smaller(png: bytes, width_px: int = 900) -> bytes:
     return bytes(encoded.tobytes()) if ok else png
 
 
-def _site_plots(found: list[Measurement], threshold_um: float) -> dict[str, str]:
+def _site_plots(found: list[Measurement], threshold_um: float, zone: ZoneInfo) -> dict[str, str]:
     from follicle.documents import plots  # matplotlib loads when a report is made, not at start
 
-    visits = follow_up.visits_of(found)
+    visits = follow_up.visits_of(found, zone)
     made: dict[str, str] = {}
     for key, label in (
         ("density_per_cm2", "Density (hairs/cm²)"),
@@ -57,18 +58,19 @@ def _site_plots(found: list[Measurement], threshold_um: float) -> dict[str, str]
         highs = [r[3] for r in rows]
         if len(days) > 1:
             made[key] = plots.over_time(days, means, lows, highs, label)
-    first_day, last_day = found[0].measured_at.date(), found[-1].measured_at.date()
+    first_day = clinic_day(found[0].measured_at, zone)
+    last_day = clinic_day(found[-1].measured_at, zone)
     if first_day != last_day:
         before = [
             h["diameter_um"]
             for m in found
-            if m.measured_at.date() == first_day
+            if clinic_day(m.measured_at, zone) == first_day
             for h in m.result.get("hairs", [])
         ]
         after = [
             h["diameter_um"]
             for m in found
-            if m.measured_at.date() == last_day
+            if clinic_day(m.measured_at, zone) == last_day
             for h in m.result.get("hairs", [])
         ]
         if before and after:
@@ -99,6 +101,7 @@ def report_context(
         clinic = session.get(Clinic, patient.clinic_id)
         assert clinic is not None
         report_today = today or clinic_today(session, clinic.id)
+        zone = ZoneInfo(clinic.time_zone)
         measurements = list(
             session.scalars(
                 select(Measurement)
@@ -112,7 +115,7 @@ def report_context(
         site_plots = {
             site: {
                 name: _data_uri(svg.encode(), "image/svg+xml")
-                for name, svg in _site_plots(found, found[0].vellus_threshold_um).items()
+                for name, svg in _site_plots(found, found[0].vellus_threshold_um, zone).items()
             }
             for site, found in by_site.items()
         }

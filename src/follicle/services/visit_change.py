@@ -14,6 +14,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from follicle.records.models import Image, Measurement
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.services.commands import CompareAgain
-from follicle.services.common import audit_write, load_patient
+from follicle.services.common import audit_write, clinic_day, clinic_zone, load_patient
 from follicle.services.database import Database
 from follicle.services.errors import NotNow
 from follicle.services.scales import SCALE_AGREEMENT_PCT
@@ -44,9 +45,10 @@ class BaselineImage:
 
 
 def baseline_images(
-    session: Session, patient_id: str, site: str, taken_on: date
+    session: Session, patient_id: str, site: str, taken_on: date, zone: ZoneInfo
 ) -> list[BaselineImage]:
-    """The images of the site's first visit, when that visit came before ``taken_on``."""
+    """The images of the site's first visit, when that visit came before ``taken_on`` (days
+    at the clinic, in ``zone``)."""
     rows = session.execute(
         select(
             Measurement.measured_at,
@@ -63,13 +65,13 @@ def baseline_images(
         )
         .order_by(Measurement.measured_at, Measurement.id)
     ).all()
-    if not rows or rows[0][0].date() >= taken_on:
+    if not rows or clinic_day(rows[0][0], zone) >= taken_on:
         return []
-    first_visit = rows[0][0].date()
+    first_visit = clinic_day(rows[0][0], zone)
     return [
         BaselineImage(image_id, sha256, media_type, um_per_px)
         for measured_at, image_id, sha256, media_type, um_per_px in rows
-        if measured_at.date() == first_visit and um_per_px is not None
+        if clinic_day(measured_at, zone) == first_visit and um_per_px is not None
     ][:MAX_BASELINE_IMAGES]
 
 
@@ -133,14 +135,15 @@ def compare_again(
             )
             .order_by(Measurement.measured_at, Measurement.id)
         ).all()
-        if not found or found[0][1].date() == found[-1][1].date():
+        zone = clinic_zone(session, patient.clinic_id)
+        if not found or clinic_day(found[0][1], zone) == clinic_day(found[-1][1], zone):
             raise NotNow("this site has not been measured at two visits: nothing to compare")
-        last = found[-1][1].date()
-        baselines = baseline_images(session, patient.id, request.site, last)
+        last = clinic_day(found[-1][1], zone)
+        baselines = baseline_images(session, patient.id, request.site, last, zone)
         latest = [
             (measurement_id, image.content_sha256, image.media_type, image.um_per_px)
             for measurement_id, measured_at, image in found
-            if measured_at.date() == last and image.um_per_px is not None
+            if clinic_day(measured_at, zone) == last and image.um_per_px is not None
         ]
         clinic_id = patient.clinic_id
     changes = {}
