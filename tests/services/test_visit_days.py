@@ -13,9 +13,10 @@ import pytest
 
 from follicle.clinic.errors import InputInvalid
 from follicle.records.files import ImageStore
-from follicle.services import follow_up, images
+from follicle.services import follow_up, images, reports
 from follicle.services.database import Database
 from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram
+from follicle.web.report_pdf import render_report_html
 from tests.services.test_scales import _actor, _consented_patient
 from tests.services.test_visit_change import _png
 from tests.support.factories import make_clinic
@@ -64,6 +65,15 @@ def test_an_afternoon_visit_past_midnight_utc_is_one_visit(site: _Site) -> None:
         "2025-11-13",  # (stored in UTC)
         "2026-02-11",
     ]
+
+
+def test_the_report_dates_the_visits_by_the_clinics_calendar(site: _Site) -> None:
+    site.upload(41, datetime(2025, 11, 12, 16, 10, tzinfo=LOS_ANGELES))  # 00:10 UTC on the 13th
+    site.upload(43, datetime(2026, 2, 11, 10, 0, tzinfo=LOS_ANGELES))
+    context = reports.report_context(site.db, site.store, site.derm, site.patient, "clinician")
+    page = " ".join(render_report_html(context).split())
+    assert "Baseline 2025-11-12" in page
+    assert "2025-11-13" not in page
 
 
 def test_a_time_without_an_offset_is_the_clinics_wall_clock(site: _Site) -> None:

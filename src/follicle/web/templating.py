@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
 
@@ -17,6 +18,35 @@ def friendly_time(iso: str) -> str:
     return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M}"
 
 
+def clinic_day(iso: str | None, zone: str) -> str:
+    """A stored moment (UTC) as the date it was at the clinic: an evening session in Los
+    Angeles is past midnight UTC, and its record must not read the next day.
+
+    >>> clinic_day("2025-11-13T00:10:00+00:00", "America/Los_Angeles")
+    '2025-11-12'
+    """
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso)
+    if moment.tzinfo is None:  # (a date, or a wall-clock time: already the clinic's)
+        return moment.date().isoformat()
+    return moment.astimezone(ZoneInfo(zone)).date().isoformat()
+
+
+def clinic_minute(iso: str | None, zone: str) -> str:
+    """A stored moment (UTC) on the clinic's clock, to the minute.
+
+    >>> clinic_minute("2025-11-13T00:10:00+00:00", "America/Los_Angeles")
+    '2025-11-12 16:10'
+    """
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo(zone))
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
 def make_templates() -> Jinja2Templates:
     """The pages' templates with their filters (the PDF report renders from the same)."""
     templates = Jinja2Templates(directory=WEB_DIR / "templates")
@@ -25,4 +55,6 @@ def make_templates() -> Jinja2Templates:
     templates.env.auto_reload = False
     templates.env.filters["urldecode"] = unquote
     templates.env.filters["when"] = friendly_time
+    templates.env.filters["day"] = clinic_day
+    templates.env.filters["minute"] = clinic_minute
     return templates
