@@ -4,7 +4,7 @@ session's refusals, approval by credential, the serious-event hold."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -304,3 +304,24 @@ def test_clinic_check_uses_the_clinic_time_zone(clinic: Clinicians) -> None:
         found = session.get(Clinic, clinic.clinic_id)
         assert found is not None
         assert found.time_zone == "Europe/London"
+
+
+def test_a_session_time_without_an_offset_is_the_clinics_and_not_in_the_future(
+    clinic: Clinicians,
+) -> None:
+    plan_id = str(clinic.approved_plan()["id"])
+    clinic.sign("treatment")
+    ahead = (datetime.now(UTC) + timedelta(hours=3)).isoformat()
+    with pytest.raises(InputInvalid) as caught:
+        sessions.record_session(
+            clinic.db,
+            clinic.derm,
+            clinic.patient_id,
+            clinic.session_body(plan_id, performed_at=ahead),
+        )
+    assert caught.value.errors[0].pointer == "/performed_at"
+    summer = clinic.session_body(plan_id, performed_at="2025-07-01T10:00")  # London, BST
+    recorded = sessions.record_session(clinic.db, clinic.derm, clinic.patient_id, summer)
+    assert datetime.fromisoformat(str(recorded["performed_at"])) == datetime(
+        2025, 7, 1, 9, 0, tzinfo=UTC
+    )

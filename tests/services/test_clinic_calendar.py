@@ -15,7 +15,7 @@ import pytest
 
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models import UserAccount
-from follicle.services import adverse_events, devices, patients
+from follicle.services import adverse_events, clinic_admin, devices, patients
 from follicle.services.actors import Actor
 from follicle.services.auth import actor_for
 from follicle.services.commands import AdverseEventReport, NewLot, NewPatient
@@ -146,3 +146,21 @@ def test_forms_offer_the_clinics_today(far: FarClinic) -> None:
     assert actor_today(far.db, far.patient) == far.today
     assert actor_today(far.db, far.admin) == far.today
     assert far.today != date.today()  # (the point of the zone chosen)
+
+
+def test_an_audit_search_from_a_time_without_an_offset_is_the_clinics(far: FarClinic) -> None:
+    patients.create_patient(
+        far.db,
+        far.admin,
+        NewPatient(
+            given_name="Audited",
+            family_name="Synthetic",
+            date_of_birth=date(1980, 5, 6),
+            sex_at_birth="male",
+        ),
+    )
+    wall_clock = datetime.now(ZoneInfo(far.zone)).replace(tzinfo=None)
+    since = clinic_admin.audit_log(far.db, far.admin, since=wall_clock - timedelta(minutes=5))
+    assert "patient.create" in [e["action"] for e in since["entries"]]
+    until = clinic_admin.audit_log(far.db, far.admin, until=wall_clock - timedelta(minutes=5))
+    assert "patient.create" not in [e["action"] for e in until["entries"]]

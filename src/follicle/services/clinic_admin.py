@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from follicle.services.actors import Actor
 from follicle.services.appointments import WEEKDAYS
 from follicle.services.authz import Permission, authorize
 from follicle.services.commands import NewStaff
-from follicle.services.common import audit_read, audit_write, check_version
+from follicle.services.common import audit_read, audit_write, check_version, clinic_time
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
 from follicle.services.messages import clinic_operations, parse_operations
@@ -180,10 +181,11 @@ def audit_log(
             query = query.where(AuditEntry.resource_id == resource_id)
         if actor_name:
             query = query.where(AuditEntry.actor == actor_name)
+        zone = ZoneInfo(clinic.time_zone)  # (a time without an offset: the clinic's)
         if since:
-            query = query.where(AuditEntry.at >= since)
+            query = query.where(AuditEntry.at >= clinic_time(since, zone))
         if until:
-            query = query.where(AuditEntry.at < until)
+            query = query.where(AuditEntry.at < clinic_time(until, zone))
         if before_seq:
             query = query.where(AuditEntry.seq < before_seq)
         entries = list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -15,8 +15,9 @@ from follicle.clinic.clinic_settings import (
     default_settings,
     parse_clinic_settings,
 )
+from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records import audit
-from follicle.records.models import Base, Clinic, Patient
+from follicle.records.models import Base, Clinic, Patient, utcnow
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.database import Database
@@ -151,6 +152,22 @@ def clinic_day(moment: datetime, zone: ZoneInfo) -> date:
 def clinic_time(moment: datetime, zone: ZoneInfo) -> datetime:
     """A naive time is the clinic's wall-clock time; an aware one is converted to it."""
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+
+
+#: A device's clock may run this far ahead of the server's: a time told further on is refused.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+def stated_time(moment: datetime | None, zone: ZoneInfo, pointer: str) -> datetime:
+    """When something happened, as a user tells it (now when not told), in UTC: a time
+    without an offset is the clinic's wall clock; one in the future is refused, by field."""
+    now = utcnow()
+    if moment is None:
+        return now
+    told = clinic_time(moment, zone).astimezone(UTC)
+    if told > now + CLOCK_SKEW:
+        raise InputInvalid([FieldError(pointer, "is in the future")])
+    return told
 
 
 def actor_today(db: Database, actor: Actor) -> date:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import cv2
@@ -38,11 +38,11 @@ from follicle.services.common import (
     audit_read,
     audit_write,
     clinic_day,
-    clinic_time,
     clinic_zone,
     list_patient_records,
     load_patient,
     load_record,
+    stated_time,
 )
 from follicle.services.consents import valid_consents
 from follicle.services.database import Database
@@ -160,10 +160,6 @@ def _measured_scale(session: Session, clinic_id: str, scale_id: str) -> float:
     return scale.um_per_px
 
 
-#: A camera's clock may run this far ahead of the server's: a time further on is refused.
-CLOCK_SKEW = timedelta(minutes=10)
-
-
 def upload_image(
     db: Database, store: ImageStore, actor: Actor, patient_id: str, upload: ImageUpload
 ) -> dict[str, Any]:
@@ -174,11 +170,7 @@ def upload_image(
         if "photo_use" not in valid_consents(session, patient.clinic_id, patient.id):
             raise NotNow("the patient has not given (or has withdrawn) photo-use consent")
         zone = clinic_zone(session, patient.clinic_id)
-        taken_at = utcnow()
-        if upload.taken_at is not None:
-            taken_at = clinic_time(upload.taken_at, zone).astimezone(UTC)
-            if taken_at > utcnow() + CLOCK_SKEW:
-                raise InputInvalid([FieldError("/taken_at", "is in the future")])
+        taken_at = stated_time(upload.taken_at, zone, "/taken_at")
         um_per_px = upload.um_per_px
         if upload.scale_id is not None:  # (a measured scale is never changed: read it once)
             um_per_px = _measured_scale(session, patient.clinic_id, upload.scale_id)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.clinic.intake import IntakeInvalid, validate_intake
 from follicle.clinic.screening import screen
-from follicle.records.models import Appointment, Plan, SessionRecord, new_id, utcnow
+from follicle.records.models import Appointment, Plan, SessionRecord, new_id
 from follicle.services import messages
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
@@ -28,9 +28,11 @@ from follicle.services.common import (
     audit_write,
     clinic_settings,
     clinic_today,
+    clinic_zone,
     list_patient_records,
     load_patient,
     read_patient_record,
+    stated_time,
 )
 from follicle.services.consents import valid_consents
 from follicle.services.database import Database
@@ -149,6 +151,9 @@ def record_session(
             if appointment.status != "booked":
                 raise NotNow(f"the appointment is {appointment.status.replace('_', ' ')}")
         today = today or clinic_today(session, patient.clinic_id)
+        performed_at = stated_time(
+            new.performed_at, clinic_zone(session, patient.clinic_id), "/performed_at"
+        )
         lot, device = lot_for_session(session, patient.clinic_id, new.lot_id, today)
         check = _recheck(session, patient.id, patient.clinic_id, new.pre_session_check, today)
 
@@ -159,7 +164,7 @@ def record_session(
             plan_id=plan.id,
             appointment_id=appointment.id if appointment else None,
             performed_by_id=actor.user_id,
-            performed_at=new.performed_at or utcnow(),
+            performed_at=performed_at,
             lot_id=lot.id,
             device_name=device_label(device),
             cartridge_lot=lot.lot_number,

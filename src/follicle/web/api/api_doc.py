@@ -45,7 +45,9 @@ paths, error shapes and vocabularies follow `../shared/contracts/README.md` ยง6โ
 - 409 also answers a request the record's state does not allow now (a plan on hold, an already
   booked series, a slot someone else holds), with the reason in `detail`.
 - Times: `starts_at` in UTC, `starts_local` in the clinic's time zone. A time sent without an
-  offset is the clinic's local time.
+  offset is the clinic's local time (every time you send: bookings, an image's `taken_at`, a
+  session's `performed_at`, the audit log's `since` and `until`); when something happened
+  may not be in the future.
 - Dates are judged on the clinic's calendar, not the server's: a lot that expires today is
   usable until midnight at the clinic, an onset or a date of birth may be the clinic's today
   and not its tomorrow, a plan's review date counts from the clinic's today.
