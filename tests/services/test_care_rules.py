@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models import Clinic, ConsentText, Room, UserAccount, new_id, utcnow
@@ -325,3 +326,17 @@ def test_a_session_time_without_an_offset_is_the_clinics_and_not_in_the_future(
     assert datetime.fromisoformat(str(recorded["performed_at"])) == datetime(
         2025, 7, 1, 9, 0, tzinfo=UTC
     )
+
+
+def test_a_time_in_a_year_no_clinic_means_is_refused_by_field(clinic: Clinicians) -> None:
+    plan_id = str(clinic.approved_plan()["id"])
+    with pytest.raises(ValidationError) as caught:
+        SeriesBooking(
+            plan_id=plan_id,
+            first_starts_at=datetime(9999, 12, 29, 10, 0),  # (adding the interval overflowed)
+            practitioner_id=str(clinic.derm.user_id),
+            room_id=clinic.room_id,
+        )
+    assert [e["loc"] for e in caught.value.errors()] == [("first_starts_at",)]
+    with pytest.raises(ValidationError):
+        clinic.session_body(plan_id, performed_at="1066-10-14T09:00")

@@ -85,3 +85,9 @@ def test_an_image_taken_in_the_future_is_refused(site: _Site) -> None:
     with pytest.raises(InputInvalid) as caught:
         site.upload(41, datetime.now(UTC) + timedelta(hours=2))
     assert caught.value.errors[0].pointer == "/taken_at"
+
+
+def test_an_image_time_in_a_year_no_clinic_means_is_refused(site: _Site) -> None:
+    with pytest.raises(InputInvalid) as caught:
+        site.upload(41, datetime(9999, 12, 31, 23, 0))  # (in UTC, the year 10000)
+    assert caught.value.errors[0].pointer == "/taken_at"

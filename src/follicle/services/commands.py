@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -28,6 +29,25 @@ from follicle.records.models.vocab import (
     SEX_AT_BIRTH,
 )
 
+#: The years a time a user gives may fall in: outside them it is a slip of the keyboard (and
+#: near the calendar's end, adding a session's interval would overflow it).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+
+
+def plausible_time(moment: datetime) -> datetime:
+    """``moment`` when its year is one a clinic can mean.
+
+    >>> plausible_time(datetime(9999, 12, 29, 10, 0))
+    Traceback (most recent call last):
+    ...
+    ValueError: the year must be between 1900 and 2200
+    """
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"the year must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return moment
+
+
+Moment = Annotated[datetime, AfterValidator(plausible_time)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 SexAtBirth = Literal[SEX_AT_BIRTH]  # type: ignore[valid-type]
@@ -124,7 +144,7 @@ class NewAppointment(Command):
     """``starts_at`` without an offset is the clinic's local time; with one, it is converted."""
 
     kind: AppointmentKind
-    starts_at: datetime
+    starts_at: Moment
     duration_minutes: Minutes | None = None
     practitioner_id: RecordId
     room_id: RecordId | None = None
@@ -135,14 +155,14 @@ class SeriesBooking(Command):
     """Book every session of an approved plan at its interval, same local time each day."""
 
     plan_id: RecordId
-    first_starts_at: datetime
+    first_starts_at: Moment
     duration_minutes: Minutes | None = None
     practitioner_id: RecordId
     room_id: RecordId | None = None
 
 
 class Reschedule(Command):
-    starts_at: datetime
+    starts_at: Moment
     practitioner_id: RecordId | None = None
     room_id: RecordId | None = None
 
@@ -170,7 +190,7 @@ class PreSessionCheck(Command):
 class NewSessionRecord(Command):
     plan_id: RecordId
     appointment_id: RecordId | None = None
-    performed_at: datetime | None = None
+    performed_at: Moment | None = None
     lot_id: RecordId  # a registered, unexpired cartridge lot (the device comes with it)
     depth_mm_by_region: Annotated[
         dict[Region, Annotated[float, Field(gt=0, le=3)]], Field(min_length=1)

@@ -20,6 +20,7 @@ from follicle.records import audit
 from follicle.records.models import Base, Clinic, Patient, utcnow
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
+from follicle.services.commands import plausible_time
 from follicle.services.database import Database
 from follicle.services.errors import NotFound, StaleVersion, VersionRequired
 
@@ -164,7 +165,10 @@ def stated_time(moment: datetime | None, zone: ZoneInfo, pointer: str) -> dateti
     now = utcnow()
     if moment is None:
         return now
-    told = clinic_time(moment, zone).astimezone(UTC)
+    try:
+        told = clinic_time(plausible_time(moment), zone).astimezone(UTC)
+    except ValueError as exc:
+        raise InputInvalid([FieldError(pointer, str(exc))]) from None
     if told > now + CLOCK_SKEW:
         raise InputInvalid([FieldError(pointer, "is in the future")])
     return told

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from follicle.services import accounts, clinic_admin, outbox
 from follicle.services.authz import Permission
-from follicle.services.commands import NewStaff
+from follicle.services.commands import Moment, NewStaff
 from follicle.web.api import schemas
 from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
 from follicle.web.deps import state
@@ -89,8 +88,8 @@ def audit_log(
     resource_type: Filter = None,
     resource_id: Filter = None,
     actor_name: Annotated[str | None, Query(alias="actor", max_length=80)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     before_seq: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=clinic_admin.MAX_AUDIT_PAGE)] = 100,
 ) -> dict[str, Any]:
