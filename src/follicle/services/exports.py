@@ -159,11 +159,9 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
             p.id: p
             for p in session.scalars(select(Patient).where(Patient.voided_at.is_(None), *scope))
         }
-        slugs = dict(session.execute(select(Clinic.id, Clinic.slug)).all())
-        zones = {
-            clinic_id: ZoneInfo(zone)
-            for clinic_id, zone in session.execute(select(Clinic.id, Clinic.time_zone)).all()
-        }
+        clinics = session.execute(select(Clinic.id, Clinic.slug, Clinic.time_zone)).all()
+        slugs = {clinic_id: slug for clinic_id, slug, _ in clinics}
+        zones = {clinic_id: ZoneInfo(zone) for clinic_id, _, zone in clinics}
         diagnoses = _diagnoses(session, set(patients))
         records = [
             r
@@ -190,9 +188,8 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
         for record in records:
             patient = patients[record.patient_id]
             numbers[patient.id] = numbers.get(patient.id, 0) + 1
-            first_session.setdefault(
-                patient.id, clinic_day(record.performed_at, zones[patient.clinic_id])
-            )
+            performed_on = clinic_day(record.performed_at, zones[patient.clinic_id])
+            first_session.setdefault(patient.id, performed_on)
             plan = plans.get(record.plan_id)
             depths = record.depth_mm_by_region
             total, grave = events.get(record.id, (0, 0))
@@ -202,14 +199,9 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
                     "patient": pseudonym(secret, patient.id),
                     "clinic": slugs.get(patient.clinic_id, ""),
                     "sex_at_birth": patient.sex_at_birth,
-                    "age_years": age_on(
-                        patient.date_of_birth,
-                        clinic_day(record.performed_at, zones[patient.clinic_id]),
-                    ),
+                    "age_years": age_on(patient.date_of_birth, performed_on),
                     "working_diagnosis": diagnoses.get(patient.id, ""),
-                    "performed_on": clinic_day(
-                        record.performed_at, zones[patient.clinic_id]
-                    ).isoformat(),
+                    "performed_on": performed_on.isoformat(),
                     "session_number": numbers[patient.id],
                     "plan_depth_mm": plan.needle_depth_mm if plan else "",
                     "max_depth_mm": max(depths.values()) if depths else "",

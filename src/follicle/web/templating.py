@@ -18,11 +18,11 @@ def friendly_time(iso: str) -> str:
     return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M}"
 
 
-def clinic_day(iso: str | None, zone: str) -> str:
+def local_day(iso: str | None, zone: str) -> str:
     """A stored moment (UTC) as the date it was at the clinic: an evening session in Los
     Angeles is past midnight UTC, and its record must not read the next day.
 
-    >>> clinic_day("2025-11-13T00:10:00+00:00", "America/Los_Angeles")
+    >>> local_day("2025-11-13T00:10:00+00:00", "America/Los_Angeles")
     '2025-11-12'
     """
     if not iso:
@@ -33,10 +33,10 @@ def clinic_day(iso: str | None, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).date().isoformat()
 
 
-def clinic_minute(iso: str | None, zone: str) -> str:
+def local_minute(iso: str | None, zone: str) -> str:
     """A stored moment (UTC) on the clinic's clock, to the minute.
 
-    >>> clinic_minute("2025-11-13T00:10:00+00:00", "America/Los_Angeles")
+    >>> local_minute("2025-11-13T00:10:00+00:00", "America/Los_Angeles")
     '2025-11-12 16:10'
     """
     if not iso:
@@ -55,6 +55,6 @@ def make_templates() -> Jinja2Templates:
     templates.env.auto_reload = False
     templates.env.filters["urldecode"] = unquote
     templates.env.filters["when"] = friendly_time
-    templates.env.filters["day"] = clinic_day
-    templates.env.filters["minute"] = clinic_minute
+    templates.env.filters["day"] = local_day
+    templates.env.filters["minute"] = local_minute
     return templates

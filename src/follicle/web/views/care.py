@@ -35,7 +35,6 @@ from follicle.services.commands import (
     NewSessionRecord,
     SeriesBooking,
 )
-from follicle.services.common import actor_today
 from follicle.web.api.care import pdf_response
 from follicle.web.api.exports import fhir_file
 from follicle.web.deps import state
@@ -213,7 +212,6 @@ def _session_page(
             "scalp_conditions": options_for("/history/active_scalp_conditions"),
             "medication_classes": options_for("/history/medications/*/class"),
             "lots": devices.lot_choices(state(request).db, actor),
-            "today": actor_today(state(request).db, actor),
         },
         status_code=status_code,
         actor=actor,

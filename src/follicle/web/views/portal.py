@@ -18,7 +18,7 @@ from follicle.services.messages import OPT_OUT_KINDS
 from follicle.web.api.exports import fhir_file
 from follicle.web.charts import line_chart
 from follicle.web.deps import state
-from follicle.web.templating import clinic_day
+from follicle.web.templating import local_day
 from follicle.web.views.common import (
     CsrfChecked,
     PatientActor,
@@ -87,7 +87,7 @@ def portal_progress(request: Request, actor: PatientActor) -> Response:
     shared = portal.progress(db, actor)
     by_site: dict[str, list[tuple[str, float]]] = {}
     for m in shared["measurements"]:
-        day = date.fromisoformat(clinic_day(m["measured_at"], home.time_zone))
+        day = date.fromisoformat(local_day(m["measured_at"], home.time_zone))
         label = day.strftime("%-d %b")
         by_site.setdefault(m["site"] or "scalp", []).append((label, float(m["density_per_cm2"])))
     charts = {site: line_chart(points) for site, points in by_site.items() if len(points) > 1}
