@@ -143,7 +143,6 @@ def clinic_day(moment: datetime, zone: ZoneInfo) -> date:
     """The day ``moment`` falls on at the clinic: a visit is one day there (by its UTC date,
     an afternoon visit in Los Angeles or a morning one in Sydney would be two).
 
-    >>> from datetime import UTC
     >>> clinic_day(datetime(2025, 11, 13, 0, 10, tzinfo=UTC), ZoneInfo("America/Los_Angeles"))
     datetime.date(2025, 11, 12)
     """

@@ -4,15 +4,14 @@ open adverse events, plans on hold or waiting for approval."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import and_, or_, select
 
 from follicle.records.models import AdverseEvent, Clinic, Patient, Plan
 from follicle.services.actors import Actor
 from follicle.services.authz import ROLE_PERMISSIONS, Permission, authorize
-from follicle.services.common import audit_read
+from follicle.services.common import audit_read, clinic_today
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
 
@@ -44,7 +43,7 @@ def worklist(db: Database, actor: Actor, today: date | None = None) -> Worklist:
         clinic = session.get(Clinic, actor.clinic_id) if actor.clinic_id else None
         if clinic is None:
             raise NotFound
-        today = today or datetime.now(ZoneInfo(clinic.time_zone)).date()
+        today = today or clinic_today(session, clinic.id)
         soon = today + timedelta(days=DUE_SOON_DAYS)
         # Only the plans that make a work item, filtered by the database (a clinic may hold
         # thousands of plans; bench/bench_scale.py).
