@@ -99,3 +99,10 @@ def test_formula_cells_are_neutralised() -> None:
     )
     assert _rows(text)[0]["device"] == "'=cmd()"
     assert _rows(text)[0]["lot_number"] == ""  # an empty cell stays empty (it was "'")
+
+
+def test_a_cell_starting_with_a_tab_or_return_is_neutralised() -> None:
+    # (OWASP ASVS 5.0, 1.2.10: a tab before a formula still runs in some spreadsheets)
+    names = ("device", "lot_number", "operator_role")
+    text = exports.csv_text([dict(zip(names, ("\t=cmd()", "\r+1", "a=b"), strict=True))], names)
+    assert _rows(text)[0] == {"device": "'\t=cmd()", "lot_number": "'\r+1", "operator_role": "a=b"}

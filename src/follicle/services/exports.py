@@ -283,7 +283,9 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
         return {"measurements": measurement_rows, "sessions": session_rows}
 
 
-FORMULA = ("=", "+", "-", "@")  # what a spreadsheet would run as a formula
+#: What a spreadsheet would run as a formula at the start of a cell (OWASP ASVS 5.0, 1.2.10,
+#: adds the tab; a carriage return starts a new cell's text in some spreadsheets' import).
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _inert(value: Any) -> Any:
@@ -291,11 +293,11 @@ def _inert(value: Any) -> Any:
 
 
 def csv_text(rows: list[dict[str, Any]], names: tuple[str, ...] | list[str]) -> str:
-    """CSV with a header row. A text cell starting with = + - @ would run as a formula in a
-    spreadsheet (CSV injection), so it gets a leading apostrophe.
+    """CSV with a header row. A text cell starting with = + - @, a tab or a carriage return
+    could run as a formula in a spreadsheet (CSV injection), so it gets a leading apostrophe.
 
-    >>> csv_text([{"a": "=1+1", "b": 2, "c": ""}], ["a", "b", "c"]).splitlines()
-    ['a,b,c', "'=1+1,2,"]
+    >>> csv_text([{"a": "=1+1", "b": 2, "c": "\\t-2"}], ["a", "b", "c"]).splitlines()
+    ['a,b,c', "'=1+1,2,'\\t-2"]
     """
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(names), lineterminator="\r\n")
