@@ -5,8 +5,9 @@ two-factor set-up with an authenticator app; deactivating a colleague."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
@@ -14,7 +15,7 @@ import pyotp
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from follicle.records.models import OutboxMessage, Patient
+from follicle.records.models import AuditEntry, Clinic, OutboxMessage, Patient
 from tests.browser.conftest import Site, assert_accessible, sign_in
 from tests.support.api import PASSWORD
 
@@ -95,6 +96,50 @@ def test_reminder_settings_and_the_outbox(page: Page, site: Site) -> None:
     assert_accessible(page)
     page.get_by_role("link", name=re.compile(r"^pending")).click()
     expect(page.locator("tbody tr").first).to_contain_text("pending")
+
+
+def test_message_and_audit_times_are_on_the_clinics_clock(page: Page, site: Site) -> None:
+    # (they read UTC: a New York clinic's 09:00 reminder showed as 14:00). Kolkata is 5:30
+    # from UTC all year; the test clinic's London is UTC all winter.
+    with site.db.transaction() as session:
+        clinic = session.get(Clinic, site.clinic_id)
+        assert clinic is not None
+        was, clinic.time_zone = clinic.time_zone, "Asia/Kolkata"
+    try:
+        _times_on_the_clinics_clock(page, site, ZoneInfo("Asia/Kolkata"))
+    finally:
+        with site.db.transaction() as session:
+            clinic = session.get(Clinic, site.clinic_id)
+            assert clinic is not None
+            clinic.time_zone = was
+
+
+def _times_on_the_clinics_clock(page: Page, site: Site, zone: ZoneInfo) -> None:
+    sign_in(page, site, site.emails["admin"])
+    page.goto(site.url + "/messages")
+    expect(page.get_by_role("columnheader", name=f"Due ({zone.key})")).to_be_visible()
+    with site.db.transaction() as session:
+        due = session.scalars(
+            select(OutboxMessage.due_at)
+            .where(OutboxMessage.clinic_id == site.clinic_id)
+            .order_by(OutboxMessage.due_at.desc(), OutboxMessage.id)
+        ).first()
+    assert due is not None
+    shown = page.locator("tbody tr").first.locator("td").first
+    expect(shown).to_have_text(f"{as_utc(due).astimezone(zone):%Y-%m-%d %H:%M}")
+
+    page.goto(site.url + "/admin/audit")
+    expect(page.get_by_role("columnheader", name=f"When ({zone.key})")).to_be_visible()
+    cells = page.locator("tbody tr").first.locator("td")
+    seq = int(cells.nth(0).inner_text())
+    with site.db.transaction() as session:
+        at = session.scalars(select(AuditEntry.at).where(AuditEntry.seq == seq)).one()
+    expect(cells.nth(1)).to_have_text(f"{as_utc(at).astimezone(zone):%Y-%m-%d %H:%M:%S}")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time (SQLite gives it back without its zone)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def test_an_invited_patient_chooses_a_password_and_signs_in(page: Page, site: Site) -> None:

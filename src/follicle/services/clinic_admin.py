@@ -205,6 +205,7 @@ def audit_log(
                 for e in entries
             ],
             "next_before_seq": entries[-1].seq if len(entries) == limit else None,
+            "time_zone": clinic.time_zone,
         }
 
 

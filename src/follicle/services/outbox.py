@@ -21,7 +21,7 @@ from follicle.delivery.sms import SmsProvider
 from follicle.records.models import OutboxMessage, Patient, utcnow
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
-from follicle.services.common import audit_read
+from follicle.services.common import audit_read, clinic_zone
 from follicle.services.database import Database
 from follicle.services.messages import OPT_OUT_KINDS
 
@@ -223,4 +223,8 @@ def list_messages(
             actor.clinic_id or "",
             [r.id for r in rows],
         )
-        return {"counts": counts, "messages": [message_view(r) for r in rows]}
+        return {
+            "counts": counts,
+            "messages": [message_view(r) for r in rows],
+            "time_zone": clinic_zone(session, actor.clinic_id).key,
+        }

@@ -39,12 +39,25 @@ def local_minute(iso: str | None, zone: str) -> str:
     >>> local_minute("2025-11-13T00:10:00+00:00", "America/Los_Angeles")
     '2025-11-12 16:10'
     """
+    return _on_clock(iso, zone, "%Y-%m-%d %H:%M")
+
+
+def local_second(iso: str | None, zone: str) -> str:
+    """A stored moment (UTC) on the clinic's clock, to the second (the audit log).
+
+    >>> local_second("2025-11-13T00:10:09.5+00:00", "America/Los_Angeles")
+    '2025-11-12 16:10:09'
+    """
+    return _on_clock(iso, zone, "%Y-%m-%d %H:%M:%S")
+
+
+def _on_clock(iso: str | None, zone: str, shown: str) -> str:
     if not iso:
         return ""
     moment = datetime.fromisoformat(iso)
     if moment.tzinfo is not None:
         moment = moment.astimezone(ZoneInfo(zone))
-    return f"{moment:%Y-%m-%d %H:%M}"
+    return moment.strftime(shown)
 
 
 def make_templates() -> Jinja2Templates:
@@ -57,4 +70,5 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["when"] = friendly_time
     templates.env.filters["day"] = local_day
     templates.env.filters["minute"] = local_minute
+    templates.env.filters["second"] = local_second
     return templates

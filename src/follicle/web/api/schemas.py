@@ -365,6 +365,7 @@ class AuditEntry(Shape):
 class AuditPage(Shape):
     entries: list[AuditEntry]
     next_before_seq: int | None
+    time_zone: str  # the clinic's: a since or until without an offset is its wall clock
 
 
 class Lot(Shape):
@@ -450,6 +451,7 @@ class OutboxMessage(Shape):
 class Outbox(Shape):
     counts: dict[str, int]
     messages: list[OutboxMessage]
+    time_zone: str  # the clinic's (the times are UTC; pages show them in this zone)
 
 
 class AccountChange(Shape):
