@@ -22,10 +22,14 @@ if [ "${1:-}" = "test" ]; then
   need_pkg poppler-utils
 fi
 need_pkg tzdata
-# WeasyPrint lays out the PDF reports with Pango; DejaVu gives it real glyphs.
+# WeasyPrint lays out the PDF reports with Pango; DejaVu gives it real glyphs, and Noto the
+# scripts DejaVu lacks (Chinese, Japanese, Korean, Devanagari, Thai, Tamil and more): without
+# them a patient's name in those scripts printed as empty boxes.
 need_pkg libpango-1.0-0
 need_pkg libpangoft2-1.0-0
 need_pkg fonts-dejavu-core
+need_pkg fonts-noto-core
+need_pkg fonts-noto-cjk
 
 if [ ${#want[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then

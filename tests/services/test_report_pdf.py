@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from follicle.records.files import ImageStore
-from follicle.records.models import Patient
+from follicle.records.models import Clinic, Patient
 from follicle.services.actors import cli_actor
 from follicle.services.database import Database
 from follicle.services.demo import load_demo
@@ -97,3 +97,39 @@ def test_the_clinician_and_patient_reports_render_with_content_on_every_page(
     )
     assert refused.returncode != 0
     assert "no patient" in refused.stderr + refused.stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_names_in_any_script_and_with_apostrophes_print_as_written(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    # With DejaVu alone, a Chinese, Korean or Hindi name printed as empty boxes (tofu): the
+    # set-up installs Noto for the other scripts, and the report falls back to it glyph by
+    # glyph. The footer, in CSS, printed a clinic's apostrophe and ampersand HTML-escaped
+    # ("St John&#39;s &amp; ..."), in a serif font.
+    load_demo(db, cli_actor(), store=ImageStore(settings.image_dir))
+    with db.transaction() as session:
+        patient = session.scalars(select(Patient).where(Patient.family_name == "Demoford")).one()
+        patient.family_name, patient.given_name = "王", "芳 (김민준, आनंद, สมชาย)"
+        patient_id = patient.id
+        clinic = session.get(Clinic, patient.clinic_id)
+        assert clinic is not None
+        clinic.name = 'St John\'s & "Partners" Hair Clinic'
+    env = follicle_env(
+        FOLLICLE_MODE="demo",
+        FOLLICLE_DATA_DIR=str(settings.data_dir),
+        FOLLICLE_DATABASE_URL=settings.database_url or "",
+        FOLLICLE_SECRET_KEY=settings.secret_key or "",
+    )
+    pdf = tmp_path / "report.pdf"
+    done = run_follicle(["report", "--patient", patient_id, "--pdf", str(pdf)], env=env)
+    assert done.returncode == 0, done.stderr
+    text = _text(pdf)
+    assert "芳 (김민준, आनंद, สมชาย) 王" in text
+    assert 'St John\'s & "Partners" Hair Clinic · Follicle · rules' in text
+    fonts = subprocess.run(
+        ["pdffonts", str(pdf)], check=True, capture_output=True, text=True, timeout=120
+    ).stdout
+    for script in ("CJK", "Devanagari", "Thai"):  # (a font for each is embedded)
+        assert f"Noto-Sans-{script}" in fonts or f"NotoSans{script}" in fonts, (script, fonts)
+    assert "Serif" not in fonts  # (the footer too is in the report's sans-serif)

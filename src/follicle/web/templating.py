@@ -8,6 +8,7 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 WEB_DIR = Path(__file__).parent
 
@@ -60,6 +61,22 @@ def _on_clock(iso: str | None, zone: str, shown: str) -> str:
     return moment.strftime(shown)
 
 
+def css_string(value: object) -> Markup:
+    r"""``value`` as a quoted CSS string, for text inside a ``<style>`` element (the PDF's page
+    footer): HTML escaping does not apply there, and a clinic named "St John's" printed as
+    ``St John&#39;s``. Quotes, backslashes, angle brackets and control characters are escaped
+    the CSS way, so the text cannot end the string or the element either.
+
+    >>> print(css_string('Smith & Jones "Hair" </style>'))
+    "Smith & Jones \22 Hair\22  \3c /style\3e "
+    """
+    escaped = "".join(
+        f"\\{ord(ch):x} " if ch in '"\\<>' or ord(ch) < 0x20 or ord(ch) == 0x7F else ch
+        for ch in str(value)
+    )
+    return Markup(f'"{escaped}"')  # noqa: S704  (no < or > is left to end the element)
+
+
 def make_templates() -> Jinja2Templates:
     """The pages' templates with their filters (the PDF report renders from the same)."""
     templates = Jinja2Templates(directory=WEB_DIR / "templates")
@@ -71,4 +88,5 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["day"] = local_day
     templates.env.filters["minute"] = local_minute
     templates.env.filters["second"] = local_second
+    templates.env.filters["css_string"] = css_string
     return templates
