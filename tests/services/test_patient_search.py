@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from follicle.records import migrate
+from follicle.records.db import make_engine
 from follicle.records.files import ImageStore
 from follicle.records.models import Patient, ScreeningResult, UserAccount, new_id, utcnow
 from follicle.services.accounts import account_status
@@ -16,6 +18,7 @@ from follicle.services.auth import actor_for
 from follicle.services.database import Database
 from follicle.services.demo import load_demo
 from follicle.services.patients import list_patients
+from tests.support.factories import make_clinic, make_patient, make_user
 
 
 def test_search_shows_each_patients_latest_decision_and_portal_state(
@@ -75,3 +78,77 @@ def test_search_shows_each_patients_latest_decision_and_portal_state(
     assert found[portal_user.patient_id or ""][1] == "deactivated"
     portals = {portal for _, portal in found.values()}
     assert {"none", "deactivated"} <= portals
+
+
+def test_names_are_found_without_case_or_accents_in_either_order(db: Database) -> None:
+    # (on SQLite, "muller" found no Müller and "анна" no Анна: its LIKE folds ASCII only)
+    clinic_id = make_clinic(db)
+    user_id = make_user(db, clinic_id, role="front_desk")
+    with db.transaction() as session:
+        user = session.get(UserAccount, user_id)
+        assert user is not None
+        actor = actor_for(user)
+    names = {
+        make_patient(db, clinic_id, "Müller", "Émile"): "Müller",
+        make_patient(db, clinic_id, "Wójcik", "Łukasz"): "Wójcik",
+        make_patient(db, clinic_id, "Иванова", "Анна"): "Иванова",
+        make_patient(db, clinic_id, "Straße", "Zoë"): "Straße",
+        make_patient(db, clinic_id, "100%_Literal", "Pat"): "100%_Literal",
+        make_patient(db, clinic_id, "王", "芳"): "王",
+    }
+
+    def found(typed: str) -> set[str]:
+        return {names[p.id] for p in list_patients(db, actor, typed)}
+
+    assert found("muller") == found("MÜLLER") == found("  Mul ") == {"Müller"}
+    assert found("emile") == found("ÉMILE") == {"Müller"}
+    assert found("lukasz wojcik") == found("Wójcik, Łukasz") == {"Wójcik"}
+    assert found("анна") == found("ИВАНОВА") == found("иванова анна") == {"Иванова"}
+    assert found("strasse") == found("STRASSE") == found("zoe") == {"Straße"}
+    assert found("王") == {"王"}
+    assert found("0%_l") == {"100%_Literal"}  # % and _ are letters, not wildcards
+    assert found("müller émile") == {"Müller"}  # family name first, as the list shows it
+    assert found("0%l") == found("emile wojcik") == set()
+    assert len(found("")) == len(names)
+
+
+def test_a_patients_search_name_follows_their_name(db: Database) -> None:
+    clinic_id = make_clinic(db)
+    patient_id = make_patient(db, clinic_id, "Ørsted", "Åse")
+    with db.transaction() as session:
+        patient = session.get(Patient, patient_id)
+        assert patient is not None
+        assert patient.search_name == "ase orsted\norsted ase"
+        patient.family_name = "Lindqvist"  # (a correction, through the ORM as every write is)
+    with db.transaction() as session:
+        patient = session.get(Patient, patient_id)
+        assert patient is not None
+        assert patient.search_name == "ase lindqvist\nlindqvist ase"
+
+
+def test_the_migration_gives_existing_patients_their_search_name(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'follicle.db'}")
+    try:
+        migrate.upgrade(engine, "0009")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO clinic (id, name, slug, time_zone, settings, created_at, "
+                    "updated_at, version) VALUES ('cln_1', 'C', 'c', 'UTC', '{}', "
+                    "'2026-01-01 00:00:00', '2026-01-01 00:00:00', 1)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO patient (id, clinic_id, given_name, family_name, date_of_birth, "
+                    "sex_at_birth, created_at, updated_at, version) VALUES ('pat_1', 'cln_1', "
+                    "'Zoë', 'Núñez', '1990-01-01', 'female', '2026-01-01 00:00:00', "
+                    "'2026-01-01 00:00:00', 1)"
+                )
+            )
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT search_name FROM patient")).scalar_one()
+        assert stored == "zoe nunez\nnunez zoe"
+    finally:
+        engine.dispose()

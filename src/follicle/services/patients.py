@@ -7,11 +7,12 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, select
 
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records import audit
 from follicle.records.models import Patient, ScreeningResult, UserAccount, new_id
+from follicle.records.names import folded
 from follicle.services.accounts import account_status
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
@@ -77,14 +78,9 @@ def _search(by_name: bool, by_birth: bool) -> Select[Any]:
         .order_by(Patient.family_name, Patient.given_name, Patient.id)
         .limit(MAX_LIST)
     )
-    if by_name:
+    if by_name:  # (without case or accents, either name first: records/names.py)
         pattern: BindParameter[str] = bindparam("pattern")
-        page = page.where(
-            or_(
-                Patient.family_name.ilike(pattern, escape="\\"),
-                Patient.given_name.ilike(pattern, escape="\\"),
-            )
-        )
+        page = page.where(Patient.search_name.like(pattern, escape="\\"))
     if by_birth:
         page = page.where(Patient.date_of_birth == bindparam("date_of_birth"))
     # The page is cut first, so the decision is looked up for the patients shown only.
@@ -114,7 +110,7 @@ def list_patients(
 ) -> list[PatientSummary]:
     """The actor's clinic's patients, by family name; the read is audited with the ids shown."""
     authorize(actor, Permission.PATIENT_LIST)
-    needle = name_contains.strip().lower()
+    needle = folded(name_contains)
     # The search is for the text as typed: % and _ are letters here, not wildcards.
     literal = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     values = {

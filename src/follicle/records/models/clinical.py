@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
     text,
 )
@@ -32,6 +33,7 @@ from follicle.records.models.vocab import (
     SCREENING_DECISIONS,
     SEX_AT_BIRTH,
 )
+from follicle.records.names import search_name
 
 USER_FK = "user_account.id"
 LIVE_AMENDMENT = "amends_id IS NOT NULL AND voided_at IS NULL"
@@ -58,6 +60,14 @@ class Patient(ClinicOwned, Timestamped, Versioned, Voidable, Base):
     message_opt_outs: Mapped[list[str]] = mapped_column(
         JSONDocument, default=list, server_default="[]"
     )
+    #: The name as the search compares it (records/names.py), kept by the hook below.
+    search_name: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+@event.listens_for(Patient, "before_insert")
+@event.listens_for(Patient, "before_update")
+def _keep_search_name(_mapper: Any, _connection: Any, patient: Patient) -> None:
+    patient.search_name = search_name(patient.given_name, patient.family_name)
 
 
 class Intake(ClinicOwned, Timestamped, Voidable, Base):

@@ -27,6 +27,9 @@ def search_patients(
     q: Annotated[str, Query(max_length=100)] = "",
     date_of_birth: date | None = None,
 ) -> list[dict[str, Any]]:
+    """By name ``q`` (without case or accents, either name first) and or date of birth.
+
+    "muller anna" finds Anna Müller; ``%`` and ``_`` are letters, not wildcards."""
     found = patients.list_patients(state(request).db, actor, q, date_of_birth)
     return [{**asdict(p), "date_of_birth": p.date_of_birth.isoformat()} for p in found]
 

@@ -1,0 +1,47 @@
+"""Names as the patient search compares them: without case or accents, in either order.
+
+A front desk types "muller" for Müller, "emile" for Émile and "анна" for Анна. SQLite's
+``lower()`` and ``LIKE`` fold ASCII letters only, so such a search found nobody there; and few
+people type the accents a patient's record carries. Each patient keeps a folded copy of their
+name (``Patient.search_name``), and the search folds what was typed the same way, so both
+backends find the same patients.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+#: Latin letters with a stroke or ligatures, which Unicode does not decompose into a letter
+#: and an accent.
+_UNDECOMPOSED = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe"}
+)
+#: The combining accents of Latin, Greek and Cyrillic letters (é, ü, ñ, ά, й). The marks of
+#: other scripts (Devanagari's vowel signs, say) are part of the letter and are kept.
+_ACCENTS = range(0x300, 0x370)
+
+
+def folded(text: str) -> str:
+    """``text`` without case, accents or repeated spaces; a comma is a space ("Müller, Anna"
+    as the list shows it).
+
+    >>> folded("  Émile  Zoë-MÜLLER, Łukasz ")
+    'emile zoe-muller lukasz'
+    >>> folded("Straße"), folded("АННА Йовић"), folded("王芳")
+    ('strasse', 'анна иовић', '王芳')
+    """
+    decomposed = unicodedata.normalize("NFKD", text.replace(",", " "))
+    bare = "".join(ch for ch in decomposed if ord(ch) not in _ACCENTS)
+    letters = unicodedata.normalize("NFC", bare).casefold().translate(_UNDECOMPOSED)
+    return " ".join(letters.split())
+
+
+def search_name(given_name: str, family_name: str) -> str:
+    """What a patient's name is searched in: given and family name in both orders, on two
+    lines (a search never holds a line break, so it cannot match across them).
+
+    >>> search_name("Anna", "Müller")
+    'anna muller\\nmuller anna'
+    """
+    given, family = folded(given_name), folded(family_name)
+    return f"{given} {family}\n{family} {given}"
