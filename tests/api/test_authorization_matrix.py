@@ -140,6 +140,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
             "family_name": "Case",
             "date_of_birth": "1979-09-09",
             "sex_at_birth": "female",
+            "not_a_duplicate": True,  # (each role that may registers the same person)
         }
     },
     ("post", "/api/v1/patients/{patient_id}/intakes"): lambda t: {

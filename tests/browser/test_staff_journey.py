@@ -39,6 +39,31 @@ def _phone_jpeg(folder: str) -> str:
     return path
 
 
+def test_registering_a_patient_twice_is_caught(page: Page, site: Site) -> None:
+    sign_in(page, site, site.emails["front_desk"])
+    for given, family in (("Dolores", "Ibáñez"), ("DOLORES", "ibanez")):
+        page.goto(site.url + "/patients/new")
+        page.get_by_label("Given name").fill(given)
+        page.get_by_label("Family name").fill(family)
+        page.get_by_label("Date of birth").fill("1971-02-03")
+        page.get_by_label("female", exact=True).check()
+        page.get_by_role("button", name="Register patient").click()
+    # The second time: what was typed is kept, with the chart registered already to open.
+    expect(page.locator("#error-summary")).to_contain_text("Dolores Ibáñez, born 1971-02-03")
+    expect(page.get_by_label("Family name")).to_have_value("ibanez")
+    assert_accessible(page)
+    first_chart = page.get_by_role("link", name="Open the chart registered already")
+    href = first_chart.get_attribute("href")
+    assert href
+    assert re.fullmatch(r"/patients/pat_[0-9a-f]+", href)
+    page.get_by_label("This is another person with the same name and date of birth").check()
+    page.get_by_role("button", name="Register patient").click()
+    expect(page.locator(".flash")).to_contain_text("Patient registered")
+    assert not page.url.endswith(href)  # a second chart
+    page.goto(site.url + href)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ibáñez")
+
+
 def test_a_patient_from_registration_to_clearance(page: Page, site: Site, tmp_path: object) -> None:
     # Front desk registers the patient; a bad form keeps what was typed and names the fields.
     sign_in(page, site, site.emails["front_desk"])

@@ -3,9 +3,10 @@ voided, and the portal account's state, for every patient of the demo clinic."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text
 
 from follicle.records import migrate
@@ -15,9 +16,10 @@ from follicle.records.models import Patient, ScreeningResult, UserAccount, new_i
 from follicle.services.accounts import account_status
 from follicle.services.actors import cli_actor
 from follicle.services.auth import actor_for
+from follicle.services.commands import NewPatient
 from follicle.services.database import Database
 from follicle.services.demo import load_demo
-from follicle.services.patients import list_patients
+from follicle.services.patients import PossibleDuplicate, create_patient, list_patients
 from tests.support.factories import make_clinic, make_patient, make_user
 
 
@@ -152,3 +154,49 @@ def test_the_migration_gives_existing_patients_their_search_name(tmp_path: Path)
         assert stored == "zoe nunez\nnunez zoe"
     finally:
         engine.dispose()
+
+
+def test_registering_a_patient_twice_is_caught_unless_confirmed(db: Database) -> None:
+    clinic_id = make_clinic(db)
+    other_clinic = make_clinic(db, "Elsewhere")
+    with db.transaction() as session:
+        user = session.get(UserAccount, make_user(db, clinic_id, role="front_desk"))
+        assert user is not None
+        desk = actor_for(user)
+
+    def register(given: str, family: str, born: date, **more: bool) -> dict[str, object]:
+        return create_patient(
+            db,
+            desk,
+            NewPatient(
+                given_name=given,
+                family_name=family,
+                date_of_birth=born,
+                sex_at_birth="female",
+                **more,
+            ),
+        )
+
+    first = register("Zoë", "Núñez", date(1985, 3, 4))
+    for given, family in (("zoe", "NUNEZ"), ("Núñez", "Zoë")):  # case, accents, names swapped
+        with pytest.raises(PossibleDuplicate) as caught:
+            register(given, family, date(1985, 3, 4))
+        assert caught.value.patient_id == first["id"]
+        assert [e.pointer for e in caught.value.errors] == ["/not_a_duplicate"]
+        assert "Zoë Núñez, born 1985-03-04, is registered already" in str(caught.value)
+    # Not the same: another date of birth, another name, a patient of another clinic.
+    register("Zoë", "Núñez", date(1985, 3, 5))
+    register("Zoë Ana", "Núñez", date(1985, 3, 4))
+    make_patient(db, other_clinic, "Ibarra", "Iker")
+    with db.transaction() as session:
+        elsewhere = session.scalars(select(Patient).where(Patient.family_name == "Ibarra")).one()
+        elsewhere.date_of_birth = date(1990, 1, 2)
+    register("Iker", "Ibarra", date(1990, 1, 2))
+    # Confirmed as another person with the same name and birthday: a second chart.
+    second = register("Zoë", "Núñez", date(1985, 3, 4), not_a_duplicate=True)
+    assert second["id"] != first["id"]
+    with db.transaction() as session:
+        count = session.scalars(
+            select(Patient.id).where(Patient.clinic_id == clinic_id, Patient.family_name == "Núñez")
+        ).all()
+    assert len(count) == 4  # (the first, two who differ, the confirmed second)

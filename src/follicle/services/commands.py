@@ -94,6 +94,9 @@ class NewPatient(Command):
     sex_at_birth: SexAtBirth
     email: EmailStr | None = None
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    #: Another person with the name and date of birth of a patient already registered (the
+    #: registration is refused without it: patients.PossibleDuplicate).
+    not_a_duplicate: bool = False
 
 
 class IntakeSubmission(Command):

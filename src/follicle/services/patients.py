@@ -8,11 +8,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import BindParameter, Select, bindparam, select
+from sqlalchemy.orm import Session
 
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records import audit
 from follicle.records.models import Patient, ScreeningResult, UserAccount, new_id
-from follicle.records.names import folded
+from follicle.records.names import folded, search_name
 from follicle.services.accounts import account_status
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
@@ -191,6 +192,10 @@ def create_patient(
             raise InputInvalid(
                 [FieldError("/date_of_birth", f"is more than {OLDEST_AGE_YEARS} years ago")]
             )
+        if not new.not_a_duplicate:
+            same = _registered_already(session, actor.clinic_id, new)
+            if same is not None:
+                raise PossibleDuplicate(same)
         patient = Patient(
             id=new_id("pat"),
             clinic_id=actor.clinic_id,
@@ -205,6 +210,41 @@ def create_patient(
         session.flush()
         audit_write(session, actor, "patient.create", "patient", patient.id, patient.clinic_id)
         return patient_view(patient)
+
+
+class PossibleDuplicate(InputInvalid):
+    """A patient with this name and date of birth is registered already: a second chart for
+    one person splits their record (a contraindication on one, the sessions on the other)."""
+
+    def __init__(self, patient: Patient) -> None:
+        self.patient_id = patient.id
+        super().__init__(
+            [
+                FieldError(
+                    "/not_a_duplicate",
+                    f"{patient.given_name} {patient.family_name}, born "
+                    f"{patient.date_of_birth.isoformat()}, is registered already "
+                    f"({patient.id}): open that chart, or confirm this is another person",
+                )
+            ]
+        )
+
+
+def _registered_already(session: Session, clinic_id: str, new: NewPatient) -> Patient | None:
+    """A live patient of the clinic with the same date of birth and name, without case or
+    accents, either name first (a given and family name entered the other way round)."""
+    keys = {search_name(new.given_name, new.family_name)}
+    keys.add(search_name(new.family_name, new.given_name))
+    return session.scalars(
+        select(Patient)
+        .where(
+            Patient.clinic_id == clinic_id,
+            Patient.date_of_birth == new.date_of_birth,
+            Patient.search_name.in_(sorted(keys)),
+            Patient.voided_at.is_(None),
+        )
+        .order_by(Patient.created_at, Patient.id)
+    ).first()
 
 
 def read_patient(db: Database, actor: Actor, patient_id: str) -> dict[str, Any]:

@@ -67,10 +67,11 @@ async def new_patient(request: Request, actor: Staff) -> Response:
         created = patients.create_patient(state(request).db, actor, command)
     except InputInvalid as exc:
         errors = errors_by_field(exc.errors)
+        same = exc.patient_id if isinstance(exc, patients.PossibleDuplicate) else None
         return render(
             request,
             "patient_new.html",
-            {"values": values, "errors": errors},
+            {"values": values, "errors": errors, "registered_already": same},
             status_code=422,
             actor=actor,
         )
