@@ -318,6 +318,21 @@ def test_bad_input_names_the_field_and_writes_nothing(api: ApiServer) -> None:
         assert future.status_code == 422
         assert future.json()["errors"][0]["pointer"] == "/date_of_birth"
         assert ok(derm.get("/patients", params={"q": "Born"})) == []
+        # A phone that is no number (SMS reminders to it would fail) is refused by field,
+        # with our words, not pydantic's kind of error.
+        no_number = derm.post(
+            "/patients",
+            json={
+                "given_name": "Phoneless",
+                "family_name": "Born",
+                "date_of_birth": "1990-01-01",
+                "sex_at_birth": "female",
+                "phone": "ask at the desk",
+            },
+        )
+        assert no_number.status_code == 422
+        assert [e["pointer"] for e in no_number.json()["errors"]] == ["/phone"]
+        assert no_number.json()["errors"][0]["message"].startswith("a phone number is 7 to 15")
 
 
 def test_two_clinicians_editing_one_plan_the_second_gets_409_with_the_change(

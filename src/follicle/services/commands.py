@@ -48,6 +48,38 @@ def plausible_time(moment: datetime) -> datetime:
 
 
 Moment = Annotated[datetime, AfterValidator(plausible_time)]
+
+#: A phone number has at most 15 digits (ITU-T E.164) and no number anywhere has fewer than 7.
+PHONE_DIGITS = (7, 15)
+_PHONE_MARKS = frozenset(" .-()/")
+
+
+def plausible_phone(number: str) -> str:
+    """``number`` when it is written as people write phone numbers: digits, a leading +, and
+    spaces, dots, dashes, slashes or brackets between. Text such as "ask at the desk" was
+    stored, and the SMS reminders sent to it would fail at the provider.
+
+    >>> plausible_phone("+44 (0)7700 900-123")
+    '+44 (0)7700 900-123'
+    >>> plausible_phone("ask at the desk")
+    Traceback (most recent call last):
+    ...
+    ValueError: a phone number is 7 to 15 digits, with an optional + before them and spaces, dots, dashes, slashes or brackets between
+    """  # noqa: E501
+    digits = sum(ch.isdigit() and ch.isascii() for ch in number)
+    body = number[1:] if number.startswith("+") else number
+    written = all((ch.isdigit() and ch.isascii()) or ch in _PHONE_MARKS for ch in body)
+    if number and not (written and PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]):
+        raise ValueError(
+            f"a phone number is {PHONE_DIGITS[0]} to {PHONE_DIGITS[1]} digits, with an optional"
+            " + before them and spaces, dots, dashes, slashes or brackets between"
+        )
+    return number
+
+
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=40), AfterValidator(plausible_phone)
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 SexAtBirth = Literal[SEX_AT_BIRTH]  # type: ignore[valid-type]
@@ -93,7 +125,7 @@ class NewPatient(Command):
     date_of_birth: date
     sex_at_birth: SexAtBirth
     email: EmailStr | None = None
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    phone: Phone | None = None
     #: Another person with the name and date of birth of a patient already registered (the
     #: registration is refused without it: patients.PossibleDuplicate).
     not_a_duplicate: bool = False

@@ -36,7 +36,8 @@ def _escape(part: object) -> str:
 
 def _field_error(error: dict[str, Any]) -> dict[str, str]:
     where, *path = error.get("loc", ()) or ("body",)
-    message = str(error.get("msg", "is not valid"))
+    # (a check of ours says what is wrong; pydantic prefixes it with the kind of its error)
+    message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
     if where == "body":
         # pydantic names the union member or the type it tried: not part of the document
         path = [p for p in path if not (isinstance(p, str) and p.startswith(("function-", "str-")))]

@@ -163,7 +163,10 @@ def refusal_messages(exc: Exception) -> dict[str, str]:
 def field_errors(exc: ValidationError) -> list[FieldError]:
     """A command's validation errors, named by the same pointers the API uses."""
     return [
-        FieldError("/" + "/".join(str(p) for p in e["loc"]), str(e["msg"])) for e in exc.errors()
+        FieldError(
+            "/" + "/".join(str(p) for p in e["loc"]), str(e["msg"]).removeprefix("Value error, ")
+        )
+        for e in exc.errors()
     ]
 
 
