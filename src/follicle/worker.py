@@ -47,7 +47,13 @@ def run(
             lease_seconds=settings.worker_lease_seconds,
         )
         total.add(outcome)
-        if outcome.sent or outcome.retrying or outcome.failed or outcome.skipped:
+        if (
+            outcome.sent
+            or outcome.retrying
+            or outcome.failed
+            or outcome.skipped
+            or outcome.too_late
+        ):
             report(str(outcome))
         for error in outcome.errors:
             report(f"  not sent: {error}")

@@ -124,3 +124,35 @@ def test_text_message_reminders_go_through_the_provider(
     kinds = sorted(str(m["X-Follicle-Kind"]) for m in mailer.sent)
     assert kinds == ["confirmation", "reminder"]
     assert all(m.get_body(("html",)) is not None for m in mailer.sent)
+
+
+def test_a_reminder_not_sent_before_the_appointment_began_is_not_sent_after(
+    db: Database,
+) -> None:
+    # (a worker stopped over a weekend, or retrying a refusing server, sent "your appointment
+    # on Monday at 10:00" on Monday afternoon)
+    clinic = Clinicians(db)
+    _with_contact(db, clinic.patient_id)
+    starts = datetime.now(UTC) + timedelta(days=9)
+    while starts.weekday() > 4:
+        starts += timedelta(days=1)
+    starts = starts.replace(hour=11, minute=0, second=0, microsecond=0)
+    appointments.book(
+        db,
+        clinic.derm,
+        clinic.patient_id,
+        NewAppointment(
+            kind="consultation", starts_at=starts, practitioner_id=str(clinic.derm.user_id)
+        ),
+    )
+    assert _rows(db, "reminder")
+    with db.transaction() as session:
+        for message in session.scalars(select(OutboxMessage)):
+            message.next_attempt_at = starts - timedelta(days=2)
+    # The worker comes back a minute after the appointment began.
+    claimed, passed = outbox.claim(db, lease_seconds=5, now=starts + timedelta(minutes=1))
+    assert [m.kind for m in claimed] == ["confirmation"]  # (that one still tells the booking)
+    assert passed.too_late == len(_rows(db, "reminder")) > 0
+    for reminder in _rows(db, "reminder"):
+        assert (reminder.status, reminder.last_error) == ("cancelled", outbox.TOO_LATE)
+    assert "not sent (the appointment had begun) " in str(passed)

@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, or_, select
 
 from follicle.delivery.email import DeliveryError, Mailer, Outgoing, build_email
 from follicle.delivery.sms import SmsProvider
-from follicle.records.models import OutboxMessage, Patient, utcnow
+from follicle.records.models import Appointment, OutboxMessage, Patient, utcnow
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.common import audit_read, clinic_zone
@@ -36,6 +36,7 @@ class Outcome:
     retrying: int = 0
     failed: int = 0
     skipped: int = 0
+    too_late: int = 0
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
@@ -43,12 +44,14 @@ class Outcome:
         self.retrying += other.retrying
         self.failed += other.failed
         self.skipped += other.skipped
+        self.too_late += other.too_late
         self.errors += other.errors
 
     def __str__(self) -> str:
         return (
             f"sent {self.sent}, retrying later {self.retrying}, failed {self.failed}, "
-            f"skipped (opted out) {self.skipped}"
+            f"skipped (opted out) {self.skipped}, not sent (the appointment had begun) "
+            f"{self.too_late}"
         )
 
 
@@ -61,11 +64,16 @@ def retry_delay_seconds(attempt: int, base_seconds: float) -> float:
     return float(min(base_seconds * 2 ** (attempt - 1), MAX_RETRY_SECONDS))
 
 
+TOO_LATE = "not sent: the appointment had begun (the worker was stopped or behind)"
+
+
 def claim(
     db: Database, lease_seconds: float, limit: int = BATCH, now: datetime | None = None
-) -> tuple[list[Outgoing], int]:
-    """Take due messages (and those whose claim expired); returns them and how many were
-    skipped because the patient opted out."""
+) -> tuple[list[Outgoing], Outcome]:
+    """Take due messages (and those whose claim expired); returns them, with how many were
+    skipped because the patient opted out and how many reminders came too late to send (a
+    worker that was stopped, or retrying, past the appointment would remind the patient of
+    a visit already begun: "your appointment tomorrow", sent the day after)."""
     now = now or utcnow()
     with db.transaction() as session:
         query = (
@@ -90,18 +98,34 @@ def claim(
                     select(Patient.id, Patient.message_opt_outs).where(Patient.id.in_(patient_ids))
                 ).all()
             )
-        claimed, skipped = [], 0
+        reminded = {r.appointment_id for r in rows if r.kind == "reminder" and r.appointment_id}
+        starts: dict[str, datetime] = {}
+        if reminded:
+            starts = dict(
+                session.execute(
+                    select(Appointment.id, Appointment.starts_at).where(
+                        Appointment.id.in_(reminded)
+                    )
+                ).all()
+            )
+        claimed, passed = [], Outcome()
         for row in rows:
             if row.kind in opted_out.get(row.patient_id or "", []):
                 row.status = "skipped"
                 row.last_error = "the patient opted out of this kind of message"
-                skipped += 1
+                passed.skipped += 1
+                continue
+            begun = starts.get(row.appointment_id or "")
+            if row.kind == "reminder" and begun is not None and begun <= now:
+                row.status = "cancelled"
+                row.last_error = TOO_LATE
+                passed.too_late += 1
                 continue
             row.status = "sending"
             row.claimed_until = now + timedelta(seconds=lease_seconds)
             row.attempts += 1
             claimed.append(Outgoing.of(row))
-        return claimed, skipped
+        return claimed, passed
 
 
 def _record(db: Database, message_id: str, outcome: str, **values: Any) -> None:
@@ -163,9 +187,9 @@ def run_once(
     """Send everything due now, batch by batch, until nothing due is left."""
     total = Outcome()
     while True:
-        batch, skipped = claim(db, lease_seconds)
-        total.skipped += skipped
-        if not batch and not skipped:
+        batch, passed = claim(db, lease_seconds)
+        total.add(passed)
+        if not batch and not (passed.skipped or passed.too_late):
             return total
         for message in batch:
             total.add(send_one(db, message, mailer, sms, mail_from, retry_seconds))
