@@ -15,12 +15,19 @@ import pytest
 
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models import UserAccount
-from follicle.services import adverse_events, clinic_admin, devices, patients
+from follicle.services import adverse_events, clinic_admin, consents, devices, patients
 from follicle.services.actors import Actor
 from follicle.services.auth import actor_for
-from follicle.services.commands import AdverseEventReport, NewLot, NewPatient
+from follicle.services.commands import (
+    AdverseEventReport,
+    ConsentSignature,
+    NewConsentText,
+    NewLot,
+    NewPatient,
+)
 from follicle.services.common import actor_today
 from follicle.services.database import Database
+from follicle.web.templating import make_templates
 from tests.support.factories import make_clinic, make_lot, make_patient, make_user
 
 AHEAD, BEHIND = "Pacific/Kiritimati", "Etc/GMT+12"  # UTC+14 and UTC-12
@@ -164,3 +171,53 @@ def test_an_audit_search_from_a_time_without_an_offset_is_the_clinics(far: FarCl
     assert "patient.create" in [e["action"] for e in since["entries"]]
     until = clinic_admin.audit_log(far.db, far.admin, until=wall_clock - timedelta(minutes=5))
     assert "patient.create" not in [e["action"] for e in until["entries"]]
+
+
+def test_consent_pages_date_a_signature_by_the_clinics_calendar(far: FarClinic) -> None:
+    # (the pages cut the stored UTC time: a signature read as signed a day off)
+    text = consents.publish_text(
+        far.db,
+        far.admin,
+        NewConsentText(kind="photo_use", title="Photographs", body="We take photographs of..."),
+    )
+    consents.sign(
+        far.db,
+        far.patient,
+        far.patient_id,
+        ConsentSignature(
+            kind="photo_use", signed_name="Pat Testperson", consent_text_id=text["id"]
+        ),
+    )
+    status = consents.list_consents(far.db, far.patient, far.patient_id)
+    assert status["time_zone"] == far.zone
+    env = make_templates().env
+    portal = env.get_template("portal_consents.html").render(status=status, patient_id="x")
+    assert f"signed {far.today.isoformat()}" in portal
+    page = env.get_template("consent.html").render(
+        status=status, text=status["current_texts"]["photo_use"], kind="photo_use", errors={}
+    )
+    assert f"published {far.today.isoformat()}" in page
+
+
+def test_the_recall_list_dates_a_session_by_the_clinics_calendar() -> None:
+    # (a Los Angeles session at 16:10 is past midnight UTC; the list cut the UTC time)
+    session = {
+        "performed_at": "2025-11-13T00:10:00+00:00",
+        "patient_id": "pat_1",
+        "family_name": "Testperson",
+        "given_name": "Pat",
+        "date_of_birth": "1990-01-02",
+        "email": None,
+        "phone": None,
+        "performed_by": "Dr Example",
+    }
+    recall = {
+        "lot": {"id": "lot_1", "lot_number": "L-1", "expires_on": "2026-01-01"},
+        "device": "Pen",
+        "patients": 1,
+        "sessions": [session],
+        "time_zone": "America/Los_Angeles",
+    }
+    page = make_templates().env.get_template("recall.html").render(recall=recall)
+    assert "<td>2025-11-12</td>" in page
+    assert "2025-11-13" not in page

@@ -24,6 +24,7 @@ from follicle.services.common import (
     audit_read,
     audit_write,
     check_version,
+    clinic_zone,
     load_patient,
     load_record,
 )
@@ -159,6 +160,7 @@ def list_consents(db: Database, actor: Actor, patient_id: str) -> dict[str, Any]
             "valid": sorted({v["kind"] for v in views if v["valid"]}),
             "needed": sorted(set(CONSENT_KINDS) - {v["kind"] for v in views if v["valid"]}),
             "current_texts": {k: text_view(t) for k, t in current.items()},
+            "time_zone": clinic_zone(session, patient.clinic_id).key,
         }
 
 

@@ -26,7 +26,7 @@ from follicle.records.models import (
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.commands import NewDevice, NewLot
-from follicle.services.common import audit_read, audit_write, clinic_today
+from follicle.services.common import audit_read, audit_write, clinic_today, clinic_zone
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
 from follicle.services.exports import csv_text
@@ -266,6 +266,7 @@ def recall(db: Database, actor: Actor, lot_id: str) -> dict[str, Any]:
             "device": device_label(device),
             "patients": len({s["patient_id"] for s in sessions}),
             "sessions": sessions,
+            "time_zone": clinic_zone(session, lot.clinic_id).key,
         }
 
 

@@ -100,6 +100,7 @@ class ConsentStatus(Shape):
     valid: list[str]
     needed: list[str]
     current_texts: dict[str, ConsentText]
+    time_zone: str  # the clinic's (the times are UTC; pages show their dates in this zone)
 
 
 class Plan(Shape):
@@ -409,6 +410,7 @@ class Recall(Shape):
     device: str
     patients: int
     sessions: list[RecallSession]
+    time_zone: str  # the clinic's (the times are UTC; pages show their dates in this zone)
 
 
 class LotSafety(Shape):
