@@ -103,6 +103,8 @@ def test_demo_patients_are_screened_across_the_range_of_decisions(db: Database) 
 
     decisions = {p.screening_decision for p in list_patients(db, actor)}
     assert {"eligible", "eligible_with_cautions", "refer", "contraindicated", None} <= decisions
+    # (the README's example of a search without accents)
+    assert [p.family_name for p in list_patients(db, actor, "imaginario")] == ["Imaginário"]
 
 
 def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: Path) -> None:

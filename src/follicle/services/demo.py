@@ -54,7 +54,7 @@ _DEMO_PEOPLE: tuple[tuple[str, str, str, int, str, str, Any], ...] = (
     ("Juno", "Madeup", "female", 2, "telogen_effluvium", "", None),
     ("Kofi", "Notreal", "male", 6, "androgenetic_alopecia", "norwood", "IV"),
     ("Lena", "Fictive", "female", 3, "androgenetic_alopecia", "sinclair", 2),
-    ("Mateo", "Imaginary", "male", 3, "androgenetic_alopecia", "norwood", "III"),
+    ("Mateo", "Imaginário", "male", 3, "androgenetic_alopecia", "norwood", "III"),
     ("Nia", "Dummyworth", "female", 6, "traction_alopecia", "", None),
     ("Oskar", "Trialson", "male", 1, "androgenetic_alopecia", "norwood", "VI"),
     ("Priya", "Testament", "female", 4, "androgenetic_alopecia", "ludwig", "II"),
