@@ -283,8 +283,9 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
         return {"measurements": measurement_rows, "sessions": session_rows}
 
 
-#: What a spreadsheet would run as a formula at the start of a cell (OWASP ASVS 5.0, 1.2.10,
-#: adds the tab; a carriage return starts a new cell's text in some spreadsheets' import).
+#: What a spreadsheet may run as a formula at the start of a cell: OWASP's CSV injection page
+#: names the tab and the carriage return besides = + - @, ASVS 5.0 (1.2.10) the tab and NUL
+#: (a NUL never gets in: commands.nul_at refuses it).
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
