@@ -179,6 +179,12 @@ def actor_today(db: Database, actor: Actor) -> date:
         return clinic_today(session, actor.clinic_id)
 
 
+def actor_zone(db: Database, actor: Actor) -> str:
+    """The actor's clinic's time zone (a page dating what a service gave in UTC)."""
+    with db.transaction() as session:
+        return clinic_zone(session, actor.clinic_id).key
+
+
 def record_denial(db: Database, actor: Actor, method: str, path: str, status: int) -> None:
     """Audit a refused request in its own transaction (the refused one rolled back), so
     probing for other patients' records leaves a trace."""

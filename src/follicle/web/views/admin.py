@@ -18,6 +18,7 @@ from follicle.services.actors import Actor
 from follicle.services.appointments import CLINIC_HOURS, WEEKDAYS
 from follicle.services.authz import Permission, authorize
 from follicle.services.commands import NewConsentText, NewStaff
+from follicle.services.common import actor_zone
 from follicle.services.errors import NotFound
 from follicle.web.deps import state
 from follicle.web.views.common import (
@@ -242,10 +243,10 @@ async def save_settings(request: Request, actor: Admin) -> Response:
 
 @router.get("/admin/consent-texts", response_class=HTMLResponse)
 def consent_texts(request: Request, actor: Admin) -> Response:
-    texts = consents.list_texts(state(request).db, actor)
-    return render(
-        request, "admin_consents.html", {"texts": texts, "errors": {}, "values": {}}, actor=actor
-    )
+    db = state(request).db
+    texts = consents.list_texts(db, actor)
+    page = {"texts": texts, "errors": {}, "values": {}, "time_zone": actor_zone(db, actor)}
+    return render(request, "admin_consents.html", page, actor=actor)
 
 
 @router.post("/admin/consent-texts", response_class=HTMLResponse, dependencies=[CsrfChecked])
@@ -263,6 +264,7 @@ async def publish_consent_text(request: Request, actor: Admin) -> Response:
                 "texts": consents.list_texts(db, actor),
                 "errors": errors_by_field(exc.errors),
                 "values": values,
+                "time_zone": actor_zone(db, actor),
             },
             status_code=422,
             actor=actor,
