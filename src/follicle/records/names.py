@@ -37,11 +37,12 @@ def folded(text: str) -> str:
 
 
 def search_name(given_name: str, family_name: str) -> str:
-    """What a patient's name is searched in: given and family name in both orders, on two
-    lines (a search never holds a line break, so it cannot match across them).
+    """What a patient's name is searched in: family and given name in both orders, on two
+    lines (a search never holds a line break, so it cannot match across them). Family name
+    first, it also sorts the list as people read it: Ørsted among the O's, not after Z.
 
     >>> search_name("Anna", "Müller")
-    'anna muller\\nmuller anna'
+    'muller anna\\nanna muller'
     """
     given, family = folded(given_name), folded(family_name)
-    return f"{given} {family}\n{family} {given}"
+    return f"{family} {given}\n{given} {family}"

@@ -74,9 +74,10 @@ def _search(by_name: bool, by_birth: bool) -> Select[Any]:
             Patient.family_name,
             Patient.date_of_birth,
             Patient.sex_at_birth,
+            Patient.search_name,
         )
         .where(Patient.clinic_id == bindparam("clinic_id"), Patient.voided_at.is_(None))
-        .order_by(Patient.family_name, Patient.given_name, Patient.id)
+        .order_by(Patient.search_name, Patient.id)  # (by family name, as read: names.py)
         .limit(MAX_LIST)
     )
     if by_name:  # (without case or accents, either name first: records/names.py)
@@ -102,7 +103,7 @@ def _search(by_name: bool, by_birth: bool) -> Select[Any]:
             UserAccount.password_hash,
         )
         .outerjoin(UserAccount, UserAccount.patient_id == found.c.id)  # one account at most
-        .order_by(found.c.family_name, found.c.given_name, found.c.id)
+        .order_by(found.c.search_name, found.c.id)
     )
 
 

@@ -44,6 +44,7 @@ class Patient(ClinicOwned, Timestamped, Versioned, Voidable, Base):
     __table_args__ = (
         one_of("sex_at_birth", SEX_AT_BIRTH),
         Index("ix_patient_clinic_name", "clinic_id", "family_name", "given_name"),
+        Index("ix_patient_clinic_search_name", "clinic_id", "search_name"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

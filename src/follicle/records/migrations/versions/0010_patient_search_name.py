@@ -1,5 +1,5 @@
 """patient search name: the name without case or accents, for a search that finds Müller by
-"muller" on SQLite as on PostgreSQL
+"muller" on SQLite as on PostgreSQL, and a list sorted as people read it
 
 Revision ID: 0010
 Revises: 0009
@@ -37,8 +37,10 @@ def upgrade() -> None:
             .where(patient.c.id == row.id)
             .values(search_name=search_name(row.given_name, row.family_name))
         )
+    op.create_index("ix_patient_clinic_search_name", "patient", ["clinic_id", "search_name"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_patient_clinic_search_name", table_name="patient")
     with op.batch_alter_table("patient", schema=None) as batch_op:
         batch_op.drop_column("search_name")
