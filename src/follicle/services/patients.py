@@ -234,8 +234,10 @@ class PossibleDuplicate(InputInvalid):
 def _registered_already(session: Session, clinic_id: str, new: NewPatient) -> Patient | None:
     """A live patient of the clinic with the same date of birth and name, without case or
     accents, either name first (a given and family name entered the other way round)."""
-    keys = {search_name(new.given_name, new.family_name)}
-    keys.add(search_name(new.family_name, new.given_name))
+    keys = {
+        search_name(new.given_name, new.family_name),
+        search_name(new.family_name, new.given_name),
+    }
     return session.scalars(
         select(Patient)
         .where(
