@@ -12,7 +12,14 @@ from sqlalchemy import select, text
 from follicle.records import migrate
 from follicle.records.db import make_engine
 from follicle.records.files import ImageStore
-from follicle.records.models import Patient, ScreeningResult, UserAccount, new_id, utcnow
+from follicle.records.models import (
+    AuditEntry,
+    Patient,
+    ScreeningResult,
+    UserAccount,
+    new_id,
+    utcnow,
+)
 from follicle.services.accounts import account_status
 from follicle.services.actors import cli_actor
 from follicle.services.auth import actor_for
@@ -201,6 +208,11 @@ def test_registering_a_patient_twice_is_caught_unless_confirmed(db: Database) ->
         assert caught.value.patient_id == first["id"]
         assert [e.pointer for e in caught.value.errors] == ["/not_a_duplicate"]
         assert "Zoë Núñez, born 1985-03-04, is registered already" in str(caught.value)
+    with db.transaction() as session:  # (each refusal showed who is registered: audited)
+        shown = session.scalars(
+            select(AuditEntry.resource_id).where(AuditEntry.action == "patient.duplicate_shown")
+        ).all()
+    assert shown == [first["id"], first["id"]]
     # Not the same: another date of birth, another name, a patient of another clinic.
     register("Zoë", "Núñez", date(1985, 3, 5))
     register("Zoë Ana", "Núñez", date(1985, 3, 4))

@@ -193,24 +193,28 @@ def create_patient(
             raise InputInvalid(
                 [FieldError("/date_of_birth", f"is more than {OLDEST_AGE_YEARS} years ago")]
             )
-        if not new.not_a_duplicate:
-            same = _registered_already(session, actor.clinic_id, new)
-            if same is not None:
-                raise PossibleDuplicate(same)
-        patient = Patient(
-            id=new_id("pat"),
-            clinic_id=actor.clinic_id,
-            given_name=new.given_name,
-            family_name=new.family_name,
-            date_of_birth=new.date_of_birth,
-            sex_at_birth=new.sex_at_birth,
-            email=str(new.email) if new.email else None,
-            phone=new.phone or None,
+        same = None if new.not_a_duplicate else _registered_already(session, actor.clinic_id, new)
+        if same is None:
+            patient = Patient(
+                id=new_id("pat"),
+                clinic_id=actor.clinic_id,
+                given_name=new.given_name,
+                family_name=new.family_name,
+                date_of_birth=new.date_of_birth,
+                sex_at_birth=new.sex_at_birth,
+                email=str(new.email) if new.email else None,
+                phone=new.phone or None,
+            )
+            session.add(patient)
+            session.flush()
+            audit_write(session, actor, "patient.create", "patient", patient.id, patient.clinic_id)
+            return patient_view(patient)
+        # The refusal shows who is registered already: a read, audited (and nothing written).
+        audit_read(
+            session, actor, "patient.duplicate_shown", "patient", same.clinic_id, [same.id], same.id
         )
-        session.add(patient)
-        session.flush()
-        audit_write(session, actor, "patient.create", "patient", patient.id, patient.clinic_id)
-        return patient_view(patient)
+        refusal = PossibleDuplicate(same)
+    raise refusal
 
 
 class PossibleDuplicate(InputInvalid):
