@@ -221,3 +221,35 @@ def test_the_recall_list_dates_a_session_by_the_clinics_calendar() -> None:
     page = make_templates().env.get_template("recall.html").render(recall=recall)
     assert "<td>2025-11-12</td>" in page
     assert "2025-11-13" not in page
+
+
+def test_the_event_form_and_the_consent_texts_date_by_the_clinics_calendar() -> None:
+    # (the same cut of the stored UTC time as the recall list's)
+    env = make_templates().env
+    evening = "2025-11-13T00:10:00+00:00"  # 16:10 on the 12th in Los Angeles
+    form = env.get_template("event_new.html").render(
+        chart={
+            "time_zone": "America/Los_Angeles",
+            "sessions": [{"id": "ses_1", "performed_at": evening}],
+            "patient": {"id": "pat_1", "given_name": "Pat", "family_name": "Testperson"},
+        },
+        categories=("pain",),
+        errors={},
+        values={},
+    )
+    assert '<option value="ses_1" >2025-11-12</option>' in form
+    texts = env.get_template("admin_consents.html").render(
+        texts=[
+            {
+                "version_number": 1,
+                "title": "T",
+                "published_at": evening,
+                "body": "b",
+                "kind": "treatment",
+            }
+        ],
+        errors={},
+        values={},
+        time_zone="America/Los_Angeles",
+    )
+    assert "· 2025-11-12</summary>" in texts
