@@ -26,12 +26,7 @@ def local_day(iso: str | None, zone: str) -> str:
     >>> local_day("2025-11-13T00:10:00+00:00", "America/Los_Angeles")
     '2025-11-12'
     """
-    if not iso:
-        return ""
-    moment = datetime.fromisoformat(iso)
-    if moment.tzinfo is None:  # (a date, or a wall-clock time: already the clinic's)
-        return moment.date().isoformat()
-    return moment.astimezone(ZoneInfo(zone)).date().isoformat()
+    return _on_clock(iso, zone, "%Y-%m-%d")
 
 
 def local_minute(iso: str | None, zone: str) -> str:
@@ -56,7 +51,7 @@ def _on_clock(iso: str | None, zone: str, shown: str) -> str:
     if not iso:
         return ""
     moment = datetime.fromisoformat(iso)
-    if moment.tzinfo is not None:
+    if moment.tzinfo is not None:  # (a date, or a wall-clock time: already the clinic's)
         moment = moment.astimezone(ZoneInfo(zone))
     return moment.strftime(shown)
 
