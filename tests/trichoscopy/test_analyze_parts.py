@@ -11,7 +11,7 @@ import pytest
 from scipy import ndimage
 
 from follicle.trichoscopy.analyze import analyze
-from follicle.trichoscopy.chains import _corner_pieces, _nonzero, _walk
+from follicle.trichoscopy.chains import _corner_pieces, _junction_clusters, _nonzero, _walk
 from follicle.trichoscopy.hair import Hair, Scale
 from follicle.trichoscopy.joins import join_broken
 from follicle.trichoscopy.masks import _hysteresis, _wider_than, hysteresis_thresholds, quantiles
@@ -39,6 +39,29 @@ def test_nonzero_by_a_flat_scan_equals_numpy_in_the_same_order() -> None:
     assert np.array_equal(cols, expected_cols)
     empty_rows, empty_cols = _nonzero(np.zeros((5, 5), dtype=np.uint8))
     assert len(empty_rows) == len(empty_cols) == 0
+
+
+def test_junction_clusters_looked_up_equal_the_painted_image() -> None:
+    """The lookup gives what painting each junction's 5x5 neighbourhood with its cluster on
+    an image of the frame's size gave, at the frame's edges too."""
+    rng = np.random.default_rng(5)
+    height, width = 120, 160
+    junctions = np.unique(rng.integers(0, [height, width], size=(90, 2)), axis=0)
+    rows, cols = junctions[:, 0], junctions[:, 1]
+    points = np.stack(np.nonzero(np.ones((height, width))), axis=1)
+    found = _junction_clusters(rows, cols, points)
+    from scipy.sparse.csgraph import connected_components
+
+    close = np.abs(junctions[:, None] - junctions[None, :]).max(axis=2) <= 5
+    _, cluster = connected_components(close, directed=False)
+    painted = np.zeros((height + 4, width + 4), dtype=np.int64)
+    for dr in range(-2, 3):
+        for dc in range(-2, 3):
+            painted[rows + 2 + dr, cols + 2 + dc] = cluster + 1
+    expected = painted[2:-2, 2:-2][points[:, 0], points[:, 1]]
+    assert (expected > 0).sum() > 1000
+    assert len(np.unique(expected)) > 10
+    assert np.array_equal(found, expected)
 
 
 def test_hysteresis_by_flood_fill_equals_labelling() -> None:

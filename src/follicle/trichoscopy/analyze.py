@@ -55,7 +55,6 @@ from follicle.trichoscopy.joins import join_broken
 from follicle.trichoscopy.masks import (
     HairMask,
     components,
-    greater,
     hair_mask,
     hysteresis_thresholds,
 )
@@ -365,8 +364,10 @@ def _find_hairs(
     min_len_px = params.px(MIN_COUNTED_SHAFT_UM)
     side = 2 * round(params.px(NEARBY_UM) / 2) + 1
     nearby = cv2.dilate(contrast, np.ones((side, side), dtype=np.uint8))
-    fainter = cv2.subtract(contrast, (LOCAL_CORE_FRACTION * nearby).astype(np.float32))
-    core = greater(np.asarray(fainter, dtype=np.float32), 0.0)
+    # (a pixel above its share of the nearby peak: one compare, in place of a subtraction's
+    # copies; for floats a - b > 0 exactly when a > b)
+    np.multiply(nearby, np.float32(LOCAL_CORE_FRACTION), out=nearby)
+    core = np.asarray(cv2.compare(contrast, nearby, cv2.CMP_GT), dtype=np.uint8)
     shapes = np.zeros((height, width), dtype=np.uint8)  # each shape's core
     skeleton = np.zeros((height, width), dtype=np.uint8)
     for label in range(1, count):

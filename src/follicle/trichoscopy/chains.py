@@ -113,9 +113,8 @@ def skeleton_chains(
     if not junction.any():
         return [(Chain(b), int(o)) for b, o in zip(branches, shape_of.tolist(), strict=True)]
     # Each branch end near a junction (within 2 px): which cluster of junctions it touches.
-    jlabels = _junction_clusters(j_rows, j_cols, frame)
     end_points = np.stack([pixels[firsts], pixels[stops - 1]], axis=1)  # branch, which, (r, c)
-    touches = jlabels[end_points[..., 0], end_points[..., 1]]
+    touches = _junction_clusters(j_rows, j_cols, end_points.reshape(-1, 2)).reshape(-1, 2)
     ends: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for bi, which in zip(*(index.tolist() for index in np.nonzero(touches)), strict=True):
         point = end_points[bi, which]
@@ -286,26 +285,41 @@ _AROUND = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)]
 
 
 def _junction_clusters(
-    rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp], frame: tuple[int, int]
-) -> npt.NDArray[np.int32]:
-    """An image labelling the 5x5 neighbourhood of each junction pixel with its cluster
-    (junction pixels whose neighbourhoods touch are one cluster; 0 elsewhere)."""
+    rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp], points: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """The cluster of junctions (from 1) within 2 px (each way) of each of ``points`` (row,
+    col), 0 for none; junction pixels whose 5x5 neighbourhoods touch are one cluster (so two
+    clusters' neighbourhoods never overlap). Looked up in the neighbourhoods' pixels, sorted,
+    rather than painted on an image of the frame's size (allocating and writing it took 2-3 ms
+    an image).
+
+    >>> rows, cols = np.array([10, 12, 40]), np.array([10, 12, 40])  # two clusters
+    >>> _junction_clusters(rows, cols, np.array([[8, 8], [14, 14], [42, 38], [20, 20]])).tolist()
+    [1, 1, 2, 0]
+    """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
 
-    points = np.stack([rows, cols], axis=1)
-    pairs = cKDTree(points).query_pairs(5.0, p=np.inf, output_type="ndarray")
+    junctions = np.stack([rows, cols], axis=1)
+    pairs = cKDTree(junctions).query_pairs(5.0, p=np.inf, output_type="ndarray")
     graph = coo_matrix(
         (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
-        shape=(len(points), len(points)),
+        shape=(len(junctions), len(junctions)),
     )
     _, cluster = connected_components(graph, directed=False)
-    labels = np.zeros((frame[0] + 4, frame[1] + 4), dtype=np.int32)
-    for dr in range(-2, 3):
-        for dc in range(-2, 3):
-            labels[rows + 2 + dr, cols + 2 + dc] = cluster + 1
-    return labels[2:-2, 2:-2]
+    # Every neighbourhood pixel with its cluster, once each.
+    offsets = np.array([(dr, dc) for dr in range(-2, 3) for dc in range(-2, 3)])
+    width = int(max(cols.max(initial=0), points[:, 1].max(initial=0))) + 5  # (2 px margins)
+    painted = (
+        (rows[None, :] + 2 + offsets[:, :1]) * width + (cols[None, :] + 2 + offsets[:, 1:])
+    ).ravel()
+    labels = np.tile(cluster + 1, len(offsets))
+    painted, first = np.unique(painted, return_index=True)
+    labels = labels[first]
+    wanted = (points[:, 0] + 2) * width + points[:, 1] + 2
+    at = np.minimum(np.searchsorted(painted, wanted), len(painted) - 1)
+    return np.where(painted[at] == wanted, labels[at], 0).astype(np.int64)
 
 
 def on_frame_edge(points: npt.NDArray[Any], shape: tuple[int, int]) -> npt.NDArray[np.bool_]:
@@ -355,9 +369,14 @@ def merge_collinear(chains: list[Chain], max_gap_px: float) -> list[Chain]:
         return chains
     made = list(chains)
     apart: set[tuple[int, int]] = set()
-    # Pairs that do not run within the join's angle of each other, all at once (most pairs).
+    # Pairs that do not run within the join's angle of each other, all at once (most pairs)...
     directions = np.array([chain.direction for chain in chains]).reshape(-1, 2)
-    rows, cols = np.nonzero(np.triu(crossing(directions[:, None], directions[None, :]), 1))
+    far_apart = crossing(directions[:, None], directions[None, :])
+    # ...or whose nearest ends are further apart than the gap (with a margin for rounding).
+    ends = np.array([chain.points[[0, -1]] for chain in chains], dtype=np.float64)
+    gaps = np.hypot(*(ends[:, None, :, None] - ends[None, :, None, :]).transpose(4, 0, 1, 2, 3))
+    far_apart |= gaps.min(axis=(2, 3)) > max_gap_px + 1e-6
+    rows, cols = np.nonzero(np.triu(far_apart, 1))
     for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
         apart.add((id(chains[i]), id(chains[j])))
     merged = True
