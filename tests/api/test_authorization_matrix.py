@@ -143,6 +143,18 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
             "not_a_duplicate": True,  # (each role that may registers the same person)
         }
     },
+    ("put", "/api/v1/patients/{patient_id}"): lambda t: {
+        "json": {
+            "given_name": "Matrix",
+            "family_name": "Corrected",
+            "date_of_birth": "1979-09-09",
+            "sex_at_birth": "female",
+            "phone": "+44 20 7946 0000",
+            "email": f"corrected.{t.name}@test.follicle",  # (the invitations go there)
+            "not_a_duplicate": True,
+        },
+        "headers": {"If-Match": '"v1"'},  # (the first role that may corrects; the rest: 409)
+    },
     ("post", "/api/v1/patients/{patient_id}/intakes"): lambda t: {
         "json": {"intake": eligible_intake()}
     },

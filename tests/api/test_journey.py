@@ -457,3 +457,54 @@ def test_an_admin_filters_the_audit_log_and_others_may_not(api: ApiServer) -> No
     with client_for(api.url, api.other.tokens["admin"]) as other_admin:
         theirs = ok(other_admin.get("/audit", params={"resource_id": users.patient_id}))
         assert theirs["entries"] == []
+
+
+def test_front_desk_corrects_a_patients_details_with_the_version_it_read(api: ApiServer) -> None:
+    users = api.demo
+    with client_for(api.url, users.tokens["front_desk"]) as desk:
+        registered = desk.post(
+            "/patients",
+            json={
+                "given_name": "Jaime",
+                "family_name": "Misspelt",
+                "date_of_birth": "1988-08-08",
+                "sex_at_birth": "male",
+                "phone": "+34 91 000 0001",
+            },
+        )
+        patient = ok(registered, 201)
+        base = f"/patients/{patient['id']}"
+        details = {
+            "given_name": "Jaime",
+            "family_name": "Misspelled",
+            "date_of_birth": "1988-08-08",
+            "sex_at_birth": "male",
+        }
+        assert desk.put(base, json=details).status_code == 428  # (which version?)
+        corrected = desk.put(base, json=details, headers={"If-Match": registered.headers["etag"]})
+        assert ok(corrected)["family_name"] == "Misspelled"
+        assert corrected.json()["phone"] is None  # (left out: cleared)
+        assert corrected.headers["etag"] == '"v2"'
+        again = desk.put(
+            base,
+            json={**details, "phone": "+34 91 000 0002"},
+            headers={"If-Match": registered.headers["etag"]},
+        )
+        assert again.status_code == 409
+        assert again.json()["current"]["family_name"] == "Misspelled"
+        bad = desk.put(
+            base,
+            json={**details, "date_of_birth": "2999-01-01"},
+            headers={"If-Match": corrected.headers["etag"]},
+        )
+        assert bad.status_code == 422
+        assert bad.json()["errors"][0]["pointer"] == "/date_of_birth"
+        assert ok(desk.get(base))["version"] == 2
+        found = ok(desk.get("/patients", params={"q": "misspelled"}))
+        assert [p["id"] for p in found] == [patient["id"]]
+    with client_for(api.url, users.tokens["admin"]) as admin:
+        entries = ok(admin.get("/audit", params={"action": "patient.update"}))["entries"]
+        mine = [e for e in entries if e["resource_id"] == patient["id"]]
+        assert [e["detail"]["changed"]["family_name"] for e in mine] == [
+            {"from": "Misspelt", "to": "Misspelled"}
+        ]

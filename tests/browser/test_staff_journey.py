@@ -64,6 +64,45 @@ def test_registering_a_patient_twice_is_caught(page: Page, site: Site) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ibáñez")
 
 
+def test_front_desk_corrects_a_misspelt_name_and_a_second_tab_overwrites_nothing(
+    page: Page, site: Site
+) -> None:
+    sign_in(page, site, site.emails["front_desk"])
+    page.goto(site.url + "/patients/new")
+    page.get_by_label("Given name").fill("Eduarda")
+    page.get_by_label("Family name").fill("Misspelt")
+    page.get_by_label("Date of birth").fill("1966-06-16")
+    page.get_by_label("Phone").fill("+351 21 000 0003")
+    page.get_by_label("female", exact=True).check()
+    page.get_by_role("button", name="Register patient").click()
+    chart = page.url
+    page.get_by_role("link", name="Correct details").click()
+    expect(page.get_by_label("Family name")).to_have_value("Misspelt")  # (as registered)
+    expect(page.get_by_label("female", exact=True)).to_be_checked()
+    assert_accessible(page)
+    other_tab = page.context.new_page()  # (a colleague's form, opened before this one saves)
+    other_tab.goto(chart + "/details")
+    page.get_by_label("Family name").fill("Misspelled")
+    page.get_by_label("Date of birth").fill("2999-01-01")
+    page.get_by_role("button", name="Save details").click()
+    expect(page.locator("#error-summary")).to_contain_text("is in the future")
+    expect(page.get_by_label("Family name")).to_have_value("Misspelled")  # (kept as typed)
+    page.get_by_label("Date of birth").fill("1966-06-16")
+    page.get_by_role("button", name="Save details").click()
+    expect(page.locator(".flash")).to_contain_text("Details saved")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Eduarda Misspelled")
+    # The other form saves on the old version: refused, and it shows the details as saved.
+    other_tab.get_by_label("Phone").fill("+351 21 000 0004")
+    other_tab.get_by_role("button", name="Save details").click()
+    expect(other_tab.locator("#error-summary")).to_contain_text("saved these details meanwhile")
+    expect(other_tab.get_by_label("Family name")).to_have_value("Misspelled")
+    expect(other_tab.get_by_label("Phone")).to_have_value("+351 21 000 0003")
+    other_tab.get_by_label("Phone").fill("+351 21 000 0004")
+    other_tab.get_by_role("button", name="Save details").click()
+    expect(other_tab.locator(".hint").first).to_contain_text("+351 21 000 0004")
+    expect(other_tab.get_by_role("heading", level=1)).to_have_text("Eduarda Misspelled")
+
+
 def test_a_patient_from_registration_to_clearance(page: Page, site: Site, tmp_path: object) -> None:
     # Front desk registers the patient; a bad form keeps what was typed and names the fields.
     sign_in(page, site, site.emails["front_desk"])

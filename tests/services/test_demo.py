@@ -12,6 +12,7 @@ from follicle.records.files import ImageStore
 from follicle.records.models import (
     AdverseEvent,
     Appointment,
+    AuditEntry,
     Base,
     Clinic,
     Image,
@@ -212,3 +213,19 @@ def test_the_demo_follow_up_is_measured_hair_by_hair(db: Database, tmp_path: Pat
     assert found["not_compared"] == []
     assert found["new"] > found["lost"]
     assert 10 <= found["change_pct"] <= 45
+
+
+def test_a_demo_patients_new_phone_number_was_corrected_and_the_old_one_kept(
+    db: Database, tmp_path: Path
+) -> None:
+    load_demo(db, cli_actor(), store=ImageStore(tmp_path / "images"))
+    with db.transaction() as session:
+        hana = session.scalars(select(Patient).where(Patient.email == "patient8@demo.follicle"))
+        patient = hana.one()
+        entry = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "patient.update", AuditEntry.resource_id == patient.id
+            )
+        ).one()
+    assert (patient.phone, patient.version) == ("+44 7700 900808", 2)
+    assert entry.detail["changed"] == {"phone": {"from": "+44 7700 900008", "to": patient.phone}}

@@ -17,6 +17,8 @@ class Permission(StrEnum):
     PATIENT_LIST = "patient:list"
     PATIENT_READ = "patient:read"
     PATIENT_CREATE = "patient:create"
+    #: Correcting a patient's registration details (a misspelt name, a new phone number).
+    PATIENT_UPDATE = "patient:update"
     INTAKE_READ = "intake:read"
     INTAKE_WRITE = "intake:write"
     SCREENING_READ = "screening:read"
@@ -72,6 +74,7 @@ _FRONT_DESK = frozenset(
         Permission.PATIENT_LIST,
         Permission.PATIENT_READ,
         Permission.PATIENT_CREATE,
+        Permission.PATIENT_UPDATE,
         Permission.APPOINTMENT_LIST,
         Permission.APPOINTMENT_READ,
         Permission.APPOINTMENT_BOOK,

@@ -131,6 +131,11 @@ class NewPatient(Command):
     not_a_duplicate: bool = False
 
 
+class PatientDetails(NewPatient):
+    """A patient's registration details as they should now read, every field (what is left
+    out is cleared: an email or phone the patient no longer has)."""
+
+
 class IntakeSubmission(Command):
     """A ``follicle.intake/1`` document; with ``amends`` and ``reason`` it replaces an earlier
     intake, which stays readable (contracts §6)."""

@@ -52,6 +52,7 @@ from follicle.services.commands import (
     NewLot,
     NewPatient,
     NewSessionRecord,
+    PatientDetails,
     SeriesBooking,
 )
 from follicle.services.database import Database
@@ -402,6 +403,9 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
             practitioner_id=str(derm.user_id),
         ),
     )
+    # She has since given the desk a new mobile number: the reminders not sent yet go to it,
+    # and the audit log keeps the old one.
+    _new_phone(db, desk, hana, "+44 7700 900808")  # (Ofcom's range reserved for drama)
 
     # Patient 12: two sessions in, and the plan's review is due this week.
     lena = people["patient12@demo.follicle"]
@@ -423,6 +427,13 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     _backdate(db, lena, datetime.combine(approved_on, time(12, 0), zone))
     _demo_messages(db, cyrus)
     _portal_newcomers(db, desk, today)
+
+
+def _new_phone(db: Database, desk: Actor, patient_id: str, phone: str) -> None:
+    registered = patients.read_patient(db, desk, patient_id)
+    fields = ("given_name", "family_name", "date_of_birth", "sex_at_birth", "email")
+    details = PatientDetails.model_validate({k: registered[k] for k in fields} | {"phone": phone})
+    patients.update_patient(db, desk, patient_id, details, registered["version"])
 
 
 def _portal_newcomers(db: Database, desk: Actor, today: date) -> None:

@@ -215,6 +215,38 @@ def _context(session: Session, patient_id: str) -> _Context:
     return _Context(clinic, patient, ZoneInfo(clinic.time_zone), recipient_email(session, patient))
 
 
+#: Messages about the patient's care, addressed from their details; an invitation or a
+#: password reset goes to the address the portal account signs in with, whatever they say.
+_ACCOUNT_KINDS = ("invite", "password_reset")
+_ADDRESS_NAMES = {"email": "email address", "sms": "phone number"}
+
+
+def readdress_pending(
+    session: Session, patient_id: str, channel: str, old: str | None, new: str | None
+) -> tuple[int, int]:
+    """Send the patient's messages not sent yet to their new address on ``channel``, or
+    cancel them when they have none: (re-addressed, cancelled). A reminder queued a week
+    ahead would otherwise go to the address the patient has just said they no longer use."""
+    if old is None or old == new:
+        return 0, 0
+    pending = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.patient_id == patient_id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.channel == channel,
+            OutboxMessage.recipient == old,
+            OutboxMessage.kind.not_in(_ACCOUNT_KINDS),
+        )
+    ).all()
+    for row in pending:
+        if new is None:
+            row.status = "cancelled"
+            row.last_error = f"the patient's {_ADDRESS_NAMES[channel]} was taken off their details"
+        else:
+            row.recipient = new
+    return (0, len(pending)) if new is None else (len(pending), 0)
+
+
 def cancel_pending(session: Session, appointment_id: str, reason: str) -> int:
     """Stop reminders that no longer apply (the booking moved or ended)."""
     pending = session.scalars(

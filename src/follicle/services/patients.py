@@ -1,4 +1,4 @@
-"""Finding and reading patients."""
+"""Finding, registering and correcting patients."""
 
 from __future__ import annotations
 
@@ -17,10 +17,17 @@ from follicle.records.names import folded, search_name
 from follicle.services.accounts import account_status
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
-from follicle.services.commands import NewPatient
-from follicle.services.common import audit_read, audit_write, clinic_today, load_patient
+from follicle.services.commands import NewPatient, PatientDetails
+from follicle.services.common import (
+    audit_read,
+    audit_write,
+    check_version,
+    clinic_today,
+    load_patient,
+)
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
+from follicle.services.messages import readdress_pending, recipient_email
 
 OLDEST_AGE_YEARS = 130  # a date of birth further back is a typing error, not a patient
 
@@ -186,13 +193,7 @@ def create_patient(
     if actor.clinic_id is None:
         raise InputInvalid([FieldError("", "patients are registered by a clinic's staff")])
     with db.transaction() as session:
-        today = today or clinic_today(session, actor.clinic_id)
-        if new.date_of_birth > today:
-            raise InputInvalid([FieldError("/date_of_birth", "is in the future")])
-        if today.year - new.date_of_birth.year > OLDEST_AGE_YEARS:
-            raise InputInvalid(
-                [FieldError("/date_of_birth", f"is more than {OLDEST_AGE_YEARS} years ago")]
-            )
+        _check_birth(new.date_of_birth, today or clinic_today(session, actor.clinic_id))
         same = None if new.not_a_duplicate else _registered_already(session, actor.clinic_id, new)
         if same is None:
             patient = Patient(
@@ -217,6 +218,96 @@ def create_patient(
     raise refusal
 
 
+def _check_birth(born: date, today: date) -> None:
+    if born > today:
+        raise InputInvalid([FieldError("/date_of_birth", "is in the future")])
+    if today.year - born.year > OLDEST_AGE_YEARS:
+        raise InputInvalid(
+            [FieldError("/date_of_birth", f"is more than {OLDEST_AGE_YEARS} years ago")]
+        )
+
+
+def update_patient(
+    db: Database,
+    actor: Actor,
+    patient_id: str,
+    details: PatientDetails,
+    expected_version: int | None,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Correct a patient's registration details (a misspelt name, a new phone number).
+
+    The audit entry keeps what each changed field read before, so nothing is lost; messages
+    not sent yet go to the new address. A correction that makes the patient match another
+    registered patient is refused as a registration would be (:class:`PossibleDuplicate`)."""
+    with db.transaction() as session:
+        patient = load_patient(session, actor, patient_id, Permission.PATIENT_UPDATE)
+        check_version(patient, expected_version, patient_view)
+        _check_birth(details.date_of_birth, today or clinic_today(session, patient.clinic_id))
+        wanted = {
+            "given_name": details.given_name,
+            "family_name": details.family_name,
+            "date_of_birth": details.date_of_birth,
+            "sex_at_birth": details.sex_at_birth,
+            "email": str(details.email) if details.email else None,
+            "phone": details.phone or None,
+        }
+        changed = {k: v for k, v in wanted.items() if getattr(patient, k) != v}
+        if not changed:
+            return patient_view(patient)
+        same = None
+        identity = {"given_name", "family_name", "date_of_birth"} & changed.keys()
+        if identity and not details.not_a_duplicate:
+            same = _registered_already(session, patient.clinic_id, details, patient.id)
+        if same is None:
+            _apply(session, actor, patient, changed)
+            return patient_view(patient)
+        # Refused: it shows who is registered already, a read, audited (nothing written).
+        audit_read(
+            session, actor, "patient.duplicate_shown", "patient", same.clinic_id, [same.id], same.id
+        )
+        refusal = PossibleDuplicate(same)
+    raise refusal
+
+
+def _apply(session: Session, actor: Actor, patient: Patient, changed: dict[str, Any]) -> None:
+    """Write the corrected fields, re-address what is waiting to be sent, and audit it all."""
+    was = {k: getattr(patient, k) for k in changed}
+    old_email = recipient_email(session, patient)
+    for field, value in changed.items():
+        setattr(patient, field, value)
+    session.flush()
+    emails = readdress_pending(
+        session, patient.id, "email", old_email, recipient_email(session, patient)
+    )
+    texts = readdress_pending(session, patient.id, "sms", was.get("phone"), patient.phone)
+    if {"given_name", "family_name"} & changed.keys():
+        account = session.scalars(
+            select(UserAccount).where(UserAccount.patient_id == patient.id)
+        ).first()
+        if account is not None:  # (the portal greets them by name; it signs in by email)
+            account.display_name = f"{patient.given_name} {patient.family_name}"
+    audit_write(
+        session,
+        actor,
+        "patient.update",
+        "patient",
+        patient.id,
+        patient.clinic_id,
+        {
+            "changed": {
+                k: {"from": _plain(was[k]), "to": _plain(changed[k])} for k in sorted(changed)
+            },
+            "messages_readdressed": emails[0] + texts[0],
+            "messages_cancelled": emails[1] + texts[1],
+        },
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
 class PossibleDuplicate(InputInvalid):
     """A patient with this name and date of birth is registered already: a second chart for
     one person splits their record (a contraindication on one, the sessions on the other)."""
@@ -235,9 +326,12 @@ class PossibleDuplicate(InputInvalid):
         )
 
 
-def _registered_already(session: Session, clinic_id: str, new: NewPatient) -> Patient | None:
-    """A live patient of the clinic with the same date of birth and name, without case or
-    accents, either name first (a given and family name entered the other way round)."""
+def _registered_already(
+    session: Session, clinic_id: str, new: NewPatient, other_than: str = ""
+) -> Patient | None:
+    """A live patient of the clinic (other than ``other_than``) with the same date of birth
+    and name, without case or accents, either name first (a given and family name entered
+    the other way round)."""
     keys = {
         search_name(new.given_name, new.family_name),
         search_name(new.family_name, new.given_name),
@@ -249,6 +343,7 @@ def _registered_already(session: Session, clinic_id: str, new: NewPatient) -> Pa
             Patient.date_of_birth == new.date_of_birth,
             Patient.search_name.in_(sorted(keys)),
             Patient.voided_at.is_(None),
+            Patient.id != other_than,
         )
         .order_by(Patient.created_at, Patient.id)
     ).first()

@@ -1,4 +1,4 @@
-"""Patients: register, search by name or date of birth, view."""
+"""Patients: register, search by name or date of birth, view, correct."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from follicle.services import accounts, patients
 from follicle.services.authz import Permission
-from follicle.services.commands import NewPatient
+from follicle.services.commands import NewPatient, PatientDetails
 from follicle.web.api import schemas
-from follicle.web.api.deps import ApiActor, needs, with_etag
+from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
 from follicle.web.deps import state
 
 router = APIRouter(tags=["patients"])
@@ -52,6 +52,30 @@ def read_patient(
     request: Request, response: Response, actor: ApiActor, patient_id: str
 ) -> dict[str, Any]:
     return with_etag(response, patients.read_patient(state(request).db, actor, patient_id))
+
+
+@router.put(
+    "/patients/{patient_id}", **needs(Permission.PATIENT_UPDATE), response_model=schemas.Patient
+)
+def update_patient(
+    request: Request,
+    response: Response,
+    actor: ApiActor,
+    patient_id: str,
+    body: PatientDetails,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Correct the patient's registration details (all of them; one left out is cleared).
+
+    The audit entry keeps what each changed field read before; messages not sent yet go to
+    the new email address or phone number (cancelled if there is none).
+    A correction that makes the patient match another registered patient is refused with
+    `/not_a_duplicate`, as a registration is. The portal account still signs in with its own
+    address."""
+    updated = patients.update_patient(
+        state(request).db, actor, patient_id, body, version_from(if_match)
+    )
+    return with_etag(response, updated)
 
 
 @router.post(

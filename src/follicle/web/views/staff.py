@@ -11,7 +11,9 @@ from fastapi.responses import HTMLResponse, Response
 from follicle.clinic.catalogue import load_catalogue
 from follicle.clinic.errors import InputInvalid
 from follicle.services import accounts, chart, patients, schedule, worklist
-from follicle.services.commands import NewPatient
+from follicle.services.authz import Permission
+from follicle.services.commands import NewPatient, PatientDetails
+from follicle.services.errors import StaleVersion
 from follicle.web.deps import state
 from follicle.web.views.common import (
     REFUSED,
@@ -22,6 +24,8 @@ from follicle.web.views.common import (
     redirect,
     refusal_messages,
     render,
+    require,
+    version_of,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -54,7 +58,7 @@ def patient_list(
 
 @router.get("/patients/new", response_class=HTMLResponse)
 def new_patient_form(request: Request, actor: Staff) -> Response:
-    return render(request, "patient_new.html", {"values": {}, "errors": {}}, actor=actor)
+    return render(request, "patient_form.html", {"values": {}, "errors": {}}, actor=actor)
 
 
 @router.post("/patients/new", response_class=HTMLResponse, dependencies=[CsrfChecked])
@@ -70,12 +74,56 @@ async def new_patient(request: Request, actor: Staff) -> Response:
         same = exc.patient_id if isinstance(exc, patients.PossibleDuplicate) else None
         return render(
             request,
-            "patient_new.html",
+            "patient_form.html",
             {"values": values, "errors": errors, "registered_already": same},
             status_code=422,
             actor=actor,
         )
     return redirect(f"/patients/{created['id']}", "Patient registered.")
+
+
+@router.get("/patients/{patient_id}/details", response_class=HTMLResponse)
+def patient_details_form(request: Request, actor: Staff, patient_id: str) -> Response:
+    require(actor, Permission.PATIENT_UPDATE)
+    registered = patients.read_patient(state(request).db, actor, patient_id)
+    values = {k: "" if v is None else str(v) for k, v in registered.items()}
+    return render(
+        request,
+        "patient_form.html",
+        {"values": values, "errors": {}, "patient_id": patient_id},
+        actor=actor,
+    )
+
+
+@router.post(
+    "/patients/{patient_id}/details", response_class=HTMLResponse, dependencies=[CsrfChecked]
+)
+async def patient_details(request: Request, actor: Staff, patient_id: str) -> Response:
+    form = await request.form()
+    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    cleaned = {k: v for k, v in values.items() if v and k != "version"}
+    try:
+        command = parse_command(PatientDetails, cleaned)
+        patients.update_patient(state(request).db, actor, patient_id, command, version_of(form))
+    except REFUSED as exc:
+        same = exc.patient_id if isinstance(exc, patients.PossibleDuplicate) else None
+        errors = refusal_messages(exc)
+        if isinstance(exc, StaleVersion):  # (show them as they are now: nothing overwritten)
+            values = {k: "" if v is None else str(v) for k, v in exc.current.items()}
+            errors = {"/": "someone saved these details meanwhile; they are shown as saved now"}
+        return render(
+            request,
+            "patient_form.html",
+            {
+                "values": values,
+                "errors": errors,
+                "registered_already": same,
+                "patient_id": patient_id,
+            },
+            status_code=409 if isinstance(exc, StaleVersion) else 422,
+            actor=actor,
+        )
+    return redirect(f"/patients/{patient_id}", "Details saved.")
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
