@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -227,3 +228,31 @@ def test_logs_are_json_with_request_ids_and_no_patient_data(demo: DemoServer) ->
     logged = "\n".join(line for line in text.splitlines() if line.startswith("{"))
     for value in identifying:  # (the demo banner on stdout lists demo logins; logs do not)
         assert value not in logged, "a log line names the patient"
+
+
+def test_working_hours_with_a_start_and_no_end_are_not_saved_as_a_day_off(
+    demo_server: str,
+) -> None:
+    with _client(demo_server) as client:
+        log_in(client, "admin@demo.follicle", DEMO_PASSWORD)
+        page = client.get("/admin").text
+        form = re.search(r'action="/admin/users/(usr_\w+)/hours".*?</form>', page, re.S)
+        assert form is not None
+        user_id = form.group(1)
+        fields = {
+            name: value
+            for tag in re.findall(r"<input[^>]*>", form[0])
+            for name, value in re.findall(r'name="(\w+)"[^>]*value="([^"]*)"', tag)
+        }
+        assert fields["mon_to"]  # (the form shows Monday's hours)
+        assert fields["version"]
+        saved = client.post(
+            f"/admin/users/{user_id}/hours",
+            data={**fields, "mon_to": "", "csrf_token": csrf_from(page)},
+        )
+        assert saved.status_code == 303
+        assert "Mon needs both a start and an end time" in unquote(saved.cookies["follicle_flash"])
+        after = client.get("/admin").text
+        shown = re.search(rf'id="{user_id}-mon-to"[^>]*value="([^"]*)"', after)
+        assert shown is not None
+        assert shown.group(1) == fields["mon_to"]  # (Monday is as it was)

@@ -108,10 +108,20 @@ async def add_staff(request: Request, actor: Admin) -> Response:
 async def set_hours(request: Request, actor: Admin, user_id: str) -> Response:
     form = await request.form()
     hours: dict[str, list[list[str]]] = {}
+    half: list[str] = []  # (a start without an end, or an end without a start)
     for day in WEEKDAYS:
-        opens, closes = str(form.get(f"{day}_from", "")), str(form.get(f"{day}_to", ""))
+        opens = str(form.get(f"{day}_from", "")).strip()
+        closes = str(form.get(f"{day}_to", "")).strip()
         if opens and closes:
             hours[day] = [[opens, closes]]
+        elif opens or closes:
+            half.append(day.capitalize())
+    if half:  # (dropped, the day would have been saved as a day off without a word)
+        return redirect(
+            "/admin",
+            f"Hours not saved: {', '.join(half)} needs both a start and an end time "
+            "(leave both empty for a day off).",
+        )
     try:
         clinic_admin.set_working_hours(state(request).db, actor, user_id, hours, version_of(form))
     except REFUSED as exc:
