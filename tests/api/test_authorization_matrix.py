@@ -52,6 +52,8 @@ class Target:
     #: Photos that may be set aside, one per request that names one (not the journey's
     #: image, which other requests still read).
     spare_images: list[str] = field(default_factory=list)
+    #: Session records that may be voided, likewise.
+    spare_sessions: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,11 @@ def world(api: ApiServer) -> World:
             ids = walk_to_sessions(practitioner, desk, users, patient_id, zone, hour)
             text_id = _treatment_text(practitioner)
             spares = [_spare_image(practitioner, patient_id) for _ in range(len(ROLES) + 1)]
-        targets[name] = Target(name, ids, users, zone, text_id, patient_id, spares)
+            extra = [
+                str(ok(practitioner.post(f"/patients/{patient_id}/sessions", json=body), 201)["id"])
+                for body in [session_body(ids.plan_id, users.lot_id)] * (len(ROLES) + 1)
+            ]
+        targets[name] = Target(name, ids, users, zone, text_id, patient_id, spares, extra)
     own = targets["own"]
     foreign = targets["other_clinic"]
     # The own patient's path with another clinic's record ids under it.
@@ -110,6 +116,8 @@ def _path_value(name: str, target: Target, path: str = "") -> str:
         return target.users.spare_user_id  # not a user whose token the matrix still needs
     if name == "image_id" and path.endswith("/void") and target.spare_images:
         return target.spare_images.pop()
+    if name == "session_id" and path.endswith("/void") and target.spare_sessions:
+        return target.spare_sessions.pop()
     values = path_ids(
         target.patient_path_id, target.ids, target.users, target.users.practitioner_id
     )
@@ -209,6 +217,9 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
     },
     ("post", "/api/v1/patients/{patient_id}/sessions"): lambda t: {
         "json": session_body(t.ids.plan_id, t.users.lot_id)
+    },
+    ("post", "/api/v1/patients/{patient_id}/sessions/{session_id}/void"): lambda t: {
+        "json": {"reason": "recorded with the wrong lot"}
     },
     ("post", "/api/v1/patients/{patient_id}/images"): lambda t: {
         "data": {"kind": "photo", "view": "frontal"},

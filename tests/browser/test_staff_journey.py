@@ -103,6 +103,22 @@ def test_front_desk_corrects_a_misspelt_name_and_a_second_tab_overwrites_nothing
     expect(other_tab.get_by_role("heading", level=1)).to_have_text("Eduarda Misspelled")
 
 
+def test_a_practitioner_voids_a_session_recorded_wrongly(page: Page, site: Site) -> None:
+    sign_in(page, site, site.emails["practitioner"])
+    page.goto(site.url + "/patients?q=fictive")
+    page.get_by_role("link", name="Fictive, Lena").click()
+    rows = page.locator("#sessions tbody tr")
+    expect(rows).to_have_count(2)
+    latest = rows.last
+    latest.get_by_text("Void", exact=True).click()
+    latest.get_by_label(re.compile("Why void the session")).fill("recorded with the wrong lot")
+    assert_accessible(page)
+    latest.get_by_role("button", name="Void record").click()
+    expect(page.locator(".flash")).to_contain_text("Session record voided")
+    expect(page.locator(".flash")).to_contain_text("Record the session again as it was")
+    expect(rows).to_have_count(1)
+
+
 def test_a_patient_from_registration_to_clearance(page: Page, site: Site, tmp_path: object) -> None:
     # Front desk registers the patient; a bad form keeps what was typed and names the fields.
     sign_in(page, site, site.emails["front_desk"])

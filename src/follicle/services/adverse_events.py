@@ -60,7 +60,7 @@ def report(
             raise InputInvalid([FieldError("/onset_on", "is in the future")])
         if new.session_record_id is not None:
             record = session.get(SessionRecord, new.session_record_id)
-            if record is None or record.patient_id != patient.id:
+            if record is None or record.patient_id != patient.id or record.voided_at is not None:
                 raise InputInvalid(
                     [FieldError("/session_record_id", "no such session for this patient")]
                 )

@@ -38,6 +38,9 @@ class Permission(StrEnum):
     APPOINTMENT_UPDATE = "appointment:update"
     SESSION_READ = "session:read"
     SESSION_RECORD = "session:record"
+    #: Voiding a session record entered wrongly (the wrong patient, the wrong lot): it stops
+    #: counting, kept voided; the right record is then made again.
+    SESSION_VOID = "session:void"
     IMAGE_READ = "image:read"
     IMAGE_UPLOAD = "image:upload"
     #: Setting an image aside (wrong patient, unusable): it and its measurement stop counting.
@@ -115,6 +118,7 @@ _CLINICAL_WRITE = frozenset(
         Permission.PLAN_OVERRIDE,
         Permission.PLAN_APPROVE,
         Permission.SESSION_RECORD,
+        Permission.SESSION_VOID,
         Permission.IMAGE_UPLOAD,
         Permission.IMAGE_VOID,
         Permission.ADVERSE_EVENT_CLEAR,

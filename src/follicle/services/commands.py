@@ -271,6 +271,13 @@ class ImageVoid(Command):
     reason: Reason
 
 
+class SessionVoid(Command):
+    """Why a session record is voided (the wrong patient, the wrong lot or depths): it then
+    stops counting, kept voided, and the session can be recorded again as it was."""
+
+    reason: Reason
+
+
 StaffRole = Literal["admin", "practitioner", "front_desk"]
 Credential = Literal[CREDENTIALS]  # type: ignore[valid-type]
 

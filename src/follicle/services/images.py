@@ -206,7 +206,7 @@ def upload_image(
             raise NotNow("the patient has not given (or has withdrawn) photo-use consent")
         if upload.session_record_id is not None:
             record = session.get(SessionRecord, upload.session_record_id)
-            if record is None or record.patient_id != patient.id:
+            if record is None or record.patient_id != patient.id or record.voided_at is not None:
                 raise InputInvalid(
                     [FieldError("/session_record_id", "no such session for this patient")]
                 )

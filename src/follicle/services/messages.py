@@ -247,6 +247,20 @@ def readdress_pending(
     return (0, len(pending)) if new is None else (len(pending), 0)
 
 
+def cancel_aftercare(session: Session, session_record_id: str, reason: str) -> int:
+    """Stop the aftercare messages of a session record not sent yet (it was voided)."""
+    pending = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.idempotency_key.startswith(f"aftercare:{session_record_id}:"),
+            OutboxMessage.status == "pending",
+        )
+    ).all()
+    for row in pending:
+        row.status = "cancelled"
+        row.last_error = reason
+    return len(pending)
+
+
 def cancel_pending(session: Session, appointment_id: str, reason: str) -> int:
     """Stop reminders that no longer apply (the booking moved or ended)."""
     pending = session.scalars(

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.clinic.intake import IntakeInvalid, validate_intake
 from follicle.clinic.screening import screen
-from follicle.records.models import Appointment, Plan, SessionRecord, new_id
+from follicle.records.models import Appointment, Plan, SessionRecord, new_id, utcnow
 from follicle.services import messages
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
-from follicle.services.commands import NewSessionRecord, PreSessionCheck
+from follicle.services.commands import NewSessionRecord, PreSessionCheck, SessionVoid
 from follicle.services.common import (
     audit_write,
     clinic_settings,
@@ -31,6 +31,7 @@ from follicle.services.common import (
     clinic_zone,
     list_patient_records,
     load_patient,
+    load_record,
     read_patient_record,
     stated_time,
 )
@@ -180,12 +181,7 @@ def record_session(
         if appointment is not None:
             appointment.status = "completed"
         session.flush()
-        done = session.scalar(
-            select(func.count(SessionRecord.id)).where(
-                SessionRecord.plan_id == plan.id, SessionRecord.voided_at.is_(None)
-            )
-        )
-        if done is not None and done >= plan.sessions_planned:
+        if _sessions_done(session, plan) >= plan.sessions_planned:
             plan.status = "completed"
         messages.on_session_recorded(session, record, plan)
         audit_write(
@@ -198,6 +194,73 @@ def record_session(
             {"patient_id": patient.id, "plan_id": plan.id, "lot": record.cartridge_lot},
         )
         return session_view(record)
+
+
+def void_session(
+    db: Database, actor: Actor, patient_id: str, session_id: str, void: SessionVoid
+) -> dict[str, Any]:
+    """Void a session record entered wrongly, with the reason: it stops counting (the series,
+    the plan, reports, the portal, exports and lot recalls; the FHIR record keeps it, marked
+    entered in error). What recording it did is undone so it can be recorded again as it
+    was: its appointment is open again, a plan it completed is approved again, and its
+    aftercare messages not sent yet are cancelled. A voided record is not found (404)."""
+    with db.transaction() as session:
+        record = load_record(
+            session, actor, SessionRecord, session_id, patient_id, Permission.SESSION_VOID
+        )
+        record.voided_at = utcnow()
+        record.voided_by_id = actor.user_id
+        record.void_reason = void.reason
+        appointment = session.get(Appointment, record.appointment_id or "")
+        reopened = appointment is not None and appointment.status == "completed"
+        if appointment is not None and reopened:
+            appointment.status = "booked"
+        plan = session.get(Plan, record.plan_id)
+        assert plan is not None
+        session.flush()
+        plan_reopened = (
+            plan.status == "completed" and _sessions_done(session, plan) < plan.sessions_planned
+        )
+        if plan_reopened:
+            plan.status = "approved"
+        cancelled = messages.cancel_aftercare(
+            session, record.id, f"the session record was voided: {void.reason}"
+        )
+        audit_write(
+            session,
+            actor,
+            "session.void",
+            "session_record",
+            record.id,
+            record.clinic_id,
+            {
+                "patient_id": patient_id,
+                "reason": void.reason,
+                "appointment_reopened": record.appointment_id if reopened else None,
+                "plan_reopened": plan.id if plan_reopened else None,
+                "messages_cancelled": cancelled,
+            },
+        )
+        return {
+            "session_id": record.id,
+            "voided_at": record.voided_at.isoformat(),
+            "void_reason": void.reason,
+            "appointment_reopened": reopened,
+            "plan_reopened": plan_reopened,
+            "messages_cancelled": cancelled,
+        }
+
+
+def _sessions_done(session: Session, plan: Plan) -> int:
+    """The plan's sessions recorded and not voided."""
+    return int(
+        session.scalar(
+            select(func.count(SessionRecord.id)).where(
+                SessionRecord.plan_id == plan.id, SessionRecord.voided_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 def list_sessions(db: Database, actor: Actor, patient_id: str) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from follicle.services.commands import (
     CompareAgain,
     ImageVoid,
     NewSessionRecord,
+    SessionVoid,
 )
 from follicle.web.api import schemas
 from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
@@ -105,6 +106,23 @@ async def upload_image(
     return await run_in_threadpool(
         images.upload_image, app_state.db, app_state.images, actor, patient_id, upload
     )
+
+
+@router.post(
+    BASE + "/sessions/{session_id}/void",
+    **needs(Permission.SESSION_VOID),
+    response_model=schemas.SessionVoided,
+)
+def void_session(
+    request: Request, actor: ApiActor, patient_id: str, session_id: str, body: SessionVoid
+) -> dict[str, Any]:
+    """Void a session record entered wrongly, with the reason; it can then be recorded again.
+
+    For a session recorded on the wrong patient or with the wrong lot or depths: voided, not
+    deleted, it stops counting in the series, reports, portal, exports and lot recalls, and is
+    then not found here. Its appointment is booked again, a plan it completed is approved
+    again, and its aftercare messages not sent yet are cancelled. Audited with the reason."""
+    return sessions.void_session(state(request).db, actor, patient_id, session_id, body)
 
 
 @router.post(

@@ -178,6 +178,18 @@ class Measurement(Shape):
     image_warnings: list[str]
 
 
+class SessionVoided(Shape):
+    session_id: str
+    voided_at: str
+    void_reason: str
+    #: Its appointment was completed by it and is booked again.
+    appointment_reopened: bool
+    #: The plan it completed is approved again.
+    plan_reopened: bool
+    #: Aftercare messages of the session not sent yet, cancelled.
+    messages_cancelled: int
+
+
 class ImageVoided(Shape):
     image_id: str
     measurement_ids: list[str]

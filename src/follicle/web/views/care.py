@@ -34,6 +34,7 @@ from follicle.services.commands import (
     NewAppointment,
     NewSessionRecord,
     SeriesBooking,
+    SessionVoid,
 )
 from follicle.web.api.care import pdf_response
 from follicle.web.api.exports import fhir_file
@@ -499,6 +500,31 @@ async def void_image(request: Request, actor: Staff, patient_id: str, image_id: 
     return redirect(
         f"/patients/{patient_id}/follow-up",
         "Image set aside: it and its measurement no longer count (kept in the record).",
+    )
+
+
+@router.post("/patients/{patient_id}/sessions/{session_id}/void", dependencies=[CsrfChecked])
+async def void_session(
+    request: Request, actor: Staff, patient_id: str, session_id: str
+) -> Response:
+    form = await request.form()
+    try:
+        void = parse_command(SessionVoid, {"reason": str(form.get("reason", ""))})
+        voided = sessions.void_session(state(request).db, actor, patient_id, session_id, void)
+    except REFUSED as exc:
+        return redirect(f"/patients/{patient_id}", f"Not voided: {_refusal(exc)}")
+    undone = [
+        "its appointment is booked again" if voided["appointment_reopened"] else "",
+        "the plan is approved again" if voided["plan_reopened"] else "",
+        f"{voided['messages_cancelled']} aftercare messages not sent yet are cancelled"
+        if voided["messages_cancelled"]
+        else "",
+    ]
+    return redirect(
+        f"/patients/{patient_id}",
+        "Session record voided: it no longer counts (kept in the record)"
+        + "".join(f"; {part}" for part in undone if part)
+        + ". Record the session again as it was.",
     )
 
 
