@@ -190,6 +190,10 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
         "json": {"sessions": 10, "reason": "fewer sessions agreed"},
         "headers": {"If-Match": '"v2"'},
     },
+    ("post", "/api/v1/patients/{patient_id}/plans/{plan_id}/stop"): lambda t: {
+        "json": {"reason": "the patient moves abroad"},
+        "headers": {"If-Match": '"v1"'},  # (an old version: past authorization, not stopped)
+    },
     ("post", "/api/v1/patients/{patient_id}/plans/{plan_id}/approve"): lambda t: {
         "headers": {"If-Match": '"v1"'}
     },

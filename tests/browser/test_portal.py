@@ -148,3 +148,21 @@ def test_a_patient_downloads_their_whole_record(page: Page, site: Site) -> None:
     someone_else = _patient_id(site, "patient8@demo.follicle")
     refused = page.request.get(site.url + f"/api/v1/patients/{someone_else}/fhir")
     assert refused.status == 404
+
+
+def test_a_practitioner_stops_a_plan_and_the_patient_is_told(page: Page, site: Site) -> None:
+    sign_in(page, site, site.emails["practitioner"])
+    page.goto(site.url + "/patients?q=fictive")
+    page.get_by_role("link", name="Fictive, Lena").click()
+    page.get_by_role("link", name="Open the plan and its evidence").click()
+    page.get_by_label("Why stop it?").fill("the patient is moving abroad")
+    assert_accessible(page)
+    page.get_by_role("button", name="Stop plan").click()
+    expect(page.locator(".flash")).to_contain_text("Plan stopped")
+    expect(page.get_by_role("region", name="Plan stopped")).to_contain_text("moving abroad")
+    expect(page.get_by_role("button", name="Propose plan")).to_be_visible()  # (another may be)
+    page.context.clear_cookies()
+    sign_in(page, site, _portal_login(site, "patient12@demo.follicle"))
+    expect(page.get_by_text("Your clinic has stopped this treatment plan")).to_be_visible()
+    expect(page.get_by_text("moving abroad")).to_have_count(0)  # (the reason stays with staff)
+    assert_accessible(page)

@@ -32,6 +32,9 @@ class Permission(StrEnum):
     PLAN_PROPOSE = "plan:propose"
     PLAN_OVERRIDE = "plan:override"
     PLAN_APPROVE = "plan:approve"
+    #: Stopping a plan (the patient stops, or it no longer suits them): its booked sessions
+    #: are cancelled and another plan may be proposed.
+    PLAN_STOP = "plan:stop"
     APPOINTMENT_LIST = "appointment:list"
     APPOINTMENT_READ = "appointment:read"
     APPOINTMENT_BOOK = "appointment:book"
@@ -117,6 +120,7 @@ _CLINICAL_WRITE = frozenset(
         Permission.PLAN_PROPOSE,
         Permission.PLAN_OVERRIDE,
         Permission.PLAN_APPROVE,
+        Permission.PLAN_STOP,
         Permission.SESSION_RECORD,
         Permission.SESSION_VOID,
         Permission.IMAGE_UPLOAD,

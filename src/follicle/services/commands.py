@@ -175,6 +175,12 @@ class PlanOverride(Command):
     reason: Reason
 
 
+class PlanStop(Command):
+    """Why a plan is stopped (kept in the record; the patient is told only that it stopped)."""
+
+    reason: Reason
+
+
 AppointmentKind = Literal[APPOINTMENT_KINDS]  # type: ignore[valid-type]
 RecordId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Minutes = Annotated[int, Field(ge=10, le=240)]

@@ -247,11 +247,15 @@ def readdress_pending(
     return (0, len(pending)) if new is None else (len(pending), 0)
 
 
-def cancel_aftercare(session: Session, session_record_id: str, reason: str) -> int:
-    """Stop the aftercare messages of a session record not sent yet (it was voided)."""
+def cancel_review_reminder(session: Session, plan_id: str, reason: str) -> int:
+    """Stop the plan's review reminder if not sent yet (the plan was stopped)."""
+    return _cancel_keyed(session, f"review_due:{plan_id}:", reason)
+
+
+def _cancel_keyed(session: Session, key_prefix: str, reason: str) -> int:
     pending = session.scalars(
         select(OutboxMessage).where(
-            OutboxMessage.idempotency_key.startswith(f"aftercare:{session_record_id}:"),
+            OutboxMessage.idempotency_key.startswith(key_prefix),
             OutboxMessage.status == "pending",
         )
     ).all()
@@ -259,6 +263,11 @@ def cancel_aftercare(session: Session, session_record_id: str, reason: str) -> i
         row.status = "cancelled"
         row.last_error = reason
     return len(pending)
+
+
+def cancel_aftercare(session: Session, session_record_id: str, reason: str) -> int:
+    """Stop the aftercare messages of a session record not sent yet (it was voided)."""
+    return _cancel_keyed(session, f"aftercare:{session_record_id}:", reason)
 
 
 def cancel_pending(session: Session, appointment_id: str, reason: str) -> int:

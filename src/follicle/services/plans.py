@@ -1,4 +1,5 @@
-"""Plans: propose from the clinical engine, override within bounds with a reason, approve.
+"""Plans: propose from the clinical engine, override within bounds with a reason, approve,
+stop.
 
 A plan is proposed for the practitioner's own credential (the engine caps the depth at what
 the clinic allows that credential), and only a practitioner whose credential allows its depth
@@ -15,11 +16,11 @@ from sqlalchemy import select
 
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.clinic.planning import make_plan
-from follicle.records.models import Plan, new_id, utcnow
+from follicle.records.models import Appointment, Plan, new_id, utcnow
 from follicle.services import messages
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
-from follicle.services.commands import PlanOverride
+from follicle.services.commands import PlanOverride, PlanStop
 from follicle.services.common import (
     audit_write,
     check_version,
@@ -55,6 +56,9 @@ def plan_view(plan: Plan) -> dict[str, Any]:
         "approved_at": plan.approved_at.isoformat() if plan.approved_at else None,
         "review_on": plan.review_on.isoformat() if plan.review_on else None,
         "hold_reason": plan.hold_reason,
+        "stopped_at": plan.stopped_at.isoformat() if plan.stopped_at else None,
+        "stopped_by": plan.stopped_by_id,
+        "stop_reason": plan.stop_reason,
         "version": plan.version,
         "created_at": plan.created_at.isoformat(),
     }
@@ -75,7 +79,7 @@ def propose_plan(
             )
         )
         if any(p.status in ACTIVE_STATUSES for p in plans):
-            raise NotNow("the patient has an approved or held plan; stop it before proposing")
+            raise NotNow("the patient has an approved or held plan; stop it to propose another")
         document = copy.deepcopy(intake.document)
         if actor.credential:
             document.setdefault("operator", {})["credential"] = actor.credential
@@ -246,5 +250,62 @@ def approve_plan(
             plan.id,
             plan.clinic_id,
             {"patient_id": patient_id, "needle_depth_mm": plan.needle_depth_mm},
+        )
+        return plan_view(plan)
+
+
+#: What the patient is told of a stop (the reason stays in the record: it may be clinical).
+STOPPED_NOTICE = "the treatment plan was stopped"
+
+
+def stop_plan(
+    db: Database,
+    actor: Actor,
+    patient_id: str,
+    plan_id: str,
+    stop: PlanStop,
+    expected_version: int | None,
+) -> dict[str, Any]:
+    """Stop a plan with the reason (the patient stops, or it no longer suits them): its
+    sessions still to come are cancelled, the patient told, and its review reminder dropped;
+    another plan may then be proposed. The sessions done stay in the record."""
+    with db.transaction() as session:
+        plan = load_record(session, actor, Plan, plan_id, patient_id, Permission.PLAN_STOP)
+        check_version(plan, expected_version, plan_view)
+        if plan.status not in ("proposed", *ACTIVE_STATUSES):
+            raise NotNow(f"a plan that is {plan.status.replace('_', ' ')} cannot be stopped")
+        now = utcnow()
+        plan.status = "stopped"
+        plan.stopped_at = now
+        plan.stopped_by_id = actor.user_id
+        plan.stop_reason = stop.reason
+        ahead = list(
+            session.scalars(
+                select(Appointment).where(
+                    Appointment.plan_id == plan.id,
+                    Appointment.status == "booked",
+                    Appointment.starts_at > now,
+                )
+            )
+        )
+        for appointment in ahead:
+            appointment.status = "cancelled"
+            appointment.status_reason = STOPPED_NOTICE
+        session.flush()
+        for appointment in ahead:
+            messages.on_cancelled(session, appointment)
+        messages.cancel_review_reminder(session, plan.id, STOPPED_NOTICE)
+        audit_write(
+            session,
+            actor,
+            "plan.stop",
+            "plan",
+            plan.id,
+            plan.clinic_id,
+            {
+                "patient_id": patient_id,
+                "reason": stop.reason,
+                "appointments_cancelled": [a.id for a in ahead],
+            },
         )
         return plan_view(plan)

@@ -80,7 +80,10 @@ def _current_plan(session: Session, patient_id: str) -> Plan | None:
         .where(
             Plan.patient_id == patient_id,
             Plan.voided_at.is_(None),
-            Plan.status.in_(("approved", "on_hold", "completed")),
+            # (a stopped plan once approved: the patient is told it stopped; a proposal
+            # stopped before approval they never saw)
+            Plan.status.in_(("approved", "on_hold", "completed"))
+            | ((Plan.status == "stopped") & Plan.approved_at.is_not(None)),
         )
         .order_by(Plan.created_at.desc(), Plan.id.desc())
     ).first()

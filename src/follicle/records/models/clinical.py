@@ -166,3 +166,8 @@ class Plan(ClinicOwned, Timestamped, Versioned, Voidable, Base):
     approved_by_id: Mapped[str | None] = mapped_column(String(40), ForeignKey(USER_FK))
     approved_at: Mapped[datetime | None] = mapped_column(default=None)
     hold_reason: Mapped[str | None] = mapped_column(Text)
+    #: Stopped by a practitioner's decision (the patient stops, a new contraindication): the
+    #: sessions still booked for it are cancelled, and another plan may be proposed.
+    stopped_at: Mapped[datetime | None] = mapped_column(default=None)
+    stopped_by_id: Mapped[str | None] = mapped_column(String(40), ForeignKey(USER_FK))
+    stop_reason: Mapped[str | None] = mapped_column(Text)

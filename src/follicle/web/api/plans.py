@@ -1,4 +1,4 @@
-"""Plans: propose from the engine, override within bounds, approve."""
+"""Plans: propose from the engine, override within bounds, approve, stop."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from follicle.services import plans
 from follicle.services.authz import Permission
-from follicle.services.commands import PlanOverride
+from follicle.services.commands import PlanOverride, PlanStop
 from follicle.web.api import schemas
 from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
 from follicle.web.deps import state
@@ -71,3 +71,25 @@ def approve(
         state(request).db, actor, patient_id, plan_id, version_from(if_match)
     )
     return with_etag(response, approved)
+
+
+@router.post(BASE + "/{plan_id}/stop", **needs(Permission.PLAN_STOP), response_model=schemas.Plan)
+def stop(
+    request: Request,
+    response: Response,
+    actor: ApiActor,
+    patient_id: str,
+    plan_id: str,
+    body: PlanStop,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Stop a plan, with the reason; its sessions still to come are cancelled.
+
+    For a patient who stops treatment, or a plan that no longer suits them (a new
+    contraindication, a changed diagnosis): the patient is told their booked sessions are
+    cancelled (not the reason, which may be clinical), the review reminder is dropped, and
+    another plan may then be proposed. The sessions done stay in the record."""
+    stopped = plans.stop_plan(
+        state(request).db, actor, patient_id, plan_id, body, version_from(if_match)
+    )
+    return with_etag(response, stopped)

@@ -115,6 +115,9 @@ class Plan(Shape):
     approved_at: str | None
     review_on: str | None
     hold_reason: str | None
+    stopped_at: str | None
+    stopped_by: str | None
+    stop_reason: str | None
     version: int
     created_at: str
 

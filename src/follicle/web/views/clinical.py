@@ -15,6 +15,7 @@ from follicle.services.commands import (
     ConsentWithdrawal,
     IntakeSubmission,
     PlanOverride,
+    PlanStop,
 )
 from follicle.services.errors import Forbidden, NotNow, StaleVersion, VersionRequired
 from follicle.web.deps import state
@@ -248,6 +249,21 @@ async def override_plan(request: Request, actor: Staff, patient_id: str, plan_id
         )
     return redirect(
         f"/patients/{patient_id}/plans/{plan_id}", "Plan changed; it needs approval again."
+    )
+
+
+@router.post("/patients/{patient_id}/plans/{plan_id}/stop", dependencies=[CsrfChecked])
+async def stop_plan(request: Request, actor: Staff, patient_id: str, plan_id: str) -> Response:
+    form = await request.form()
+    try:
+        stop = parse_command(PlanStop, {"reason": str(form.get("reason", "")).strip()})
+        plans.stop_plan(state(request).db, actor, patient_id, plan_id, stop, version_of(form))
+    except REFUSED as exc:
+        reasons = "; ".join(refusal_messages(exc).values())
+        return redirect(f"/patients/{patient_id}/plans/{plan_id}", f"Not stopped: {reasons}")
+    return redirect(
+        f"/patients/{patient_id}",
+        "Plan stopped: its sessions still booked are cancelled and the patient is told.",
     )
 
 
