@@ -142,7 +142,7 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
         )
         events = list(session.scalars(select(AdverseEvent)))
         stored = list(session.scalars(select(Image.content_sha256)))
-    assert statuses == ["approved", "approved", "approved", "on_hold", "proposed"]
+    assert statuses == ["approved", "approved", "approved", "on_hold", "proposed", "stopped"]
     assert sessions_done == 6
     assert len(counts) == 6  # three images of the vertex site at baseline and at follow-up
     assert sum(counts[3:]) > sum(counts[:3])  # the synthetic follow-up has more hairs
@@ -213,6 +213,21 @@ def test_the_demo_follow_up_is_measured_hair_by_hair(db: Database, tmp_path: Pat
     assert found["not_compared"] == []
     assert found["new"] > found["lost"]
     assert 10 <= found["change_pct"] <= 45
+
+
+def test_a_demo_plan_was_stopped_and_its_booked_sessions_cancelled(
+    db: Database, tmp_path: Path
+) -> None:
+    load_demo(db, cli_actor(), store=ImageStore(tmp_path / "images"))
+    with db.transaction() as session:
+        stopped = session.scalars(select(Plan).where(Plan.status == "stopped")).one()
+        booked = session.scalars(select(Appointment).where(Appointment.plan_id == stopped.id))
+        statuses = {a.status for a in booked}
+        patient = session.get(Patient, stopped.patient_id)
+    assert patient is not None
+    assert patient.email == "patient18@demo.follicle"
+    assert stopped.stop_reason == "moving abroad; continues her care with a clinic there"
+    assert statuses == {"cancelled"}
 
 
 def test_a_demo_patients_new_phone_number_was_corrected_and_the_old_one_kept(

@@ -394,6 +394,12 @@ def care_plan(plan: Plan, condition_id: str | None, who: Who) -> dict[str, Any]:
             {"valueString": plan.override_reason} if plan.override_reason else None,
         ),
         ("hold-reason", {"valueString": plan.hold_reason} if plan.hold_reason else None),
+        ("stopped-at", {"valueInstant": instant(plan.stopped_at)} if plan.stopped_at else None),
+        (
+            "stopped-by",
+            {"valueReference": who(plan.stopped_by_id)} if plan.stopped_by_id else None,
+        ),
+        ("stop-reason", {"valueString": plan.stop_reason} if plan.stop_reason else None),
     ):
         if value:
             resource["extension"].append(ext(name, **value))

@@ -53,6 +53,7 @@ from follicle.services.commands import (
     NewPatient,
     NewSessionRecord,
     PatientDetails,
+    PlanStop,
     SeriesBooking,
 )
 from follicle.services.database import Database
@@ -420,6 +421,30 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
         sessions.record_session(
             db, derm, lena, _session(plan["id"], performed, lots["DEMO-LOT-2702"], 0.5), today
         )
+
+    # Patient 18: her series was booked, then she moved abroad: the plan is stopped, which
+    # cancels the sessions booked and tells her so.
+    rosa = people["patient18@demo.follicle"]
+    consent_all(rosa, "Rosa Mockett")
+    plan = approved_plan(rosa)
+    appointments.book_series(
+        db,
+        desk,
+        rosa,
+        SeriesBooking(
+            plan_id=plan["id"],
+            first_starts_at=datetime.combine(_next_weekday(today, 1), time(11, 0)),
+            practitioner_id=str(derm.user_id),
+        ),
+    )
+    plans.stop_plan(
+        db,
+        derm,
+        rosa,
+        plan["id"],
+        PlanStop(reason="moving abroad; continues her care with a clinic there"),
+        plans.read_plan(db, derm, rosa, plan["id"])["version"],
+    )
 
     # The records above were made today; date the history the way it happened.
     _backdate(db, cyrus, first - timedelta(days=7))

@@ -526,6 +526,9 @@ class _Importer:
             approved_by_id=self.who(_value(r, "approved-by")),
             approved_at=_instant(_value(r, "approved-at")),
             hold_reason=_value(r, "hold-reason"),
+            stopped_at=_instant(_value(r, "stopped-at")),
+            stopped_by_id=self.who(_value(r, "stopped-by")),
+            stop_reason=_value(r, "stop-reason"),
             created_at=_recorded_at(r),
             **_voids(r, self.who),
         )
