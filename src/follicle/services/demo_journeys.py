@@ -292,6 +292,12 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
         proposed = plans.propose_plan(db, derm, patient_id, today)
         return plans.approve_plan(db, derm, patient_id, proposed["id"], proposed["version"], today)
 
+    def series(patient_id: str, plan_id: str, first: datetime) -> list[dict[str, Any]]:
+        booking = SeriesBooking(
+            plan_id=plan_id, first_starts_at=first, practitioner_id=str(derm.user_id)
+        )
+        return appointments.book_series(db, desk, patient_id, booking)
+
     # Patient 2: consented, plan proposed and waiting for a practitioner's approval.
     bea = people["patient2@demo.follicle"]
     consent_all(bea, "Bea Samplefield")
@@ -358,14 +364,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
         ),
     )
     next_session = datetime.combine(_next_weekday(today, 1), time(10, 0))
-    remaining = appointments.book_series(
-        db,
-        desk,
-        cyrus,
-        SeriesBooking(
-            plan_id=plan["id"], first_starts_at=next_session, practitioner_id=str(derm.user_id)
-        ),
-    )
+    remaining = series(cyrus, plan["id"], next_session)
     assert remaining
 
     # Patient 5: one session, then an infection: the plan is on hold until cleared.
@@ -394,16 +393,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     hana = people["patient8@demo.follicle"]
     consent_all(hana, "Hana Synthby")
     plan = approved_plan(hana)
-    appointments.book_series(
-        db,
-        desk,
-        hana,
-        SeriesBooking(
-            plan_id=plan["id"],
-            first_starts_at=datetime.combine(_next_weekday(today, 3), time(14, 0)),
-            practitioner_id=str(derm.user_id),
-        ),
-    )
+    series(hana, plan["id"], datetime.combine(_next_weekday(today, 3), time(14, 0)))
     # She has since given the desk a new mobile number: the reminders not sent yet go to it,
     # and the audit log keeps the old one.
     _new_phone(db, desk, hana, "+44 7700 900808")  # (Ofcom's range reserved for drama)
@@ -427,16 +417,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     rosa = people["patient18@demo.follicle"]
     consent_all(rosa, "Rosa Mockett")
     plan = approved_plan(rosa)
-    appointments.book_series(
-        db,
-        desk,
-        rosa,
-        SeriesBooking(
-            plan_id=plan["id"],
-            first_starts_at=datetime.combine(_next_weekday(today, 1), time(11, 0)),
-            practitioner_id=str(derm.user_id),
-        ),
-    )
+    series(rosa, plan["id"], datetime.combine(_next_weekday(today, 1), time(11, 0)))
     plans.stop_plan(
         db,
         derm,

@@ -10,6 +10,7 @@ nothing is queued twice. Times are written in the clinic's time zone.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -255,14 +256,19 @@ def cancel_review_reminder(session: Session, plan_id: str, reason: str) -> int:
 def _cancel_keyed(session: Session, key_prefix: str, reason: str) -> int:
     pending = session.scalars(
         select(OutboxMessage).where(
-            OutboxMessage.idempotency_key.startswith(key_prefix),
+            OutboxMessage.idempotency_key.startswith(key_prefix, autoescape=True),
             OutboxMessage.status == "pending",
         )
     ).all()
-    for row in pending:
+    return _cancelled(pending, reason)
+
+
+def _cancelled(rows: Sequence[OutboxMessage], reason: str) -> int:
+    """Mark messages not sent yet as cancelled, saying why (the messages page shows it)."""
+    for row in rows:
         row.status = "cancelled"
         row.last_error = reason
-    return len(pending)
+    return len(rows)
 
 
 def cancel_aftercare(session: Session, session_record_id: str, reason: str) -> int:
@@ -279,10 +285,7 @@ def cancel_pending(session: Session, appointment_id: str, reason: str) -> int:
             OutboxMessage.kind == "reminder",
         )
     ).all()
-    for row in pending:
-        row.status = "cancelled"
-        row.last_error = reason
-    return len(pending)
+    return _cancelled(pending, reason)
 
 
 def _reminders(session: Session, ctx: _Context, appointment: Appointment, now: datetime) -> None:
