@@ -49,6 +49,7 @@ class Target:
     zone: str
     treatment_text_id: str
     patient_path_id: str  # differs from ids.patient_id for the "mismatched" target
+    signs_as: str  # the path's patient's registered name
     #: Photos that may be set aside, one per request that names one (not the journey's
     #: image, which other requests still read).
     spare_images: list[str] = field(default_factory=list)
@@ -82,12 +83,13 @@ def world(api: ApiServer) -> World:
         ):
             ids = walk_to_sessions(practitioner, desk, users, patient_id, zone, hour)
             text_id = _treatment_text(practitioner)
+            signs_as = ok(practitioner.get(f"/patients/{patient_id}/consents"))["signs_as"]
             spares = [_spare_image(practitioner, patient_id) for _ in range(len(ROLES) + 1)]
             extra = [
                 str(ok(practitioner.post(f"/patients/{patient_id}/sessions", json=body), 201)["id"])
                 for body in [session_body(ids.plan_id, users.lot_id)] * (len(ROLES) + 1)
             ]
-        targets[name] = Target(name, ids, users, zone, text_id, patient_id, spares, extra)
+        targets[name] = Target(name, ids, users, zone, text_id, patient_id, signs_as, spares, extra)
     own = targets["own"]
     foreign = targets["other_clinic"]
     # The own patient's path with another clinic's record ids under it.
@@ -98,6 +100,7 @@ def world(api: ApiServer) -> World:
         own.zone,
         own.treatment_text_id,
         own.patient_path_id,
+        own.signs_as,
     )
     return World(own, targets["other_patient"], mismatched, foreign)
 
@@ -153,8 +156,9 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
     },
     ("put", "/api/v1/patients/{patient_id}"): lambda t: {
         "json": {
-            "given_name": "Matrix",
-            "family_name": "Corrected",
+            # (the name kept: the consents signed later must still name the patient)
+            "given_name": t.signs_as.split(" ", 1)[0],
+            "family_name": t.signs_as.split(" ", 1)[1],
             "date_of_birth": "1979-09-09",
             "sex_at_birth": "female",
             "phone": "+44 20 7946 0000",
@@ -177,7 +181,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
     ("post", "/api/v1/patients/{patient_id}/consents"): lambda t: {
         "json": {
             "kind": "treatment",
-            "signed_name": "Matrix Signer",
+            "signed_name": t.signs_as,
             "consent_text_id": t.treatment_text_id,
         }
     },

@@ -154,10 +154,11 @@ def test_one_patient_under_concurrent_amendments_edits_and_sessions(api: ApiServ
         history = ok(derm.get(base + "/intakes"))
         assert [i["amends"] for i in history] == [None, first["id"]]
         texts = {t["kind"]: t for t in ok(derm.get("/consent-texts"))}
+        signs_as = ok(derm.get(base + "/consents"))["signs_as"]
         for kind in ("treatment", "photo_use"):
             signed = {
                 "kind": kind,
-                "signed_name": "Many Hands",
+                "signed_name": signs_as,
                 "consent_text_id": texts[kind]["id"],
             }
             ok(derm.post(base + "/consents", json=signed), 201)

@@ -123,7 +123,9 @@ def _consented_patient(db: Database, clinic_id: str, derm: Actor) -> str:
         db,
         derm,
         patient_id,
-        ConsentSignature(kind="photo_use", signed_name="Pat Test", consent_text_id=text["id"]),
+        ConsentSignature(
+            kind="photo_use", signed_name="Pat Testperson", consent_text_id=text["id"]
+        ),
     )
     return patient_id
 

@@ -203,13 +203,14 @@ def walk_to_sessions(
     intake = ok(practitioner.post(base + "/intakes", json={"intake": eligible_intake()}), 201)
     ids.intake_id, ids.screening_id = intake["id"], intake["screening"]["id"]
     texts = {t["kind"]: t for t in ok(practitioner.get("/consent-texts"))}
+    signs_as = ok(practitioner.get(base + "/consents"))["signs_as"]  # (their registered name)
     for kind in ("treatment", "photo_use"):
         signed = ok(
             practitioner.post(
                 base + "/consents",
                 json={
                     "kind": kind,
-                    "signed_name": "Test Person",
+                    "signed_name": signs_as,
                     "consent_text_id": texts[kind]["id"],
                 },
             ),

@@ -9,6 +9,7 @@ backends find the same patients.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 #: Latin letters with a stroke or ligatures, which Unicode does not decompose into a letter
@@ -46,3 +47,20 @@ def search_name(given_name: str, family_name: str) -> str:
     """
     given, family = folded(given_name), folded(family_name)
     return f"{family} {given}\n{given} {family}"
+
+
+def signs_as(typed: str, given_name: str, family_name: str) -> bool:
+    """Whether a typed signature names the patient: every word of their registered names,
+    in any order, without case or accents; a middle name may be added. ("-1" or "nan" typed
+    in the box signed a consent before: a signature of record must say who signed.)
+
+    >>> signs_as("ana maria LIMA", "Ana", "Lima"), signs_as("Lima, Ana", "Ana", "Lima")
+    (True, True)
+    >>> signs_as("Ana", "Ana", "Lima-Sousa"), signs_as("Ana Lima", "Ana", "Lima-Sousa")
+    (False, False)
+    >>> signs_as("Ana Lima Sousa", "Ana", "Lima-Sousa"), signs_as("José Núñez", "Jose", "Nunez")
+    (True, True)
+    """
+    words = set(re.findall(r"\w+", folded(typed)))
+    needed = set(re.findall(r"\w+", folded(f"{given_name} {family_name}")))
+    return bool(needed) and needed <= words

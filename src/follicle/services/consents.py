@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records.models import Appointment, Consent, ConsentText, new_id, utcnow
 from follicle.records.models.vocab import CONSENT_KINDS
+from follicle.records.names import signs_as
 from follicle.services import messages
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
@@ -161,6 +162,7 @@ def list_consents(db: Database, actor: Actor, patient_id: str) -> dict[str, Any]
             "needed": sorted(set(CONSENT_KINDS) - {v["kind"] for v in views if v["valid"]}),
             "current_texts": {k: text_view(t) for k, t in current.items()},
             "time_zone": clinic_zone(session, patient.clinic_id).key,
+            "signs_as": f"{patient.given_name} {patient.family_name}",
         }
 
 
@@ -199,6 +201,17 @@ def sign(
                         "/consent_text_id",
                         f"is not the current {signature.kind} text ({current.id}, version "
                         f"{current.version_number}); read the current version and sign that",
+                    )
+                ]
+            )
+        if not signs_as(signature.signed_name, patient.given_name, patient.family_name):
+            raise InputInvalid(
+                [
+                    FieldError(
+                        "/signed_name",
+                        f"must be the patient's name as registered ({patient.given_name} "
+                        f"{patient.family_name}), in full; if that is wrong, correct the "
+                        "patient's details first",
                     )
                 ]
             )

@@ -101,6 +101,9 @@ class ConsentStatus(Shape):
     needed: list[str]
     current_texts: dict[str, ConsentText]
     time_zone: str  # the clinic's (the times are UTC; pages show their dates in this zone)
+    #: The patient's registered name: a signature must name them (any order, a middle name
+    #: may be added).
+    signs_as: str
 
 
 class Plan(Shape):
