@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -485,6 +485,26 @@ def mark_no_show(
     db: Database, actor: Actor, patient_id: str, appointment_id: str, expected_version: int | None
 ) -> dict[str, Any]:
     return _set_status(db, actor, patient_id, appointment_id, "no_show", None, expected_version)
+
+
+def cancel_sessions_ahead(session: Session, which: ColumnElement[bool], reason: str) -> list[str]:
+    """Cancel the sessions still booked ahead that ``which`` picks (a patient's, a plan's),
+    telling the patient: their ids. Their slots are free again."""
+    ahead = list(
+        session.scalars(
+            select(Appointment).where(
+                which,
+                Appointment.kind == "session",
+                Appointment.status == "booked",
+                Appointment.starts_at > utcnow(),
+            )
+        )
+    )
+    for appointment in ahead:
+        appointment.status = "cancelled"
+        appointment.status_reason = reason
+        messages.on_cancelled(session, appointment)
+    return [a.id for a in ahead]
 
 
 def _patient_appointments(session: Session, patient_id: str) -> list[Appointment]:

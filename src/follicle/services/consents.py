@@ -17,8 +17,8 @@ from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records.models import Appointment, Consent, ConsentText, new_id, utcnow
 from follicle.records.models.vocab import CONSENT_KINDS
 from follicle.records.names import signs_as
-from follicle.services import messages
 from follicle.services.actors import Actor
+from follicle.services.appointments import cancel_sessions_ahead
 from follicle.services.authz import Permission, authorize
 from follicle.services.commands import ConsentSignature, ConsentWithdrawal, NewConsentText
 from follicle.services.common import (
@@ -264,18 +264,9 @@ def withdraw(
         consent.withdrawn_reason = withdrawal.reason
         cancelled = []
         if text.kind == "treatment":  # no more sessions: free their slots
-            for appointment in session.scalars(
-                select(Appointment).where(
-                    Appointment.patient_id == patient_id,
-                    Appointment.kind == "session",
-                    Appointment.status == "booked",
-                    Appointment.starts_at > now,
-                )
-            ):
-                appointment.status = "cancelled"
-                appointment.status_reason = "treatment consent withdrawn"
-                cancelled.append(appointment.id)
-                messages.on_cancelled(session, appointment)
+            cancelled = cancel_sessions_ahead(
+                session, Appointment.patient_id == patient_id, "treatment consent withdrawn"
+            )
         session.flush()
         audit_write(
             session,

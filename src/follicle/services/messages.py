@@ -239,13 +239,12 @@ def readdress_pending(
             OutboxMessage.kind.not_in(_ACCOUNT_KINDS),
         )
     ).all()
+    if new is None:
+        reason = f"the patient's {_ADDRESS_NAMES[channel]} was taken off their details"
+        return 0, _cancelled(pending, reason)
     for row in pending:
-        if new is None:
-            row.status = "cancelled"
-            row.last_error = f"the patient's {_ADDRESS_NAMES[channel]} was taken off their details"
-        else:
-            row.recipient = new
-    return (0, len(pending)) if new is None else (len(pending), 0)
+        row.recipient = new
+    return len(pending), 0
 
 
 def cancel_review_reminder(session: Session, plan_id: str, reason: str) -> int:

@@ -196,26 +196,34 @@ def create_patient(
         _check_birth(new.date_of_birth, today or clinic_today(session, actor.clinic_id))
         same = None if new.not_a_duplicate else _registered_already(session, actor.clinic_id, new)
         if same is None:
-            patient = Patient(
-                id=new_id("pat"),
-                clinic_id=actor.clinic_id,
-                given_name=new.given_name,
-                family_name=new.family_name,
-                date_of_birth=new.date_of_birth,
-                sex_at_birth=new.sex_at_birth,
-                email=str(new.email) if new.email else None,
-                phone=new.phone or None,
-            )
+            patient = Patient(id=new_id("pat"), clinic_id=actor.clinic_id, **_details_of(new))
             session.add(patient)
             session.flush()
             audit_write(session, actor, "patient.create", "patient", patient.id, patient.clinic_id)
             return patient_view(patient)
-        # The refusal shows who is registered already: a read, audited (and nothing written).
-        audit_read(
-            session, actor, "patient.duplicate_shown", "patient", same.clinic_id, [same.id], same.id
-        )
-        refusal = PossibleDuplicate(same)
+        refusal = _shown_duplicate(session, actor, same)
     raise refusal
+
+
+def _details_of(new: NewPatient) -> dict[str, Any]:
+    """The registration details as the record holds them."""
+    return {
+        "given_name": new.given_name,
+        "family_name": new.family_name,
+        "date_of_birth": new.date_of_birth,
+        "sex_at_birth": new.sex_at_birth,
+        "email": str(new.email) if new.email else None,
+        "phone": new.phone or None,
+    }
+
+
+def _shown_duplicate(session: Session, actor: Actor, same: Patient) -> PossibleDuplicate:
+    """The refusal, which shows who is registered already: a read, audited (raised after the
+    transaction, so nothing else is written)."""
+    audit_read(
+        session, actor, "patient.duplicate_shown", "patient", same.clinic_id, [same.id], same.id
+    )
+    return PossibleDuplicate(same)
 
 
 def _check_birth(born: date, today: date) -> None:
@@ -244,14 +252,7 @@ def update_patient(
         patient = load_patient(session, actor, patient_id, Permission.PATIENT_UPDATE)
         check_version(patient, expected_version, patient_view)
         _check_birth(details.date_of_birth, today or clinic_today(session, patient.clinic_id))
-        wanted = {
-            "given_name": details.given_name,
-            "family_name": details.family_name,
-            "date_of_birth": details.date_of_birth,
-            "sex_at_birth": details.sex_at_birth,
-            "email": str(details.email) if details.email else None,
-            "phone": details.phone or None,
-        }
+        wanted = _details_of(details)
         changed = {k: v for k, v in wanted.items() if getattr(patient, k) != v}
         if not changed:
             return patient_view(patient)
@@ -262,11 +263,7 @@ def update_patient(
         if same is None:
             _apply(session, actor, patient, changed)
             return patient_view(patient)
-        # Refused: it shows who is registered already, a read, audited (nothing written).
-        audit_read(
-            session, actor, "patient.duplicate_shown", "patient", same.clinic_id, [same.id], same.id
-        )
-        refusal = PossibleDuplicate(same)
+        refusal = _shown_duplicate(session, actor, same)
     raise refusal
 
 

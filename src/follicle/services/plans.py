@@ -19,6 +19,7 @@ from follicle.clinic.planning import make_plan
 from follicle.records.models import Appointment, Plan, new_id, utcnow
 from follicle.services import messages
 from follicle.services.actors import Actor
+from follicle.services.appointments import cancel_sessions_ahead
 from follicle.services.authz import Permission
 from follicle.services.commands import PlanOverride, PlanStop
 from follicle.services.common import (
@@ -274,26 +275,11 @@ def stop_plan(
         check_version(plan, expected_version, plan_view)
         if plan.status not in ("proposed", *ACTIVE_STATUSES):
             raise NotNow(f"a plan that is {plan.status.replace('_', ' ')} cannot be stopped")
-        now = utcnow()
         plan.status = "stopped"
-        plan.stopped_at = now
+        plan.stopped_at = utcnow()
         plan.stopped_by_id = actor.user_id
         plan.stop_reason = stop.reason
-        ahead = list(
-            session.scalars(
-                select(Appointment).where(
-                    Appointment.plan_id == plan.id,
-                    Appointment.status == "booked",
-                    Appointment.starts_at > now,
-                )
-            )
-        )
-        for appointment in ahead:
-            appointment.status = "cancelled"
-            appointment.status_reason = STOPPED_NOTICE
-        session.flush()
-        for appointment in ahead:
-            messages.on_cancelled(session, appointment)
+        cancelled = cancel_sessions_ahead(session, Appointment.plan_id == plan.id, STOPPED_NOTICE)
         messages.cancel_review_reminder(session, plan.id, STOPPED_NOTICE)
         audit_write(
             session,
@@ -305,7 +291,7 @@ def stop_plan(
             {
                 "patient_id": patient_id,
                 "reason": stop.reason,
-                "appointments_cancelled": [a.id for a in ahead],
+                "appointments_cancelled": cancelled,
             },
         )
         return plan_view(plan)
