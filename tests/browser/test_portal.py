@@ -166,3 +166,23 @@ def test_a_practitioner_stops_a_plan_and_the_patient_is_told(page: Page, site: S
     expect(page.get_by_text("Your clinic has stopped this treatment plan")).to_be_visible()
     expect(page.get_by_text("moving abroad")).to_have_count(0)  # (the reason stays with staff)
     assert_accessible(page)
+
+
+def test_a_patient_gives_the_clinic_a_new_phone_number(page: Page, site: Site) -> None:
+    sign_in(page, site, _portal_login(site, "patient20@demo.follicle"))
+    phone = page.get_by_label("Mobile phone")
+    expect(phone).to_have_value("+44 7700 900020")  # (as the clinic has it)
+    phone.fill("call me maybe")
+    page.get_by_role("button", name="Save my contact details").click()
+    expect(page.locator(".flash")).to_contain_text("Not saved: phone")
+    expect(page.get_by_label("Mobile phone")).to_have_value("+44 7700 900020")  # (unchanged)
+    page.get_by_label("Mobile phone").fill("+44 7700 900120")
+    page.get_by_role("button", name="Save my contact details").click()
+    expect(page.locator(".flash")).to_contain_text("Your contact details are saved")
+    expect(page.get_by_label("Mobile phone")).to_have_value("+44 7700 900120")
+    assert_accessible(page)
+    with site.db.transaction() as session:
+        patient = session.scalars(
+            select(Patient).where(Patient.email == "patient20@demo.follicle")
+        ).one()
+        assert patient.phone == "+44 7700 900120"

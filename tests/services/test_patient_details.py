@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models import AuditEntry, OutboxMessage, Patient, UserAccount, utcnow
-from follicle.services import messages
+from follicle.services import messages, portal
 from follicle.services.accounts import invite_patient
 from follicle.services.actors import Actor
 from follicle.services.auth import actor_for
-from follicle.services.commands import NewPatient, PatientDetails
+from follicle.services.commands import ContactDetails, NewPatient, PatientDetails
 from follicle.services.database import Database
 from follicle.services.errors import Forbidden, NotFound, StaleVersion, VersionRequired
 from follicle.services.patients import (
@@ -197,3 +198,32 @@ def test_staff_of_the_clinic_may_correct_details_a_patient_and_other_clinics_may
     herself = _actor(db, clinic_id, "patient", patient_id=patient_id)
     with pytest.raises(Forbidden):
         update_patient(db, herself, patient_id, _details(), 4)
+
+
+def test_a_patient_gives_the_clinic_a_new_phone_number_in_the_portal(db: Database) -> None:
+    clinic_id = make_clinic(db)
+    desk = _actor(db, clinic_id, "front_desk")
+    patient_id = _register(db, desk)
+    _queue(db, clinic_id, patient_id, "sms", recipient="+351 21 000 0001", channel="sms")
+    herself = _actor(db, clinic_id, "patient", patient_id=patient_id)
+
+    portal.set_contact(
+        db, herself, ContactDetails(email="ana.lima@example.org", phone="+351 91 000 0009")
+    )
+
+    assert _messages(db, patient_id)["sms"][:2] == ("+351 91 000 0009", "pending")
+    with db.transaction() as session:
+        patient = session.get(Patient, patient_id)
+        assert patient is not None
+        assert (patient.email, patient.phone) == ("ana.lima@example.org", "+351 91 000 0009")
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "patient.update")
+        ).one()
+        assert entry.actor == herself.audit_name
+        assert entry.detail["changed"] == {
+            "phone": {"from": "+351 21 000 0001", "to": "+351 91 000 0009"}
+        }
+    # Only her own record, and only how she is reached: her name is the clinic's to correct.
+    assert "given_name" not in ContactDetails.model_fields
+    with pytest.raises(ValidationError):
+        ContactDetails.model_validate({"phone": "ask at the desk"})

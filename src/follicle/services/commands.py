@@ -131,6 +131,13 @@ class NewPatient(Command):
     not_a_duplicate: bool = False
 
 
+class ContactDetails(Command):
+    """How the patient is reached, as they give it in the portal (left out: cleared)."""
+
+    email: EmailStr | None = None
+    phone: Phone | None = None
+
+
 class PatientDetails(NewPatient):
     """A patient's registration details as they should now read, every field (what is left
     out is cleared: an email or phone the patient no longer has)."""

@@ -261,14 +261,17 @@ def update_patient(
         if identity and not details.not_a_duplicate:
             same = _registered_already(session, patient.clinic_id, details, patient.id)
         if same is None:
-            _apply(session, actor, patient, changed)
+            apply_changes(session, actor, patient, changed)
             return patient_view(patient)
         refusal = _shown_duplicate(session, actor, same)
     raise refusal
 
 
-def _apply(session: Session, actor: Actor, patient: Patient, changed: dict[str, Any]) -> None:
-    """Write the corrected fields, re-address what is waiting to be sent, and audit it all."""
+def apply_changes(
+    session: Session, actor: Actor, patient: Patient, changed: dict[str, Any]
+) -> None:
+    """Write the changed details, re-address what is waiting to be sent, and audit it all
+    (``patient.update``, with what each field read before)."""
     was = {k: getattr(patient, k) for k in changed}
     old_email = recipient_email(session, patient)
     for field, value in changed.items():

@@ -28,12 +28,14 @@ from follicle.records.models import (
 from follicle.services.actors import Actor
 from follicle.services.appointments import appointment_view
 from follicle.services.authz import Permission, authorize
+from follicle.services.commands import ContactDetails
 from follicle.services.common import audit_read, audit_write
 from follicle.services.consents import valid_consents
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
 from follicle.services.images import image_view, measurement_view
 from follicle.services.messages import OPT_OUT_KINDS
+from follicle.services.patients import apply_changes
 
 HOURLY_UNTIL_HOURS = 72  # aftercare is shown hour by hour for three days, then day by day
 
@@ -60,6 +62,8 @@ class PortalHome:
     consents_needed: list[str] = field(default_factory=list)
     sessions_done: int = 0
     last_session_at: datetime | None = None
+    email: str | None = None
+    phone: str | None = None
     education_opt_in: bool = False
     updates_opt_in: bool = False
     message_opt_outs: tuple[str, ...] = ()
@@ -108,6 +112,8 @@ def portal_home(db: Database, actor: Actor) -> PortalHome:
             patient.given_name,
             clinic.name,
             clinic.time_zone,
+            email=patient.email,
+            phone=patient.phone,
             education_opt_in=patient.education_opt_in,
             updates_opt_in=patient.updates_opt_in,
             message_opt_outs=tuple(patient.message_opt_outs or ()),
@@ -238,6 +244,18 @@ def released_image(
             session, actor, "portal.image", "image", patient.clinic_id, [image.id], patient.id
         )
         return store.get(image.content_sha256, image.media_type), image.media_type
+
+
+def set_contact(db: Database, actor: Actor, contact: ContactDetails) -> None:
+    """The patient's own email address and phone number, as the clinic reaches them (their
+    portal still signs in with its own address): messages not sent yet go to the new ones,
+    and the audit keeps the old."""
+    wanted = {"email": str(contact.email) if contact.email else None, "phone": contact.phone}
+    with db.transaction() as session:
+        patient = _own_patient(session, actor)
+        changed = {k: v or None for k, v in wanted.items() if getattr(patient, k) != (v or None)}
+        if changed:
+            apply_changes(session, actor, patient, changed)
 
 
 def set_preferences(

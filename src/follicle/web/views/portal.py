@@ -12,7 +12,7 @@ from follicle.clinic.adverse_events import urgent_advice
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models.vocab import ADVERSE_EVENT_CATEGORIES
 from follicle.services import adverse_events, consents, portal
-from follicle.services.commands import AdverseEventReport
+from follicle.services.commands import AdverseEventReport, ContactDetails
 from follicle.services.common import actor_today
 from follicle.services.messages import OPT_OUT_KINDS
 from follicle.web.api.exports import fhir_file
@@ -171,6 +171,19 @@ def portal_consents(request: Request, actor: PatientActor) -> Response:
         {"status": status, "patient_id": actor.patient_id},
         actor=actor,
     )
+
+
+@router.post("/portal/contact", dependencies=[CsrfChecked])
+async def contact(request: Request, actor: PatientActor) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in ("email", "phone")}
+    try:
+        details = parse_command(ContactDetails, {k: v for k, v in values.items() if v})
+        portal.set_contact(state(request).db, actor, details)
+    except InputInvalid as exc:
+        problems = "; ".join(f"{p.lstrip('/')} {m}" for p, m in errors_by_field(exc.errors).items())
+        return redirect("/portal#contact", f"Not saved: {problems}")
+    return redirect("/portal#contact", "Your contact details are saved.")
 
 
 @router.post("/portal/preferences", dependencies=[CsrfChecked])
