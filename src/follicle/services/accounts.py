@@ -132,7 +132,7 @@ def invite_patient(db: Database, actor: Actor, patient_id: str, public_url: str)
                 id=new_id("usr"),
                 clinic_id=patient.clinic_id,
                 email=email,
-                display_name=f"{patient.given_name} {patient.family_name}",
+                display_name=patient.full_name,
                 role="patient",
                 patient_id=patient.id,
                 password_hash=None,

@@ -162,7 +162,7 @@ def list_consents(db: Database, actor: Actor, patient_id: str) -> dict[str, Any]
             "needed": sorted(set(CONSENT_KINDS) - {v["kind"] for v in views if v["valid"]}),
             "current_texts": {k: text_view(t) for k, t in current.items()},
             "time_zone": clinic_zone(session, patient.clinic_id).key,
-            "signs_as": f"{patient.given_name} {patient.family_name}",
+            "signs_as": patient.full_name,
         }
 
 
@@ -209,9 +209,8 @@ def sign(
                 [
                     FieldError(
                         "/signed_name",
-                        f"must be the patient's name as registered ({patient.given_name} "
-                        f"{patient.family_name}), in full; if that is wrong, correct the "
-                        "patient's details first",
+                        f"must be the patient's name as registered ({patient.full_name}), "
+                        "in full; if that is wrong, correct the patient's details first",
                     )
                 ]
             )

@@ -205,7 +205,7 @@ class _Context:
 
     @property
     def greeting(self) -> str:
-        return f"Dear {self.patient.given_name} {self.patient.family_name}"
+        return f"Dear {self.patient.full_name}"
 
 
 def _context(session: Session, patient_id: str) -> _Context:

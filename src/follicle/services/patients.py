@@ -212,9 +212,13 @@ def _details_of(new: NewPatient) -> dict[str, Any]:
         "family_name": new.family_name,
         "date_of_birth": new.date_of_birth,
         "sex_at_birth": new.sex_at_birth,
-        "email": str(new.email) if new.email else None,
-        "phone": new.phone or None,
+        **contact_of(new.email, new.phone),
     }
+
+
+def contact_of(email: object, phone: str | None) -> dict[str, str | None]:
+    """An email address and phone number as the record holds them (none: None)."""
+    return {"email": str(email) if email else None, "phone": phone or None}
 
 
 def _shown_duplicate(session: Session, actor: Actor, same: Patient) -> PossibleDuplicate:
@@ -286,7 +290,7 @@ def apply_changes(
             select(UserAccount).where(UserAccount.patient_id == patient.id)
         ).first()
         if account is not None:  # (the portal greets them by name; it signs in by email)
-            account.display_name = f"{patient.given_name} {patient.family_name}"
+            account.display_name = patient.full_name
     audit_write(
         session,
         actor,

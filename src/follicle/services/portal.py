@@ -35,7 +35,7 @@ from follicle.services.database import Database
 from follicle.services.errors import NotFound
 from follicle.services.images import image_view, measurement_view
 from follicle.services.messages import OPT_OUT_KINDS
-from follicle.services.patients import apply_changes
+from follicle.services.patients import apply_changes, contact_of
 
 HOURLY_UNTIL_HOURS = 72  # aftercare is shown hour by hour for three days, then day by day
 
@@ -250,10 +250,10 @@ def set_contact(db: Database, actor: Actor, contact: ContactDetails) -> None:
     """The patient's own email address and phone number, as the clinic reaches them (their
     portal still signs in with its own address): messages not sent yet go to the new ones,
     and the audit keeps the old."""
-    wanted = {"email": str(contact.email) if contact.email else None, "phone": contact.phone}
+    wanted = contact_of(contact.email, contact.phone)
     with db.transaction() as session:
         patient = _own_patient(session, actor)
-        changed = {k: v or None for k, v in wanted.items() if getattr(patient, k) != (v or None)}
+        changed = {k: v for k, v in wanted.items() if getattr(patient, k) != v}
         if changed:
             apply_changes(session, actor, patient, changed)
 

@@ -70,7 +70,7 @@ def day_agenda(db: Database, actor: Actor, day: date | None = None) -> Agenda:
                 kind=appt.kind,
                 status=appt.status,
                 patient_id=patient.id,
-                patient_name=f"{patient.given_name} {patient.family_name}",
+                patient_name=patient.full_name,
                 practitioner_name=prac.display_name,
                 room_name=room.name if room else None,
             )

@@ -64,6 +64,11 @@ class Patient(ClinicOwned, Timestamped, Versioned, Voidable, Base):
     #: The name as the search compares it (records/names.py), kept by the hook below.
     search_name: Mapped[str] = mapped_column(Text, default="", server_default="")
 
+    @property
+    def full_name(self) -> str:
+        """Given name first, as letters, the portal and a consent's signature use it."""
+        return f"{self.given_name} {self.family_name}"
+
 
 @event.listens_for(Patient, "before_insert")
 @event.listens_for(Patient, "before_update")
