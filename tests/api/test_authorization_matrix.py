@@ -247,6 +247,10 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
             "onset_on": clinic_today(t.zone).isoformat(),
         }
     },
+    ("post", "/api/v1/patients/{patient_id}/adverse-events/{event_id}/grade"): lambda t: {
+        "json": {"category": "erythema_prolonged", "grade": 2, "note": "seen: moderate"},
+        "headers": {"If-Match": '"v1"'},
+    },
     ("post", "/api/v1/patients/{patient_id}/adverse-events/{event_id}/clear"): lambda t: {
         "json": {"note": "reviewed, no action"},
         "headers": {"If-Match": '"v1"'},

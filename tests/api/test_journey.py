@@ -192,11 +192,21 @@ def test_whole_journey(api: ApiServer) -> None:
         refused = derm.post(base + "/sessions", json=session_body(plan["id"], users.lot_id))
         assert refused.status_code == 409
         assert "on hold" in refused.json()["detail"]
+        # Seen in clinic, it is graded up; the report stays as made, the plan held.
+        graded = ok(
+            derm.post(
+                base + f"/adverse-events/{event['id']}/grade",
+                json={"category": "infection", "grade": 3, "note": "spreading; antibiotics"},
+                headers={"If-Match": f'"v{event["version"]}"'},
+            )
+        )
+        assert (graded["grade"], graded["reported_grade"], graded["plans_held"]) == (3, 2, [])
+        assert ok(derm.get(base + f"/plans/{plan['id']}"))["hold_reason"].endswith("grade 3")
         cleared = ok(
             derm.post(
                 base + f"/adverse-events/{event['id']}/clear",
                 json={"note": "culture negative, healed; resume"},
-                headers={"If-Match": f'"v{event["version"]}"'},
+                headers={"If-Match": f'"v{graded["version"]}"'},
             )
         )
         assert cleared["plans_resumed"] == [plan["id"]]
@@ -267,6 +277,7 @@ def test_whole_journey(api: ApiServer) -> None:
         "image.void",
         "measurement.create",
         "adverse_event.report",
+        "adverse_event.grade",
         "adverse_event.clear",
     } <= actions
 

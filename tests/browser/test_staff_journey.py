@@ -119,6 +119,32 @@ def test_a_practitioner_voids_a_session_recorded_wrongly(page: Page, site: Site)
     expect(rows).to_have_count(1)
 
 
+def test_a_practitioner_grades_what_a_patient_reported_and_the_report_is_kept(
+    page: Page, site: Site
+) -> None:
+    sign_in(page, site, site.emails["practitioner"])
+    page.goto(site.url + "/patients?q=fictive")
+    page.get_by_role("link", name="Fictive, Lena").click()
+    event = page.locator("#events article").filter(has_text="hair shedding")
+    expect(event).to_contain_text("Reported by Lena Fictive")
+    expect(event).to_contain_text("as hair shedding, grade 4; graded by")
+    event.get_by_text("Grade this event").click()
+    event.get_by_label("CTCAE grade").select_option("2")
+    event.get_by_label("Why").fill("Seen at the review: patchy shedding over the crown")
+    assert_accessible(page)
+    event.get_by_role("button", name="Save grading").click()
+    expect(page.locator(".flash")).to_contain_text("Event graded.")
+    expect(event).to_contain_text("hair shedding, grade 2")
+    expect(event).to_contain_text("as hair shedding, grade 4; graded by")
+    expect(event).to_contain_text("patchy shedding over the crown")
+    # Saved again unchanged, it is refused by name and nothing changes.
+    event.get_by_text("Grade this event").click()
+    event.get_by_label("Why").fill("no change")
+    event.get_by_role("button", name="Save grading").click()
+    expect(page.locator(".flash")).to_contain_text("Not graded")
+    expect(page.locator(".flash")).to_contain_text("already hair shedding, grade 2")
+
+
 def test_a_patient_from_registration_to_clearance(page: Page, site: Site, tmp_path: object) -> None:
     # Front desk registers the patient; a bad form keeps what was typed and names the fields.
     sign_in(page, site, site.emails["front_desk"])

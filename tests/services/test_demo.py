@@ -140,7 +140,7 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
                 .order_by(Appointment.starts_at)
             )
         )
-        events = list(session.scalars(select(AdverseEvent)))
+        events = list(session.scalars(select(AdverseEvent).order_by(AdverseEvent.serious.desc())))
         stored = list(session.scalars(select(Image.content_sha256)))
     assert statuses == ["approved", "approved", "approved", "on_hold", "proposed", "stopped"]
     assert sessions_done == 6
@@ -148,9 +148,16 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
     assert sum(counts[3:]) > sum(counts[:3])  # the synthetic follow-up has more hairs
     # one baseline image was saved by a phone as JPEG with its colour at half resolution
     assert [len(r.get("image_warnings", [])) for r in results] == [0, 0, 1, 0, 0, 0]
-    assert [e.serious for e in events] == [True]
+    # Emeka's infection holds his plan; Lena's "very severe" shedding, reported from the
+    # portal, was graded mild by the dermatologist, and her plan went on.
+    assert [(e.category, e.serious) for e in events] == [
+        ("infection", True),
+        ("hair_shedding", False),
+    ]
     assert held.hold_reason is not None
     assert events[0].id in held.hold_reason
+    assert (events[1].reported_grade, events[1].grade, events[1].status) == (4, 1, "open")
+    assert events[1].reported_by_id != events[1].graded_by_id
     assert 4 in series  # the course under way books from session 4 on
     # a seventh, overexposed, warned of at upload and set aside with the reason
     assert "is overexposed" in set_aside.result["image_warnings"][0]

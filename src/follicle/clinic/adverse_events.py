@@ -24,6 +24,18 @@ def is_serious(category: str, grade: int, catalogue: Catalogue | None = None) ->
     return grade >= rule.from_grade or category in rule.always
 
 
+def serious_rule(catalogue: Catalogue | None = None) -> str:
+    """The catalogue's rule in words, for the forms that grade an event.
+
+    >>> serious_rule()
+    'grade 3 or above, or any granuloma, infection or scarring'
+    """
+    rule = (catalogue or load_catalogue()).serious_event
+    kinds = [kind.replace("_", " ") for kind in sorted(rule.always)]
+    listed = ", ".join(kinds[:-1]) + f" or {kinds[-1]}" if len(kinds) > 1 else "".join(kinds)
+    return f"grade {rule.from_grade} or above" + (f", or any {listed}" if listed else "")
+
+
 def serious_evidence(catalogue: Catalogue | None = None) -> tuple[str, ...]:
     return (catalogue or load_catalogue()).serious_event.evidence
 

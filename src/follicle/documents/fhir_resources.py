@@ -718,6 +718,17 @@ def adverse_event(event: AdverseEvent, who: Who) -> dict[str, Any]:
         if event.clearance_note:
             parts.append({"url": "note", "valueString": event.clearance_note})
         resource["extension"].append(ext("cleared", extension=parts))
+    if event.graded_at:  # (graded by a practitioner: as first reported, and who graded it)
+        graded: list[dict[str, Any]] = [
+            {"url": "at", "valueInstant": instant(event.graded_at)},
+            {"url": "reported-category", "valueCode": event.reported_category},
+            {"url": "reported-grade", "valueInteger": event.reported_grade},
+        ]
+        if event.graded_by_id:
+            graded.append({"url": "by", "valueReference": who(event.graded_by_id)})
+        if event.grading_note:
+            graded.append({"url": "note", "valueString": event.grading_note})
+        resource["extension"].append(ext("graded", extension=graded))
     _void(resource, event, who)
     resource |= {
         "actuality": "actual",

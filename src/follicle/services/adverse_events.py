@@ -1,5 +1,5 @@
-"""Adverse events: reported by staff or by the patient, graded; a serious one holds the plan
-until a practitioner clears it with a note (DESIGN.md §1.9)."""
+"""Adverse events: reported by staff or by the patient, graded by a practitioner; a serious
+one holds the plan until a practitioner clears it with a note (DESIGN.md §1.9)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,18 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from follicle.clinic.adverse_events import is_serious, serious_evidence, urgent_advice
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records.models import AdverseEvent, Plan, SessionRecord, new_id, utcnow
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
-from follicle.services.commands import AdverseEventClearance, AdverseEventReport
+from follicle.services.commands import (
+    AdverseEventClearance,
+    AdverseEventGrading,
+    AdverseEventReport,
+)
 from follicle.services.common import (
     audit_write,
     check_version,
@@ -41,6 +46,12 @@ def event_view(event: AdverseEvent) -> dict[str, Any]:
         "cleared_by": event.cleared_by_id,
         "cleared_at": event.cleared_at.isoformat() if event.cleared_at else None,
         "clearance_note": event.clearance_note,
+        # (as first reported: the same as above until a practitioner grades it)
+        "reported_category": event.reported_category or event.category,
+        "reported_grade": event.reported_grade or event.grade,
+        "graded_by": event.graded_by_id,
+        "graded_at": event.graded_at.isoformat() if event.graded_at else None,
+        "grading_note": event.grading_note,
         "version": event.version,
         "created_at": event.created_at.isoformat(),
     }
@@ -79,21 +90,7 @@ def report(
         )
         session.add(event)
         session.flush()
-        held = []
-        if serious:
-            for plan in session.scalars(
-                select(Plan).where(
-                    Plan.patient_id == patient.id,
-                    Plan.status == "approved",
-                    Plan.voided_at.is_(None),
-                )
-            ):
-                plan.status = "on_hold"
-                plan.hold_reason = (
-                    f"serious adverse event {event.id}: {new.category.replace('_', ' ')}, "
-                    f"grade {new.grade}"
-                )
-                held.append(plan.id)
+        held = _hold_plans(session, event) if serious else []
         audit_write(
             session,
             actor,
@@ -132,26 +129,7 @@ def clear(
         event.cleared_at = utcnow()
         event.clearance_note = clearance.note
         session.flush()
-        still_open = session.scalars(
-            select(AdverseEvent.id).where(
-                AdverseEvent.patient_id == patient_id,
-                AdverseEvent.serious.is_(True),
-                AdverseEvent.status == "open",
-                AdverseEvent.voided_at.is_(None),
-            )
-        ).first()
-        resumed = []
-        if still_open is None:
-            for plan in session.scalars(
-                select(Plan).where(
-                    Plan.patient_id == patient_id,
-                    Plan.status == "on_hold",
-                    Plan.voided_at.is_(None),
-                )
-            ):
-                plan.status = "approved"
-                plan.hold_reason = None
-                resumed.append(plan.id)
+        resumed = _resume_plans(session, event.patient_id)
         audit_write(
             session,
             actor,
@@ -162,6 +140,118 @@ def clear(
             {"patient_id": patient_id, "resumed": resumed},
         )
         return {**event_view(event), "plans_resumed": resumed}
+
+
+def grade(
+    db: Database,
+    actor: Actor,
+    patient_id: str,
+    event_id: str,
+    grading: AdverseEventGrading,
+    expected_version: int | None,
+) -> dict[str, Any]:
+    """A practitioner grades an open event (a patient's own grade is in their words, and a
+    first report may be graded before it is seen): the event as first reported is kept. A
+    plan is on hold exactly while a serious event is open, so graded serious it holds the
+    plan, and graded not serious it resumes it when no other serious event is open."""
+    with db.transaction() as session:
+        event = load_record(
+            session, actor, AdverseEvent, event_id, patient_id, Permission.ADVERSE_EVENT_GRADE
+        )
+        check_version(event, expected_version, event_view)
+        if event.status == "cleared":
+            raise NotNow("this event was already cleared; report a new one if it came back")
+        if (grading.category, grading.grade) == (event.category, event.grade):
+            raise InputInvalid(
+                [FieldError("/grade", f"is already {_graded_as(event.category, event.grade)}")]
+            )
+        before = {"category": event.category, "grade": event.grade, "serious": event.serious}
+        if event.reported_grade is None:
+            event.reported_category, event.reported_grade = event.category, event.grade
+        event.category, event.grade = grading.category, grading.grade
+        event.serious = is_serious(grading.category, grading.grade)
+        event.graded_by_id = actor.user_id
+        event.graded_at = utcnow()
+        event.grading_note = grading.note
+        session.flush()
+        held: list[str] = []
+        resumed: list[str] = []
+        if event.serious and not before["serious"]:
+            held = _hold_plans(session, event)
+        elif before["serious"] and not event.serious:
+            resumed = _resume_plans(session, event.patient_id)
+        elif event.serious:  # (still serious: the plans it holds say its grade now)
+            for plan in _plans(session, event.patient_id, "on_hold"):
+                if (plan.hold_reason or "").startswith(_hold_prefix(event)):
+                    plan.hold_reason = _hold_reason(event)
+        audit_write(
+            session,
+            actor,
+            "adverse_event.grade",
+            "adverse_event",
+            event.id,
+            event.clinic_id,
+            {
+                "patient_id": patient_id,
+                "from": before,
+                "to": {"category": event.category, "grade": event.grade, "serious": event.serious},
+                "held": held,
+                "resumed": resumed,
+            },
+        )
+        return {**event_view(event), "plans_held": held, "plans_resumed": resumed}
+
+
+def _graded_as(category: str, grade: int) -> str:
+    return f"{category.replace('_', ' ')}, grade {grade}"
+
+
+def _hold_plans(session: Session, event: AdverseEvent) -> list[str]:
+    """Put the patient's approved plans on hold for this serious event; their ids."""
+    held = []
+    for plan in _plans(session, event.patient_id, "approved"):
+        plan.status = "on_hold"
+        plan.hold_reason = _hold_reason(event)
+        held.append(plan.id)
+    return held
+
+
+def _hold_prefix(event: AdverseEvent) -> str:
+    return f"serious adverse event {event.id}: "
+
+
+def _hold_reason(event: AdverseEvent) -> str:
+    return _hold_prefix(event) + _graded_as(event.category, event.grade)
+
+
+def _plans(session: Session, patient_id: str, status: str) -> list[Plan]:
+    return list(
+        session.scalars(
+            select(Plan).where(
+                Plan.patient_id == patient_id, Plan.status == status, Plan.voided_at.is_(None)
+            )
+        )
+    )
+
+
+def _resume_plans(session: Session, patient_id: str) -> list[str]:
+    """Resume the patient's plans on hold when no serious event of theirs is open; their ids."""
+    still_open = session.scalars(
+        select(AdverseEvent.id).where(
+            AdverseEvent.patient_id == patient_id,
+            AdverseEvent.serious.is_(True),
+            AdverseEvent.status == "open",
+            AdverseEvent.voided_at.is_(None),
+        )
+    ).first()
+    if still_open is not None:
+        return []
+    resumed = []
+    for plan in _plans(session, patient_id, "on_hold"):
+        plan.status = "approved"
+        plan.hold_reason = None
+        resumed.append(plan.id)
+    return resumed
 
 
 def list_events(db: Database, actor: Actor, patient_id: str) -> list[dict[str, Any]]:

@@ -51,6 +51,7 @@ class Permission(StrEnum):
     MEASUREMENT_READ = "measurement:read"
     ADVERSE_EVENT_READ = "adverse_event:read"
     ADVERSE_EVENT_REPORT = "adverse_event:report"
+    ADVERSE_EVENT_GRADE = "adverse_event:grade"
     ADVERSE_EVENT_CLEAR = "adverse_event:clear"
     FOLLOW_UP_READ = "follow_up:read"
     PORTAL_VIEW = "portal:view"
@@ -125,6 +126,7 @@ _CLINICAL_WRITE = frozenset(
         Permission.SESSION_VOID,
         Permission.IMAGE_UPLOAD,
         Permission.IMAGE_VOID,
+        Permission.ADVERSE_EVENT_GRADE,
         Permission.ADVERSE_EVENT_CLEAR,
     }
 )

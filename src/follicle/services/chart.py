@@ -291,6 +291,17 @@ def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | Non
                         f"event-{event.id}",
                     )
                 )
+                if event.graded_at:
+                    timeline.append(
+                        TimelineItem(
+                            event.graded_at,
+                            "adverse_event",
+                            "Adverse event graded",
+                            f"reported as {(event.reported_category or '').replace('_', ' ')}, "
+                            f"grade {event.reported_grade}: {event.grading_note or ''}",
+                            f"event-{event.id}",
+                        )
+                    )
                 if event.cleared_at:
                     timeline.append(
                         TimelineItem(

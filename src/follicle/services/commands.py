@@ -268,6 +268,15 @@ class AdverseEventReport(Command):
     session_record_id: RecordId | None = None
 
 
+class AdverseEventGrading(Command):
+    """A practitioner's grading of a reported event (a patient grades their own problem in
+    plain words): the category and CTCAE grade that then hold the plan or not, and why."""
+
+    category: AdverseCategory
+    grade: Annotated[int, Field(ge=1, le=5)]
+    note: Reason
+
+
 class AdverseEventClearance(Command):
     note: Reason
 

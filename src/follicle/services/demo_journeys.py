@@ -45,6 +45,7 @@ from follicle.services import (
 from follicle.services.actors import Actor
 from follicle.services.auth import actor_for
 from follicle.services.commands import (
+    AdverseEventGrading,
     AdverseEventReport,
     ConsentSignature,
     ImageVoid,
@@ -411,6 +412,34 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
         sessions.record_session(
             db, derm, lena, _session(plan["id"], performed, lots["DEMO-LOT-2702"], 0.5), today
         )
+    # From the portal she reported more hair falling out as "very severe", which held her
+    # plan; the dermatologist, having spoken to her, graded it mild and expected (the report
+    # is kept as she made it), and the plan went on. The event stays open for her review.
+    shedding = adverse_events.report(
+        db,
+        users["patient12@demo.follicle"],
+        lena,
+        AdverseEventReport(
+            category="hair_shedding",
+            grade=4,
+            description="Lots of hairs on my pillow and in the shower since last week.",
+            onset_on=today - timedelta(days=5),
+        ),
+        today,
+    )
+    adverse_events.grade(
+        db,
+        derm,
+        lena,
+        shedding["id"],
+        AdverseEventGrading(
+            category="hair_shedding",
+            grade=1,
+            note="Spoke to her by phone: shedding in the first months is expected; reassured, "
+            "photos at the review (synthetic).",
+        ),
+        shedding["version"],
+    )
 
     # Patient 18: her series was booked, then she moved abroad: the plan is stopped, which
     # cancels the sessions booked and tells her so.

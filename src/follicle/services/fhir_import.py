@@ -642,6 +642,7 @@ class _Importer:
 
     def adverse_event(self, r: Resource, patient_id: str, clinic_id: str) -> Base:
         cleared = _ext(r, "cleared")
+        graded = _ext(r, "graded")
         suspects = r.get("suspectEntity", [])
         seriousness = r["seriousness"]["coding"][0]["code"]
         return AdverseEvent(
@@ -659,6 +660,11 @@ class _Importer:
             cleared_by_id=self.who(_part(cleared, "by")),
             cleared_at=_instant(_part(cleared, "at")),
             clearance_note=_part(cleared, "note"),
+            reported_category=_part(graded, "reported-category"),
+            reported_grade=_part(graded, "reported-grade"),
+            graded_by_id=self.who(_part(graded, "by")),
+            graded_at=_instant(_part(graded, "at")),
+            grading_note=_part(graded, "note"),
             created_at=_recorded_at(r),
             **_voids(r, self.who),
         )

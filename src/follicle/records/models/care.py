@@ -156,6 +156,8 @@ class AdverseEvent(ClinicOwned, Timestamped, Versioned, Voidable, Base):
         one_of("category", ADVERSE_EVENT_CATEGORIES),
         one_of("status", ADVERSE_EVENT_STATUSES),
         CheckConstraint("grade BETWEEN 1 AND 5", name="grade_1_5"),
+        one_of("reported_category", ADVERSE_EVENT_CATEGORIES),
+        CheckConstraint("reported_grade BETWEEN 1 AND 5", name="reported_grade_1_5"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -163,6 +165,8 @@ class AdverseEvent(ClinicOwned, Timestamped, Versioned, Voidable, Base):
     session_record_id: Mapped[str | None] = mapped_column(
         String(40), ForeignKey("session_record.id")
     )
+    # The category and grade as a practitioner last graded them (as reported until then):
+    # what holds the plan and what reports count.
     category: Mapped[str] = mapped_column(String(30))
     grade: Mapped[int]
     serious: Mapped[bool]
@@ -173,3 +177,10 @@ class AdverseEvent(ClinicOwned, Timestamped, Versioned, Voidable, Base):
     cleared_by_id: Mapped[str | None] = mapped_column(String(40), ForeignKey(USER_FK))
     cleared_at: Mapped[datetime | None] = mapped_column(default=None)
     clearance_note: Mapped[str | None] = mapped_column(Text)
+    # As first reported (a patient grades their own problem in plain words), kept when a
+    # practitioner grades the event; None until then.
+    reported_category: Mapped[str | None] = mapped_column(String(30), default=None)
+    reported_grade: Mapped[int | None] = mapped_column(default=None)
+    graded_by_id: Mapped[str | None] = mapped_column(String(40), ForeignKey(USER_FK))
+    graded_at: Mapped[datetime | None] = mapped_column(default=None)
+    grading_note: Mapped[str | None] = mapped_column(Text)

@@ -13,6 +13,7 @@ from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.services.commands import (
     AdverseEventClearance,
+    AdverseEventGrading,
     AdverseEventReport,
     CompareAgain,
     ImageVoid,
@@ -213,6 +214,31 @@ def report_event(
     """Report a problem; a serious one puts the plan on hold, and the answer says what to do."""
     reported = adverse_events.report(state(request).db, actor, patient_id, body)
     return with_etag(response, reported)
+
+
+@router.post(
+    BASE + "/adverse-events/{event_id}/grade",
+    **needs(Permission.ADVERSE_EVENT_GRADE),
+    response_model=schemas.AdverseEventGraded,
+)
+def grade_event(
+    request: Request,
+    response: Response,
+    actor: ApiActor,
+    patient_id: str,
+    event_id: str,
+    body: AdverseEventGrading,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """A practitioner grades an open event: graded serious it holds the plan, else it may resume.
+
+    Category and CTCAE grade, with a note saying why. Graded not serious, the plan resumes when
+    no other serious event is open. The event as first reported is kept (reported_category,
+    reported_grade); 409 for a cleared event, 422 when nothing changes."""
+    graded = adverse_events.grade(
+        state(request).db, actor, patient_id, event_id, body, version_from(if_match)
+    )
+    return with_etag(response, graded)
 
 
 @router.post(

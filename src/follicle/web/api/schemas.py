@@ -329,6 +329,11 @@ class AdverseEvent(Shape):
     cleared_by: str | None
     cleared_at: str | None
     clearance_note: str | None
+    reported_category: str
+    reported_grade: int
+    graded_by: str | None
+    graded_at: str | None
+    grading_note: str | None
     version: int
     created_at: str
 
@@ -340,6 +345,11 @@ class AdverseEventReported(AdverseEvent):
 
 
 class AdverseEventCleared(AdverseEvent):
+    plans_resumed: list[str]
+
+
+class AdverseEventGraded(AdverseEvent):
+    plans_held: list[str]
     plans_resumed: list[str]
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from follicle.clinic.adverse_events import serious_rule
 from follicle.records.models.vocab import ADVERSE_EVENT_CATEGORIES, PHOTO_VIEWS, SCALP_REGIONS
 from follicle.services import (
     adverse_events,
@@ -27,6 +28,7 @@ from follicle.services import (
 from follicle.services.authz import ROLE_PERMISSIONS, Permission
 from follicle.services.commands import (
     AdverseEventClearance,
+    AdverseEventGrading,
     AdverseEventReport,
     Cancellation,
     CompareAgain,
@@ -417,6 +419,7 @@ def _event_page(
         {
             "chart": found,
             "categories": ADVERSE_EVENT_CATEGORIES,
+            "serious_rule": serious_rule(),
             "errors": errors,
             "values": values,
         },
@@ -457,6 +460,22 @@ async def report_event(request: Request, actor: Staff, patient_id: str) -> Respo
         )
     held = " The plan is on hold until a practitioner clears it." if reported["plans_held"] else ""
     return redirect(f"/patients/{patient_id}#events", "Adverse event recorded." + held)
+
+
+@router.post("/patients/{patient_id}/adverse-events/{event_id}/grade", dependencies=[CsrfChecked])
+async def grade_event(request: Request, actor: Staff, patient_id: str, event_id: str) -> Response:
+    form = await request.form()
+    fields = ("category", "grade", "note")
+    try:
+        grading = parse_command(AdverseEventGrading, {k: str(form.get(k, "")) for k in fields})
+        graded = adverse_events.grade(
+            state(request).db, actor, patient_id, event_id, grading, version_of(form)
+        )
+    except REFUSED as exc:
+        return redirect(f"/patients/{patient_id}#event-{event_id}", f"Not graded: {exc}")
+    held = " The plan is on hold until it is cleared." if graded["plans_held"] else ""
+    resumed = " The plan is active again." if graded["plans_resumed"] else ""
+    return redirect(f"/patients/{patient_id}#event-{event_id}", "Event graded." + held + resumed)
 
 
 @router.post("/patients/{patient_id}/adverse-events/{event_id}/clear", dependencies=[CsrfChecked])

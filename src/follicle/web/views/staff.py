@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from follicle.clinic.adverse_events import serious_rule
 from follicle.clinic.catalogue import load_catalogue
 from follicle.clinic.errors import InputInvalid
+from follicle.records.models.vocab import ADVERSE_EVENT_CATEGORIES
 from follicle.services import accounts, chart, patients, schedule, worklist
 from follicle.services.authz import Permission
 from follicle.services.commands import NewPatient, PatientDetails
@@ -129,7 +131,16 @@ async def patient_details(request: Request, actor: Staff, patient_id: str) -> Re
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 def patient_chart(request: Request, actor: Staff, patient_id: str) -> Response:
     found = chart.patient_chart(state(request).db, actor, patient_id)
-    return render(request, "chart.html", {"chart": found}, actor=actor)
+    return render(
+        request,
+        "chart.html",
+        {
+            "chart": found,
+            "event_categories": ADVERSE_EVENT_CATEGORIES,
+            "serious_rule": serious_rule(),
+        },
+        actor=actor,
+    )
 
 
 @router.get("/evidence", response_class=HTMLResponse)

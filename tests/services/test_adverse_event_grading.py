@@ -1,0 +1,161 @@
+"""A practitioner grades a reported adverse event (on both backends): the report is kept as
+first made, and the plan is on hold exactly while a serious event is open."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from follicle.clinic.errors import InputInvalid
+from follicle.records.models import AuditEntry
+from follicle.services import adverse_events, plans
+from follicle.services.actors import Actor
+from follicle.services.commands import (
+    AdverseEventClearance,
+    AdverseEventGrading,
+    AdverseEventReport,
+)
+from follicle.services.database import Database
+from follicle.services.errors import Forbidden, NotFound, NotNow, StaleVersion
+from tests.services.test_care_rules import Clinicians
+from tests.services.test_patient_details import _actor
+from tests.support.factories import make_clinic
+
+
+def _report(clinic: Clinicians, actor: Actor, category: str, grade: int) -> dict[str, object]:
+    return adverse_events.report(
+        clinic.db,
+        actor,
+        clinic.patient_id,
+        AdverseEventReport(
+            category=category, grade=grade, description="synthetic", onset_on=date.today()
+        ),
+    )
+
+
+def _grade(
+    clinic: Clinicians, event: dict[str, object], category: str, grade: int, note: str
+) -> dict[str, object]:
+    return adverse_events.grade(
+        clinic.db,
+        clinic.derm,
+        clinic.patient_id,
+        str(event["id"]),
+        AdverseEventGrading(category=category, grade=grade, note=note),
+        int(event["version"]),  # type: ignore[call-overload]
+    )
+
+
+def _plan_status(clinic: Clinicians, plan: dict[str, object]) -> tuple[str, str | None]:
+    found = plans.read_plan(clinic.db, clinic.derm, clinic.patient_id, str(plan["id"]))
+    return found["status"], found["hold_reason"]
+
+
+def test_a_patients_very_severe_report_graded_mild_resumes_the_plan_and_keeps_the_report(
+    db: Database,
+) -> None:
+    clinic = Clinicians(db)
+    plan = clinic.approved_plan()
+    herself = _actor(db, clinic.clinic_id, "patient", patient_id=clinic.patient_id)
+    reported = _report(clinic, herself, "hair_shedding", 4)
+    assert reported["plans_held"] == [plan["id"]]
+
+    graded = _grade(clinic, reported, "hair_shedding", 1, "telogen shedding, expected; reassured")
+
+    assert (graded["category"], graded["grade"], graded["serious"]) == ("hair_shedding", 1, False)
+    assert (graded["reported_category"], graded["reported_grade"]) == ("hair_shedding", 4)
+    assert graded["graded_by"] == clinic.derm.user_id
+    assert graded["grading_note"] == "telogen shedding, expected; reassured"
+    assert graded["status"] == "open"  # (graded, not cleared)
+    assert (graded["plans_held"], graded["plans_resumed"]) == ([], [plan["id"]])
+    assert _plan_status(clinic, plan) == ("approved", None)
+    with db.transaction() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "adverse_event.grade")
+        ).one()
+    assert entry.detail["from"] == {"category": "hair_shedding", "grade": 4, "serious": True}
+    assert entry.detail["to"] == {"category": "hair_shedding", "grade": 1, "serious": False}
+    assert entry.detail["resumed"] == [plan["id"]]
+
+    # Graded again, it still shows the report as the patient made it.
+    again = _grade(clinic, graded, "other", 1, "scalp itch, not shedding")
+    assert (again["reported_category"], again["reported_grade"]) == ("hair_shedding", 4)
+    assert (again["category"], again["plans_resumed"]) == ("other", [])
+
+
+def test_graded_serious_an_event_holds_the_plan_and_its_hold_says_the_grade_now(
+    db: Database,
+) -> None:
+    clinic = Clinicians(db)
+    plan = clinic.approved_plan()
+    reported = _report(clinic, clinic.aest, "erythema_prolonged", 2)
+    assert reported["plans_held"] == []
+
+    graded = _grade(clinic, reported, "infection", 2, "pustules; swab taken")
+
+    assert graded["serious"] is True
+    assert graded["plans_held"] == [plan["id"]]
+    held_for = f"serious adverse event {reported['id']}: "
+    assert _plan_status(clinic, plan) == ("on_hold", held_for + "infection, grade 2")
+
+    worse = _grade(clinic, graded, "infection", 3, "cellulitis; oral antibiotics")
+    assert (worse["plans_held"], worse["plans_resumed"]) == ([], [])
+    assert _plan_status(clinic, plan) == ("on_hold", held_for + "infection, grade 3")
+
+
+def test_graded_not_serious_while_another_serious_event_is_open_the_plan_stays_held(
+    db: Database,
+) -> None:
+    clinic = Clinicians(db)
+    plan = clinic.approved_plan()
+    first = _report(clinic, clinic.derm, "pain", 3)
+    _report(clinic, clinic.derm, "scarring", 1)
+
+    graded = _grade(clinic, first, "pain", 2, "settled with paracetamol")
+
+    assert graded["plans_resumed"] == []
+    assert _plan_status(clinic, plan)[0] == "on_hold"
+
+
+def test_grading_refuses_no_change_a_cleared_event_a_stale_version_and_who_may_not(
+    db: Database,
+) -> None:
+    clinic = Clinicians(db)
+    reported = _report(clinic, clinic.derm, "edema", 1)
+    with pytest.raises(InputInvalid, match="already edema, grade 1") as refused:
+        _grade(clinic, reported, "edema", 1, "no change")
+    assert refused.value.errors[0].pointer == "/grade"
+    with pytest.raises(StaleVersion):
+        adverse_events.grade(
+            db,
+            clinic.derm,
+            clinic.patient_id,
+            str(reported["id"]),
+            AdverseEventGrading(category="edema", grade=2, note="worse"),
+            int(reported["version"]) + 1,  # type: ignore[call-overload]
+        )
+    grading = AdverseEventGrading(category="edema", grade=2, note="worse")
+    for actor in (
+        _actor(db, clinic.clinic_id, "front_desk"),
+        _actor(db, clinic.clinic_id, "admin"),
+        _actor(db, clinic.clinic_id, "patient", patient_id=clinic.patient_id),
+    ):
+        with pytest.raises(Forbidden):
+            adverse_events.grade(db, actor, clinic.patient_id, str(reported["id"]), grading, 1)
+    elsewhere = _actor(db, make_clinic(db, "Elsewhere"), "practitioner")
+    with pytest.raises(NotFound):
+        adverse_events.grade(db, elsewhere, clinic.patient_id, str(reported["id"]), grading, 1)
+    cleared = adverse_events.clear(
+        db,
+        clinic.derm,
+        clinic.patient_id,
+        str(reported["id"]),
+        AdverseEventClearance(note="resolved"),
+        int(reported["version"]),  # type: ignore[call-overload]
+    )
+    with pytest.raises(NotNow, match="already cleared"):
+        _grade(clinic, cleared, "edema", 2, "worse")
+    (event,) = adverse_events.list_events(db, clinic.derm, clinic.patient_id)
+    assert (event["grade"], event["graded_at"], event["reported_grade"]) == (1, None, 1)
