@@ -55,6 +55,8 @@ class Target:
     spare_images: list[str] = field(default_factory=list)
     #: Session records that may be voided, likewise.
     spare_sessions: list[str] = field(default_factory=list)
+    #: Adverse events that may be voided, likewise.
+    spare_events: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,10 @@ def world(api: ApiServer) -> World:
                 str(ok(practitioner.post(f"/patients/{patient_id}/sessions", json=body), 201)["id"])
                 for body in [session_body(ids.plan_id, users.lot_id)] * (len(ROLES) + 1)
             ]
-        targets[name] = Target(name, ids, users, zone, text_id, patient_id, signs_as, spares, extra)
+            events = [_spare_event(practitioner, patient_id, zone) for _ in range(len(ROLES) + 1)]
+        targets[name] = Target(
+            name, ids, users, zone, text_id, patient_id, signs_as, spares, extra, events
+        )
     own = targets["own"]
     foreign = targets["other_clinic"]
     # The own patient's path with another clinic's record ids under it.
@@ -103,6 +108,19 @@ def world(api: ApiServer) -> World:
         own.signs_as,
     )
     return World(own, targets["other_patient"], mismatched, foreign)
+
+
+def _spare_event(practitioner: httpx.Client, patient_id: str, zone: str) -> str:
+    reported = practitioner.post(
+        f"/patients/{patient_id}/adverse-events",
+        json={
+            "category": "headache",
+            "grade": 1,
+            "description": "typed on this chart by mistake",
+            "onset_on": clinic_today(zone).isoformat(),
+        },
+    )
+    return str(ok(reported, 201)["id"])
 
 
 def _spare_image(practitioner: httpx.Client, patient_id: str) -> str:
@@ -121,6 +139,8 @@ def _path_value(name: str, target: Target, path: str = "") -> str:
         return target.spare_images.pop()
     if name == "session_id" and path.endswith("/void") and target.spare_sessions:
         return target.spare_sessions.pop()
+    if name == "event_id" and path.endswith("/void") and target.spare_events:
+        return target.spare_events.pop()
     values = path_ids(
         target.patient_path_id, target.ids, target.users, target.users.practitioner_id
     )
@@ -250,6 +270,9 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
     ("post", "/api/v1/patients/{patient_id}/adverse-events/{event_id}/grade"): lambda t: {
         "json": {"category": "erythema_prolonged", "grade": 2, "note": "seen: moderate"},
         "headers": {"If-Match": '"v1"'},
+    },
+    ("post", "/api/v1/patients/{patient_id}/adverse-events/{event_id}/void"): lambda t: {
+        "json": {"reason": "entered on the wrong chart"}
     },
     ("post", "/api/v1/patients/{patient_id}/adverse-events/{event_id}/clear"): lambda t: {
         "json": {"note": "reviewed, no action"},

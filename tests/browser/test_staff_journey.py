@@ -130,7 +130,7 @@ def test_a_practitioner_grades_what_a_patient_reported_and_the_report_is_kept(
     expect(event).to_contain_text("as hair shedding, grade 4; graded by")
     event.get_by_text("Grade this event").click()
     event.get_by_label("CTCAE grade").select_option("2")
-    event.get_by_label("Why").fill("Seen at the review: patchy shedding over the crown")
+    event.get_by_label("Why this grading").fill("Seen: patchy shedding over the crown")
     assert_accessible(page)
     event.get_by_role("button", name="Save grading").click()
     expect(page.locator(".flash")).to_contain_text("Event graded.")
@@ -139,10 +139,31 @@ def test_a_practitioner_grades_what_a_patient_reported_and_the_report_is_kept(
     expect(event).to_contain_text("patchy shedding over the crown")
     # Saved again unchanged, it is refused by name and nothing changes.
     event.get_by_text("Grade this event").click()
-    event.get_by_label("Why").fill("no change")
+    event.get_by_label("Why this grading").fill("no change")
     event.get_by_role("button", name="Save grading").click()
     expect(page.locator(".flash")).to_contain_text("Not graded")
     expect(page.locator(".flash")).to_contain_text("already hair shedding, grade 2")
+
+
+def test_an_event_on_the_wrong_chart_is_voided_and_stays_in_view(page: Page, site: Site) -> None:
+    sign_in(page, site, site.emails["practitioner"])
+    page.goto(site.url + "/patients?q=fauxley")
+    page.get_by_role("link", name="Fauxley, Emeka").click()
+    expect(page.locator(".alert-box")).to_contain_text("Plan on hold")
+    event = page.locator("#events article").filter(has_text="infection")
+    event.get_by_text("Void", exact=True).click()
+    event.get_by_label(re.compile("Why void this event")).fill("meant for another patient")
+    assert_accessible(page)
+    event.get_by_role("button", name="Void record").click()
+    expect(page.locator(".flash")).to_contain_text("Adverse event voided")
+    expect(page.locator(".flash")).to_contain_text("the plan is active again")
+    expect(page.locator(".alert-box")).to_have_count(0)
+    expect(page.locator("#events")).to_contain_text("None reported.")
+    voided = page.locator("#voided li")
+    expect(voided).to_have_count(1)
+    expect(voided.locator("del")).to_contain_text("Adverse event: infection, grade 2")
+    expect(voided).to_contain_text("meant for another patient")
+    assert_accessible(page)
 
 
 def test_a_patient_from_registration_to_clearance(page: Page, site: Site, tmp_path: object) -> None:

@@ -140,7 +140,16 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
                 .order_by(Appointment.starts_at)
             )
         )
-        events = list(session.scalars(select(AdverseEvent).order_by(AdverseEvent.serious.desc())))
+        events = list(
+            session.scalars(
+                select(AdverseEvent)
+                .where(AdverseEvent.voided_at.is_(None))
+                .order_by(AdverseEvent.serious.desc())
+            )
+        )
+        voided_events = list(
+            session.scalars(select(AdverseEvent).where(AdverseEvent.voided_at.is_not(None)))
+        )
         stored = list(session.scalars(select(Image.content_sha256)))
     assert statuses == ["approved", "approved", "approved", "on_hold", "proposed", "stopped"]
     assert sessions_done == 6
@@ -158,6 +167,8 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
     assert events[0].id in held.hold_reason
     assert (events[1].reported_grade, events[1].grade, events[1].status) == (4, 1, "open")
     assert events[1].reported_by_id != events[1].graded_by_id
+    # One typed on Hana's chart by mistake was voided, with the reason.
+    assert [(e.category, e.void_reason is not None) for e in voided_events] == [("bleeding", True)]
     assert 4 in series  # the course under way books from session 4 on
     # a seventh, overexposed, warned of at upload and set aside with the reason
     assert "is overexposed" in set_aside.result["image_warnings"][0]

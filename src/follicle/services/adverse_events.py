@@ -18,6 +18,7 @@ from follicle.services.commands import (
     AdverseEventClearance,
     AdverseEventGrading,
     AdverseEventReport,
+    AdverseEventVoid,
 )
 from follicle.services.common import (
     audit_write,
@@ -200,6 +201,39 @@ def grade(
             },
         )
         return {**event_view(event), "plans_held": held, "plans_resumed": resumed}
+
+
+def void_event(
+    db: Database, actor: Actor, patient_id: str, event_id: str, void: AdverseEventVoid
+) -> dict[str, Any]:
+    """Void an event entered wrongly (the wrong patient, a duplicate), with the reason: it
+    stops counting (the chart's list, reports, exports; the FHIR record keeps it, marked
+    entered in error) and stops holding the plan, which resumes when no other serious event
+    is open. A voided event is not found (404)."""
+    with db.transaction() as session:
+        event = load_record(
+            session, actor, AdverseEvent, event_id, patient_id, Permission.ADVERSE_EVENT_VOID
+        )
+        event.voided_at = utcnow()
+        event.voided_by_id = actor.user_id
+        event.void_reason = void.reason
+        session.flush()
+        resumed = _resume_plans(session, patient_id) if event.serious else []
+        audit_write(
+            session,
+            actor,
+            "adverse_event.void",
+            "adverse_event",
+            event.id,
+            event.clinic_id,
+            {"patient_id": patient_id, "reason": void.reason, "resumed": resumed},
+        )
+        return {
+            "event_id": event.id,
+            "voided_at": event.voided_at.isoformat(),
+            "void_reason": void.reason,
+            "plans_resumed": resumed,
+        }
 
 
 def _graded_as(category: str, grade: int) -> str:

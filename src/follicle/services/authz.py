@@ -53,6 +53,7 @@ class Permission(StrEnum):
     ADVERSE_EVENT_REPORT = "adverse_event:report"
     ADVERSE_EVENT_GRADE = "adverse_event:grade"
     ADVERSE_EVENT_CLEAR = "adverse_event:clear"
+    ADVERSE_EVENT_VOID = "adverse_event:void"
     FOLLOW_UP_READ = "follow_up:read"
     PORTAL_VIEW = "portal:view"
     CLINIC_SETTINGS_READ = "clinic_settings:read"
@@ -128,6 +129,7 @@ _CLINICAL_WRITE = frozenset(
         Permission.IMAGE_VOID,
         Permission.ADVERSE_EVENT_GRADE,
         Permission.ADVERSE_EVENT_CLEAR,
+        Permission.ADVERSE_EVENT_VOID,
     }
 )
 

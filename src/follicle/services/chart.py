@@ -36,7 +36,7 @@ from follicle.services.actors import Actor
 from follicle.services.adverse_events import event_view
 from follicle.services.appointments import appointment_view
 from follicle.services.authz import ROLE_PERMISSIONS, Permission, authorize
-from follicle.services.common import audit_read
+from follicle.services.common import audit_read, clinic_day
 from follicle.services.consents import consent_view
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
@@ -75,6 +75,7 @@ class Chart:
     events: list[dict[str, Any]] = field(default_factory=list)
     timeline: list[TimelineItem] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    voided: list[dict[str, Any]] = field(default_factory=list)  # entered in error, kept
 
     @property
     def current_plan(self) -> dict[str, Any] | None:
@@ -91,23 +92,46 @@ def _may(actor: Actor, permission: Permission) -> bool:
 
 
 @cache
-def _rows_statement(model: Any, order: str) -> Select[Any]:
+def _rows_statement(model: Any, order: str, voided_too: bool = False) -> Select[Any]:
     """Built once per kind of record: building and keying a statement per query was a fifth
     of a chart view's time (bench/bench_api_load.py)."""
     table = model.__table__
     query = select(table).where(table.c.patient_id == bindparam("patient_id"))
-    if "voided_at" in table.c:
+    if "voided_at" in table.c and not voided_too:
         query = query.where(table.c.voided_at.is_(None))
     return query.order_by(table.c[order], table.c.id)
 
 
-def _rows(session: Session, model: Any, patient_id: str, order: str) -> list[Any]:
+def _rows(
+    session: Session, model: Any, patient_id: str, order: str, voided_too: bool = False
+) -> list[Any]:
     """The patient's records of one kind as plain rows (attributes named as the model's).
 
     The chart only reads them: loading them as ORM objects (identity map, instance state) cost
     twice as much per query as the rows do, and a chart runs ten of these queries."""
-    found = session.connection().execute(_rows_statement(model, order), {"patient_id": patient_id})
-    return list(found)
+    statement = _rows_statement(model, order, voided_too)
+    return list(session.connection().execute(statement, {"patient_id": patient_id}))
+
+
+def _live_and_voided(
+    session: Session, model: Any, patient_id: str, order: str
+) -> tuple[list[Any], list[Any]]:
+    """The patient's records of one kind, and those of them voided (in one query)."""
+    rows = _rows(session, model, patient_id, order, voided_too=True)
+    return [r for r in rows if r.voided_at is None], [r for r in rows if r.voided_at is not None]
+
+
+def _voided_view(kind: str, what: str, row: Any) -> dict[str, Any]:
+    """A record entered in error, as the chart lists it: still shown, with who voided it and
+    why, so that what was corrected stays visible."""
+    return {
+        "id": row.id,
+        "kind": kind,
+        "what": what,
+        "voided_at": row.voided_at.isoformat(),
+        "voided_by": row.voided_by_id,
+        "reason": row.void_reason,
+    }
 
 
 # Every version of the clinic's consent texts, without their bodies: the chart names them.
@@ -244,8 +268,15 @@ def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | Non
             chart.appointments = [appointment_view(a, zone) for a in booked]
             shown += [a.id for a in booked]
         if _may(actor, Permission.SESSION_READ):
-            done = _rows(session, SessionRecord, patient.id, "performed_at")
+            done, voided = _live_and_voided(session, SessionRecord, patient.id, "performed_at")
             chart.sessions = [session_view(s) for s in done]
+            chart.voided += [
+                _voided_view(
+                    "session", f"Session of {clinic_day(r.performed_at, zone).isoformat()}", r
+                )
+                for r in voided
+            ]
+            shown += [r.id for r in voided]
             for record in done:
                 depth = max(record.depth_mm_by_region.values(), default=0)
                 timeline.append(
@@ -278,8 +309,18 @@ def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | Non
                 )
             shown += [m.id for m in measured]
         if _may(actor, Permission.ADVERSE_EVENT_READ):
-            events = _rows(session, AdverseEvent, patient.id, "created_at")
+            events, voided = _live_and_voided(session, AdverseEvent, patient.id, "created_at")
             chart.events = [event_view(e) for e in events]
+            chart.voided += [
+                _voided_view(
+                    "adverse event",
+                    f"Adverse event: {e.category.replace('_', ' ')}, grade {e.grade}, "
+                    f"onset {e.onset_on.isoformat()}",
+                    e,
+                )
+                for e in voided
+            ]
+            shown += [e.id for e in voided]
             for event in events:
                 timeline.append(
                     TimelineItem(

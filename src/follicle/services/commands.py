@@ -277,6 +277,13 @@ class AdverseEventGrading(Command):
     note: Reason
 
 
+class AdverseEventVoid(Command):
+    """Why an adverse event is voided (entered for the wrong patient, or twice): it then stops
+    counting and holding the plan, kept voided. An event that happened is cleared instead."""
+
+    reason: Reason
+
+
 class AdverseEventClearance(Command):
     note: Reason
 

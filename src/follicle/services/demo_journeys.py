@@ -47,6 +47,7 @@ from follicle.services.auth import actor_for
 from follicle.services.commands import (
     AdverseEventGrading,
     AdverseEventReport,
+    AdverseEventVoid,
     ConsentSignature,
     ImageVoid,
     NewDevice,
@@ -398,6 +399,27 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     # She has since given the desk a new mobile number: the reminders not sent yet go to it,
     # and the audit log keeps the old one.
     _new_phone(db, desk, hana, "+44 7700 900808")  # (Ofcom's range reserved for drama)
+    # An event typed on her chart instead of another patient's was voided: it no longer
+    # counts, and her chart still shows it, struck through, with who voided it and why.
+    typed_here = adverse_events.report(
+        db,
+        derm,
+        hana,
+        AdverseEventReport(
+            category="bleeding",
+            grade=1,
+            description="Pinpoint bleeding that stopped with pressure (synthetic).",
+            onset_on=today - timedelta(days=1),
+        ),
+        today,
+    )
+    adverse_events.void_event(
+        db,
+        derm,
+        hana,
+        typed_here["id"],
+        AdverseEventVoid(reason="entered on the wrong patient's chart; she has had no session"),
+    )
 
     # Patient 12: two sessions in, and the plan's review is due this week.
     lena = people["patient12@demo.follicle"]

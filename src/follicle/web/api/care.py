@@ -15,6 +15,7 @@ from follicle.services.commands import (
     AdverseEventClearance,
     AdverseEventGrading,
     AdverseEventReport,
+    AdverseEventVoid,
     CompareAgain,
     ImageVoid,
     NewSessionRecord,
@@ -259,6 +260,22 @@ def clear_event(
         state(request).db, actor, patient_id, event_id, body, version_from(if_match)
     )
     return with_etag(response, cleared)
+
+
+@router.post(
+    BASE + "/adverse-events/{event_id}/void",
+    **needs(Permission.ADVERSE_EVENT_VOID),
+    response_model=schemas.AdverseEventVoided,
+)
+def void_event(
+    request: Request, actor: ApiActor, patient_id: str, event_id: str, body: AdverseEventVoid
+) -> dict[str, Any]:
+    """Void an adverse event entered wrongly, with the reason; a plan it held resumes.
+
+    For an event recorded on the wrong patient or twice: voided, not deleted, it stops
+    counting and holding the plan (which resumes when no other serious event is open); an
+    event that happened and is over is cleared instead. Then 404 like any voided record."""
+    return adverse_events.void_event(state(request).db, actor, patient_id, event_id, body)
 
 
 @router.get(

@@ -348,6 +348,14 @@ class AdverseEventCleared(AdverseEvent):
     plans_resumed: list[str]
 
 
+class AdverseEventVoided(Shape):
+    event_id: str
+    voided_at: str
+    void_reason: str
+    #: Plans it held, resumed (no other serious event is open).
+    plans_resumed: list[str]
+
+
 class AdverseEventGraded(AdverseEvent):
     plans_held: list[str]
     plans_resumed: list[str]

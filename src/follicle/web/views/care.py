@@ -30,6 +30,7 @@ from follicle.services.commands import (
     AdverseEventClearance,
     AdverseEventGrading,
     AdverseEventReport,
+    AdverseEventVoid,
     Cancellation,
     CompareAgain,
     ImageVoid,
@@ -472,10 +473,25 @@ async def grade_event(request: Request, actor: Staff, patient_id: str, event_id:
             state(request).db, actor, patient_id, event_id, grading, version_of(form)
         )
     except REFUSED as exc:
-        return redirect(f"/patients/{patient_id}#event-{event_id}", f"Not graded: {exc}")
+        return redirect(f"/patients/{patient_id}#event-{event_id}", f"Not graded: {_refusal(exc)}")
     held = " The plan is on hold until it is cleared." if graded["plans_held"] else ""
     resumed = " The plan is active again." if graded["plans_resumed"] else ""
     return redirect(f"/patients/{patient_id}#event-{event_id}", "Event graded." + held + resumed)
+
+
+@router.post("/patients/{patient_id}/adverse-events/{event_id}/void", dependencies=[CsrfChecked])
+async def void_event(request: Request, actor: Staff, patient_id: str, event_id: str) -> Response:
+    form = await request.form()
+    try:
+        void = parse_command(AdverseEventVoid, {"reason": str(form.get("reason", ""))})
+        voided = adverse_events.void_event(state(request).db, actor, patient_id, event_id, void)
+    except REFUSED as exc:
+        return redirect(f"/patients/{patient_id}#events", f"Not voided: {_refusal(exc)}")
+    resumed = "; the plan is active again" if voided["plans_resumed"] else ""
+    return redirect(
+        f"/patients/{patient_id}#voided",
+        "Adverse event voided: it no longer counts (kept in the record)" + resumed + ".",
+    )
 
 
 @router.post("/patients/{patient_id}/adverse-events/{event_id}/clear", dependencies=[CsrfChecked])

@@ -1,5 +1,6 @@
-"""A practitioner grades a reported adverse event (on both backends): the report is kept as
-first made, and the plan is on hold exactly while a serious event is open."""
+"""A practitioner grades a reported adverse event, or voids one entered wrongly (on both
+backends): the report is kept as first made, a voided event is kept and shown as such, and the
+plan is on hold exactly while a serious event is open."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from sqlalchemy import select
 
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models import AuditEntry
-from follicle.services import adverse_events, plans
+from follicle.services import adverse_events, chart, plans
 from follicle.services.actors import Actor
 from follicle.services.commands import (
     AdverseEventClearance,
     AdverseEventGrading,
     AdverseEventReport,
+    AdverseEventVoid,
 )
 from follicle.services.database import Database
 from follicle.services.errors import Forbidden, NotFound, NotNow, StaleVersion
@@ -159,3 +161,70 @@ def test_grading_refuses_no_change_a_cleared_event_a_stale_version_and_who_may_n
         _grade(clinic, cleared, "edema", 2, "worse")
     (event,) = adverse_events.list_events(db, clinic.derm, clinic.patient_id)
     assert (event["grade"], event["graded_at"], event["reported_grade"]) == (1, None, 1)
+
+
+def test_a_serious_event_entered_on_the_wrong_chart_is_voided_and_the_plan_resumes(
+    db: Database,
+) -> None:
+    clinic = Clinicians(db)
+    plan = clinic.approved_plan()
+    wrong = _report(clinic, clinic.derm, "infection", 2)
+    kept = _report(clinic, clinic.derm, "pain", 1)
+    assert _plan_status(clinic, plan)[0] == "on_hold"
+    void = AdverseEventVoid(reason="entered on the wrong patient's chart")
+    for actor in (
+        _actor(db, clinic.clinic_id, "front_desk"),
+        _actor(db, clinic.clinic_id, "patient", patient_id=clinic.patient_id),
+    ):
+        with pytest.raises(Forbidden):
+            adverse_events.void_event(db, actor, clinic.patient_id, str(wrong["id"]), void)
+    elsewhere = _actor(db, make_clinic(db, "Elsewhere"), "practitioner")
+    with pytest.raises(NotFound):
+        adverse_events.void_event(db, elsewhere, clinic.patient_id, str(wrong["id"]), void)
+
+    voided = adverse_events.void_event(db, clinic.aest, clinic.patient_id, str(wrong["id"]), void)
+
+    assert voided["plans_resumed"] == [plan["id"]]
+    assert _plan_status(clinic, plan) == ("approved", None)
+    listed = adverse_events.list_events(db, clinic.derm, clinic.patient_id)
+    assert [e["id"] for e in listed] == [kept["id"]]
+    # Voided, it is not found to grade, clear or void again...
+    with pytest.raises(NotFound):
+        _grade(clinic, wrong, "infection", 3, "worse")
+    with pytest.raises(NotFound):
+        adverse_events.void_event(db, clinic.derm, clinic.patient_id, str(wrong["id"]), void)
+    # ...but the chart still shows it, struck through, with who voided it and why.
+    shown = chart.patient_chart(db, clinic.derm, clinic.patient_id)
+    assert [e["id"] for e in shown.events] == [kept["id"]]
+    assert [(v["id"], v["voided_by"], v["reason"]) for v in shown.voided] == [
+        (wrong["id"], clinic.aest.user_id, void.reason)
+    ]
+    assert shown.voided[0]["what"].startswith("Adverse event: infection, grade 2")
+    with db.transaction() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "adverse_event.void")
+        ).one()
+        read = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "chart.read")
+            .order_by(AuditEntry.seq.desc())
+        ).first()
+    assert entry.detail == {
+        "patient_id": clinic.patient_id,
+        "reason": void.reason,
+        "resumed": [plan["id"]],
+    }
+    assert read is not None
+    assert wrong["id"] in read.detail["ids"]  # (what the chart showed, voided too)
+
+
+def test_voiding_one_of_two_serious_events_keeps_the_plan_held(db: Database) -> None:
+    clinic = Clinicians(db)
+    plan = clinic.approved_plan()
+    twice = [_report(clinic, clinic.derm, "scarring", 1) for _ in range(2)]
+    void = AdverseEventVoid(reason="entered twice")
+    voided = adverse_events.void_event(
+        db, clinic.derm, clinic.patient_id, str(twice[1]["id"]), void
+    )
+    assert voided["plans_resumed"] == []
+    assert _plan_status(clinic, plan)[0] == "on_hold"
