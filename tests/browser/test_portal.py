@@ -165,6 +165,11 @@ def test_a_practitioner_stops_a_plan_and_the_patient_is_told(page: Page, site: S
     sign_in(page, site, _portal_login(site, "patient12@demo.follicle"))
     expect(page.get_by_text("Your clinic has stopped this treatment plan")).to_be_visible()
     expect(page.get_by_text("moving abroad")).to_have_count(0)  # (the reason stays with staff)
+    # The shedding she reported, which the clinic graded mild: seen, its note not shown.
+    problems = page.get_by_role("region", name="Problems on my record")
+    expect(problems).to_contain_text("More hair falling out (reported by you")
+    expect(problems).to_contain_text("reviewed by the clinic")
+    expect(problems).not_to_contain_text("reassured")
     assert_accessible(page)
 
 

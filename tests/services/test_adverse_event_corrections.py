@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models import AuditEntry
-from follicle.services import adverse_events, chart, plans
+from follicle.services import adverse_events, chart, plans, portal
 from follicle.services.actors import Actor
 from follicle.services.commands import (
     AdverseEventClearance,
@@ -228,3 +228,45 @@ def test_voiding_one_of_two_serious_events_keeps_the_plan_held(db: Database) -> 
     )
     assert voided["plans_resumed"] == []
     assert _plan_status(clinic, plan)[0] == "on_hold"
+
+
+def test_the_portal_shows_the_patient_their_problems_and_whether_the_clinic_saw_them(
+    db: Database,
+) -> None:
+    clinic = Clinicians(db)
+    herself = _actor(db, clinic.clinic_id, "patient", patient_id=clinic.patient_id)
+    mine = _report(clinic, herself, "hair_shedding", 2)
+    theirs = _report(clinic, clinic.derm, "pain", 1)
+    typo = _report(clinic, clinic.derm, "edema", 1)
+    adverse_events.void_event(
+        db, clinic.derm, clinic.patient_id, str(typo["id"]), AdverseEventVoid(reason="typo")
+    )
+
+    def shown() -> dict[object, tuple[object, ...]]:
+        problems = portal.portal_home(db, herself).problems
+        return {p["id"]: (p["category"], p["by_you"], p["status"]) for p in problems}
+
+    assert shown() == {
+        mine["id"]: ("hair_shedding", True, "received"),
+        theirs["id"]: ("pain", False, "received"),
+    }
+    graded = _grade(clinic, mine, "other", 1, "itch from the shampoo, not shedding")
+    # (in the words she reported it in; the clinic's note is not shown)
+    assert shown()[mine["id"]] == ("hair_shedding", True, "reviewed")
+    adverse_events.clear(
+        db,
+        clinic.derm,
+        clinic.patient_id,
+        str(mine["id"]),
+        AdverseEventClearance(note="settled"),
+        int(graded["version"]),  # type: ignore[call-overload]
+    )
+    assert shown()[mine["id"]] == ("hair_shedding", True, "closed")
+    with db.transaction() as session:
+        viewed = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "portal.view")
+            .order_by(AuditEntry.seq.desc())
+        ).first()
+    assert viewed is not None
+    assert sorted(viewed.detail["adverse_events"]) == sorted([mine["id"], theirs["id"]])

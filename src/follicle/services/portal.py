@@ -16,6 +16,7 @@ from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records import audit
 from follicle.records.files import ImageStore
 from follicle.records.models import (
+    AdverseEvent,
     Appointment,
     Clinic,
     Image,
@@ -67,6 +68,7 @@ class PortalHome:
     education_opt_in: bool = False
     updates_opt_in: bool = False
     message_opt_outs: tuple[str, ...] = ()
+    problems: list[dict[str, Any]] = field(default_factory=list)  # see _problem_view
 
 
 def _own_patient(session: Session, actor: Actor) -> Patient:
@@ -147,6 +149,12 @@ def portal_home(db: Database, actor: Actor) -> PortalHome:
         )
         home.sessions_done = len(done)
         home.last_session_at = max(done) if done else None
+        events = session.scalars(
+            select(AdverseEvent)
+            .where(AdverseEvent.patient_id == patient.id, AdverseEvent.voided_at.is_(None))
+            .order_by(AdverseEvent.created_at.desc(), AdverseEvent.id)
+        )
+        home.problems = [_problem_view(e, actor) for e in events]
         audit.append(
             session,
             actor=actor.audit_name,
@@ -155,9 +163,30 @@ def portal_home(db: Database, actor: Actor) -> PortalHome:
             resource_id=patient.id,
             clinic_id=patient.clinic_id,
             client_address=actor.client_address,
-            detail={"appointments": [a["id"] for a in home.upcoming]},
+            detail={
+                "appointments": [a["id"] for a in home.upcoming],
+                "adverse_events": [p["id"] for p in home.problems],
+            },
         )
         return home
+
+
+def _problem_view(event: AdverseEvent, actor: Actor) -> dict[str, Any]:
+    """A problem on the patient's record as the portal shows it: what it was (in the words
+    they reported it in, when they did), and whether the clinic has seen and closed it. The
+    clinic's notes are for the clinic; the patient's own record export holds them."""
+    by_you = event.reported_by_id == actor.user_id
+    return {
+        "id": event.id,
+        "category": (event.reported_category or event.category) if by_you else event.category,
+        "by_you": by_you,
+        "reported_at": event.created_at.isoformat(),
+        "status": "closed"
+        if event.status == "cleared"
+        else ("reviewed" if event.graded_at else "received"),
+        "reviewed_at": event.graded_at.isoformat() if event.graded_at else None,
+        "closed_at": event.cleared_at.isoformat() if event.cleared_at else None,
+    }
 
 
 def aftercare(db: Database, actor: Actor, now: datetime | None = None) -> list[AftercareStep]:

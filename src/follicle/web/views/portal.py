@@ -58,7 +58,7 @@ SEVERITY = {
 @router.get("/portal", response_class=HTMLResponse)
 def portal_home(request: Request, actor: PatientActor) -> Response:
     home = portal.portal_home(state(request).db, actor)
-    return render(request, "portal.html", {"home": home}, actor=actor)
+    return render(request, "portal.html", {"home": home, "problems": PATIENT_PROBLEMS}, actor=actor)
 
 
 @router.get("/portal/my-record.zip")
