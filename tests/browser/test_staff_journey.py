@@ -166,6 +166,30 @@ def test_an_event_on_the_wrong_chart_is_voided_and_stays_in_view(page: Page, sit
     assert_accessible(page)
 
 
+def test_a_parent_signs_for_a_minor_in_their_own_name(page: Page, site: Site) -> None:
+    sign_in(page, site, site.emails["practitioner"])
+    page.goto(site.url + "/patients?q=youngman")
+    page.get_by_role("link", name="Youngman, Theo").click()
+    expect(page.locator("#consents")).to_contain_text("by Clara Youngman (parent, for the patient)")
+    page.goto(page.url.split("#")[0] + "/consent/treatment")
+    expect(page.get_by_text("Theo Youngman is under 18")).to_be_visible()
+    expect(page.get_by_label("Who is signing")).to_have_value("parent")
+    assert_accessible(page)
+    page.get_by_label("Who is signing").select_option("")  # (the patient himself)
+    page.get_by_label("Type your full name to sign").fill("Theo Youngman")
+    page.get_by_role("button", name="I have read this and I agree").click()
+    expect(page.locator("#err-representative")).to_contain_text(
+        "is needed: the patient is under 18"
+    )
+    expect(page.get_by_label("Who is signing")).to_have_value("")  # (as it was sent)
+    assert_accessible(page)
+    page.get_by_label("Who is signing").select_option("legal_guardian")
+    page.get_by_label("Type your full name to sign").fill("Robin Youngman")
+    page.get_by_role("button", name="I have read this and I agree").click()
+    expect(page.locator(".flash")).to_contain_text("Consent signed")
+    expect(page.locator("#consents")).to_contain_text("by Robin Youngman (legal guardian")
+
+
 def test_a_patient_from_registration_to_clearance(page: Page, site: Site, tmp_path: object) -> None:
     # Front desk registers the patient; a bad form keeps what was typed and names the fields.
     sign_in(page, site, site.emails["front_desk"])

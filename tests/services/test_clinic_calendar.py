@@ -194,7 +194,11 @@ def test_consent_pages_date_a_signature_by_the_clinics_calendar(far: FarClinic) 
     portal = env.get_template("portal_consents.html").render(status=status, patient_id="x")
     assert f"signed {far.today.isoformat()}" in portal
     page = env.get_template("consent.html").render(
-        status=status, text=status["current_texts"]["photo_use"], kind="photo_use", errors={}
+        status=status,
+        text=status["current_texts"]["photo_use"],
+        kind="photo_use",
+        errors={},
+        values={},
     )
     assert f"published {far.today.isoformat()}" in page
 

@@ -423,10 +423,16 @@ def _unusual_scale(ctx: Context) -> Fired | None:
     return {"scale": " and ".join(unusual), "sex": ctx.intake.sex_at_birth}
 
 
+def adult_age_years(catalogue: Catalogue) -> int:
+    """The age from which a patient consents for themselves and is not referred as a minor."""
+    adult = catalogue.rule("minor").parameter("adult_age_years")
+    assert isinstance(adult, int)
+    return adult
+
+
 @rule("minor")
 def _minor(ctx: Context) -> Fired | None:
-    adult = ctx.parameter("minor", "adult_age_years")
-    assert isinstance(adult, int)
+    adult = adult_age_years(ctx.catalogue)
     return {"adult_age_years": str(adult)} if ctx.intake.age_years < adult else None
 
 

@@ -320,6 +320,8 @@ def consent(record: Consent, text: ConsentText, who: Who) -> dict[str, Any]:
         ),
         ext("signed-name", valueString=record.signed_name),
     ]
+    if record.representative:  # (signed for the patient by a parent, guardian or proxy)
+        resource["extension"].append(ext("representative", valueCode=record.representative))
     if record.signature_png:
         resource["extension"].append(
             ext(

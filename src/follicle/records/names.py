@@ -64,3 +64,19 @@ def signs_as(typed: str, given_name: str, family_name: str) -> bool:
     words = set(re.findall(r"\w+", folded(typed)))
     needed = set(re.findall(r"\w+", folded(f"{given_name} {family_name}")))
     return bool(needed) and needed <= words
+
+
+def names_someone(typed: str) -> bool:
+    """Whether a typed signature could be a person's name: a word of two letters or more, and
+    no digits (someone signing for the patient types their own name, which no record holds
+    to compare it with).
+
+    >>> names_someone("Clara Youngman"), names_someone("Ng"), names_someone("王芳")
+    (True, True, True)
+    >>> names_someone("-1"), names_someone("x"), names_someone("Clara 2")
+    (False, False, False)
+    """
+    words = re.findall(r"\w+", folded(typed))
+    if any(ch.isdigit() for word in words for ch in word):
+        return False
+    return any(sum(ch.isalpha() for ch in word) >= 2 for word in words)

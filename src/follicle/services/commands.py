@@ -23,6 +23,7 @@ from follicle.records.models.vocab import (
     ADVERSE_EVENT_CATEGORIES,
     APPOINTMENT_KINDS,
     CONSENT_KINDS,
+    CONSENT_REPRESENTATIVES,
     CREDENTIALS,
     ENDPOINTS,
     SCALP_REGIONS,
@@ -84,6 +85,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 SexAtBirth = Literal[SEX_AT_BIRTH]  # type: ignore[valid-type]
 ConsentKind = Literal[CONSENT_KINDS]  # type: ignore[valid-type]
+Representative = Literal[CONSENT_REPRESENTATIVES]  # type: ignore[valid-type]
 
 
 def nul_at(value: Any, pointer: str = "") -> str | None:
@@ -161,6 +163,9 @@ class ConsentSignature(Command):
     consent_text_id: Annotated[str, StringConstraints(max_length=40)]
     #: An optional drawn signature, as a ``data:image/png;base64,…`` URL (at most ~200 kB).
     signature_png: Annotated[str, StringConstraints(max_length=280_000)] | None = None
+    #: How the signer is related to the patient when signing for them (a parent for a minor,
+    #: who then types their own name); None when the patient signs.
+    representative: Representative | None = None
 
 
 class ConsentWithdrawal(Command):

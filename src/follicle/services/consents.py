@@ -13,10 +13,12 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from follicle.clinic.catalogue import load_catalogue
 from follicle.clinic.errors import FieldError, InputInvalid
-from follicle.records.models import Appointment, Consent, ConsentText, new_id, utcnow
+from follicle.clinic.rules import adult_age_years
+from follicle.records.models import Appointment, Consent, ConsentText, Patient, new_id, utcnow
 from follicle.records.models.vocab import CONSENT_KINDS
-from follicle.records.names import signs_as
+from follicle.records.names import names_someone, signs_as
 from follicle.services.actors import Actor
 from follicle.services.appointments import cancel_sessions_ahead
 from follicle.services.authz import Permission, authorize
@@ -25,12 +27,14 @@ from follicle.services.common import (
     audit_read,
     audit_write,
     check_version,
+    clinic_today,
     clinic_zone,
     load_patient,
     load_record,
 )
 from follicle.services.database import Database
 from follicle.services.errors import NotNow
+from follicle.services.patients import age_on
 
 
 def text_view(text: ConsentText) -> dict[str, Any]:
@@ -56,6 +60,7 @@ def consent_view(
         "version_number": text.version_number,
         "signed_at": consent.signed_at.isoformat(),
         "signed_name": consent.signed_name,
+        "representative": consent.representative,
         "witnessed_by": consent.witnessed_by_id,
         "withdrawn_at": consent.withdrawn_at.isoformat() if consent.withdrawn_at else None,
         "withdrawn_reason": consent.withdrawn_reason,
@@ -163,6 +168,8 @@ def list_consents(db: Database, actor: Actor, patient_id: str) -> dict[str, Any]
             "current_texts": {k: text_view(t) for k, t in current.items()},
             "time_zone": clinic_zone(session, patient.clinic_id).key,
             "signs_as": patient.full_name,
+            # (a parent or guardian signs for a patient under this age; None for an adult)
+            "minor_until": _minor_until(session, patient),
         }
 
 
@@ -204,16 +211,7 @@ def sign(
                     )
                 ]
             )
-        if not signs_as(signature.signed_name, patient.given_name, patient.family_name):
-            raise InputInvalid(
-                [
-                    FieldError(
-                        "/signed_name",
-                        f"must be the patient's name as registered ({patient.full_name}), "
-                        "in full; if that is wrong, correct the patient's details first",
-                    )
-                ]
-            )
+        _check_signer(session, patient, signature)
         drawn = _signature_png(signature.signature_png)
         consent = Consent(
             id=new_id("cns"),
@@ -222,6 +220,7 @@ def sign(
             consent_text_id=current.id,
             signed_at=utcnow(),
             signed_name=signature.signed_name,
+            representative=signature.representative,
             signature_png=drawn,
             witnessed_by_id=actor.user_id if actor.role != "patient" else None,
         )
@@ -234,9 +233,53 @@ def sign(
             "consent",
             consent.id,
             patient.clinic_id,
-            {"patient_id": patient.id, "kind": current.kind, "version": current.version_number},
+            {
+                "patient_id": patient.id,
+                "kind": current.kind,
+                "version": current.version_number,
+                "representative": signature.representative,
+            },
         )
         return consent_view(consent, current, current)
+
+
+def _minor_until(session: Session, patient: Patient) -> int | None:
+    """The age of consent when the patient is younger than it today, else None."""
+    adult = adult_age_years(load_catalogue())
+    today = clinic_today(session, patient.clinic_id)
+    return adult if age_on(patient.date_of_birth, today) < adult else None
+
+
+def _check_signer(session: Session, patient: Patient, signature: ConsentSignature) -> None:
+    """The patient signs in their registered name; a minor's parent or guardian (or an
+    adult's healthcare proxy) signs in their own, saying how they are related."""
+    if signature.representative is not None:
+        if not names_someone(signature.signed_name):
+            raise InputInvalid(
+                [FieldError("/signed_name", "must be the full name of the person signing")]
+            )
+        return
+    minor_until = _minor_until(session, patient)
+    if minor_until is not None:
+        raise InputInvalid(
+            [
+                FieldError(
+                    "/representative",
+                    f"is needed: the patient is under {minor_until}, so a parent or legal "
+                    "guardian signs for them, in their own name",
+                )
+            ]
+        )
+    if not signs_as(signature.signed_name, patient.given_name, patient.family_name):
+        raise InputInvalid(
+            [
+                FieldError(
+                    "/signed_name",
+                    f"must be the patient's name as registered ({patient.full_name}), "
+                    "in full; if that is wrong, correct the patient's details first",
+                )
+            ]
+        )
 
 
 def withdraw(

@@ -484,6 +484,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     _backdate(db, lena, datetime.combine(approved_on, time(12, 0), zone))
     _demo_messages(db, cyrus)
     _portal_newcomers(db, desk, today)
+    _minor_signed_for_by_a_parent(db, desk, derm, texts, today)
 
 
 def _new_phone(db: Database, desk: Actor, patient_id: str, phone: str) -> None:
@@ -514,6 +515,37 @@ def _portal_newcomers(db: Database, desk: Actor, today: date) -> None:
         )
         if invite:
             accounts.invite_patient(db, desk, created["id"], DEMO_PUBLIC_URL)
+
+
+def _minor_signed_for_by_a_parent(
+    db: Database, desk: Actor, derm: Actor, texts: dict[str, Any], today: date
+) -> None:
+    """Theo, 16, referred by his GP: his mother signed both consents for him at the clinic
+    (the screening refers a minor to a dermatologist first; the chart shows who signed)."""
+    theo = patients.create_patient(
+        db,
+        desk,
+        NewPatient(
+            given_name="Theo",
+            family_name="Youngman",
+            date_of_birth=date(today.year - 16, 2, 3),
+            sex_at_birth="male",
+            email="theo.youngman@demo.follicle",
+        ),
+        today,
+    )
+    for kind in ("treatment", "photo_use"):
+        consents.sign(
+            db,
+            derm,
+            theo["id"],
+            ConsentSignature(
+                kind=kind,
+                signed_name="Clara Youngman",
+                consent_text_id=texts[kind]["id"],
+                representative="parent",
+            ),
+        )
 
 
 def _backdate(db: Database, patient_id: str, approved_at: datetime) -> None:

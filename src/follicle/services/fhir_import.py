@@ -500,6 +500,7 @@ class _Importer:
             consent_text_id=self._consent_text(r, clinic_id),
             signed_at=_instant(r.get("dateTime")),
             signed_name=_value(r, "signed-name") or "",
+            representative=_value(r, "representative"),
             signature_png=base64.b64decode(signature["data"]) if signature else None,
             witnessed_by_id=self.who(_value(r, "witness")),
             withdrawn_at=_instant(_part(withdrawn, "at")),

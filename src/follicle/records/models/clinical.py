@@ -29,6 +29,7 @@ from follicle.records.models.base import (
 )
 from follicle.records.models.vocab import (
     CONSENT_KINDS,
+    CONSENT_REPRESENTATIVES,
     PLAN_STATUSES,
     SCREENING_DECISIONS,
     SEX_AT_BIRTH,
@@ -135,12 +136,16 @@ class Consent(ClinicOwned, Timestamped, Versioned, Base):
     """A signature on one consent text version; withdrawal keeps the record."""
 
     __tablename__ = "consent"
+    __table_args__ = (one_of("representative", CONSENT_REPRESENTATIVES),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     patient_id: Mapped[str] = mapped_column(String(40), ForeignKey("patient.id"), index=True)
     consent_text_id: Mapped[str] = mapped_column(String(40), ForeignKey("consent_text.id"))
     signed_at: Mapped[datetime]
     signed_name: Mapped[str] = mapped_column(String(200))
+    #: How the signer is related to the patient when they signed for them (a parent for a
+    #: minor); None when the patient signed.
+    representative: Mapped[str | None] = mapped_column(String(20), default=None)
     signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     witnessed_by_id: Mapped[str | None] = mapped_column(String(40), ForeignKey(USER_FK))
     withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)

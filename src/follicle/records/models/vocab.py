@@ -17,6 +17,7 @@ __all__ = [
     "APPOINTMENT_KINDS",
     "APPOINTMENT_STATUSES",
     "CONSENT_KINDS",
+    "CONSENT_REPRESENTATIVES",
     "CREDENTIALS",
     "ENDPOINTS",
     "IMAGE_KINDS",
@@ -32,6 +33,9 @@ __all__ = [
 LOGIN_KINDS = ("cookie", "bearer")
 ROLES = ("admin", "practitioner", "front_desk", "patient")
 CONSENT_KINDS = ("treatment", "photo_use")
+#: Who may sign a consent for the patient: a parent or legal guardian for a minor, a
+#: healthcare proxy (power of attorney for health) for an adult who cannot consent.
+CONSENT_REPRESENTATIVES = ("parent", "legal_guardian", "healthcare_proxy")
 PLAN_STATUSES = ("proposed", "approved", "on_hold", "completed", "stopped")
 APPOINTMENT_KINDS = ("consultation", "session", "follow_up")
 APPOINTMENT_STATUSES = ("booked", "completed", "cancelled", "no_show")

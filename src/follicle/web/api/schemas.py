@@ -88,6 +88,9 @@ class Consent(Shape):
     version_number: int
     signed_at: str
     signed_name: str
+    #: How the signer is related to the patient when they signed for them (parent,
+    #: legal_guardian, healthcare_proxy); None when the patient signed.
+    representative: str | None
     witnessed_by: str | None
     withdrawn_at: str | None
     withdrawn_reason: str | None
@@ -104,6 +107,9 @@ class ConsentStatus(Shape):
     #: The patient's registered name: a signature must name them (any order, a middle name
     #: may be added).
     signs_as: str
+    #: The age of consent when the patient is younger than it: a parent or legal guardian
+    #: then signs for them (representative), in their own name. None for an adult.
+    minor_until: int | None
 
 
 class Plan(Shape):

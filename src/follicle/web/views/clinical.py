@@ -132,7 +132,14 @@ def consent_page(request: Request, patient_id: str, kind: str) -> Response:
     return render(
         request,
         "consent.html",
-        {"patient_id": patient_id, "text": text, "kind": kind, "status": status, "errors": {}},
+        {
+            "patient_id": patient_id,
+            "text": text,
+            "kind": kind,
+            "status": status,
+            "errors": {},
+            "values": {},
+        },
         actor=actor,
     )
 
@@ -152,6 +159,7 @@ async def sign_consent(request: Request, patient_id: str, kind: str) -> Response
                 "signed_name": str(form.get("signed_name", "")),
                 "consent_text_id": str(form.get("consent_text_id", "")),
                 "signature_png": str(form.get("signature_png", "")) or None,
+                "representative": str(form.get("representative", "")) or None,
             },
         )
         consents.sign(db, actor, patient_id, signature)
@@ -167,6 +175,7 @@ async def sign_consent(request: Request, patient_id: str, kind: str) -> Response
                 "kind": kind,
                 "status": status,
                 "errors": errors,
+                "values": {"representative": str(form.get("representative", ""))},
             },
             status_code=422,
             actor=actor,
