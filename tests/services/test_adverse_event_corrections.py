@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models import AuditEntry
-from follicle.services import adverse_events, chart, plans, portal
+from follicle.services import adverse_events, chart, plans, portal, worklist
 from follicle.services.actors import Actor
 from follicle.services.commands import (
     AdverseEventClearance,
@@ -270,3 +270,19 @@ def test_the_portal_shows_the_patient_their_problems_and_whether_the_clinic_saw_
         ).first()
     assert viewed is not None
     assert sorted(viewed.detail["adverse_events"]) == sorted([mine["id"], theirs["id"]])
+
+
+def test_the_worklist_marks_a_patients_own_report_until_a_practitioner_grades_it(
+    db: Database,
+) -> None:
+    clinic = Clinicians(db)
+    herself = _actor(db, clinic.clinic_id, "patient", patient_id=clinic.patient_id)
+    mine = _report(clinic, herself, "pain", 2)
+    _report(clinic, clinic.derm, "edema", 1)
+
+    def listed() -> list[str]:
+        return sorted(item.what for item in worklist.worklist(db, clinic.derm).open_events)
+
+    assert listed() == ["edema, grade 1", "pain, grade 2" + worklist.TO_GRADE]
+    _grade(clinic, mine, "pain", 1, "tender for a day; settled")
+    assert listed() == ["edema, grade 1", "pain, grade 1"]

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import and_, or_, select
 
-from follicle.records.models import AdverseEvent, Clinic, Patient, Plan
+from follicle.records.models import AdverseEvent, Clinic, Patient, Plan, UserAccount
 from follicle.services.actors import Actor
 from follicle.services.authz import ROLE_PERMISSIONS, Permission, authorize
 from follicle.services.common import audit_read, clinic_today
@@ -16,6 +16,9 @@ from follicle.services.database import Database
 from follicle.services.errors import NotFound
 
 DUE_SOON_DAYS = 7  # a review due within a week is shown, so it can be booked
+#: Said of an open event a patient reported (graded in their own words) that no practitioner
+#: has graded yet.
+TO_GRADE = " (the patient's own grade: to grade)"
 
 
 @dataclass(frozen=True)
@@ -88,9 +91,10 @@ def worklist(db: Database, actor: Actor, today: date | None = None) -> Worklist:
                 )
             shown.append(plan.id)
         if Permission.ADVERSE_EVENT_READ in allowed:
-            for event, given_name, family_name in session.execute(
-                select(AdverseEvent, Patient.given_name, Patient.family_name)
+            for event, given_name, family_name, reporter_role in session.execute(
+                select(AdverseEvent, Patient.given_name, Patient.family_name, UserAccount.role)
                 .join(Patient, Patient.id == AdverseEvent.patient_id)
+                .join(UserAccount, UserAccount.id == AdverseEvent.reported_by_id)
                 .where(
                     AdverseEvent.clinic_id == clinic.id,
                     AdverseEvent.status == "open",
@@ -103,7 +107,8 @@ def worklist(db: Database, actor: Actor, today: date | None = None) -> Worklist:
                     WorkItem(
                         event.patient_id,
                         f"{given_name} {family_name}",
-                        f"{event.category.replace('_', ' ')}, grade {event.grade}",
+                        f"{event.category.replace('_', ' ')}, grade {event.grade}"
+                        + (TO_GRADE if reporter_role == "patient" and not event.graded_at else ""),
                         event.description[:120],
                         event.serious,
                     )
