@@ -3,7 +3,7 @@ and who may (on both backends)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -11,19 +11,26 @@ from sqlalchemy import select
 
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models import AuditEntry, OutboxMessage, Patient, UserAccount, utcnow
-from follicle.services import messages, portal
+from follicle.services import appointments, messages, portal
 from follicle.services.accounts import invite_patient
 from follicle.services.actors import Actor
 from follicle.services.auth import actor_for
-from follicle.services.commands import ContactDetails, NewPatient, PatientDetails
+from follicle.services.commands import (
+    ContactDetails,
+    NewAppointment,
+    NewPatient,
+    PatientDetails,
+)
 from follicle.services.database import Database
 from follicle.services.errors import Forbidden, NotFound, StaleVersion, VersionRequired
 from follicle.services.patients import (
     PossibleDuplicate,
     create_patient,
     list_patients,
+    read_patient,
     update_patient,
 )
+from tests.services.test_care_rules import Clinicians
 from tests.support.factories import make_clinic, make_user
 
 BORN = date(1984, 5, 6)
@@ -227,3 +234,56 @@ def test_a_patient_gives_the_clinic_a_new_phone_number_in_the_portal(db: Databas
     assert "given_name" not in ContactDetails.model_fields
     with pytest.raises(ValidationError):
         ContactDetails.model_validate({"phone": "ask at the desk"})
+
+
+def test_a_corrected_name_greets_the_patient_in_the_messages_not_sent_yet(db: Database) -> None:
+    clinic = Clinicians(db)
+    with db.transaction() as session:
+        patient = session.get(Patient, clinic.patient_id)
+        assert patient is not None
+        patient.email = "pat@test.follicle"
+    starts = datetime.combine(date.today() + timedelta(days=9), time(10, 0))
+    appointments.book(
+        db,
+        clinic.derm,
+        clinic.patient_id,
+        NewAppointment(
+            kind="consultation",
+            starts_at=starts,
+            practitioner_id=str(clinic.derm.user_id),
+            room_id=clinic.room_id,
+        ),
+    )
+    with db.transaction() as session:
+        queued = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.patient_id == clinic.patient_id)
+        ).all()
+        assert queued
+        assert all(m.body_text.startswith("Dear Pat Testperson,") for m in queued)
+        queued[0].status = "sent"  # (what has gone stays as it went)
+        sent_id = queued[0].id
+    registered = read_patient(db, clinic.derm, clinic.patient_id)
+    fields = ("given_name", "date_of_birth", "sex_at_birth", "email", "phone")
+    corrected = PatientDetails.model_validate(
+        {k: registered[k] for k in fields} | {"family_name": "Testpersson"}
+    )
+
+    update_patient(db, clinic.derm, clinic.patient_id, corrected, registered["version"])
+
+    with db.transaction() as session:
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.patient_id == clinic.patient_id)
+        ).all()
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "patient.update")
+        ).one()
+        greetings = {
+            r.id: (
+                r.body_text.split("\n")[0],
+                "<p>Dear Pat Testpersson,</p>" in (r.body_html or ""),
+            )
+            for r in rows
+        }
+    assert greetings.pop(sent_id) == ("Dear Pat Testperson,", False)
+    assert set(greetings.values()) == {("Dear Pat Testpersson,", True)}
+    assert entry.detail["messages_regreeted"] == len(greetings)

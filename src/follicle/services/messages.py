@@ -247,6 +247,28 @@ def readdress_pending(
     return len(pending), 0
 
 
+def regreet_pending(session: Session, patient_id: str, old_name: str, new_name: str) -> int:
+    """Greet the patient by their corrected name in the messages not sent yet (each opens
+    with "Dear <full name>,"): a name corrected at the desk must not be misspelt again in
+    next week's reminder. The number of messages changed."""
+    old_text, new_text = f"Dear {old_name},", f"Dear {new_name},"
+    old_html = f"<p>{html.escape(old_text)}</p>"
+    new_html = f"<p>{html.escape(new_text)}</p>"
+    changed = 0
+    for row in session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.patient_id == patient_id, OutboxMessage.status == "pending"
+        )
+    ):
+        if not row.body_text.startswith(old_text):
+            continue  # (an SMS names nobody; an invitation greets no one by name)
+        row.body_text = new_text + row.body_text[len(old_text) :]
+        if row.body_html:
+            row.body_html = row.body_html.replace(old_html, new_html, 1)
+        changed += 1
+    return changed
+
+
 def cancel_review_reminder(session: Session, plan_id: str, reason: str) -> int:
     """Stop the plan's review reminder if not sent yet (the plan was stopped)."""
     return _cancel_keyed(session, f"review_due:{plan_id}:", reason)

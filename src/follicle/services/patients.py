@@ -27,7 +27,7 @@ from follicle.services.common import (
 )
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
-from follicle.services.messages import readdress_pending, recipient_email
+from follicle.services.messages import readdress_pending, recipient_email, regreet_pending
 
 OLDEST_AGE_YEARS = 130  # a date of birth further back is a typing error, not a patient
 
@@ -285,7 +285,11 @@ def apply_changes(
         session, patient.id, "email", old_email, recipient_email(session, patient)
     )
     texts = readdress_pending(session, patient.id, "sms", was.get("phone"), patient.phone)
+    regreeted = 0
     if {"given_name", "family_name"} & changed.keys():
+        old_name = f"{was.get('given_name', patient.given_name)} "
+        old_name += str(was.get("family_name", patient.family_name))
+        regreeted = regreet_pending(session, patient.id, old_name, patient.full_name)
         account = session.scalars(
             select(UserAccount).where(UserAccount.patient_id == patient.id)
         ).first()
@@ -304,6 +308,7 @@ def apply_changes(
             },
             "messages_readdressed": emails[0] + texts[0],
             "messages_cancelled": emails[1] + texts[1],
+            "messages_regreeted": regreeted,
         },
     )
 
