@@ -252,6 +252,14 @@ def test_working_hours_with_a_start_and_no_end_are_not_saved_as_a_day_off(
         )
         assert saved.status_code == 303
         assert "Mon needs both a start and an end time" in unquote(saved.cookies["follicle_flash"])
+        # A day that ends before it starts is named as the form shows it, with its times.
+        backwards = client.post(
+            f"/admin/users/{user_id}/hours",
+            data={**fields, "tue_from": "17:00", "tue_to": "09:00", "csrf_token": csrf_from(page)},
+        )
+        assert backwards.status_code == 303
+        told = unquote(backwards.cookies["follicle_flash"])
+        assert "Hours not saved: Tue ends at 09:00, not after its start." in told
         after = client.get("/admin").text
         shown = re.search(rf'id="{user_id}-mon-to"[^>]*value="([^"]*)"', after)
         assert shown is not None

@@ -127,10 +127,13 @@ def set_working_hours(
             errors.append(FieldError(f"/{day}", f"is not a weekday ({', '.join(WEEKDAYS)})"))
             continue
         for index, span in enumerate(spans):
-            ok = len(span) == 2 and all(re.match(_CLOCK, t) for t in span) and span[0] < span[1]
-            if not ok:
+            if not (len(span) == 2 and all(re.match(_CLOCK, t) for t in span)):
                 errors.append(
-                    FieldError(f"/{day}/{index}", 'must be ["HH:MM", "HH:MM"], start first')
+                    FieldError(f"/{day}/{index}", 'must be a start and an end, ["HH:MM", "HH:MM"]')
+                )
+            elif span[0] >= span[1]:
+                errors.append(
+                    FieldError(f"/{day}/{index}", f"ends at {span[1]}, not after its start")
                 )
     if errors:
         raise InputInvalid(errors)

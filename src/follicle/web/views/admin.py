@@ -124,9 +124,17 @@ async def set_hours(request: Request, actor: Admin, user_id: str) -> Response:
         )
     try:
         clinic_admin.set_working_hours(state(request).db, actor, user_id, hours, version_of(form))
+    except InputInvalid as exc:  # (each day by name, as the form shows it)
+        days = "; ".join(f"{_day_of(e.pointer)} {e.message}" for e in exc.errors)
+        return redirect("/admin", f"Hours not saved: {days}.")
     except REFUSED as exc:
         return redirect("/admin", f"Hours not saved: {exc}")
     return redirect("/admin", "Working hours saved.")
+
+
+def _day_of(pointer: str) -> str:
+    """``/mon/0`` as the form's row: Mon."""
+    return pointer.strip("/").split("/")[0].capitalize()
 
 
 @router.post("/admin/users/{user_id}/{change}", dependencies=[CsrfChecked])
