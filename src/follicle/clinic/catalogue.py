@@ -158,6 +158,22 @@ class ResponderRule:
 
 
 @dataclass(frozen=True)
+class OutcomeQuestion:
+    """The patient's own view of the change: one global question, its answers by score (-3
+    greatly decreased … +3 greatly increased). Shown beside the measured change, never scored
+    against it.
+
+    >>> question = load_catalogue().patient_outcome
+    >>> question.answers[0], min(question.answers), max(question.answers)
+    ('No change', -3, 3)
+    """
+
+    question: str
+    answers: dict[int, str]
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Catalogue:
     version: str
     digest: str
@@ -175,6 +191,7 @@ class Catalogue:
     preparation: tuple[PreparationItem, ...]
     serious_event: SeriousEventRule
     responder: ResponderRule
+    patient_outcome: OutcomeQuestion
 
     @property
     def rules_version(self) -> str:
@@ -299,6 +316,11 @@ def parse_catalogue(texts: dict[str, str]) -> Catalogue:
             float(data["responder"]["confidence"]),
             _ids(data["responder"].get("evidence")),
         ),
+        patient_outcome=OutcomeQuestion(
+            str(data["patient_outcome"]["question"]),
+            {int(k): str(v) for k, v in data["patient_outcome"]["answers"].items()},
+            _ids(data["patient_outcome"].get("evidence")),
+        ),
     )
     check_catalogue(catalogue)
     return catalogue
@@ -362,6 +384,9 @@ def check_catalogue(catalogue: Catalogue) -> None:
         problems += _cited(f"preparation item {index}", prep.evidence, catalogue.sources)
     problems += _cited("adverse-event grading", catalogue.serious_event.evidence, catalogue.sources)
     problems += _cited("responder rule", catalogue.responder.evidence, catalogue.sources)
+    problems += _cited(
+        "patient outcome question", catalogue.patient_outcome.evidence, catalogue.sources
+    )
     for field_name, values in catalogue.vocabulary.items():
         for value, entry in values.items():
             for key in ("rule", "also"):

@@ -54,6 +54,9 @@ class Permission(StrEnum):
     ADVERSE_EVENT_GRADE = "adverse_event:grade"
     ADVERSE_EVENT_CLEAR = "adverse_event:clear"
     ADVERSE_EVENT_VOID = "adverse_event:void"
+    #: The patient's own view of the change (the portal, or a practitioner asking at a visit).
+    PATIENT_OUTCOME_READ = "patient_outcome:read"
+    PATIENT_OUTCOME_REPORT = "patient_outcome:report"
     FOLLOW_UP_READ = "follow_up:read"
     PORTAL_VIEW = "portal:view"
     CLINIC_SETTINGS_READ = "clinic_settings:read"
@@ -107,6 +110,7 @@ _CLINICAL_READ = frozenset(
         Permission.IMAGE_READ,
         Permission.MEASUREMENT_READ,
         Permission.ADVERSE_EVENT_READ,
+        Permission.PATIENT_OUTCOME_READ,
         Permission.FOLLOW_UP_READ,
         Permission.DEVICE_LIST,
         Permission.SAFETY_REPORT,
@@ -130,6 +134,7 @@ _CLINICAL_WRITE = frozenset(
         Permission.ADVERSE_EVENT_GRADE,
         Permission.ADVERSE_EVENT_CLEAR,
         Permission.ADVERSE_EVENT_VOID,
+        Permission.PATIENT_OUTCOME_REPORT,
     }
 )
 
@@ -172,6 +177,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.APPOINTMENT_READ,
             Permission.ADVERSE_EVENT_READ,
             Permission.ADVERSE_EVENT_REPORT,
+            Permission.PATIENT_OUTCOME_READ,
+            Permission.PATIENT_OUTCOME_REPORT,
             # A patient may download their whole record (the right of access).
             Permission.RECORD_EXPORT,
         }

@@ -282,6 +282,17 @@ class AdverseEventGrading(Command):
     note: Reason
 
 
+class PatientOutcomeReport(Command):
+    """The patient's answer to the catalogue's outcome question: -3 (greatly decreased) to +3
+    (greatly increased), with what they want to say."""
+
+    change_score: Annotated[int, Field(ge=-3, le=3)]
+    comment: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+        | None
+    ) = None
+
+
 class AdverseEventVoid(Command):
     """Why an adverse event is voided (entered for the wrong patient, or twice): it then stops
     counting and holding the plan, kept voided. An event that happened is cleared instead."""

@@ -8,6 +8,7 @@ from follicle.records.models.care import (
     Appointment,
     Image,
     Measurement,
+    PatientOutcome,
     SessionRecord,
     image_warnings_of,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "Measurement",
     "OutboxMessage",
     "Patient",
+    "PatientOutcome",
     "Plan",
     "Room",
     "ScreeningResult",

@@ -184,3 +184,19 @@ class AdverseEvent(ClinicOwned, Timestamped, Versioned, Voidable, Base):
     graded_by_id: Mapped[str | None] = mapped_column(String(40), ForeignKey(USER_FK))
     graded_at: Mapped[datetime | None] = mapped_column(default=None)
     grading_note: Mapped[str | None] = mapped_column(Text)
+
+
+class PatientOutcome(ClinicOwned, Timestamped, Base):
+    """The patient's own view of the change since treatment began, on the catalogue's
+    seven-point scale (-3 greatly decreased … +3 greatly increased); kept as answered."""
+
+    __tablename__ = "patient_outcome"
+    __table_args__ = (CheckConstraint("change_score BETWEEN -3 AND 3", name="change_score_range"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(40), ForeignKey(PATIENT_FK), index=True)
+    answered_at: Mapped[datetime]
+    change_score: Mapped[int]
+    comment: Mapped[str | None] = mapped_column(Text)
+    #: Who recorded it: the patient's portal account, or the practitioner who asked at a visit.
+    recorded_by_id: Mapped[str] = mapped_column(String(40), ForeignKey(USER_FK))

@@ -8,7 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from follicle.services import adverse_events, follow_up, images, reports, sessions, visit_change
+from follicle.services import (
+    adverse_events,
+    follow_up,
+    images,
+    patient_outcomes,
+    reports,
+    sessions,
+    visit_change,
+)
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.services.commands import (
@@ -19,6 +27,7 @@ from follicle.services.commands import (
     CompareAgain,
     ImageVoid,
     NewSessionRecord,
+    PatientOutcomeReport,
     SessionVoid,
 )
 from follicle.web.api import schemas
@@ -276,6 +285,34 @@ def void_event(
     counting and holding the plan (which resumes when no other serious event is open); an
     event that happened and is over is cleared instead. Then 404 like any voided record."""
     return adverse_events.void_event(state(request).db, actor, patient_id, event_id, body)
+
+
+@router.get(
+    BASE + "/patient-outcomes",
+    **needs(Permission.PATIENT_OUTCOME_READ),
+    response_model=list[schemas.PatientOutcome],
+)
+def list_patient_outcomes(
+    request: Request, actor: ApiActor, patient_id: str
+) -> list[dict[str, Any]]:
+    """The patient's own view of the change since treatment began, answer by answer."""
+    return patient_outcomes.list_outcomes(state(request).db, actor, patient_id)
+
+
+@router.post(
+    BASE + "/patient-outcomes",
+    status_code=201,
+    **needs(Permission.PATIENT_OUTCOME_REPORT),
+    response_model=schemas.PatientOutcome,
+)
+def report_patient_outcome(
+    request: Request, actor: ApiActor, patient_id: str, body: PatientOutcomeReport
+) -> dict[str, Any]:
+    """The patient's answer to the outcome question (-3 greatly decreased … +3 greatly increased).
+
+    Asked in the portal or by the practitioner at a visit; 409 before the first session (no
+    change to judge yet). Shown beside the measured change, never scored against it."""
+    return patient_outcomes.report_outcome(state(request).db, actor, patient_id, body)
 
 
 @router.get(

@@ -354,6 +354,17 @@ class AdverseEventCleared(AdverseEvent):
     plans_resumed: list[str]
 
 
+class PatientOutcome(Shape):
+    id: str
+    patient_id: str
+    answered_at: str
+    #: -3 greatly decreased … 0 no change … +3 greatly increased (the catalogue's scale).
+    change_score: int
+    answer: str
+    comment: str | None
+    recorded_by: str
+
+
 class AdverseEventVoided(Shape):
     event_id: str
     voided_at: str
