@@ -271,6 +271,9 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
         "json": {"category": "erythema_prolonged", "grade": 2, "note": "seen: moderate"},
         "headers": {"If-Match": '"v1"'},
     },
+    ("post", "/api/v1/patients/{patient_id}/patient-outcomes"): lambda t: {
+        "json": {"change_score": 1, "comment": "a little fuller"}
+    },
     ("post", "/api/v1/patients/{patient_id}/adverse-events/{event_id}/void"): lambda t: {
         "json": {"reason": "entered on the wrong chart"}
     },

@@ -5,6 +5,7 @@ opting in and out, consents. Plain pages, checked with axe-core."""
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 
 from playwright.sync_api import Page, expect
@@ -92,6 +93,31 @@ def test_a_patient_follows_their_plan_and_reports_a_problem(page: Page, site: Si
 
     page.get_by_role("link", name="My consents").click()
     expect(page.get_by_text("Signed (version 1)").first).to_be_visible()
+    assert_accessible(page)
+
+
+def test_a_patient_says_how_they_see_the_change_and_the_clinic_sees_it(
+    page: Page, site: Site
+) -> None:
+    sign_in(page, site, _portal_login(site, "patient3@demo.follicle"))
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Progress").click()
+    view = page.get_by_role("region", name="How I see it")
+    expect(view).to_contain_text("Slightly increased")  # (his answer in the demo)
+    view.get_by_label("Moderately increased").check()
+    view.get_by_label("Anything you want to add").fill("My partner noticed too")
+    assert_accessible(page)
+    view.get_by_role("button", name="Send my answer").click()
+    expect(page.locator(".flash")).to_contain_text("your clinic will see your answer")
+    expect(view.locator("li").first).to_contain_text("Moderately increased")
+    page.context.clear_cookies()
+    sign_in(page, site, site.emails["practitioner"])
+    page.goto(site.url + "/patients?q=cyrus")
+    page.get_by_role("link", name=re.compile("Cyrus")).first.click()
+    page.get_by_role("link", name="Compare baseline and now").click()
+    said = page.get_by_role("region", name="What the patient says")
+    expect(said.locator("tbody tr")).to_have_count(2)
+    expect(said.locator("tbody tr").first).to_contain_text("Moderately increased (+2)")
+    expect(said).to_contain_text("My partner noticed too")
     assert_accessible(page)
 
 

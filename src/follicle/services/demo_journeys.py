@@ -37,6 +37,7 @@ from follicle.services import (
     devices,
     images,
     messages,
+    patient_outcomes,
     patients,
     plans,
     scales,
@@ -55,6 +56,7 @@ from follicle.services.commands import (
     NewPatient,
     NewSessionRecord,
     PatientDetails,
+    PatientOutcomeReport,
     PlanStop,
     SeriesBooking,
 )
@@ -368,6 +370,15 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     next_session = datetime.combine(_next_weekday(today, 1), time(10, 0))
     remaining = series(cyrus, plan["id"], next_session)
     assert remaining
+    # How he sees it, from the portal: beside the measured change on the follow-up page.
+    patient_outcomes.report_outcome(
+        db,
+        users["patient3@demo.follicle"],
+        cyrus,
+        PatientOutcomeReport(
+            change_score=1, comment="Less scalp showing under the bathroom light (synthetic)."
+        ),
+    )
 
     # Patient 5: one session, then an infection: the plan is on hold until cleared.
     emeka = people["patient5@demo.follicle"]

@@ -21,6 +21,7 @@ from follicle.services import (
     devices,
     follow_up,
     images,
+    patient_outcomes,
     scales,
     sessions,
     visit_change,
@@ -47,8 +48,10 @@ from follicle.web.views.common import (
     REFUSED,
     CsrfChecked,
     Staff,
+    outcome_answer,
     parse_command,
     redirect,
+    refusal_line,
     refusal_messages,
     render,
     require,
@@ -317,6 +320,8 @@ def follow_up_page(request: Request, actor: Staff, patient_id: str) -> Response:
             "photos": photos,
             "regions": SCALP_REGIONS,
             "views": PHOTO_VIEWS,
+            "asked": patient_outcomes.question(),
+            "answers": patient_outcomes.list_outcomes(db, actor, patient_id),
             "scales": scales.offered_scales(db, actor)
             if Permission.DEVICE_LIST in ROLE_PERMISSIONS.get(actor.role, frozenset())
             else [],
@@ -357,7 +362,7 @@ async def upload(request: Request, actor: Staff, patient_id: str) -> Response:
             upload_request,
         )
     except REFUSED as exc:
-        return redirect(f"/patients/{patient_id}/follow-up", f"Not stored: {_refusal(exc)}")
+        return redirect(f"/patients/{patient_id}/follow-up", f"Not stored: {refusal_line(exc)}")
     measured = stored.get("measurement")
     message = (
         f"Analysed: {measured['hair_count']} hairs, {measured['density_per_cm2']:.0f}/cm²."
@@ -378,17 +383,12 @@ async def compare_again(request: Request, actor: Staff, patient_id: str) -> Resp
             visit_change.compare_again, app_state.db, app_state.images, actor, patient_id, site
         )
     except REFUSED as exc:
-        return redirect(f"/patients/{patient_id}/follow-up", f"Not compared: {_refusal(exc)}")
+        return redirect(f"/patients/{patient_id}/follow-up", f"Not compared: {refusal_line(exc)}")
     return redirect(
         f"/patients/{patient_id}/follow-up",
         f"Compared again: {done['compared']} latest image(s) with the first visit's "
         f"{done['baseline_images']}.",
     )
-
-
-def _refusal(exc: Exception) -> str:
-    """A refusal in one line for a flash message, each field named."""
-    return "; ".join(f"{k.strip('/')}: {v}" for k, v in refusal_messages(exc).items())
 
 
 @router.get("/patients/{patient_id}/images/{image_id}")
@@ -473,7 +473,9 @@ async def grade_event(request: Request, actor: Staff, patient_id: str, event_id:
             state(request).db, actor, patient_id, event_id, grading, version_of(form)
         )
     except REFUSED as exc:
-        return redirect(f"/patients/{patient_id}#event-{event_id}", f"Not graded: {_refusal(exc)}")
+        return redirect(
+            f"/patients/{patient_id}#event-{event_id}", f"Not graded: {refusal_line(exc)}"
+        )
     held = " The plan is on hold until it is cleared." if graded["plans_held"] else ""
     resumed = " The plan is active again." if graded["plans_resumed"] else ""
     return redirect(f"/patients/{patient_id}#event-{event_id}", "Event graded." + held + resumed)
@@ -486,7 +488,7 @@ async def void_event(request: Request, actor: Staff, patient_id: str, event_id: 
         void = parse_command(AdverseEventVoid, {"reason": str(form.get("reason", ""))})
         voided = adverse_events.void_event(state(request).db, actor, patient_id, event_id, void)
     except REFUSED as exc:
-        return redirect(f"/patients/{patient_id}#events", f"Not voided: {_refusal(exc)}")
+        return redirect(f"/patients/{patient_id}#events", f"Not voided: {refusal_line(exc)}")
     resumed = "; the plan is active again" if voided["plans_resumed"] else ""
     return redirect(
         f"/patients/{patient_id}#voided",
@@ -506,6 +508,22 @@ async def clear_event(request: Request, actor: Staff, patient_id: str, event_id:
         return redirect(f"/patients/{patient_id}#events", f"Not cleared: {exc}")
     resumed = " The plan is active again." if cleared["plans_resumed"] else ""
     return redirect(f"/patients/{patient_id}#events", "Event cleared." + resumed)
+
+
+@router.post("/patients/{patient_id}/patient-outcomes", dependencies=[CsrfChecked])
+async def record_outcome(request: Request, actor: Staff, patient_id: str) -> Response:
+    """The patient's answer, asked at a visit."""
+    form = await request.form()
+    try:
+        answer = outcome_answer(form)
+        patient_outcomes.report_outcome(state(request).db, actor, patient_id, answer)
+    except REFUSED as exc:
+        return redirect(
+            f"/patients/{patient_id}/follow-up#patient-view", f"Not saved: {refusal_line(exc)}"
+        )
+    return redirect(
+        f"/patients/{patient_id}/follow-up#patient-view", "The patient's answer is saved."
+    )
 
 
 @router.get("/patients/{patient_id}/measurements/{measurement_id}/overlay")
@@ -531,7 +549,7 @@ async def void_image(request: Request, actor: Staff, patient_id: str, image_id: 
         void = parse_command(ImageVoid, {"reason": str(form.get("reason", ""))})
         images.void_image(state(request).db, actor, patient_id, image_id, void)
     except REFUSED as exc:
-        return redirect(f"/patients/{patient_id}/follow-up", f"Not set aside: {_refusal(exc)}")
+        return redirect(f"/patients/{patient_id}/follow-up", f"Not set aside: {refusal_line(exc)}")
     return redirect(
         f"/patients/{patient_id}/follow-up",
         "Image set aside: it and its measurement no longer count (kept in the record).",
@@ -547,7 +565,7 @@ async def void_session(
         void = parse_command(SessionVoid, {"reason": str(form.get("reason", ""))})
         voided = sessions.void_session(state(request).db, actor, patient_id, session_id, void)
     except REFUSED as exc:
-        return redirect(f"/patients/{patient_id}", f"Not voided: {_refusal(exc)}")
+        return redirect(f"/patients/{patient_id}", f"Not voided: {refusal_line(exc)}")
     undone = [
         "its appointment is booked again" if voided["appointment_reopened"] else "",
         "the plan is approved again" if voided["plan_reopened"] else "",

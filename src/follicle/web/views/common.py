@@ -160,6 +160,11 @@ def refusal_messages(exc: Exception) -> dict[str, str]:
     return errors_by_field(exc.errors) if isinstance(exc, InputInvalid) else {"/": str(exc)}
 
 
+def refusal_line(exc: Exception) -> str:
+    """A refusal in one line for a flash message, each field named."""
+    return "; ".join(f"{k.strip('/')}: {v}" for k, v in refusal_messages(exc).items())
+
+
 def field_errors(exc: ValidationError) -> list[FieldError]:
     """A command's validation errors, named by the same pointers the API uses."""
     return [
@@ -181,3 +186,13 @@ def parse_command(model: Any, values: dict[str, Any]) -> Any:
 #: What a form page shows back to the user instead of an error page: bad fields, a state that
 #: refuses the request, a stale or missing version.
 REFUSED = (InputInvalid, NotNow, StaleVersion, VersionRequired)
+
+
+def outcome_answer(form: Any) -> Any:
+    """The patient's answer to the outcome question from its form (the portal's or the
+    follow-up page's)."""
+    from follicle.services.commands import PatientOutcomeReport
+
+    comment = str(form.get("comment", "")).strip() or None
+    values = {"change_score": str(form.get("change_score", "")), "comment": comment}
+    return parse_command(PatientOutcomeReport, values)

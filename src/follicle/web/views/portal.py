@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 from follicle.clinic.adverse_events import urgent_advice
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models.vocab import ADVERSE_EVENT_CATEGORIES
-from follicle.services import adverse_events, consents, portal
+from follicle.services import adverse_events, consents, patient_outcomes, portal
 from follicle.services.commands import AdverseEventReport, ContactDetails
 from follicle.services.common import actor_today
+from follicle.services.errors import NotNow
 from follicle.services.messages import OPT_OUT_KINDS
 from follicle.web.api.exports import fhir_file
 from follicle.web.charts import line_chart
@@ -23,8 +24,10 @@ from follicle.web.views.common import (
     CsrfChecked,
     PatientActor,
     errors_by_field,
+    outcome_answer,
     parse_command,
     redirect,
+    refusal_line,
     render,
 )
 
@@ -94,9 +97,26 @@ def portal_progress(request: Request, actor: PatientActor) -> Response:
     return render(
         request,
         "portal_progress.html",
-        {"home": home, "progress": shared, "charts": charts},
+        {
+            "home": home,
+            "progress": shared,
+            "charts": charts,
+            "asked": patient_outcomes.question(),
+            "answers": patient_outcomes.list_outcomes(db, actor, home.patient_id),
+        },
         actor=actor,
     )
+
+
+@router.post("/portal/outcome", dependencies=[CsrfChecked])
+async def report_outcome(request: Request, actor: PatientActor) -> Response:
+    form = await request.form()
+    try:
+        answer = outcome_answer(form)
+        patient_outcomes.report_outcome(state(request).db, actor, str(actor.patient_id), answer)
+    except (InputInvalid, NotNow) as exc:
+        return redirect("/portal/progress#my-view", f"Not sent: {refusal_line(exc)}")
+    return redirect("/portal/progress#my-view", "Thank you: your clinic will see your answer.")
 
 
 @router.get("/portal/images/{image_id}")
