@@ -28,6 +28,7 @@ from follicle.records.models import (
     Intake,
     Measurement,
     Patient,
+    PatientOutcome,
     Plan,
     ScreeningResult,
     SessionRecord,
@@ -55,6 +56,7 @@ RESTORED: dict[type[Base], set[str]] = {
     Image: set(),
     Measurement: set(),
     AdverseEvent: {"version", "updated_at"},
+    PatientOutcome: set(),
     Device: {"version", "updated_at"},
     CartridgeLot: set(),
     DermoscopeScale: set(),
@@ -143,9 +145,17 @@ def test_export_validates_and_import_restores_the_same_records(
     assert kinds["CodeSystem"] >= 10
     media = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Media"]
     assert {m["content"]["url"] for m in media} <= names  # photos travel by reference
-    observations = [
+    every_observation = [
         e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
     ]
+    by_category: dict[str, list[dict[str, Any]]] = {}
+    for o in every_observation:
+        by_category.setdefault(o["category"][0]["coding"][0]["code"], []).append(o)
+    observations = by_category.pop("imaging")  # (trichoscopy measurements)
+    # ...and the patient's own view of the change, a survey answer on the seven-point scale.
+    (said,) = by_category.pop("survey")
+    assert (said["valueInteger"], said["note"][0]["text"][:10]) == (1, "Less scalp")
+    assert not by_category
     units = {
         c["valueQuantity"]["code"]
         for o in observations

@@ -106,6 +106,16 @@ LOCAL_SYSTEMS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         "Follicle image kinds",
         [("photo", "Clinical photograph"), ("trichoscopy", "Trichoscopy (dermoscopic) image")],
     ),
+    "patient-outcome": (
+        "Follicle patient-reported outcome",
+        [
+            (
+                "hair-change",
+                "The patient's view of the change in their hair since treatment began "
+                "(-3 greatly decreased to +3 greatly increased)",
+            )
+        ],
+    ),
     "staff-role": (
         "Follicle staff roles",
         [(c, _words(c)) for c in ("admin", "practitioner", "front_desk")],

@@ -30,6 +30,7 @@ from follicle.records.models import (
     Intake,
     Measurement,
     Patient,
+    PatientOutcome,
     Plan,
     ScreeningResult,
     SessionRecord,
@@ -703,6 +704,32 @@ def observation(measurement: Measurement, who: Who) -> dict[str, Any]:
     warnings = image_warnings_of(measurement.result)
     if warnings:  # (for a reader of the bundle; the attached result keeps them too)
         resource["note"] = [{"text": f"The image {warning}."} for warning in warnings]
+    return _tidy(resource)
+
+
+def patient_outcome(outcome: PatientOutcome, who: Who) -> dict[str, Any]:
+    """The patient's own view of the change, a survey answer (-3 … +3)."""
+    resource = _base("Observation", outcome.id, outcome.created_at)
+    resource |= {
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "survey",
+                    }
+                ]
+            }
+        ],
+        "code": {"coding": [codes.local_coding("patient-outcome", "hair-change")]},
+        "subject": reference("Patient", outcome.patient_id),
+        "effectiveDateTime": instant(outcome.answered_at),
+        "performer": [who(outcome.recorded_by_id)],
+        "valueInteger": outcome.change_score,
+    }
+    if outcome.comment:
+        resource["note"] = [{"text": outcome.comment}]
     return _tidy(resource)
 
 

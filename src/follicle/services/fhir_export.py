@@ -34,6 +34,7 @@ from follicle.records.models import (
     Intake,
     Measurement,
     Patient,
+    PatientOutcome,
     Plan,
     ScreeningResult,
     SessionRecord,
@@ -58,6 +59,7 @@ PATIENT_RECORDS: tuple[Any, ...] = (
     Image,
     Measurement,
     AdverseEvent,
+    PatientOutcome,
 )
 
 
@@ -136,6 +138,8 @@ class _Builder:
             add(fr.observation(measurement, self.who))
         for event in found[AdverseEvent]:
             add(fr.adverse_event(event, self.who))
+        for outcome in found[PatientOutcome]:
+            add(fr.patient_outcome(outcome, self.who))
 
     def shared(self) -> list[dict[str, Any]]:
         """Organizations, practitioners and devices, once each, before the patients."""

@@ -47,6 +47,7 @@ from follicle.records.models import (
     Intake,
     Measurement,
     Patient,
+    PatientOutcome,
     Plan,
     ScreeningResult,
     SessionRecord,
@@ -413,7 +414,7 @@ class _Importer:
             ("Appointment", self.appointment),
             ("Procedure", self.session_record),
             ("Media", self.image),
-            ("Observation", self.measurement),
+            ("Observation", self.observation),
             ("AdverseEvent", self.adverse_event),
         ]
         for kind, build in steps:
@@ -429,7 +430,7 @@ class _Importer:
                 if patient_id not in patient_clinics:
                     self.refused(resource, "its patient is not in the bundle")
                     continue
-                model = MODELS[kind]
+                model = _model_of(resource)
                 if self._new(model, resource):
                     row = build(resource, str(patient_id), patient_clinics[str(patient_id)])
                     if row is not None:
@@ -614,6 +615,24 @@ class _Importer:
             **_voids(r, self.who),
         )
 
+    def observation(self, r: Resource, patient_id: str, clinic_id: str) -> Base:
+        if _model_of(r) is PatientOutcome:
+            return self.patient_outcome(r, patient_id, clinic_id)
+        return self.measurement(r, patient_id, clinic_id)
+
+    def patient_outcome(self, r: Resource, patient_id: str, clinic_id: str) -> Base:
+        performers = r.get("performer", [])
+        return PatientOutcome(
+            id=_identifier(r),
+            clinic_id=clinic_id,
+            patient_id=patient_id,
+            answered_at=_instant(r.get("effectiveDateTime")),
+            change_score=int(r["valueInteger"]),
+            comment=(r.get("note") or [{}])[0].get("text"),
+            recorded_by_id=self.who(performers[0] if performers else None),
+            created_at=_recorded_at(r),
+        )
+
     def measurement(self, r: Resource, patient_id: str, clinic_id: str) -> Base:
         values: dict[str | None, Any] = {
             _code(c["code"], "hair-metric"): (c.get("valueQuantity") or {}).get("value")
@@ -669,6 +688,15 @@ class _Importer:
             created_at=_recorded_at(r),
             **_voids(r, self.who),
         )
+
+
+def _model_of(resource: Resource) -> type[Base]:
+    """The table a resource's record goes to: an Observation is a trichoscopy measurement,
+    or the patient's own view of the change (coded so)."""
+    kind = resource["resourceType"]
+    if kind == "Observation" and _code(resource.get("code"), "patient-outcome"):
+        return PatientOutcome
+    return MODELS[kind]
 
 
 MODELS: dict[str, type[Base]] = {
