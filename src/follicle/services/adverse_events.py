@@ -119,12 +119,9 @@ def clear(
 ) -> dict[str, Any]:
     """A practitioner reviews the event; when no serious event stays open, held plans resume."""
     with db.transaction() as session:
-        event = load_record(
-            session, actor, AdverseEvent, event_id, patient_id, Permission.ADVERSE_EVENT_CLEAR
+        event = _open_event(
+            session, actor, (patient_id, event_id), Permission.ADVERSE_EVENT_CLEAR, expected_version
         )
-        check_version(event, expected_version, event_view)
-        if event.status == "cleared":
-            raise NotNow("this event was already cleared")
         event.status = "cleared"
         event.cleared_by_id = actor.user_id
         event.cleared_at = utcnow()
@@ -156,12 +153,9 @@ def grade(
     plan is on hold exactly while a serious event is open, so graded serious it holds the
     plan, and graded not serious it resumes it when no other serious event is open."""
     with db.transaction() as session:
-        event = load_record(
-            session, actor, AdverseEvent, event_id, patient_id, Permission.ADVERSE_EVENT_GRADE
+        event = _open_event(
+            session, actor, (patient_id, event_id), Permission.ADVERSE_EVENT_GRADE, expected_version
         )
-        check_version(event, expected_version, event_view)
-        if event.status == "cleared":
-            raise NotNow("this event was already cleared; report a new one if it came back")
         if (grading.category, grading.grade) == (event.category, event.grade):
             raise InputInvalid(
                 [FieldError("/grade", f"is already {_graded_as(event.category, event.grade)}")]
@@ -214,9 +208,7 @@ def void_event(
         event = load_record(
             session, actor, AdverseEvent, event_id, patient_id, Permission.ADVERSE_EVENT_VOID
         )
-        event.voided_at = utcnow()
-        event.voided_by_id = actor.user_id
-        event.void_reason = void.reason
+        voided_at = event.void(actor.user_id, void.reason)
         session.flush()
         resumed = _resume_plans(session, patient_id) if event.serious else []
         audit_write(
@@ -230,10 +222,26 @@ def void_event(
         )
         return {
             "event_id": event.id,
-            "voided_at": event.voided_at.isoformat(),
+            "voided_at": voided_at.isoformat(),
             "void_reason": void.reason,
             "plans_resumed": resumed,
         }
+
+
+def _open_event(
+    session: Session,
+    actor: Actor,
+    ids: tuple[str, str],
+    permission: Permission,
+    expected_version: int | None,
+) -> AdverseEvent:
+    """The patient's event (patient id, event id) at the version the caller saw, still open."""
+    patient_id, event_id = ids
+    event = load_record(session, actor, AdverseEvent, event_id, patient_id, permission)
+    check_version(event, expected_version, event_view)
+    if event.status == "cleared":
+        raise NotNow("this event was already cleared; report a new one if it came back")
+    return event
 
 
 def _graded_as(category: str, grade: int) -> str:

@@ -385,9 +385,7 @@ def void_image(
         )
         voided: list[Image | Measurement] = [image, *measured]
         for record in voided:
-            record.voided_at = now
-            record.voided_by_id = actor.user_id
-            record.void_reason = void.reason
+            record.void(actor.user_id, void.reason, now)
         audit_write(
             session,
             actor,

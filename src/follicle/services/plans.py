@@ -90,9 +90,7 @@ def propose_plan(
         now = utcnow()
         for earlier in plans:
             if earlier.status == "proposed":
-                earlier.voided_at = now
-                earlier.voided_by_id = actor.user_id
-                earlier.void_reason = "replaced by a newer proposal"
+                earlier.void(actor.user_id, "replaced by a newer proposal", now)
         plan = Plan(
             id=new_id("pln"),
             clinic_id=patient.clinic_id,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.clinic.intake import IntakeInvalid, validate_intake
 from follicle.clinic.screening import screen
-from follicle.records.models import Appointment, Plan, SessionRecord, new_id, utcnow
+from follicle.records.models import Appointment, Plan, SessionRecord, new_id
 from follicle.services import messages
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
@@ -208,9 +208,7 @@ def void_session(
         record = load_record(
             session, actor, SessionRecord, session_id, patient_id, Permission.SESSION_VOID
         )
-        record.voided_at = utcnow()
-        record.voided_by_id = actor.user_id
-        record.void_reason = void.reason
+        voided_at = record.void(actor.user_id, void.reason)
         appointment = session.get(Appointment, record.appointment_id or "")
         reopened = appointment is not None and appointment.status == "completed"
         if appointment is not None and reopened:
@@ -243,7 +241,7 @@ def void_session(
         )
         return {
             "session_id": record.id,
-            "voided_at": record.voided_at.isoformat(),
+            "voided_at": voided_at.isoformat(),
             "void_reason": void.reason,
             "appointment_reopened": reopened,
             "plan_reopened": plan_reopened,

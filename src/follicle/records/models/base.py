@@ -90,6 +90,13 @@ class Voidable:
     def voided_by_id(cls) -> Mapped[str | None]:  # noqa: N805
         return mapped_column(String(40), ForeignKey("user_account.id"))
 
+    def void(self, by: str | None, reason: str, at: datetime | None = None) -> datetime:
+        """Set the record aside: it stops counting and is kept, with who, when (returned) and
+        why."""
+        moment = at or utcnow()
+        self.voided_at, self.voided_by_id, self.void_reason = moment, by, reason
+        return moment
+
 
 class ClinicOwned:
     """Every clinical record belongs to exactly one clinic (tenancy)."""
