@@ -83,9 +83,14 @@ def test_the_clinician_and_patient_reports_render_with_content_on_every_page(
         "Hair by hair",  # the follow-up's images compared with the baseline's, registered
         "over 9 image pairs",
         "light was on high",
+        "The patient's view",  # his own answer, beside the measurements
+        "Slightly increased",
+        "consensus-patient-outcome",
     ):
         assert expected in clinician, expected
     assert "Your progress" in patient
+    assert "How you see it" in patient
+    assert "Slightly increased" in patient
     assert "DEMO-LOT" not in patient  # plain language: no lots, intervals or citations
     assert "interval" not in patient
     assert "4:2:0" not in patient  # a technical matter for the clinic

@@ -17,7 +17,7 @@ from follicle.clinic.catalogue import load_catalogue
 from follicle.clinic.progress import METRICS, visit_means
 from follicle.records.files import ImageStore
 from follicle.records.models import Clinic, Measurement
-from follicle.services import chart, follow_up, images
+from follicle.services import chart, follow_up, images, patient_outcomes
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.common import audit_write, clinic_day, clinic_today, load_patient
@@ -145,6 +145,8 @@ def report_context(
                 for m_id in (first, last)
             ]
     catalogue = load_catalogue()
+    answers = patient_outcomes.list_outcomes(db, actor, patient_id)
+    asked = catalogue.patient_outcome
     cited = sorted(
         {
             e
@@ -152,6 +154,7 @@ def report_context(
             for e in f.get("evidence", [])
         }
         | set(review["responder_rule"]["evidence"])
+        | (set(asked.evidence) if answers else set())
     )
     return {
         "audience": audience,
@@ -159,6 +162,7 @@ def report_context(
         "chart": found_chart,
         "review": review,
         "plots": site_plots,
+        "patient_view": {"question": asked.question, "answers": answers},
         "overlays": overlays,
         "metrics": METRICS,
         "sources": [catalogue.sources[e] for e in cited if e in catalogue.sources],
