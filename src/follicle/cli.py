@@ -205,9 +205,10 @@ def report(
 
 @export_app.command("csv")
 def export_csv(
-    outdir: Annotated[Path, typer.Argument(help="Folder to write the three CSV files into.")],
+    outdir: Annotated[Path, typer.Argument(help="Folder to write the CSV files into.")],
 ) -> None:
-    """Research export: measurements.csv, sessions.csv and data-dictionary.csv (pseudonymised)."""
+    """Research export: measurements.csv, sessions.csv, patient_outcomes.csv and
+    data-dictionary.csv (pseudonymised)."""
     from follicle.services import exports
     from follicle.services.actors import cli_actor
 
@@ -216,17 +217,15 @@ def export_csv(
     _require_current_schema(db)
     found = exports.research_export(db, cli_actor(), settings.resolved_secret_key())
     outdir.mkdir(parents=True, exist_ok=True)
-    for name, text in (
-        ("measurements.csv", exports.to_csv(found["measurements"], exports.MEASUREMENT_COLUMNS)),
-        ("sessions.csv", exports.to_csv(found["sessions"], exports.SESSION_COLUMNS)),
-        ("data-dictionary.csv", exports.dictionary_csv()),
-    ):
+    files = [(f.name, exports.research_file(f.name, found)) for f in exports.RESEARCH_FILES]
+    for name, text in [*files, (exports.DICTIONARY_FILE, exports.dictionary_csv())]:
         partial = outdir / (name + ".part")
         partial.write_text(text, encoding="utf-8")
         partial.replace(outdir / name)
     out.print(
-        f"wrote {len(found['measurements'])} measurements and {len(found['sessions'])} sessions "
-        f"to {outdir}/ (with data-dictionary.csv)"
+        f"wrote {len(found['measurements'])} measurements, {len(found['sessions'])} sessions "
+        f"and {len(found['patient_outcomes'])} patient-reported outcomes to {outdir}/ "
+        f"(with {exports.DICTIONARY_FILE})"
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from follicle.records.files import ImageStore
-from follicle.records.models import Measurement, Patient, SessionRecord
+from follicle.records.models import Measurement, Patient, PatientOutcome, SessionRecord
 from follicle.services import exports
 from follicle.services.actors import cli_actor
 from follicle.services.database import Database
@@ -43,6 +43,7 @@ def test_the_export_is_pseudonymised_complete_and_matches_its_dictionary(
     out = tmp_path / "out"
     measurements = _rows((out / "measurements.csv").read_text(encoding="utf-8"))
     sessions = _rows((out / "sessions.csv").read_text(encoding="utf-8"))
+    outcomes = _rows((out / "patient_outcomes.csv").read_text(encoding="utf-8"))
     dictionary = _rows((out / "data-dictionary.csv").read_text(encoding="utf-8"))
 
     with db.transaction() as session:
@@ -53,10 +54,18 @@ def test_the_export_is_pseudonymised_complete_and_matches_its_dictionary(
         people = session.scalars(select(Patient)).all()
     assert len(measurements) == len(stored) > 0  # one row per measurement
     assert len(sessions) == len(records) > 0
-    for file, rows in (("measurements.csv", measurements), ("sessions.csv", sessions)):
+    for file, rows in (
+        ("measurements.csv", measurements),
+        ("sessions.csv", sessions),
+        ("patient_outcomes.csv", outcomes),
+    ):
         assert list(rows[0]) == [d["column"] for d in dictionary if d["file"] == file]
+    assert "patient-reported outcomes" in result.stdout
 
-    text = (out / "measurements.csv").read_text() + (out / "sessions.csv").read_text()
+    text = "".join(
+        (out / name).read_text()
+        for name in ("measurements.csv", "sessions.csv", "patient_outcomes.csv")
+    )
     for person in people:  # nothing that names a patient leaves
         assert person.family_name not in text
         assert person.id not in text
@@ -86,6 +95,21 @@ def test_the_export_is_pseudonymised_complete_and_matches_its_dictionary(
     # the baseline's last image was a phone's JPEG, its colour at half resolution
     assert [bool(r["image_warnings"]) for r in mine] == [False, False, True] + [False] * 3
     assert "(4:2:0)" in mine[2]["image_warnings"]
+    # His own view, from the portal, after his three sessions; the comment stays at the clinic.
+    with db.transaction() as session:
+        said = session.scalars(select(PatientOutcome)).all()
+    assert len(outcomes) == len(said) > 0
+    (his,) = [r for r in outcomes if r["patient"] == name]
+    assert (his["change_score"], his["answer"], his["asked_by"]) == (
+        "1",
+        "Slightly increased",
+        "portal",
+    )
+    assert his["sessions_before"] == "3"
+    assert int(his["days_since_first_session"]) > 0
+    assert his["working_diagnosis"] == "androgenetic_alopecia"
+    assert "bathroom" not in text
+    assert "comment" not in outcomes[0]
 
 
 def test_the_data_dictionary_document_is_current() -> None:

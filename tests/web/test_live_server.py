@@ -264,3 +264,31 @@ def test_working_hours_with_a_start_and_no_end_are_not_saved_as_a_day_off(
         shown = re.search(rf'id="{user_id}-mon-to"[^>]*value="([^"]*)"', after)
         assert shown is not None
         assert shown.group(1) == fields["mon_to"]  # (Monday is as it was)
+
+
+def test_the_research_page_serves_every_file_it_lists_and_only_to_the_admin(
+    demo_server: str,
+) -> None:
+    with _client(demo_server) as client:
+        log_in(client, "admin@demo.follicle", DEMO_PASSWORD)
+        page = client.get("/admin/research").text
+        listed = re.findall(r'href="/admin/research/([\w-]+\.csv)"', page)
+        assert listed == [
+            "measurements.csv",
+            "sessions.csv",
+            "patient_outcomes.csv",
+            "data-dictionary.csv",
+        ]
+        for name in listed:
+            got = client.get(f"/admin/research/{name}")
+            assert got.status_code == 200, name
+            assert got.headers["content-type"].startswith("text/csv")
+            assert len(got.text.splitlines()) > 1, name  # a header and rows
+        outcomes = client.get("/admin/research/patient_outcomes.csv").text
+        assert outcomes.startswith("outcome_id,patient,clinic,")
+        assert ",1,Slightly increased,portal" in outcomes
+        assert client.get("/admin/research/patients.csv").status_code == 404
+    with _client(demo_server) as client:
+        log_in(client, "derm@demo.follicle", DEMO_PASSWORD)
+        # (a page of the admin role: forbidden, not hidden)
+        assert client.get("/admin/research/patient_outcomes.csv").status_code == 403

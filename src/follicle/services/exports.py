@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import io
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from follicle.clinic.catalogue import load_catalogue
 from follicle.records.models import (
     AdverseEvent,
     Clinic,
@@ -30,8 +31,10 @@ from follicle.records.models import (
     Intake,
     Measurement,
     Patient,
+    PatientOutcome,
     Plan,
     SessionRecord,
+    UserAccount,
     image_warnings_of,
 )
 from follicle.services.actors import Actor
@@ -128,6 +131,68 @@ SESSION_COLUMNS = (
 )
 
 
+OUTCOME_COLUMNS = (
+    Column("outcome_id", "string", "", "Opaque id of the answer."),
+    Column("patient", "string", "", "Pseudonym of the patient (as in measurements)."),
+    Column("clinic", "string", "", "The clinic's short name (slug)."),
+    Column("sex_at_birth", "string", "", "female, male or intersex (intake)."),
+    Column("age_years", "integer", "a", "Age in whole years on the day of the answer."),
+    Column("working_diagnosis", "string", "", "From the current intake."),
+    Column("answered_on", "date", "", "Day of the answer, at the clinic (ISO 8601)."),
+    Column(
+        "days_since_first_session",
+        "integer",
+        "d",
+        "Days from the patient's first session to the answer.",
+    ),
+    Column("sessions_before", "integer", "{count}", "Sessions performed before the answer."),
+    Column(
+        "change_score",
+        "integer",
+        "{score}",
+        "The patient's answer to the evidence catalogue's patient-outcome question (how the "
+        "amount of hair has changed since treatment began): -3 greatly decreased … 0 no "
+        "change … +3 greatly increased.",
+    ),
+    Column("answer", "string", "", "The answer in the words the patient chose from."),
+    Column(
+        "asked_by",
+        "string",
+        "",
+        "portal (the patient answered alone) or practitioner (asked at a visit).",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ResearchFile:
+    name: str
+    key: str  # in research_export's result
+    columns: tuple[Column, ...]
+    row_is: str  # what one row stands for
+
+
+RESEARCH_FILES = (
+    ResearchFile(
+        "measurements.csv", "measurements", MEASUREMENT_COLUMNS, "trichoscopy measurement"
+    ),
+    ResearchFile("sessions.csv", "sessions", SESSION_COLUMNS, "session"),
+    ResearchFile(
+        "patient_outcomes.csv",
+        "patient_outcomes",
+        OUTCOME_COLUMNS,
+        "answer to the patient-outcome question (free-text comments are left out)",
+    ),
+)
+DICTIONARY_FILE = "data-dictionary.csv"
+
+
+def research_file(name: str, found: dict[str, list[dict[str, Any]]]) -> str:
+    """The CSV text of one of ``RESEARCH_FILES`` from ``research_export``'s result."""
+    file = next(f for f in RESEARCH_FILES if f.name == name)
+    return to_csv(found[file.key], file.columns)
+
+
 def pseudonym(secret: str, patient_id: str) -> str:
     """A stable, keyed, one-way name for a patient.
 
@@ -150,19 +215,62 @@ def _diagnoses(session: Session, patient_ids: set[str]) -> dict[str, str]:
     return found
 
 
+@dataclass
+class _Cohort:
+    """The patients in scope and what every file says of them, so that a row of any file
+    describes its patient the same way."""
+
+    secret: str
+    patients: dict[str, Patient]
+    slugs: dict[str, str]
+    zones: dict[str, ZoneInfo]
+    diagnoses: dict[str, str]
+    #: each patient's sessions, in time order
+    performed: dict[str, list[datetime]] = field(default_factory=dict)
+
+    def day(self, patient: Patient, at: datetime) -> date:
+        return clinic_day(at, self.zones[patient.clinic_id])
+
+    def describe(self, patient: Patient, on: date) -> dict[str, Any]:
+        return {
+            "patient": pseudonym(self.secret, patient.id),
+            "clinic": self.slugs.get(patient.clinic_id, ""),
+            "sex_at_birth": patient.sex_at_birth,
+            "age_years": age_on(patient.date_of_birth, on),
+            "working_diagnosis": self.diagnoses.get(patient.id, ""),
+        }
+
+    def course(self, patient: Patient, at: datetime) -> dict[str, Any]:
+        """Where in the course a measurement or an answer falls."""
+        sessions = self.performed.get(patient.id, [])
+        first = self.day(patient, sessions[0]) if sessions else None
+        return {
+            "days_since_first_session": (self.day(patient, at) - first).days if first else "",
+            "sessions_before": bisect_left(sessions, at),
+        }
+
+
+def _cohort(session: Session, actor: Actor, secret: str) -> _Cohort:
+    scope = [] if actor.role == "cli" else [Patient.clinic_id == actor.clinic_id]
+    patients = {
+        p.id: p for p in session.scalars(select(Patient).where(Patient.voided_at.is_(None), *scope))
+    }
+    clinics = session.execute(select(Clinic.id, Clinic.slug, Clinic.time_zone)).all()
+    return _Cohort(
+        secret,
+        patients,
+        slugs={clinic_id: slug for clinic_id, slug, _ in clinics},
+        zones={clinic_id: ZoneInfo(zone) for clinic_id, _, zone in clinics},
+        diagnoses=_diagnoses(session, set(patients)),
+    )
+
+
 def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[dict[str, Any]]]:
-    """Every measurement and session the actor's clinic holds (every clinic for the CLI)."""
+    """Every measurement, session and patient-reported outcome the actor's clinic holds
+    (every clinic for the CLI), keyed as in ``RESEARCH_FILES``."""
     authorize(actor, Permission.RESEARCH_EXPORT)
     with db.transaction() as session:
-        scope = [] if actor.role == "cli" else [Patient.clinic_id == actor.clinic_id]
-        patients = {
-            p.id: p
-            for p in session.scalars(select(Patient).where(Patient.voided_at.is_(None), *scope))
-        }
-        clinics = session.execute(select(Clinic.id, Clinic.slug, Clinic.time_zone)).all()
-        slugs = {clinic_id: slug for clinic_id, slug, _ in clinics}
-        zones = {clinic_id: ZoneInfo(zone) for clinic_id, _, zone in clinics}
-        diagnoses = _diagnoses(session, set(patients))
+        cohort = _cohort(session, actor, secret)
         records = [
             r
             for r in session.scalars(
@@ -170,108 +278,15 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
                 .where(SessionRecord.voided_at.is_(None))
                 .order_by(SessionRecord.performed_at, SessionRecord.id)
             )
-            if r.patient_id in patients
+            if r.patient_id in cohort.patients
         ]
-        plans = {p.id: p for p in session.scalars(select(Plan))}
-        events: dict[str, tuple[int, int]] = {}
-        for record_id, serious in session.execute(
-            select(AdverseEvent.session_record_id, AdverseEvent.serious).where(
-                AdverseEvent.voided_at.is_(None), AdverseEvent.session_record_id.is_not(None)
-            )
-        ).all():
-            key = str(record_id)
-            total, grave = events.get(key, (0, 0))
-            events[key] = (total + 1, grave + int(serious))
-        first_session: dict[str, date] = {}
-        numbers: dict[str, int] = {}
-        session_rows = []
-        for record in records:
-            patient = patients[record.patient_id]
-            numbers[patient.id] = numbers.get(patient.id, 0) + 1
-            performed_on = clinic_day(record.performed_at, zones[patient.clinic_id])
-            first_session.setdefault(patient.id, performed_on)
-            plan = plans.get(record.plan_id)
-            depths = record.depth_mm_by_region
-            total, grave = events.get(record.id, (0, 0))
-            session_rows.append(
-                {
-                    "session_id": record.id,
-                    "patient": pseudonym(secret, patient.id),
-                    "clinic": slugs.get(patient.clinic_id, ""),
-                    "sex_at_birth": patient.sex_at_birth,
-                    "age_years": age_on(patient.date_of_birth, performed_on),
-                    "working_diagnosis": diagnoses.get(patient.id, ""),
-                    "performed_on": performed_on.isoformat(),
-                    "session_number": numbers[patient.id],
-                    "plan_depth_mm": plan.needle_depth_mm if plan else "",
-                    "max_depth_mm": max(depths.values()) if depths else "",
-                    "regions": ";".join(sorted(depths)),
-                    "endpoint": record.endpoint,
-                    "pain_score": "" if record.pain_score is None else record.pain_score,
-                    "device": record.device_name,
-                    "lot_number": record.cartridge_lot,
-                    "adverse_events": total,
-                    "serious_adverse_events": grave,
-                }
-            )
-        performed: dict[str, list[datetime]] = {}
-        for record in records:  # already in time order
-            performed.setdefault(record.patient_id, []).append(record.performed_at)
-        images_in_scope = [] if actor.role == "cli" else [Image.clinic_id == actor.clinic_id]
-        images_in_scope.append(Image.kind == "trichoscopy")  # (what measurements are of)
-        read_at = {
-            image_id: (um_per_px, setting)
-            for image_id, um_per_px, setting in session.execute(
-                select(Image.id, Image.um_per_px, DermoscopeScale.setting)
-                .outerjoin(DermoscopeScale, DermoscopeScale.id == Image.dermoscope_scale_id)
-                .where(*images_in_scope)
-            ).all()
+        for record in records:  # in time order
+            cohort.performed.setdefault(record.patient_id, []).append(record.performed_at)
+        found = {
+            "measurements": _measurement_rows(session, actor, cohort),
+            "sessions": _session_rows(session, cohort, records),
+            "patient_outcomes": _outcome_rows(session, cohort),
         }
-        measurement_rows = []
-        for m in session.scalars(
-            select(Measurement)
-            .where(Measurement.voided_at.is_(None))
-            .order_by(Measurement.measured_at, Measurement.id)
-        ):
-            measured = patients.get(m.patient_id)
-            if measured is None:
-                continue
-            patient = measured
-            day = clinic_day(m.measured_at, zones[patient.clinic_id])
-            first = first_session.get(patient.id)
-            um_per_px, setting = read_at.get(m.image_id, (None, None))
-            measurement_rows.append(
-                {
-                    "measurement_id": m.id,
-                    "patient": pseudonym(secret, patient.id),
-                    "clinic": slugs.get(patient.clinic_id, ""),
-                    "sex_at_birth": patient.sex_at_birth,
-                    "age_years": age_on(patient.date_of_birth, day),
-                    "working_diagnosis": diagnoses.get(patient.id, ""),
-                    "site": m.site or "",
-                    "measured_on": day.isoformat(),
-                    "days_since_first_session": (day - first).days if first else "",
-                    "sessions_before": bisect_left(performed.get(patient.id, []), m.measured_at),
-                    "hair_count": m.hair_count,
-                    "area_cm2": round(m.area_cm2, 4),
-                    "density_per_cm2": round(m.density_per_cm2, 1),
-                    "terminal_count": m.terminal_count,
-                    "vellus_count": m.vellus_count,
-                    "terminal_density_per_cm2": round(m.terminal_count / m.area_cm2, 1)
-                    if m.area_cm2
-                    else "",
-                    "vellus_share": round(m.vellus_count / m.hair_count, 3) if m.hair_count else "",
-                    "vellus_threshold_um": m.vellus_threshold_um,
-                    "mean_diameter_um": ""
-                    if m.mean_diameter_um is None
-                    else round(m.mean_diameter_um, 1),
-                    "diameter_cv": "" if m.diameter_cv is None else round(m.diameter_cv, 3),
-                    "analyser_version": m.analyser_version,
-                    "um_per_px": "" if um_per_px is None else round(um_per_px, 4),
-                    "scale_setting": setting or "",
-                    "image_warnings": " | ".join(image_warnings_of(m.result)),
-                }
-            )
         audit_read(
             session,
             actor,
@@ -280,7 +295,128 @@ def research_export(db: Database, actor: Actor, secret: str) -> dict[str, list[d
             actor.clinic_id or "",
             [],
         )
-        return {"measurements": measurement_rows, "sessions": session_rows}
+        return found
+
+
+def _session_rows(
+    session: Session, cohort: _Cohort, records: list[SessionRecord]
+) -> list[dict[str, Any]]:
+    plans = {p.id: p for p in session.scalars(select(Plan))}
+    events: dict[str, tuple[int, int]] = {}
+    for record_id, serious in session.execute(
+        select(AdverseEvent.session_record_id, AdverseEvent.serious).where(
+            AdverseEvent.voided_at.is_(None), AdverseEvent.session_record_id.is_not(None)
+        )
+    ).all():
+        key = str(record_id)
+        total, grave = events.get(key, (0, 0))
+        events[key] = (total + 1, grave + int(serious))
+    numbers: dict[str, int] = {}
+    rows = []
+    for record in records:
+        patient = cohort.patients[record.patient_id]
+        numbers[patient.id] = numbers.get(patient.id, 0) + 1
+        performed_on = cohort.day(patient, record.performed_at)
+        plan = plans.get(record.plan_id)
+        depths = record.depth_mm_by_region
+        total, grave = events.get(record.id, (0, 0))
+        rows.append(
+            {
+                "session_id": record.id,
+                **cohort.describe(patient, performed_on),
+                "performed_on": performed_on.isoformat(),
+                "session_number": numbers[patient.id],
+                "plan_depth_mm": plan.needle_depth_mm if plan else "",
+                "max_depth_mm": max(depths.values()) if depths else "",
+                "regions": ";".join(sorted(depths)),
+                "endpoint": record.endpoint,
+                "pain_score": "" if record.pain_score is None else record.pain_score,
+                "device": record.device_name,
+                "lot_number": record.cartridge_lot,
+                "adverse_events": total,
+                "serious_adverse_events": grave,
+            }
+        )
+    return rows
+
+
+def _measurement_rows(session: Session, actor: Actor, cohort: _Cohort) -> list[dict[str, Any]]:
+    images_in_scope = [] if actor.role == "cli" else [Image.clinic_id == actor.clinic_id]
+    images_in_scope.append(Image.kind == "trichoscopy")  # (what measurements are of)
+    read_at = {
+        image_id: (um_per_px, setting)
+        for image_id, um_per_px, setting in session.execute(
+            select(Image.id, Image.um_per_px, DermoscopeScale.setting)
+            .outerjoin(DermoscopeScale, DermoscopeScale.id == Image.dermoscope_scale_id)
+            .where(*images_in_scope)
+        ).all()
+    }
+    rows = []
+    for m in session.scalars(
+        select(Measurement)
+        .where(Measurement.voided_at.is_(None))
+        .order_by(Measurement.measured_at, Measurement.id)
+    ):
+        patient = cohort.patients.get(m.patient_id)
+        if patient is None:
+            continue
+        day = cohort.day(patient, m.measured_at)
+        um_per_px, setting = read_at.get(m.image_id, (None, None))
+        rows.append(
+            {
+                "measurement_id": m.id,
+                **cohort.describe(patient, day),
+                "site": m.site or "",
+                "measured_on": day.isoformat(),
+                **cohort.course(patient, m.measured_at),
+                "hair_count": m.hair_count,
+                "area_cm2": round(m.area_cm2, 4),
+                "density_per_cm2": round(m.density_per_cm2, 1),
+                "terminal_count": m.terminal_count,
+                "vellus_count": m.vellus_count,
+                "terminal_density_per_cm2": round(m.terminal_count / m.area_cm2, 1)
+                if m.area_cm2
+                else "",
+                "vellus_share": round(m.vellus_count / m.hair_count, 3) if m.hair_count else "",
+                "vellus_threshold_um": m.vellus_threshold_um,
+                "mean_diameter_um": ""
+                if m.mean_diameter_um is None
+                else round(m.mean_diameter_um, 1),
+                "diameter_cv": "" if m.diameter_cv is None else round(m.diameter_cv, 3),
+                "analyser_version": m.analyser_version,
+                "um_per_px": "" if um_per_px is None else round(um_per_px, 4),
+                "scale_setting": setting or "",
+                "image_warnings": " | ".join(image_warnings_of(m.result)),
+            }
+        )
+    return rows
+
+
+def _outcome_rows(session: Session, cohort: _Cohort) -> list[dict[str, Any]]:
+    """The patients' answers, without their free-text comments (a comment may name someone)."""
+    answers = load_catalogue().patient_outcome.answers
+    rows = []
+    for outcome, role in session.execute(
+        select(PatientOutcome, UserAccount.role)
+        .join(UserAccount, UserAccount.id == PatientOutcome.recorded_by_id)
+        .order_by(PatientOutcome.answered_at, PatientOutcome.id)
+    ).all():
+        patient = cohort.patients.get(outcome.patient_id)
+        if patient is None:
+            continue
+        day = cohort.day(patient, outcome.answered_at)
+        rows.append(
+            {
+                "outcome_id": outcome.id,
+                **cohort.describe(patient, day),
+                "answered_on": day.isoformat(),
+                **cohort.course(patient, outcome.answered_at),
+                "change_score": outcome.change_score,
+                "answer": answers[outcome.change_score],
+                "asked_by": "portal" if role == "patient" else "practitioner",
+            }
+        )
+    return rows
 
 
 #: What a spreadsheet may run as a formula at the start of a cell: OWASP's CSV injection page
@@ -314,12 +450,9 @@ def to_csv(rows: list[dict[str, Any]], columns: tuple[Column, ...]) -> str:
 
 def dictionary_rows() -> list[dict[str, str]]:
     return [
-        {"file": file, "column": c.name, "type": c.kind, "unit": c.unit, "meaning": c.meaning}
-        for file, columns in (
-            ("measurements.csv", MEASUREMENT_COLUMNS),
-            ("sessions.csv", SESSION_COLUMNS),
-        )
-        for c in columns
+        {"file": f.name, "column": c.name, "type": c.kind, "unit": c.unit, "meaning": c.meaning}
+        for f in RESEARCH_FILES
+        for c in f.columns
     ]
 
 
@@ -339,18 +472,16 @@ def dictionary_markdown() -> str:
         "# Research export: data dictionary",
         "",
         f"`{DICTIONARY_VERSION}` — `follicle export csv OUTDIR` (or Admin → Research export)",
-        "writes `measurements.csv` (one row per trichoscopy measurement), `sessions.csv` (one",
-        "row per session) and `data-dictionary.csv` (this table). Patients appear only under a",
-        "pseudonym (a keyed hash of their id); no names, dates of birth or contact details.",
-        "Units are UCUM codes.",
+        "writes "
+        + ", ".join(f"`{f.name}` (one row per {f.row_is})" for f in RESEARCH_FILES)
+        + f" and `{DICTIONARY_FILE}` (this table). Patients appear only under a pseudonym (a",
+        "keyed hash of their id); no names, dates of birth or contact details. Units are UCUM",
+        "codes.",
         "",
     ]
-    for file, columns in (
-        ("measurements.csv", MEASUREMENT_COLUMNS),
-        ("sessions.csv", SESSION_COLUMNS),
-    ):
-        lines += [f"## {file}", "", "| column | type | unit | meaning |", "|---|---|---|---|"]
-        lines += [f"| `{c.name}` | {c.kind} | {c.unit} | {c.meaning} |" for c in columns]
+    for f in RESEARCH_FILES:
+        lines += [f"## {f.name}", "", "| column | type | unit | meaning |", "|---|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.kind} | {c.unit} | {c.meaning} |" for c in f.columns]
         lines.append("")
     return "\n".join(lines)
 

@@ -13,22 +13,21 @@ from follicle.web.api.deps import ApiActor, needs
 from follicle.web.deps import state
 
 router = APIRouter(tags=["exports"])
-ResearchFile = Annotated[str, Path(pattern="^(measurements|sessions|data-dictionary)\\.csv$")]
+ResearchFile = Annotated[
+    str, Path(pattern="^(measurements|sessions|patient_outcomes|data-dictionary)\\.csv$")
+]
 
 
 def research_file(request: Request, actor: Actor, name: str) -> Response:
     """One file of the research export (the export is audited each time)."""
-    if name == "data-dictionary.csv":
+    if name == exports.DICTIONARY_FILE:
         text = exports.dictionary_csv()
     else:
         app_state = state(request)
         found = exports.research_export(
             app_state.db, actor, app_state.settings.resolved_secret_key()
         )
-        if name == "measurements.csv":
-            text = exports.to_csv(found["measurements"], exports.MEASUREMENT_COLUMNS)
-        else:
-            text = exports.to_csv(found["sessions"], exports.SESSION_COLUMNS)
+        text = exports.research_file(name, found)
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
@@ -42,8 +41,9 @@ def research_file(request: Request, actor: Actor, name: str) -> Response:
     responses={200: {"content": {"text/csv": {}}}},
 )
 def research(request: Request, actor: ApiActor, name: ResearchFile) -> Response:
-    """measurements.csv (one row per measurement), sessions.csv (one per session) or
-    data-dictionary.csv; patients under a pseudonym, no names, birth dates or contacts."""
+    """measurements.csv (one row per measurement), sessions.csv (one per session),
+    patient_outcomes.csv (one per answer) or data-dictionary.csv; patients under a pseudonym,
+    no names, birth dates or contacts."""
     return research_file(request, actor, name)
 
 

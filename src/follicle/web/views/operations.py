@@ -200,7 +200,11 @@ def research_page(request: Request, actor: Admin) -> Response:
     return render(
         request,
         "admin_research.html",
-        {"columns": exports.dictionary_rows()},
+        {
+            "files": exports.RESEARCH_FILES,
+            "dictionary": exports.DICTIONARY_FILE,
+            "columns": exports.dictionary_rows(),
+        },
         actor=actor,
     )
 
@@ -209,6 +213,6 @@ def research_page(request: Request, actor: Admin) -> Response:
 def research_download(request: Request, actor: Admin, name: str) -> Response:
     if name == "clinic-record.json":
         return fhir_file(request, actor, None, archive=False, staff_contact=True)
-    if name not in ("measurements.csv", "sessions.csv", "data-dictionary.csv"):
+    if name not in {f.name for f in exports.RESEARCH_FILES} | {exports.DICTIONARY_FILE}:
         raise NotFound
     return research_file(request, actor, name)
