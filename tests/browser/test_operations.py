@@ -16,8 +16,51 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from follicle.records.models import AuditEntry, Clinic, OutboxMessage, Patient
+from follicle.services import outcomes
+from follicle.services.actors import Actor
 from tests.browser.conftest import Site, assert_accessible, sign_in
 from tests.support.api import PASSWORD
+
+
+def test_the_outcomes_page_shows_the_clinics_figures_by_indication(page: Page, site: Site) -> None:
+    sign_in(page, site, site.emails["practitioner"])
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Outcomes").click()
+    expect(page.get_by_role("heading", name="Outcomes", exact=True)).to_be_visible()
+    assert_accessible(page)
+    practitioner = Actor("usr_x", site.clinic_id, "practitioner", "dermatologist")
+    (row,) = outcomes.responders_by_indication(site.db, practitioner)
+    # the demo: patient 3 responded and says so; patient 5's infection was serious
+    assert (row["responders"], row["said_increased"], row["serious_adverse_events"]) == (1, 1, 1)
+    shown = [
+        [cell.strip() for cell in table.locator("tbody tr").first.all_inner_texts()[0].split("\t")]
+        for table in page.locator("main table").all()
+    ]
+    rate = f"{100 * row['adverse_events'] / row['sessions']:.1f}"
+    assert shown == [
+        ["androgenetic alopecia"]
+        + [
+            str(row[k])
+            for k in ("patients_measured", "responders", "non_responders", "undetermined")
+        ],
+        ["androgenetic alopecia"]
+        + [
+            str(row[k])
+            for k in ("patients_answered", "said_increased", "said_unchanged", "said_decreased")
+        ],
+        ["androgenetic alopecia"]
+        + [str(row[k]) for k in ("sessions", "adverse_events", "serious_adverse_events")]
+        + [rate],
+    ]
+    expect(page.locator("main")).to_contain_text("Since you started treatment")
+    # The front desk keeps no clinical figures: no link, and the page is refused.
+    page.context.clear_cookies()
+    sign_in(page, site, site.emails["front_desk"])
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Outcomes")
+    ).to_have_count(0)
+    response = page.goto(site.url + "/outcomes")
+    assert response is not None
+    assert response.status == 403
 
 
 def test_devices_lots_and_a_recall(page: Page, site: Site) -> None:

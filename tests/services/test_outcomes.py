@@ -1,4 +1,5 @@
-"""Responders by indication: the catalogue's responder rule on each patient's site."""
+"""Outcomes by indication: the catalogue's responder rule on each patient's site, the
+patients' own latest answers, sessions and adverse events."""
 
 from __future__ import annotations
 
@@ -6,17 +7,37 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from follicle.records.models import Image, Intake, Measurement, Plan, ScreeningResult, new_id
+from follicle.records.models import (
+    AdverseEvent,
+    Image,
+    Intake,
+    Measurement,
+    PatientOutcome,
+    Plan,
+    ScreeningResult,
+    SessionRecord,
+    new_id,
+)
 from follicle.services.actors import Actor
 from follicle.services.database import Database
 from follicle.services.errors import Forbidden
 from follicle.services.outcomes import responders_by_indication
-from tests.support.factories import make_clinic, make_patient
+from tests.support.factories import make_clinic, make_patient, make_user
 from tests.support.intakes import base_intake
 
 
-def _patient(db: Database, clinic_id: str, indication: str, visits: list[list[float]]) -> None:
+def _patient(
+    db: Database,
+    clinic_id: str,
+    indication: str,
+    visits: list[list[float]],
+    *,
+    sessions: int = 0,
+    events_serious: tuple[bool, ...] = (),
+    answers: tuple[int, ...] = (),
+) -> None:
     patient_id = make_patient(db, clinic_id)
+    by = make_user(db, clinic_id)
     with db.transaction() as session:
         intake = Intake(
             id=new_id("ink"),
@@ -86,12 +107,71 @@ def _patient(db: Database, clinic_id: str, indication: str, visits: list[list[fl
                         analyser_version="test",
                     )
                 )
+        for number in range(sessions):
+            session.add(
+                SessionRecord(
+                    id=new_id("ses"),
+                    clinic_id=clinic_id,
+                    patient_id=patient_id,
+                    plan_id=plan.id,
+                    performed_by_id=by,
+                    performed_at=datetime(2026, 4, 1 + number, 10, tzinfo=UTC),
+                    device_name="Test pen",
+                    cartridge_lot="L1",
+                    cartridge_expiry=date(2027, 1, 1),
+                    depth_mm_by_region={"vertex": 0.6},
+                    endpoint="mild_erythema",
+                    voided_at=datetime(2026, 5, 1, tzinfo=UTC) if number == 0 else None,
+                )
+            )
+        for serious in events_serious:
+            session.add(
+                AdverseEvent(
+                    id=new_id("ae"),
+                    clinic_id=clinic_id,
+                    patient_id=patient_id,
+                    category="infection" if serious else "edema",
+                    grade=3 if serious else 1,
+                    serious=serious,
+                    description="synthetic",
+                    onset_on=date(2026, 4, 3),
+                    reported_by_id=by,
+                )
+            )
+        for day, change_score in enumerate(answers, start=1):
+            session.add(
+                PatientOutcome(
+                    id=new_id("pro"),
+                    clinic_id=clinic_id,
+                    patient_id=patient_id,
+                    answered_at=datetime(2026, 6, day, 10, tzinfo=UTC),
+                    change_score=change_score,
+                    recorded_by_id=by,
+                )
+            )
 
 
 def test_each_patient_is_counted_once_under_their_indication(db: Database) -> None:
     clinic_id = make_clinic(db)
-    _patient(db, clinic_id, "androgenetic_alopecia", [[150, 152, 148], [190, 188, 192]])
-    _patient(db, clinic_id, "androgenetic_alopecia", [[150, 152, 148], [151, 149, 150]])
+    # (each patient's first session here was voided: it does not count)
+    _patient(
+        db,
+        clinic_id,
+        "androgenetic_alopecia",
+        [[150, 152, 148], [190, 188, 192]],
+        sessions=4,
+        events_serious=(False,),
+        answers=(-1, 2),  # the latest answer counts
+    )
+    _patient(
+        db,
+        clinic_id,
+        "androgenetic_alopecia",
+        [[150, 152, 148], [151, 149, 150]],
+        sessions=3,
+        events_serious=(False, True),
+        answers=(0,),
+    )
     _patient(db, clinic_id, "androgenetic_alopecia", [[150], [190]])  # one image: cannot tell
     _patient(db, clinic_id, "alopecia_areata", [[100, 101, 99]])  # one visit: cannot tell
     practitioner = Actor("usr_x", clinic_id, "practitioner", "dermatologist")
@@ -102,8 +182,16 @@ def test_each_patient_is_counted_once_under_their_indication(db: Database) -> No
         "responders": 1,
         "non_responders": 1,
         "undetermined": 1,
+        "patients_answered": 2,
+        "said_increased": 1,
+        "said_unchanged": 1,
+        "said_decreased": 0,
+        "sessions": 5,
+        "adverse_events": 3,
+        "serious_adverse_events": 1,
     }
     assert found["alopecia_areata"]["undetermined"] == 1
+    assert found["alopecia_areata"]["sessions"] == 0
     with pytest.raises(Forbidden):
         responders_by_indication(db, Actor("usr_y", clinic_id, "front_desk"))
     other = Actor("usr_z", make_clinic(db, "Other"), "practitioner", "dermatologist")

@@ -1,5 +1,7 @@
-"""Clinic outcomes: how many patients responded, by indication, by the catalogue's responder
-rule applied to each patient's longest-followed site (the same rule the plan review uses)."""
+"""Clinic outcomes by indication: how many patients responded, by the catalogue's responder
+rule applied to each patient's longest-followed site (the same rule the plan review uses); how
+the patients themselves see the change (each one's latest answer, never scored against the
+measurement); and how many sessions and adverse events it took."""
 
 from __future__ import annotations
 
@@ -8,11 +10,18 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
 
 from follicle.clinic.catalogue import load_catalogue
 from follicle.clinic.progress import Visit, responder, site_change
-from follicle.records.models import Measurement, Plan
+from follicle.records.models import (
+    AdverseEvent,
+    Measurement,
+    PatientOutcome,
+    Plan,
+    SessionRecord,
+)
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.common import audit_read
@@ -26,6 +35,13 @@ class IndicationOutcome:
     responders: int = 0
     non_responders: int = 0
     undetermined: int = 0  # one visit, or one image per visit
+    patients_answered: int = 0  # the patient-outcome question, latest answer each
+    said_increased: int = 0
+    said_unchanged: int = 0
+    said_decreased: int = 0
+    sessions: int = 0
+    adverse_events: int = 0
+    serious_adverse_events: int = 0
 
 
 def responders_by_indication(db: Database, actor: Actor) -> list[dict[str, Any]]:
@@ -59,11 +75,34 @@ def responders_by_indication(db: Database, actor: Actor) -> list[dict[str, Any]]
             ]
             if len(visits) > len(longest.get(patient_id, [])):
                 longest[patient_id] = visits
+        said = _latest_answers(session, actor)
+        sessions = _per_patient(session, SessionRecord, actor)
+        events = _per_patient(session, AdverseEvent, actor)
+        serious = _per_patient(session, AdverseEvent, actor, AdverseEvent.serious.is_(True))
         audit_read(session, actor, "outcomes.responders", "clinic", actor.clinic_id or "", [])
     tally: dict[str, IndicationOutcome] = {}
-    for patient_id, visits in longest.items():
+
+    def outcome_of(patient_id: str) -> IndicationOutcome:
         indication = indications.get(patient_id, "no_plan")
-        outcome = tally.setdefault(indication, IndicationOutcome(indication))
+        return tally.setdefault(indication, IndicationOutcome(indication))
+
+    for patient_id, change_score in said.items():
+        outcome = outcome_of(patient_id)
+        outcome.patients_answered += 1
+        if change_score > 0:
+            outcome.said_increased += 1
+        elif change_score < 0:
+            outcome.said_decreased += 1
+        else:
+            outcome.said_unchanged += 1
+    for patient_id, count in sessions.items():
+        outcome_of(patient_id).sessions += count
+    for patient_id, count in events.items():
+        outcome_of(patient_id).adverse_events += count
+    for patient_id, count in serious.items():
+        outcome_of(patient_id).serious_adverse_events += count
+    for patient_id, visits in longest.items():
+        outcome = outcome_of(patient_id)
         outcome.patients_measured += 1
         verdict = responder(site_change(visits, "density"), rule).responder
         if verdict is None:
@@ -73,3 +112,31 @@ def responders_by_indication(db: Database, actor: Actor) -> list[dict[str, Any]]
         else:
             outcome.non_responders += 1
     return [asdict(tally[k]) for k in sorted(tally)]
+
+
+def _latest_answers(session: Session, actor: Actor) -> dict[str, int]:
+    """Each patient's latest answer to the patient-outcome question."""
+    latest: dict[str, int] = {}
+    for patient_id, change_score in session.execute(
+        select(PatientOutcome.patient_id, PatientOutcome.change_score)
+        .where(PatientOutcome.clinic_id == actor.clinic_id)
+        .order_by(PatientOutcome.answered_at, PatientOutcome.id)
+    ).all():
+        latest[patient_id] = change_score
+    return latest
+
+
+def _per_patient(
+    session: Session,
+    model: type[SessionRecord] | type[AdverseEvent],
+    actor: Actor,
+    *where: ColumnElement[bool],
+) -> dict[str, int]:
+    """How many live (not voided) records of a kind each patient has."""
+    return dict(
+        session.execute(
+            select(model.patient_id, func.count(model.id))
+            .where(model.clinic_id == actor.clinic_id, model.voided_at.is_(None), *where)
+            .group_by(model.patient_id)
+        ).all()
+    )

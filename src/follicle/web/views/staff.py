@@ -1,4 +1,5 @@
-"""Staff pages: today, patients, a new patient, the chart, the evidence catalogue."""
+"""Staff pages: today, patients, a new patient, the chart, the clinic's outcomes, the evidence
+catalogue."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from follicle.clinic.adverse_events import serious_rule
 from follicle.clinic.catalogue import load_catalogue
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models.vocab import ADVERSE_EVENT_CATEGORIES
-from follicle.services import accounts, chart, patients, schedule, worklist
+from follicle.services import accounts, chart, outcomes, patients, schedule, worklist
 from follicle.services.authz import Permission
 from follicle.services.commands import NewPatient, PatientDetails
 from follicle.services.errors import StaleVersion
@@ -152,6 +153,21 @@ def evidence(request: Request, actor: Staff) -> Response:
         {
             "sources": sorted(catalogue.sources.values(), key=lambda s: (s.kind, s.id)),
             "version": catalogue.rules_version,
+        },
+        actor=actor,
+    )
+
+
+@router.get("/outcomes", response_class=HTMLResponse)
+def clinic_outcomes(request: Request, actor: Staff) -> Response:
+    catalogue = load_catalogue()
+    return render(
+        request,
+        "outcomes.html",
+        {
+            "rows": outcomes.responders_by_indication(state(request).db, actor),
+            "rule": catalogue.responder,
+            "asked": catalogue.patient_outcome,
         },
         actor=actor,
     )
