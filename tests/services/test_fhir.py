@@ -275,6 +275,40 @@ def test_codes_and_the_patients_own_copy(demo: Database) -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_consent_signed_for_a_minor_is_performed_by_the_related_person(demo: Database) -> None:
+    with demo.transaction() as session:
+        theo = session.scalars(select(Patient).where(Patient.family_name == "Youngman")).one()
+        signed = session.scalars(select(Consent).where(Consent.patient_id == theo.id)).all()
+    assert signed
+    assert {c.representative for c in signed} == {"parent"}
+    found = fhir_export.export_patient(demo, cli_actor(), theo.id)  # (validated as a Bundle)
+    resources = {
+        f"{e['resource']['resourceType']}/{e['resource']['id']}": e["resource"]
+        for e in found.bundle["entry"]
+    }
+    consents = [r for r in resources.values() if r["resourceType"] == "Consent"]
+    assert len(consents) == len(signed)
+    for consent in consents:
+        (performer,) = consent["performer"]
+        mother = resources[performer["reference"]]
+        assert mother["resourceType"] == "RelatedPerson"
+        get_fhir_model_class("RelatedPerson").model_validate(mother)
+        assert mother["patient"]["reference"] == f"Patient/{theo.id.replace('_', '-')}"
+        assert mother["name"] == [{"text": "Clara Youngman"}]
+        assert mother["relationship"][0]["coding"][0]["code"] == "PRN"
+    # An adult signs for themselves.
+    adult = _first_patient_with_sessions(demo)
+    own = fhir_export.export_patient(demo, cli_actor(), adult.id).bundle
+    performers = [
+        e["resource"]["performer"]
+        for e in own["entry"]
+        if e["resource"]["resourceType"] == "Consent"
+    ]
+    assert performers
+    assert all(p == [{"reference": f"Patient/{adult.id.replace('_', '-')}"}] for p in performers)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_bad_bundle_is_refused_whole_with_the_field_named(
     demo: Database, settings: Settings
 ) -> None:

@@ -307,6 +307,44 @@ def risk_assessment(screening: ScreeningResult, who: Who) -> dict[str, Any]:
     return _tidy(resource)
 
 
+#: Who may sign for a patient, as v3 RoleCode (bound, preferred, by RelatedPerson.relationship).
+REPRESENTATIVE_ROLES = {
+    "parent": ("PRN", "parent"),
+    "legal_guardian": ("GUARD", "guardian"),
+    "healthcare_proxy": ("HPOWATT", "healthcare power of attorney"),
+}
+
+
+def signer_id(record: Consent) -> str:
+    """The RelatedPerson who signed ``record`` for the patient: one per such consent, since
+    the only thing known of them is the name they signed in."""
+    return "rep_" + record.id
+
+
+def related_person(record: Consent) -> dict[str, Any]:
+    """The parent, guardian or proxy who signed a consent for the patient."""
+    assert record.representative is not None
+    code, display = REPRESENTATIVE_ROLES[record.representative]
+    resource = _base("RelatedPerson", signer_id(record), record.created_at)
+    resource |= {
+        "patient": reference("Patient", record.patient_id),
+        "relationship": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode",
+                        "code": code,
+                        "display": display,
+                    }
+                ],
+                "text": record.representative.replace("_", " "),
+            }
+        ],
+        "name": [{"text": record.signed_name}],
+    }
+    return _tidy(resource)
+
+
 def consent(record: Consent, text: ConsentText, who: Who) -> dict[str, Any]:
     resource = _base("Consent", record.id, record.created_at)
     resource["extension"] += [
@@ -351,7 +389,11 @@ def consent(record: Consent, text: ConsentText, who: Who) -> dict[str, Any]:
         "category": [{"coding": [codes.local_coding("consent-kind", text.kind)]}],
         "patient": reference("Patient", record.patient_id),
         "dateTime": instant(record.signed_at),
-        "performer": [reference("Patient", record.patient_id)],
+        "performer": [
+            reference("RelatedPerson", signer_id(record))
+            if record.representative
+            else reference("Patient", record.patient_id)
+        ],
         "organization": [reference("Organization", record.clinic_id)],
         "sourceAttachment": {
             "contentType": "text/plain; charset=utf-8",

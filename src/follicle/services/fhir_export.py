@@ -119,6 +119,8 @@ class _Builder:
         for consent in found[Consent]:
             text = session.get(ConsentText, consent.consent_text_id)
             assert text is not None
+            if consent.representative:
+                add(fr.related_person(consent))
             add(fr.consent(consent, text, self.who))
         condition_id = "cond_" + current.id if current else None
         for plan in found[Plan]:

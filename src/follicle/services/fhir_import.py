@@ -5,7 +5,8 @@ errors name the entry and field. Clinics, staff, devices, lots and consent texts
 (same id) are reused; any patient record already present is refused, so an import never
 overwrites. Staff and portal accounts arrive without passwords: they sign in after a
 password reset or an invitation. Images come from the ZIP (or are already in the store) and
-must match their SHA-256.
+must match their SHA-256. A RelatedPerson (who signed a consent for the patient) needs no
+row of its own: the Consent's signed name and representative extension carry it.
 """
 
 from __future__ import annotations

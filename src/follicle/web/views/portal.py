@@ -201,8 +201,7 @@ async def contact(request: Request, actor: PatientActor) -> Response:
         details = parse_command(ContactDetails, {k: v for k, v in values.items() if v})
         portal.set_contact(state(request).db, actor, details)
     except InputInvalid as exc:
-        problems = "; ".join(f"{p.lstrip('/')} {m}" for p, m in errors_by_field(exc.errors).items())
-        return redirect("/portal#contact", f"Not saved: {problems}")
+        return redirect("/portal#contact", f"Not saved: {refusal_line(exc)}")
     return redirect("/portal#contact", "Your contact details are saved.")
 
 
