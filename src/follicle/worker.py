@@ -53,6 +53,7 @@ def run(
             or outcome.failed
             or outcome.skipped
             or outcome.too_late
+            or outcome.held
         ):
             report(str(outcome))
         for error in outcome.errors:

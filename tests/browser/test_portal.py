@@ -217,3 +217,15 @@ def test_a_patient_gives_the_clinic_a_new_phone_number(page: Page, site: Site) -
             select(Patient).where(Patient.email == "patient20@demo.follicle")
         ).one()
         assert patient.phone == "+44 7700 900120"
+
+
+def test_a_patient_whose_plan_is_on_hold_sees_his_sessions_paused(page: Page, site: Site) -> None:
+    sign_in(page, site, _portal_login(site, "patient5@demo.follicle"))  # an open infection
+    expect(page.locator(".alert-box")).to_contain_text("Your treatment is paused")
+    visits = page.locator("ul.appointments li")
+    expect(visits.first).to_be_visible()
+    sessions = visits.filter(has_text="Session")
+    assert sessions.count() >= 1
+    for number in range(sessions.count()):
+        expect(sessions.nth(number)).to_contain_text("paused")
+    assert_accessible(page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -151,6 +152,27 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
             session.scalars(select(AdverseEvent).where(AdverseEvent.voided_at.is_not(None)))
         )
         stored = list(session.scalars(select(Image.content_sha256)))
+        held_sessions = list(
+            session.scalars(
+                select(Appointment)
+                .where(Appointment.plan_id == held.id, Appointment.status == "booked")
+                .order_by(Appointment.starts_at)
+            )
+        )
+        derm = actor_for(
+            session.scalars(
+                select(UserAccount).where(UserAccount.email == "derm@demo.follicle")
+            ).one()
+        )
+    # His series, booked before the infection, stays in the diary marked as held.
+    assert held_sessions
+    day = held_sessions[0].starts_at.astimezone(ZoneInfo("Europe/London")).date()
+    (his,) = [
+        i
+        for i in schedule.day_agenda(db, derm, day).items
+        if i.appointment_id == held_sessions[0].id
+    ]
+    assert his.plan_on_hold
     assert statuses == ["approved", "approved", "approved", "on_hold", "proposed", "stopped"]
     assert sessions_done == 6
     assert len(counts) == 6  # three images of the vertex site at baseline and at follow-up

@@ -5,18 +5,22 @@ text-message reminders through the provider interface, plain text with an HTML t
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from follicle.delivery.email import Outgoing
 from follicle.delivery.sms import LoggingSmsProvider
 from follicle.records.models import Clinic, OutboxMessage, Patient, utcnow
-from follicle.services import appointments, outbox, sessions
-from follicle.services.commands import NewAppointment
+from follicle.services import adverse_events, appointments, outbox, schedule, sessions
+from follicle.services.commands import AdverseEventClearance, AdverseEventReport, NewAppointment
 from follicle.services.database import Database
 from tests.services.test_care_rules import Clinicians
+
+LONDON = ZoneInfo("Europe/London")  # (the test clinic's zone)
 
 
 class Collecting:
@@ -156,3 +160,88 @@ def test_a_reminder_not_sent_before_the_appointment_began_is_not_sent_after(
     for reminder in _rows(db, "reminder"):
         assert (reminder.status, reminder.last_error) == ("cancelled", outbox.TOO_LATE)
     assert "not sent (the appointment had begun) " in str(passed)
+
+
+def _claim_all(db: Database, now: datetime) -> tuple[list[Outgoing], outbox.Outcome]:
+    """Claim batch after batch, as the worker does, until nothing due is left."""
+    claimed, passed = [], outbox.Outcome()
+    while True:
+        batch, more = outbox.claim(db, lease_seconds=5, now=now)
+        passed.add(more)
+        claimed += batch
+        if not batch and not more.held:
+            return claimed, passed
+
+
+def _reminded(db: Database, claimed: list[Outgoing]) -> set[str | None]:
+    ids = {m.id for m in claimed}
+    return {m.appointment_id for m in _rows(db, "reminder") if m.id in ids}
+
+
+def test_a_session_reminder_waits_while_the_plan_is_on_hold(db: Database) -> None:
+    # (an open infection holds the plan: "your microneedling session is tomorrow" must not
+    # go out unless the plan resumes first)
+    clinic = Clinicians(db)
+    _with_contact(db, clinic.patient_id)
+    plan = clinic.approved_plan()
+    first = datetime.now(UTC) + timedelta(days=10)
+    while first.weekday() > 4:
+        first += timedelta(days=1)
+    booked = clinic.book_series(str(plan["id"]), first.replace(hour=10, minute=0, second=0))
+    consultation = appointments.book(
+        db,
+        clinic.derm,
+        clinic.patient_id,
+        NewAppointment(
+            kind="consultation",
+            starts_at=first.replace(hour=15, minute=0, second=0),
+            practitioner_id=str(clinic.derm.user_id),
+        ),
+    )
+    event = adverse_events.report(
+        db,
+        clinic.derm,
+        clinic.patient_id,
+        AdverseEventReport(
+            category="infection", grade=3, description="pustules", onset_on=date.today()
+        ),
+    )
+    assert event["plans_held"] == [plan["id"]]
+    session_ids = {str(b["id"]) for b in booked}
+    the_day_before = first - timedelta(days=1)
+    with db.transaction() as session:
+        for message in session.scalars(select(OutboxMessage)):
+            message.next_attempt_at = the_day_before - timedelta(hours=2)
+    claimed, passed = _claim_all(db, the_day_before)
+    held = [m for m in _rows(db, "reminder") if m.appointment_id in session_ids]
+    assert held
+    assert passed.held == len(held)
+    assert all((m.status, m.last_error) == ("pending", outbox.ON_HOLD) for m in held)
+    assert all(m.next_attempt_at > the_day_before for m in held)
+    # the consultation (to look at the infection) is still reminded of
+    assert _reminded(db, claimed) == {consultation["id"]}
+    assert "waiting (the plan is on hold) " in str(passed)
+    # The day's agenda says so beside the session, not beside the consultation.
+    day = datetime.fromisoformat(str(booked[0]["starts_at"])).astimezone(LONDON).date()
+    on_the_day = schedule.day_agenda(db, clinic.derm, day).items
+    assert {(i.kind, i.plan_on_hold) for i in on_the_day} == {
+        ("session", True),
+        ("consultation", False),
+    }
+    # Cleared: the plan resumes and the reminders go at the next look.
+    adverse_events.clear(
+        db,
+        clinic.derm,
+        clinic.patient_id,
+        str(event["id"]),
+        AdverseEventClearance(note="swab negative, healed"),
+        1,
+    )
+    later = the_day_before + outbox.HOLD_RECHECK
+    claimed, passed = _claim_all(db, later)
+    first_session = min(booked, key=lambda b: str(b["starts_at"]))
+    assert passed.held == 0
+    assert first_session["id"] in _reminded(db, claimed)
+    assert not any(i.plan_on_hold for i in schedule.day_agenda(db, clinic.derm, day).items)
+    sent_now = [m for m in _rows(db, "reminder") if m.appointment_id == first_session["id"]]
+    assert {m.last_error for m in sent_now if m.status == "sending"} == {None}

@@ -388,6 +388,9 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     record = sessions.record_session(
         db, derm, emeka, _session(plan["id"], performed, lots["DEMO-LOT-2702"], 0.5), today
     )
+    # The rest of his series was booked before the infection showed: the sessions stay in the
+    # diary marked "plan on hold", and their reminders wait until the plan resumes.
+    series(emeka, plan["id"], datetime.combine(_next_weekday(today, 2), time(16, 0)))
     adverse_events.report(
         db,
         derm,

@@ -5,7 +5,9 @@ transaction before it is sent, and marked ``sent`` right after the relay accepts
 killed in between leaves the claim to expire; the message is then sent again with the same
 Message-ID. Failures wait ``retry_seconds × 2^(attempt-1)`` (at most an hour) before the next
 try; a permanent refusal (5xx) or the last attempt marks it ``failed``. A patient who opted out
-of a kind of message has it ``skipped`` at send time.
+of a kind of message has it ``skipped`` at send time. A reminder of a session whose plan is
+on hold (a serious adverse event is open) waits, looked at again every ``HOLD_RECHECK``: it
+goes if the plan resumes before the visit and is cancelled once the visit's time has come.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy import and_, func, or_, select
 
 from follicle.delivery.email import DeliveryError, Mailer, Outgoing, build_email
 from follicle.delivery.sms import SmsProvider
-from follicle.records.models import Appointment, OutboxMessage, Patient, utcnow
+from follicle.records.models import Appointment, OutboxMessage, Patient, Plan, utcnow
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.common import audit_read, clinic_zone
@@ -37,6 +39,7 @@ class Outcome:
     failed: int = 0
     skipped: int = 0
     too_late: int = 0
+    held: int = 0
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
@@ -45,13 +48,14 @@ class Outcome:
         self.failed += other.failed
         self.skipped += other.skipped
         self.too_late += other.too_late
+        self.held += other.held
         self.errors += other.errors
 
     def __str__(self) -> str:
         return (
             f"sent {self.sent}, retrying later {self.retrying}, failed {self.failed}, "
             f"skipped (opted out) {self.skipped}, not sent (the appointment had begun) "
-            f"{self.too_late}"
+            f"{self.too_late}, waiting (the plan is on hold) {self.held}"
         )
 
 
@@ -65,6 +69,9 @@ def retry_delay_seconds(attempt: int, base_seconds: float) -> float:
 
 
 TOO_LATE = "not sent: the appointment had begun (the worker was stopped or behind)"
+ON_HOLD = "waiting: the plan is on hold (a serious adverse event is open)"
+#: How often a reminder held back for a plan on hold is looked at again.
+HOLD_RECHECK = timedelta(hours=1)
 
 
 def claim(
@@ -100,14 +107,16 @@ def claim(
             )
         reminded = {r.appointment_id for r in rows if r.kind == "reminder" and r.appointment_id}
         starts: dict[str, datetime] = {}
+        held: set[str] = set()
         if reminded:
-            starts = dict(
-                session.execute(
-                    select(Appointment.id, Appointment.starts_at).where(
-                        Appointment.id.in_(reminded)
-                    )
-                ).all()
-            )
+            for appointment_id, starts_at, plan_status in session.execute(
+                select(Appointment.id, Appointment.starts_at, Plan.status)
+                .outerjoin(Plan, Plan.id == Appointment.plan_id)
+                .where(Appointment.id.in_(reminded))
+            ).all():
+                starts[appointment_id] = starts_at
+                if plan_status == "on_hold":
+                    held.add(appointment_id)
         claimed, passed = [], Outcome()
         for row in rows:
             if row.kind in opted_out.get(row.patient_id or "", []):
@@ -121,6 +130,15 @@ def claim(
                 row.last_error = TOO_LATE
                 passed.too_late += 1
                 continue
+            if row.kind == "reminder" and row.appointment_id in held:
+                row.status = "pending"  # (a claim that expired is taken back, not sent)
+                row.claimed_until = None
+                row.last_error = ON_HOLD
+                row.next_attempt_at = now + HOLD_RECHECK
+                passed.held += 1
+                continue
+            if row.last_error == ON_HOLD:  # (the plan resumed)
+                row.last_error = None
             row.status = "sending"
             row.claimed_until = now + timedelta(seconds=lease_seconds)
             row.attempts += 1

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from follicle.records import audit
-from follicle.records.models import Appointment, Clinic, Patient, Room, UserAccount
+from follicle.records.models import Appointment, Clinic, Patient, Plan, Room, UserAccount
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.database import Database
@@ -28,6 +28,9 @@ class AgendaItem:
     patient_name: str
     practitioner_name: str
     room_name: str | None
+    #: a session of a plan on hold (a serious adverse event is open): not to be performed,
+    #: its reminder waits; the desk calls the patient
+    plan_on_hold: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,11 @@ def day_agenda(db: Database, actor: Actor, day: date | None = None) -> Agenda:
         end = datetime.combine(day + timedelta(days=1), time.min, zone)
         practitioner = aliased(UserAccount)
         rows = session.execute(
-            select(Appointment, Patient, practitioner, Room)
+            select(Appointment, Patient, practitioner, Room, Plan.status)
             .join(Patient, Patient.id == Appointment.patient_id)
             .join(practitioner, practitioner.id == Appointment.practitioner_id)
             .outerjoin(Room, Room.id == Appointment.room_id)
+            .outerjoin(Plan, Plan.id == Appointment.plan_id)
             .where(
                 Appointment.clinic_id == clinic.id,
                 Appointment.starts_at >= start,
@@ -73,8 +77,9 @@ def day_agenda(db: Database, actor: Actor, day: date | None = None) -> Agenda:
                 patient_name=patient.full_name,
                 practitioner_name=prac.display_name,
                 room_name=room.name if room else None,
+                plan_on_hold=appt.kind == "session" and plan_status == "on_hold",
             )
-            for appt, patient, prac, room in rows
+            for appt, patient, prac, room, plan_status in rows
         ]
         audit.append(
             session,
