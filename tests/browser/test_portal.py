@@ -229,3 +229,26 @@ def test_a_patient_whose_plan_is_on_hold_sees_his_sessions_paused(page: Page, si
     for number in range(sessions.count()):
         expect(sessions.nth(number)).to_contain_text("paused")
     assert_accessible(page)
+
+
+def test_a_patient_cancels_a_visit_and_the_desk_sees_it_to_book_again(
+    page: Page, site: Site
+) -> None:
+    sign_in(page, site, _portal_login(site, "patient8@demo.follicle"))  # series from next week
+    visits = page.locator("#appointments ul.appointments > li")
+    first = visits.first.locator("strong").inner_text()
+    expect(visits.first).to_contain_text("Session 1")
+    visits.first.get_by_text("Can't come? Cancel this visit").click()
+    visits.first.get_by_label("Why can't you come?").fill("A work trip that week (synthetic)")
+    assert_accessible(page)
+    visits.first.get_by_role("button", name="Cancel this visit").click()
+    expect(page.locator(".flash")).to_contain_text("Your visit is cancelled")
+    expect(visits.first).not_to_contain_text("Session 1")
+    assert first not in page.locator("#appointments").inner_text()
+    assert_accessible(page)
+    page.context.clear_cookies()
+    sign_in(page, site, site.emails["front_desk"])
+    to_rebook = page.get_by_role("region", name="To book again")
+    expect(to_rebook).to_contain_text("Hana Synthby")
+    expect(to_rebook).to_contain_text("Cancelled session of")
+    expect(to_rebook).to_contain_text("A work trip that week (synthetic)")

@@ -24,7 +24,7 @@ from follicle.records.models import (
     SessionRecord,
     UserAccount,
 )
-from follicle.services import follow_up, schedule
+from follicle.services import follow_up, schedule, worklist
 from follicle.services.actors import cli_actor
 from follicle.services.auth import actor_for
 from follicle.services.database import Database
@@ -173,6 +173,10 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
         if i.appointment_id == held_sessions[0].id
     ]
     assert his.plan_on_hold
+    # Patient 15 cancelled next week's consultation from the portal: the desk is to rebook it.
+    (cancelled,) = worklist.worklist(db, derm).to_rebook
+    assert cancelled.what.startswith("Cancelled consultation of ")
+    assert "Away with work that week" in cancelled.detail
     assert statuses == ["approved", "approved", "approved", "on_hold", "proposed", "stopped"]
     assert sessions_done == 6
     assert len(counts) == 6  # three images of the vertex site at baseline and at follow-up

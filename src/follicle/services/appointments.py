@@ -51,6 +51,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Used when a practitioner has no hours of their own: Monday to Saturday, 08:00-18:00.
 CLINIC_HOURS: dict[str, list[list[str]]] = {day: [["08:00", "18:00"]] for day in WEEKDAYS[:6]}
 MAX_CALENDAR_DAYS = 62
+HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -436,24 +437,31 @@ def reschedule(
 def _set_status(
     db: Database,
     actor: Actor,
-    patient_id: str,
-    appointment_id: str,
+    where: tuple[str, str],
     status: str,
     reason: str | None,
     expected_version: int | None,
+    permission: Permission = Permission.APPOINTMENT_UPDATE,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
+    patient_id, appointment_id = where
     with db.transaction() as session:
         appointment = load_record(
-            session, actor, Appointment, appointment_id, patient_id, Permission.APPOINTMENT_UPDATE
+            session, actor, Appointment, appointment_id, patient_id, permission
         )
         zone = clinic_zone(session, appointment.clinic_id)
         check_version(appointment, expected_version, lambda a: appointment_view(a, zone))
         if appointment.status != "booked":
             raise NotNow(f"this appointment is already {appointment.status.replace('_', ' ')}")
-        if status == "no_show" and appointment.starts_at > utcnow():
+        now = now or utcnow()
+        if status == "no_show" and appointment.starts_at > now:
             raise NotNow("an appointment that has not started yet cannot be a no-show")
+        if actor.role == "patient":
+            _check_notice(session, appointment, now)
         appointment.status = status
         appointment.status_reason = reason
+        appointment.status_changed_at = now
+        appointment.status_changed_by_id = actor.user_id
         session.flush()
         messages.on_cancelled(session, appointment)
         audit_write(
@@ -468,6 +476,24 @@ def _set_status(
         return appointment_view(appointment, zone)
 
 
+def patient_notice(clinic: Clinic) -> timedelta:
+    """How long before a visit a patient may still cancel it themselves (the clinic's notice)."""
+    return timedelta(hours=messages.clinic_operations(clinic)["patient_cancellation_notice_hours"])
+
+
+def _check_notice(session: Session, appointment: Appointment, now: datetime) -> None:
+    clinic = session.get(Clinic, appointment.clinic_id)
+    assert clinic is not None
+    notice = patient_notice(clinic)
+    if now > appointment.starts_at - notice:
+        raise NotNow(
+            f"this visit is less than {round(notice / HOUR)} hours away: please contact the "
+            "clinic to cancel it"
+            if notice
+            else "this visit has begun"
+        )
+
+
 def cancel(
     db: Database,
     actor: Actor,
@@ -475,16 +501,26 @@ def cancel(
     appointment_id: str,
     cancellation: Cancellation,
     expected_version: int | None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
+    """Cancel a booked visit: staff at any time, a patient their own up to the clinic's
+    notice (``patient_cancellation_notice_hours``); its slot is free again."""
     return _set_status(
-        db, actor, patient_id, appointment_id, "cancelled", cancellation.reason, expected_version
+        db,
+        actor,
+        (patient_id, appointment_id),
+        "cancelled",
+        cancellation.reason,
+        expected_version,
+        Permission.APPOINTMENT_CANCEL,
+        now,
     )
 
 
 def mark_no_show(
     db: Database, actor: Actor, patient_id: str, appointment_id: str, expected_version: int | None
 ) -> dict[str, Any]:
-    return _set_status(db, actor, patient_id, appointment_id, "no_show", None, expected_version)
+    return _set_status(db, actor, (patient_id, appointment_id), "no_show", None, expected_version)
 
 
 def cancel_sessions_ahead(session: Session, which: ColumnElement[bool], reason: str) -> list[str]:

@@ -39,6 +39,8 @@ class Permission(StrEnum):
     APPOINTMENT_READ = "appointment:read"
     APPOINTMENT_BOOK = "appointment:book"
     APPOINTMENT_UPDATE = "appointment:update"
+    #: Staff at any time; a patient their own, up to the clinic's notice (DESIGN.md §1.5).
+    APPOINTMENT_CANCEL = "appointment:cancel"
     SESSION_READ = "session:read"
     SESSION_RECORD = "session:record"
     #: Voiding a session record entered wrongly (the wrong patient, the wrong lot): it stops
@@ -90,6 +92,7 @@ _FRONT_DESK = frozenset(
         Permission.APPOINTMENT_READ,
         Permission.APPOINTMENT_BOOK,
         Permission.APPOINTMENT_UPDATE,
+        Permission.APPOINTMENT_CANCEL,
         Permission.CONSENT_TEXT_READ,
         Permission.CONSENT_READ,
         Permission.ADVERSE_EVENT_REPORT,
@@ -175,6 +178,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.CONSENT_WITHDRAW,
             Permission.PLAN_READ,
             Permission.APPOINTMENT_READ,
+            Permission.APPOINTMENT_CANCEL,
             Permission.ADVERSE_EVENT_READ,
             Permission.ADVERSE_EVENT_REPORT,
             Permission.PATIENT_OUTCOME_READ,

@@ -267,7 +267,8 @@ def read_operations(db: Database, actor: Actor) -> dict[str, Any]:
 def update_operations(
     db: Database, actor: Actor, document: dict[str, Any], expected_version: int | None
 ) -> dict[str, Any]:
-    """Reminder lead times, text-message reminders, two-factor for all staff."""
+    """Reminder lead times, text-message reminders, two-factor for all staff, and how long
+    before a visit a patient may still cancel it from the portal."""
     authorize(actor, Permission.CLINIC_SETTINGS_MANAGE)
     parsed = parse_operations(document)
     with db.transaction() as session:

@@ -49,8 +49,10 @@ from follicle.services.commands import (
     AdverseEventGrading,
     AdverseEventReport,
     AdverseEventVoid,
+    Cancellation,
     ConsentSignature,
     ImageVoid,
+    NewAppointment,
     NewDevice,
     NewLot,
     NewPatient,
@@ -499,6 +501,9 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     _demo_messages(db, cyrus)
     _portal_newcomers(db, desk, today)
     _minor_signed_for_by_a_parent(db, desk, derm, texts, today)
+    _cancelled_from_the_portal(
+        db, desk, derm, users["patient15@demo.follicle"], datetime.combine(today, time(8), zone)
+    )
 
 
 def _new_phone(db: Database, desk: Actor, patient_id: str, phone: str) -> None:
@@ -529,6 +534,32 @@ def _portal_newcomers(db: Database, desk: Actor, today: date) -> None:
         )
         if invite:
             accounts.invite_patient(db, desk, created["id"], DEMO_PUBLIC_URL)
+
+
+def _cancelled_from_the_portal(
+    db: Database, desk: Actor, derm: Actor, patient: Actor, now: datetime
+) -> None:
+    """Patient 15 (Oskar) cancelled next week's consultation from the portal: the desk's
+    worklist shows it to book again, with his reason."""
+    booked = appointments.book(
+        db,
+        desk,
+        str(patient.patient_id),
+        NewAppointment(
+            kind="consultation",
+            starts_at=datetime.combine(_next_weekday(now.date(), 4), time(10, 0)),
+            practitioner_id=str(derm.user_id),
+        ),
+    )
+    appointments.cancel(
+        db,
+        patient,
+        str(patient.patient_id),
+        booked["id"],
+        Cancellation(reason="Away with work that week; please offer me another day (synthetic)."),
+        booked["version"],
+        now,
+    )
 
 
 def _minor_signed_for_by_a_parent(

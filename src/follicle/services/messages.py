@@ -39,6 +39,9 @@ DEFAULT_OPERATIONS: dict[str, Any] = {
     "reminder_lead_hours": [48, 2],
     "sms_reminders": False,
     "two_factor_for_staff": False,
+    #: A patient may cancel a visit from the portal up to this many hours before it; later,
+    #: they contact the clinic (0: up to the start).
+    "patient_cancellation_notice_hours": 24,
 }
 #: Clinical messages a patient may opt out of; notices of a change to a booking always go.
 OPT_OUT_KINDS = ("reminder", "aftercare", "review_due")
@@ -69,6 +72,17 @@ def parse_operations(document: Any) -> dict[str, Any]:
             FieldError(
                 "/reminder_lead_hours",
                 f"up to three different whole numbers of hours, each 1-{MAX_LEAD_HOURS}",
+            )
+        )
+    notice = document.get(
+        "patient_cancellation_notice_hours",
+        DEFAULT_OPERATIONS["patient_cancellation_notice_hours"],
+    )
+    if not isinstance(notice, int) or isinstance(notice, bool) or not 0 <= notice <= MAX_LEAD_HOURS:
+        errors.append(
+            FieldError(
+                "/patient_cancellation_notice_hours",
+                f"a whole number of hours, 0-{MAX_LEAD_HOURS}",
             )
         )
     for flag in ("sms_reminders", "two_factor_for_staff"):

@@ -27,7 +27,7 @@ from follicle.records.models import (
     utcnow,
 )
 from follicle.services.actors import Actor
-from follicle.services.appointments import appointment_view
+from follicle.services.appointments import appointment_view, patient_notice
 from follicle.services.authz import Permission, authorize
 from follicle.services.commands import ContactDetails
 from follicle.services.common import audit_read, audit_write
@@ -58,7 +58,9 @@ class PortalHome:
     plan: dict[str, Any] | None = None
     plan_status: str | None = None
     hold_reason: str | None = None
+    #: each with ``patient_may_cancel``: before the clinic's notice (``cancel_notice_hours``)
     upcoming: list[dict[str, Any]] = field(default_factory=list)
+    cancel_notice_hours: int = 0
     preparation: list[dict[str, Any]] = field(default_factory=list)
     consents_needed: list[str] = field(default_factory=list)
     sessions_done: int = 0
@@ -136,7 +138,12 @@ def portal_home(db: Database, actor: Actor) -> PortalHome:
             )
             .order_by(Appointment.starts_at)
         )
-        home.upcoming = [appointment_view(a, zone) for a in upcoming]
+        notice = patient_notice(clinic)
+        home.cancel_notice_hours = round(notice / timedelta(hours=1))
+        home.upcoming = [
+            appointment_view(a, zone) | {"patient_may_cancel": now <= a.starts_at - notice}
+            for a in upcoming
+        ]
         home.consents_needed = sorted(
             {"treatment", "photo_use"} - valid_consents(session, patient.clinic_id, patient.id)
         )

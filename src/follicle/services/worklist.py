@@ -1,14 +1,25 @@
 """What needs someone's attention today, beside the appointments: follow-up reviews due,
-open adverse events, plans on hold or waiting for approval."""
+visits a patient cancelled that are not booked again, open adverse events, plans on hold or
+waiting for approval."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
 
-from follicle.records.models import AdverseEvent, Clinic, Patient, Plan, UserAccount
+from follicle.records.models import (
+    AdverseEvent,
+    Appointment,
+    Clinic,
+    Patient,
+    Plan,
+    UserAccount,
+    utcnow,
+)
 from follicle.services.actors import Actor
 from follicle.services.authz import ROLE_PERMISSIONS, Permission, authorize
 from follicle.services.common import audit_read, clinic_today
@@ -16,6 +27,8 @@ from follicle.services.database import Database
 from follicle.services.errors import NotFound
 
 DUE_SOON_DAYS = 7  # a review due within a week is shown, so it can be booked
+#: A visit the patient cancelled stays on the list this long, unless one is booked again.
+REBOOK_DAYS = 30
 #: Said of an open event a patient reported (graded in their own words) that no practitioner
 #: has graded yet.
 TO_GRADE = " (the patient's own grade: to grade)"
@@ -33,6 +46,7 @@ class WorkItem:
 @dataclass
 class Worklist:
     follow_ups_due: list[WorkItem] = field(default_factory=list)
+    to_rebook: list[WorkItem] = field(default_factory=list)
     open_events: list[WorkItem] = field(default_factory=list)
     plans_on_hold: list[WorkItem] = field(default_factory=list)
     plans_to_approve: list[WorkItem] = field(default_factory=list)
@@ -90,6 +104,7 @@ def worklist(db: Database, actor: Actor, today: date | None = None) -> Worklist:
                     )
                 )
             shown.append(plan.id)
+        shown += _cancelled_by_patients(session, clinic, result, utcnow())
         if Permission.ADVERSE_EVENT_READ in allowed:
             for event, given_name, family_name, reporter_role in session.execute(
                 select(AdverseEvent, Patient.given_name, Patient.family_name, UserAccount.role)
@@ -116,3 +131,47 @@ def worklist(db: Database, actor: Actor, today: date | None = None) -> Worklist:
                 shown.append(event.id)
         audit_read(session, actor, "worklist.read", "clinic", clinic.id, shown)
     return result
+
+
+def _cancelled_by_patients(
+    session: Session, clinic: Clinic, result: Worklist, now: datetime
+) -> list[str]:
+    """Visits patients cancelled from the portal lately, with none of the kind booked since."""
+    again = aliased(Appointment)
+    booked_since = (
+        select(again.id)
+        .where(
+            again.patient_id == Appointment.patient_id,
+            again.kind == Appointment.kind,
+            again.status == "booked",
+            again.created_at > Appointment.status_changed_at,
+        )
+        .exists()
+    )
+    zone = ZoneInfo(clinic.time_zone)
+    shown = []
+    for appointment, given_name, family_name in session.execute(
+        select(Appointment, Patient.given_name, Patient.family_name)
+        .join(Patient, Patient.id == Appointment.patient_id)
+        .join(UserAccount, UserAccount.id == Appointment.status_changed_by_id)
+        .where(
+            Appointment.clinic_id == clinic.id,
+            Appointment.status == "cancelled",
+            UserAccount.role == "patient",
+            Appointment.status_changed_at >= now - timedelta(days=REBOOK_DAYS),
+            Patient.voided_at.is_(None),
+            ~booked_since,
+        )
+        .order_by(Appointment.starts_at)
+    ):
+        was = appointment.starts_at.astimezone(zone)
+        result.to_rebook.append(
+            WorkItem(
+                appointment.patient_id,
+                f"{given_name} {family_name}",
+                f"Cancelled {appointment.kind.replace('_', ' ')} of {was:%d %b %H:%M}",
+                f"the patient's reason: {appointment.status_reason or ''}"[:160],
+            )
+        )
+        shown.append(appointment.id)
+    return shown

@@ -52,6 +52,12 @@ class Appointment(ClinicOwned, Timestamped, Versioned, Base):
     ends_at: Mapped[datetime]
     series_number: Mapped[int | None] = mapped_column(default=None)
     status_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    #: Who cancelled it or marked it a no-show, and when: a patient's own cancellation from
+    #: the portal is a slot for the desk to fill and a visit to book again.
+    status_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    status_changed_by_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey(USER_FK), default=None
+    )
 
 
 class SessionRecord(ClinicOwned, Timestamped, Versioned, Voidable, Base):

@@ -118,7 +118,7 @@ def reschedule(
 
 @router.post(
     BASE + "/{appointment_id}/cancel",
-    **needs(Permission.APPOINTMENT_UPDATE),
+    **needs(Permission.APPOINTMENT_CANCEL),
     response_model=schemas.Appointment,
 )
 def cancel(
@@ -130,6 +130,9 @@ def cancel(
     body: Cancellation,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
+    """Cancel a booked visit, with the reason.
+
+    Staff at any time; the patient their own, up to the clinic's notice (409 after it)."""
     cancelled = appointments.cancel(
         state(request).db, actor, patient_id, appointment_id, body, version_from(if_match)
     )

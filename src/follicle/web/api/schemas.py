@@ -481,6 +481,7 @@ class Operations(Shape):
     reminder_lead_hours: list[int]
     sms_reminders: bool
     two_factor_for_staff: bool
+    patient_cancellation_notice_hours: int
 
 
 class ClinicOperations(Shape):

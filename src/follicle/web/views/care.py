@@ -155,7 +155,9 @@ async def cancel(request: Request, actor: Staff, patient_id: str, appointment_id
             state(request).db, actor, patient_id, appointment_id, reason, version_of(form)
         )
     except REFUSED as exc:
-        return redirect(f"/patients/{patient_id}#appointments", f"Not cancelled: {exc}")
+        return redirect(
+            f"/patients/{patient_id}#appointments", f"Not cancelled: {refusal_line(exc)}"
+        )
     return redirect(f"/patients/{patient_id}#appointments", "Appointment cancelled.")
 
 

@@ -159,12 +159,19 @@ def messages_page(
 
 
 def _operations_page(
-    request: Request, actor: Any, errors: dict[str, str], status_code: int = 200
+    request: Request,
+    actor: Any,
+    errors: dict[str, str],
+    status_code: int = 200,
+    typed: dict[str, Any] | None = None,
 ) -> Response:
+    """The settings form; after a refusal, with what was typed (over what is stored)."""
+    current = clinic_admin.read_operations(state(request).db, actor)
+    current["operations"] = {**current["operations"], **(typed or {})}
     return render(
         request,
         "admin_operations.html",
-        {"current": clinic_admin.read_operations(state(request).db, actor), "errors": errors},
+        {"current": current, "errors": errors},
         status_code=status_code,
         actor=actor,
     )
@@ -188,10 +195,13 @@ async def save_operations(request: Request, actor: Admin) -> Response:
         "sms_reminders": form.get("sms_reminders") == "yes",
         "two_factor_for_staff": form.get("two_factor_for_staff") == "yes",
     }
+    notice = str(form.get("patient_cancellation_notice_hours", "")).strip()
+    if notice:
+        document["patient_cancellation_notice_hours"] = int(notice) if notice.isdigit() else notice
     try:
         clinic_admin.update_operations(state(request).db, actor, document, version_of(form))
     except REFUSED as exc:
-        return _operations_page(request, actor, refusal_messages(exc), 422)
+        return _operations_page(request, actor, refusal_messages(exc), 422, document)
     return redirect("/admin/operations", "Saved. New bookings use these lead times.")
 
 

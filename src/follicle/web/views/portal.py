@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from follicle.clinic.adverse_events import urgent_advice
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models.vocab import ADVERSE_EVENT_CATEGORIES
-from follicle.services import adverse_events, consents, patient_outcomes, portal
-from follicle.services.commands import AdverseEventReport, ContactDetails
+from follicle.services import adverse_events, appointments, consents, patient_outcomes, portal
+from follicle.services.commands import AdverseEventReport, Cancellation, ContactDetails
 from follicle.services.common import actor_today
 from follicle.services.errors import NotNow
 from follicle.services.messages import OPT_OUT_KINDS
@@ -21,6 +21,7 @@ from follicle.web.charts import line_chart
 from follicle.web.deps import state
 from follicle.web.templating import local_day
 from follicle.web.views.common import (
+    REFUSED,
     CsrfChecked,
     PatientActor,
     errors_by_field,
@@ -29,6 +30,7 @@ from follicle.web.views.common import (
     redirect,
     refusal_line,
     render,
+    version_of,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -117,6 +119,28 @@ async def report_outcome(request: Request, actor: PatientActor) -> Response:
     except (InputInvalid, NotNow) as exc:
         return redirect("/portal/progress#my-view", f"Not sent: {refusal_line(exc)}")
     return redirect("/portal/progress#my-view", "Thank you: your clinic will see your answer.")
+
+
+@router.post("/portal/appointments/{appointment_id}/cancel", dependencies=[CsrfChecked])
+async def cancel_visit(request: Request, actor: PatientActor, appointment_id: str) -> Response:
+    form = await request.form()
+    try:
+        reason = parse_command(Cancellation, {"reason": str(form.get("reason", ""))})
+        appointments.cancel(
+            state(request).db,
+            actor,
+            str(actor.patient_id),
+            appointment_id,
+            reason,
+            version_of(form),
+        )
+    except REFUSED as exc:
+        return redirect("/portal#appointments", f"Not cancelled: {refusal_line(exc)}")
+    return redirect(
+        "/portal#appointments",
+        "Your visit is cancelled, and your clinic is told. They will contact you to book "
+        "another if your plan needs one.",
+    )
 
 
 @router.get("/portal/images/{image_id}")
