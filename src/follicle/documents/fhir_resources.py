@@ -526,6 +526,13 @@ def appointment(record: Appointment, who: Who) -> dict[str, Any]:
     }
     if record.status_reason:
         resource["cancelationReason"] = {"text": record.status_reason}
+    if record.status_changed_at:  # (who cancelled it or marked it a no-show, and when)
+        parts: list[dict[str, Any]] = [
+            {"url": "at", "valueInstant": instant(record.status_changed_at)}
+        ]
+        if record.status_changed_by_id:
+            parts.append({"url": "by", "valueReference": who(record.status_changed_by_id)})
+        resource["extension"].append(ext("status-changed", extension=parts))
     if record.plan_id:
         resource["supportingInformation"] = [reference("CarePlan", record.plan_id)]
     return _tidy(resource)

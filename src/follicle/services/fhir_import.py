@@ -542,6 +542,7 @@ class _Importer:
             p["actor"] for p in r["participant"] if "Practitioner/" in p["actor"]["reference"]
         )
         plans = r.get("supportingInformation", [])
+        changed = _ext(r, "status-changed")
         return Appointment(
             id=_identifier(r),
             clinic_id=clinic_id,
@@ -554,6 +555,8 @@ class _Importer:
             ends_at=_instant(r["end"]),
             series_number=_value(r, "series-number"),
             status_reason=(r.get("cancelationReason") or {}).get("text"),
+            status_changed_at=_instant(_part(changed, "at")),
+            status_changed_by_id=self.who(_part(changed, "by")),
             created_at=_instant(r.get("created")) or utcnow(),
         )
 
