@@ -252,3 +252,11 @@ def test_a_patient_cancels_a_visit_and_the_desk_sees_it_to_book_again(
     expect(to_rebook).to_contain_text("Hana Synthby")
     expect(to_rebook).to_contain_text("Cancelled session of")
     expect(to_rebook).to_contain_text("A work trip that week (synthetic)")
+    # Her chart says who cancelled it and why.
+    to_rebook.get_by_role("link", name="Hana Synthby").click()
+    page.get_by_text("Cancelled or missed").click()
+    missed = page.locator("details.missed")
+    expect(missed).to_contain_text("session 1")
+    expect(missed).to_contain_text("by the patient")
+    expect(missed).to_contain_text("A work trip that week (synthetic)")
+    assert_accessible(page)

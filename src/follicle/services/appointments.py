@@ -70,6 +70,10 @@ def appointment_view(appointment: Appointment, zone: ZoneInfo) -> dict[str, Any]
         "kind": appointment.kind,
         "status": appointment.status,
         "status_reason": appointment.status_reason,
+        "status_changed_at": appointment.status_changed_at.astimezone(UTC).isoformat()
+        if appointment.status_changed_at
+        else None,
+        "status_changed_by": appointment.status_changed_by_id,
         "series_number": appointment.series_number,
         "starts_at": appointment.starts_at.astimezone(UTC).isoformat(),
         "ends_at": appointment.ends_at.astimezone(UTC).isoformat(),

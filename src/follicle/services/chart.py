@@ -265,7 +265,14 @@ def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | Non
             shown += [p.id for p in found]
         if _may(actor, Permission.APPOINTMENT_READ):
             booked = _rows(session, Appointment, patient.id, "starts_at")
-            chart.appointments = [appointment_view(a, zone) for a in booked]
+            chart.appointments = [
+                appointment_view(a, zone)
+                | {
+                    "by_patient": bool(a.status_changed_by_id)
+                    and a.status_changed_by_id == patient.account_id
+                }
+                for a in booked
+            ]
             shown += [a.id for a in booked]
         if _may(actor, Permission.SESSION_READ):
             done, voided = _live_and_voided(session, SessionRecord, patient.id, "performed_at")

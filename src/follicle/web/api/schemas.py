@@ -140,6 +140,9 @@ class Appointment(Shape):
     kind: str
     status: str
     status_reason: str | None
+    #: who cancelled it or marked it a no-show (a user id: staff, or the patient's account)
+    status_changed_at: str | None
+    status_changed_by: str | None
     series_number: int | None
     starts_at: str
     ends_at: str
