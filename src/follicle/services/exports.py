@@ -54,28 +54,42 @@ class Column:
     meaning: str
 
 
+def _about_the_patient(day_of: str) -> tuple[Column, ...]:
+    """The columns every file starts with after its id (``_Cohort.describe`` fills them)."""
+    return (
+        Column("patient", "string", "", "Pseudonym of the patient: the same in every export."),
+        Column("clinic", "string", "", "The clinic's short name (slug)."),
+        Column("sex_at_birth", "string", "", "female, male or intersex (intake)."),
+        Column("age_years", "integer", "a", f"Age in whole years on the day of the {day_of}."),
+        Column(
+            "working_diagnosis",
+            "string",
+            "",
+            "From the current intake (androgenetic_alopecia, alopecia_areata, …).",
+        ),
+    )
+
+
+def _in_the_course(of: str) -> tuple[Column, ...]:
+    """Where in the course a row falls (``_Cohort.course`` fills them)."""
+    return (
+        Column(
+            "days_since_first_session",
+            "integer",
+            "d",
+            f"Days from the patient's first session to the {of}; negative before it; empty "
+            "if no session was recorded.",
+        ),
+        Column("sessions_before", "integer", "{count}", f"Sessions performed before the {of}."),
+    )
+
+
 MEASUREMENT_COLUMNS = (
     Column("measurement_id", "string", "", "Opaque id of the measurement (one image analysed)."),
-    Column("patient", "string", "", "Pseudonym of the patient: the same in every export."),
-    Column("clinic", "string", "", "The clinic's short name (slug)."),
-    Column("sex_at_birth", "string", "", "female, male or intersex (intake)."),
-    Column("age_years", "integer", "a", "Age in whole years on the day of the measurement."),
-    Column(
-        "working_diagnosis",
-        "string",
-        "",
-        "From the current intake (androgenetic_alopecia, alopecia_areata, …).",
-    ),
+    *_about_the_patient("measurement"),
     Column("site", "string", "", "The marked scalp site the image shows (e.g. vertex)."),
     Column("measured_on", "date", "", "Day the image was taken, at the clinic (ISO 8601)."),
-    Column(
-        "days_since_first_session",
-        "integer",
-        "d",
-        "Days from the patient's first session to the measurement; negative before it; empty "
-        "if no session was recorded.",
-    ),
-    Column("sessions_before", "integer", "{count}", "Sessions performed before the measurement."),
+    *_in_the_course("measurement"),
     Column("hair_count", "integer", "{count}", "Hairs counted (≥ 50 µm of shaft in the frame)."),
     Column("area_cm2", "number", "cm2", "Area of skin in the image."),
     Column("density_per_cm2", "number", "/cm2", "hair_count / area_cm2."),
@@ -107,11 +121,7 @@ MEASUREMENT_COLUMNS = (
 
 SESSION_COLUMNS = (
     Column("session_id", "string", "", "Opaque id of the session record."),
-    Column("patient", "string", "", "Pseudonym of the patient (as in measurements)."),
-    Column("clinic", "string", "", "The clinic's short name (slug)."),
-    Column("sex_at_birth", "string", "", "female, male or intersex (intake)."),
-    Column("age_years", "integer", "a", "Age in whole years on the day of the session."),
-    Column("working_diagnosis", "string", "", "From the current intake."),
+    *_about_the_patient("session"),
     Column("performed_on", "date", "", "Day of the session, at the clinic (ISO 8601)."),
     Column("session_number", "integer", "{count}", "1 for the patient's first session, …"),
     Column("plan_depth_mm", "number", "mm", "Needle depth of the approved plan."),
@@ -133,19 +143,9 @@ SESSION_COLUMNS = (
 
 OUTCOME_COLUMNS = (
     Column("outcome_id", "string", "", "Opaque id of the answer."),
-    Column("patient", "string", "", "Pseudonym of the patient (as in measurements)."),
-    Column("clinic", "string", "", "The clinic's short name (slug)."),
-    Column("sex_at_birth", "string", "", "female, male or intersex (intake)."),
-    Column("age_years", "integer", "a", "Age in whole years on the day of the answer."),
-    Column("working_diagnosis", "string", "", "From the current intake."),
+    *_about_the_patient("answer"),
     Column("answered_on", "date", "", "Day of the answer, at the clinic (ISO 8601)."),
-    Column(
-        "days_since_first_session",
-        "integer",
-        "d",
-        "Days from the patient's first session to the answer.",
-    ),
-    Column("sessions_before", "integer", "{count}", "Sessions performed before the answer."),
+    *_in_the_course("answer"),
     Column(
         "change_score",
         "integer",
