@@ -28,7 +28,7 @@ def test_the_outcomes_page_shows_the_clinics_figures_by_indication(page: Page, s
     expect(page.get_by_role("heading", name="Outcomes", exact=True)).to_be_visible()
     assert_accessible(page)
     practitioner = Actor("usr_x", site.clinic_id, "practitioner", "dermatologist")
-    (row,) = outcomes.responders_by_indication(site.db, practitioner)
+    (row,) = outcomes.clinic_outcomes(site.db, practitioner)
     # the demo: patient 3 responded and says so; patient 5's infection was serious
     assert (row["responders"], row["said_increased"], row["serious_adverse_events"]) == (1, 1, 1)
     shown = [

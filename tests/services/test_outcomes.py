@@ -21,7 +21,7 @@ from follicle.records.models import (
 from follicle.services.actors import Actor
 from follicle.services.database import Database
 from follicle.services.errors import Forbidden
-from follicle.services.outcomes import responders_by_indication
+from follicle.services.outcomes import clinic_outcomes, responders_by_indication
 from tests.support.factories import make_clinic, make_patient, make_user
 from tests.support.intakes import base_intake
 
@@ -175,13 +175,19 @@ def test_each_patient_is_counted_once_under_their_indication(db: Database) -> No
     _patient(db, clinic_id, "androgenetic_alopecia", [[150], [190]])  # one image: cannot tell
     _patient(db, clinic_id, "alopecia_areata", [[100, 101, 99]])  # one visit: cannot tell
     practitioner = Actor("usr_x", clinic_id, "practitioner", "dermatologist")
-    found = {row["indication"]: row for row in responders_by_indication(db, practitioner)}
-    assert found["androgenetic_alopecia"] == {
+    responded = {
         "indication": "androgenetic_alopecia",
         "patients_measured": 3,
         "responders": 1,
         "non_responders": 1,
         "undetermined": 1,
+    }
+    found = {row["indication"]: row for row in responders_by_indication(db, practitioner)}
+    assert found["androgenetic_alopecia"] == responded
+    assert found["alopecia_areata"]["undetermined"] == 1
+    # The Outcomes page adds the patients' own view, the sessions and the adverse events.
+    found = {row["indication"]: row for row in clinic_outcomes(db, practitioner)}
+    assert found["androgenetic_alopecia"] == responded | {
         "patients_answered": 2,
         "said_increased": 1,
         "said_unchanged": 1,
@@ -192,7 +198,9 @@ def test_each_patient_is_counted_once_under_their_indication(db: Database) -> No
     }
     assert found["alopecia_areata"]["undetermined"] == 1
     assert found["alopecia_areata"]["sessions"] == 0
-    with pytest.raises(Forbidden):
-        responders_by_indication(db, Actor("usr_y", clinic_id, "front_desk"))
+    desk = Actor("usr_y", clinic_id, "front_desk")
+    for figures in (responders_by_indication, clinic_outcomes):
+        with pytest.raises(Forbidden):
+            figures(db, desk)
     other = Actor("usr_z", make_clinic(db, "Other"), "practitioner", "dermatologist")
-    assert responders_by_indication(db, other) == []
+    assert responders_by_indication(db, other) == clinic_outcomes(db, other) == []

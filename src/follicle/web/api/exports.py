@@ -114,7 +114,6 @@ def clinic_fhir(request: Request, actor: ApiActor) -> Response:
 
 @router.get("/outcomes/responders", **needs(Permission.FOLLOW_UP_READ))
 def responders(request: Request, actor: ApiActor) -> list[dict[str, Any]]:
-    """By indication: patients measured, responders, non-responders and undetermined (the
-    catalogue's responder rule on each patient's longest-followed site); the patients' latest
-    answers (increased, unchanged, decreased); sessions, adverse events and serious ones."""
+    """Patients measured, responders, non-responders and undetermined, by indication: the
+    evidence catalogue's responder rule on each patient's longest-followed site."""
     return outcomes.responders_by_indication(state(request).db, actor)

@@ -165,7 +165,7 @@ def clinic_outcomes(request: Request, actor: Staff) -> Response:
         request,
         "outcomes.html",
         {
-            "rows": outcomes.responders_by_indication(state(request).db, actor),
+            "rows": outcomes.clinic_outcomes(state(request).db, actor),
             "rule": catalogue.responder,
             "asked": catalogue.patient_outcome,
         },
