@@ -138,3 +138,22 @@ def test_the_notice_must_be_whole_hours_within_two_weeks(db: Database, notice: o
             current["version"],
         )
     assert [e.pointer for e in refused.value.errors] == ["/patient_cancellation_notice_hours"]
+
+
+def test_a_missed_visit_is_to_book_again_too(db: Database) -> None:
+    clinic = Clinicians(db)
+    visit = _book(clinic, clinic.patient_id, _weekday_at(5, 11))
+    with db.transaction() as session:  # (it was yesterday)
+        stored = session.get(Appointment, visit["id"])
+        assert stored is not None
+        length = stored.ends_at - stored.starts_at
+        stored.starts_at = datetime.now(UTC) - timedelta(days=1)
+        stored.ends_at = stored.starts_at + length
+    with db.transaction() as session:
+        version = session.get(Appointment, visit["id"]).version  # type: ignore[union-attr]
+    appointments.mark_no_show(db, clinic.admin, clinic.patient_id, str(visit["id"]), version)
+    (item,) = worklist.worklist(db, clinic.admin).to_rebook
+    assert item.what.startswith("Missed consultation of ")
+    assert item.detail == "did not come"
+    _book(clinic, clinic.patient_id, _weekday_at(8, 11))
+    assert worklist.worklist(db, clinic.admin).to_rebook == []

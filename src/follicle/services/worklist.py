@@ -1,6 +1,6 @@
 """What needs someone's attention today, beside the appointments: follow-up reviews due,
-visits a patient cancelled that are not booked again, open adverse events, plans on hold or
-waiting for approval."""
+visits missed or cancelled by the patient and not booked again, open adverse events, plans on
+hold or waiting for approval."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ from follicle.services.database import Database
 from follicle.services.errors import NotFound
 
 DUE_SOON_DAYS = 7  # a review due within a week is shown, so it can be booked
-#: A visit the patient cancelled stays on the list this long, unless one is booked again.
+#: A visit missed or cancelled by the patient stays on the list this long, unless one of its
+#: kind is booked again.
 REBOOK_DAYS = 30
 #: Said of an open event a patient reported (graded in their own words) that no practitioner
 #: has graded yet.
@@ -104,7 +105,7 @@ def worklist(db: Database, actor: Actor, today: date | None = None) -> Worklist:
                     )
                 )
             shown.append(plan.id)
-        shown += _cancelled_by_patients(session, clinic, result, utcnow())
+        shown += _to_rebook(session, clinic, result, utcnow())
         if Permission.ADVERSE_EVENT_READ in allowed:
             for event, given_name, family_name, reporter_role in session.execute(
                 select(AdverseEvent, Patient.given_name, Patient.family_name, UserAccount.role)
@@ -133,10 +134,9 @@ def worklist(db: Database, actor: Actor, today: date | None = None) -> Worklist:
     return result
 
 
-def _cancelled_by_patients(
-    session: Session, clinic: Clinic, result: Worklist, now: datetime
-) -> list[str]:
-    """Visits patients cancelled from the portal lately, with none of the kind booked since."""
+def _to_rebook(session: Session, clinic: Clinic, result: Worklist, now: datetime) -> list[str]:
+    """Visits lately missed (no-shows) or cancelled by the patients themselves, with none of
+    the kind booked for the patient since."""
     again = aliased(Appointment)
     booked_since = (
         select(again.id)
@@ -156,8 +156,10 @@ def _cancelled_by_patients(
         .join(UserAccount, UserAccount.id == Appointment.status_changed_by_id)
         .where(
             Appointment.clinic_id == clinic.id,
-            Appointment.status == "cancelled",
-            UserAccount.role == "patient",
+            or_(
+                and_(Appointment.status == "cancelled", UserAccount.role == "patient"),
+                Appointment.status == "no_show",
+            ),
             Appointment.status_changed_at >= now - timedelta(days=REBOOK_DAYS),
             Patient.voided_at.is_(None),
             ~booked_since,
@@ -165,12 +167,16 @@ def _cancelled_by_patients(
         .order_by(Appointment.starts_at)
     ):
         was = appointment.starts_at.astimezone(zone)
+        what = f"{appointment.kind.replace('_', ' ')} of {was:%d %b %H:%M}"
+        missed = appointment.status == "no_show"
         result.to_rebook.append(
             WorkItem(
                 appointment.patient_id,
                 f"{given_name} {family_name}",
-                f"Cancelled {appointment.kind.replace('_', ' ')} of {was:%d %b %H:%M}",
-                f"the patient's reason: {appointment.status_reason or ''}"[:160],
+                f"Missed {what}" if missed else f"Cancelled {what}",
+                "did not come"
+                if missed
+                else f"the patient's reason: {appointment.status_reason or ''}"[:160],
             )
         )
         shown.append(appointment.id)
