@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from follicle.clinic.errors import InputInvalid
-from follicle.records.models import AuditEntry
+from follicle.records.models import AuditEntry, OutboxMessage
 from follicle.services import adverse_events, chart, plans, portal, worklist
 from follicle.services.actors import Actor
 from follicle.services.commands import (
@@ -286,3 +286,49 @@ def test_the_worklist_marks_a_patients_own_report_until_a_practitioner_grades_it
     assert listed() == ["edema, grade 1", "pain, grade 2" + worklist.TO_GRADE]
     _grade(clinic, mine, "pain", 1, "tender for a day; settled")
     assert listed() == ["edema, grade 1", "pain, grade 1"]
+
+
+def _told(db: Database) -> list[OutboxMessage]:
+    with db.transaction() as session:
+        return list(
+            session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.kind == "problem_reviewed")
+                .order_by(OutboxMessage.created_at)
+            )
+        )
+
+
+def test_a_patient_who_reported_a_problem_is_told_the_clinic_reviewed_it(
+    db: Database,
+) -> None:
+    clinic = Clinicians(db)
+    clinic.approved_plan()
+    herself = _actor(db, clinic.clinic_id, "patient", patient_id=clinic.patient_id)
+    reported = _report(clinic, herself, "hair_shedding", 4)  # (holds the plan)
+    assert _told(db) == []
+    graded = _grade(clinic, reported, "hair_shedding", 1, "telogen shedding, expected")
+    (first,) = _told(db)
+    assert first.patient_id == clinic.patient_id
+    assert first.subject == "Your clinic has reviewed the problem you reported"
+    assert "Your treatment can go on as planned." in first.body_text
+    # the email says nothing clinical: the portal, behind a sign-in, has the rest
+    for private in ("shedding", "synthetic", "telogen", "grade"):
+        assert private not in first.body_text.lower()
+    adverse_events.clear(
+        db,
+        clinic.derm,
+        clinic.patient_id,
+        str(reported["id"]),
+        AdverseEventClearance(note="settled"),
+        int(graded["version"]),  # type: ignore[call-overload]
+    )
+    assert len(_told(db)) == 2  # (cleared: told again)
+    # Graded serious, the patient is told the treatment stays paused.
+    again = _report(clinic, herself, "erythema_prolonged", 1)
+    _grade(clinic, again, "infection", 2, "pustules")
+    assert "Your treatment stays paused for now" in _told(db)[-1].body_text
+    # An event the clinic recorded is the clinician's to tell.
+    staff = _report(clinic, clinic.aest, "edema", 1)
+    _grade(clinic, staff, "edema", 2, "more swelling than first noted")
+    assert len(_told(db)) == 3

@@ -19,6 +19,7 @@ from follicle.records.models import (
     Image,
     Intake,
     Measurement,
+    OutboxMessage,
     Patient,
     Plan,
     SessionRecord,
@@ -152,6 +153,11 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
             session.scalars(select(AdverseEvent).where(AdverseEvent.voided_at.is_not(None)))
         )
         stored = list(session.scalars(select(Image.content_sha256)))
+        reviewed = list(
+            session.scalars(
+                select(OutboxMessage.patient_id).where(OutboxMessage.kind == "problem_reviewed")
+            )
+        )
         held_sessions = list(
             session.scalars(
                 select(Appointment)
@@ -193,6 +199,7 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
     assert events[0].id in held.hold_reason
     assert (events[1].reported_grade, events[1].grade, events[1].status) == (4, 1, "open")
     assert events[1].reported_by_id != events[1].graded_by_id
+    assert reviewed == [events[1].patient_id]  # (she was told the clinic reviewed it)
     # One typed on Hana's chart by mistake was voided, with the reason.
     assert [(e.category, e.void_reason is not None) for e in voided_events] == [("bleeding", True)]
     assert 4 in series  # the course under way books from session 4 on

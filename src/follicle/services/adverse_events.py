@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from follicle.clinic.adverse_events import is_serious, serious_evidence, urgent_advice
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.records.models import AdverseEvent, Plan, SessionRecord, new_id, utcnow
+from follicle.services import messages
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission
 from follicle.services.commands import (
@@ -128,6 +129,7 @@ def clear(
         event.clearance_note = clearance.note
         session.flush()
         resumed = _resume_plans(session, event.patient_id)
+        messages.on_problem_reviewed(session, event, _treatment(session, event.patient_id))
         audit_write(
             session,
             actor,
@@ -179,6 +181,7 @@ def grade(
             for plan in _plans(session, event.patient_id, "on_hold"):
                 if (plan.hold_reason or "").startswith(_hold_prefix(event)):
                     plan.hold_reason = _hold_reason(event)
+        messages.on_problem_reviewed(session, event, _treatment(session, event.patient_id))
         audit_write(
             session,
             actor,
@@ -264,6 +267,14 @@ def _hold_prefix(event: AdverseEvent) -> str:
 
 def _hold_reason(event: AdverseEvent) -> str:
     return _hold_prefix(event) + _graded_as(event.category, event.grade)
+
+
+def _treatment(session: Session, patient_id: str) -> str | None:
+    """Where the patient's treatment stands: on hold, going on (approved), or neither."""
+    for status in ("on_hold", "approved"):
+        if _plans(session, patient_id, status):
+            return status
+    return None
 
 
 def _plans(session: Session, patient_id: str, status: str) -> list[Plan]:

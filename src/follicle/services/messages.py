@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from follicle.clinic.errors import FieldError, InputInvalid
 from follicle.documents.calendar import CalendarEvent, render_ics
 from follicle.records.models import (
+    AdverseEvent,
     Appointment,
     Clinic,
     OutboxMessage,
@@ -493,6 +494,48 @@ def on_cancelled(session: Session, appointment: Appointment) -> None:
             "The calendar file attached removes it from your calendar. Contact the clinic to "
             "book another time.",
         ],
+    )
+
+
+def on_problem_reviewed(session: Session, event: AdverseEvent, plan_status: str | None) -> None:
+    """Tell a patient who reported a problem from the portal that the clinic has reviewed it
+    (graded or cleared it), and what it means for their treatment. The email says no more
+    than that: the details are in the portal, behind their sign-in."""
+    reporter = session.get(UserAccount, event.reported_by_id)
+    if reporter is None or reporter.role != "patient":
+        return  # (the clinic recorded it: the clinician tells the patient)
+    ctx = _context(session, event.patient_id)
+    if not ctx.email:
+        return
+    reported_on = event.created_at.astimezone(ctx.zone)
+    treatment = {
+        "on_hold": "Your treatment stays paused for now; the clinic will contact you about "
+        "what happens next.",
+        "approved": "Your treatment can go on as planned.",
+    }.get(plan_status or "", "")
+    queue(
+        session,
+        clinic_id=ctx.clinic.id,
+        kind="problem_reviewed",
+        key=f"problem_reviewed:{event.id}:{event.version}",
+        recipient=ctx.email,
+        due_at=utcnow(),
+        message=letter(
+            "Your clinic has reviewed the problem you reported",
+            ctx.greeting,
+            [
+                p
+                for p in (
+                    f"Your clinic has looked at the problem you reported on {reported_on:%-d %B}.",
+                    treatment,
+                    "You can see where it stands in your portal, under Problems on my record. "
+                    "If it gets worse, call the clinic.",
+                )
+                if p
+            ],
+            ctx.clinic.name,
+        ),
+        patient_id=ctx.patient.id,
     )
 
 

@@ -65,6 +65,7 @@ MESSAGE_KINDS = (
     "review_due",
     "invite",
     "password_reset",
+    "problem_reviewed",
 )
 MESSAGE_CHANNELS = ("email", "sms")
 MESSAGE_STATUSES = ("pending", "sending", "sent", "failed", "cancelled", "skipped")
