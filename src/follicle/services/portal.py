@@ -27,7 +27,7 @@ from follicle.records.models import (
     utcnow,
 )
 from follicle.services.actors import Actor
-from follicle.services.appointments import appointment_view, patient_notice
+from follicle.services.appointments import HOUR, appointment_view, patient_notice
 from follicle.services.authz import Permission, authorize
 from follicle.services.commands import ContactDetails
 from follicle.services.common import audit_read, audit_write
@@ -139,7 +139,7 @@ def portal_home(db: Database, actor: Actor) -> PortalHome:
             .order_by(Appointment.starts_at)
         )
         notice = patient_notice(clinic)
-        home.cancel_notice_hours = round(notice / timedelta(hours=1))
+        home.cancel_notice_hours = round(notice / HOUR)
         home.upcoming = [
             appointment_view(a, zone) | {"patient_may_cancel": now <= a.starts_at - notice}
             for a in upcoming
