@@ -98,6 +98,14 @@ def page(browser: Browser) -> Iterator[Page]:
         context.close()
 
 
+def sign_out(page: Page) -> None:
+    """Forget the session, once the page has stopped loading: a lazy image still loading when
+    the cookies go is redirected to the login page, and each of those redirects mints a new
+    CSRF cookie that races the login form's own (a 400 on signing in)."""
+    page.wait_for_load_state("networkidle")
+    page.context.clear_cookies()
+
+
 def sign_in(page: Page, site: Site, email: str, password: str = PASSWORD) -> None:
     page.goto(site.url + "/login")
     page.get_by_label("Email").fill(email)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from follicle.records.models import AuditEntry, Clinic, OutboxMessage, Patient
 from follicle.services import outcomes
 from follicle.services.actors import Actor
-from tests.browser.conftest import Site, assert_accessible, sign_in
+from tests.browser.conftest import Site, assert_accessible, sign_in, sign_out
 from tests.support.api import PASSWORD
 
 
@@ -53,7 +53,7 @@ def test_the_outcomes_page_shows_the_clinics_figures_by_indication(page: Page, s
     ]
     expect(page.locator("main")).to_contain_text("Since you started treatment")
     # The front desk keeps no clinical figures: no link, and the page is refused.
-    page.context.clear_cookies()
+    sign_out(page)
     sign_in(page, site, site.emails["front_desk"])
     expect(
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Outcomes")
@@ -208,7 +208,7 @@ def test_an_invited_patient_chooses_a_password_and_signs_in(page: Page, site: Si
         ).one()
     link = re.search(r"(/activate/[A-Za-z0-9_\-]+)", body)
     assert link
-    page.context.clear_cookies()
+    sign_out(page)
     page.goto(site.url + link.group(1))
     expect(page.get_by_role("heading", name="Choose your password")).to_be_visible()
     assert_accessible(page)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from follicle.records.models import AdverseEvent, AuditEntry, Image, Patient, UserAccount
 from follicle.services.passwords import hash_password
-from tests.browser.conftest import Site, assert_accessible, sign_in
+from tests.browser.conftest import Site, assert_accessible, sign_in, sign_out
 from tests.support.api import PASSWORD
 
 
@@ -109,7 +109,7 @@ def test_a_patient_says_how_they_see_the_change_and_the_clinic_sees_it(
     view.get_by_role("button", name="Send my answer").click()
     expect(page.locator(".flash")).to_contain_text("your clinic will see your answer")
     expect(view.locator("li").first).to_contain_text("Moderately increased")
-    page.context.clear_cookies()
+    sign_out(page)
     sign_in(page, site, site.emails["practitioner"])
     page.goto(site.url + "/patients?q=cyrus")
     page.get_by_role("link", name=re.compile("Cyrus")).first.click()
@@ -187,7 +187,7 @@ def test_a_practitioner_stops_a_plan_and_the_patient_is_told(page: Page, site: S
     expect(page.locator(".flash")).to_contain_text("Plan stopped")
     expect(page.get_by_role("region", name="Plan stopped")).to_contain_text("moving abroad")
     expect(page.get_by_role("button", name="Propose plan")).to_be_visible()  # (another may be)
-    page.context.clear_cookies()
+    sign_out(page)
     sign_in(page, site, _portal_login(site, "patient12@demo.follicle"))
     expect(page.get_by_text("Your clinic has stopped this treatment plan")).to_be_visible()
     expect(page.get_by_text("moving abroad")).to_have_count(0)  # (the reason stays with staff)
@@ -246,7 +246,7 @@ def test_a_patient_cancels_a_visit_and_the_desk_sees_it_to_book_again(
     expect(visits.first).not_to_contain_text("Session 1")
     assert first not in page.locator("#appointments").inner_text()
     assert_accessible(page)
-    page.context.clear_cookies()
+    sign_out(page)
     sign_in(page, site, site.emails["front_desk"])
     to_rebook = page.get_by_role("region", name="To book again")
     expect(to_rebook).to_contain_text("Hana Synthby")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from follicle.records.models import Consent, UserAccount
 from follicle.trichoscopy.synth import TrichogramSpec, render_trichogram
-from tests.browser.conftest import Site, assert_accessible, sign_in
+from tests.browser.conftest import Site, assert_accessible, sign_in, sign_out
 
 
 def _next_weekday(weekday: int, days_ahead: int = 7) -> str:
@@ -212,7 +212,7 @@ def test_a_patient_from_registration_to_clearance(page: Page, site: Site, tmp_pa
     assert_accessible(page)
 
     # The practitioner records the intake; the screening appears with its citations.
-    page.context.clear_cookies()
+    sign_out(page)
     sign_in(page, site, site.emails["practitioner"])
     page.goto(chart_url)
     page.get_by_role("link", name="Record intake").click()
