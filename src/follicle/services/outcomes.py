@@ -11,7 +11,7 @@ from datetime import date
 from itertools import groupby
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from follicle.clinic.catalogue import load_catalogue
@@ -82,13 +82,12 @@ def clinic_outcomes(db: Database, actor: Actor) -> list[dict[str, Any]]:
                 outcome.said_decreased += 1
             else:
                 outcome.said_unchanged += 1
-        for patient_id, count in _per_patient(session, SessionRecord, actor).items():
-            outcome_of(patient_id).sessions += count
-        for patient_id, count in _per_patient(session, AdverseEvent, actor).items():
-            outcome_of(patient_id).adverse_events += count
-        serious = AdverseEvent.serious.is_(True)
-        for patient_id, count in _per_patient(session, AdverseEvent, actor, serious).items():
-            outcome_of(patient_id).serious_adverse_events += count
+        for patient_id, sessions, _ in _per_patient(session, SessionRecord, actor):
+            outcome_of(patient_id).sessions += sessions
+        for patient_id, events, serious in _per_patient(session, AdverseEvent, actor):
+            outcome = outcome_of(patient_id)
+            outcome.adverse_events += events
+            outcome.serious_adverse_events += serious
         audit_read(session, actor, "outcomes.read", "clinic", actor.clinic_id or "", [])
     return [asdict(tally[k]) for k in sorted(tally)]
 
@@ -162,16 +161,20 @@ def _latest_answers(session: Session, actor: Actor) -> dict[str, int]:
 
 
 def _per_patient(
-    session: Session,
-    model: type[SessionRecord] | type[AdverseEvent],
-    actor: Actor,
-    *where: ColumnElement[bool],
-) -> dict[str, int]:
-    """How many live (not voided) records of a kind each patient has."""
-    return dict(
-        session.execute(
-            select(model.patient_id, func.count(model.id))
-            .where(model.clinic_id == actor.clinic_id, model.voided_at.is_(None), *where)
+    session: Session, model: type[SessionRecord] | type[AdverseEvent], actor: Actor
+) -> list[tuple[str, int, int]]:
+    """How many live (not voided) records of a kind each patient has, and how many of those
+    are serious adverse events (0 for sessions), in one pass over the table."""
+    serious = (
+        func.sum(case((AdverseEvent.serious.is_(True), 1), else_=0))
+        if model is AdverseEvent
+        else literal(0)
+    )
+    return [
+        (patient_id, count, int(grave or 0))
+        for patient_id, count, grave in session.execute(
+            select(model.patient_id, func.count(model.id), serious)
+            .where(model.clinic_id == actor.clinic_id, model.voided_at.is_(None))
             .group_by(model.patient_id)
         ).all()
-    )
+    ]
