@@ -18,6 +18,7 @@ from sqlalchemy import select
 from follicle.records.models import AuditEntry, Clinic, OutboxMessage, Patient
 from follicle.services import outcomes
 from follicle.services.actors import Actor
+from follicle.services.demo import DEMO_PHONE
 from tests.browser.conftest import Site, assert_accessible, sign_in, sign_out
 from tests.support.api import PASSWORD
 
@@ -140,6 +141,19 @@ def test_reminder_settings_and_the_outbox(page: Page, site: Site) -> None:
     expect(page.get_by_label("Reminder 1 (hours)")).to_have_value("24")
     expect(page.get_by_label("Reminder 2 (hours)")).to_have_value("")
     expect(notice).to_have_value("48")
+    # The number patients are told to call: the demo's, then one no one could call.
+    phone = page.get_by_label("The clinic's phone number for patients")
+    expect(phone).to_have_value(DEMO_PHONE)
+    phone.fill("ask at the desk")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#error-summary")).to_contain_text("a phone number is 7 to 15 digits")
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(phone).to_have_value("ask at the desk")  # (as typed)
+    assert_accessible(page)
+    phone.fill("+44 20 7946 0999")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash")).to_contain_text("Saved")
+    expect(phone).to_have_value("+44 20 7946 0999")
 
     page.goto(site.url + "/messages")
     expect(page.get_by_role("heading", name="Messages to patients")).to_be_visible()

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from follicle.records.models import AdverseEvent, AuditEntry, Image, Patient, UserAccount
+from follicle.services.demo import DEMO_PHONE
 from follicle.services.passwords import hash_password
 from tests.browser.conftest import Site, assert_accessible, sign_in, sign_out
 from tests.support.api import PASSWORD
@@ -31,6 +32,12 @@ def test_a_patient_follows_their_plan_and_reports_a_problem(page: Page, site: Si
     sign_in(page, site, email)
     expect(page.get_by_role("heading", name="Hello, Cyrus")).to_be_visible()
     expect(page.get_by_role("heading", name="My plan")).to_be_visible()
+    # The clinic's number, one tap to call, wherever the portal says to call the clinic.
+    urgent = page.locator("aside.urgent")
+    expect(urgent).to_contain_text(f"call your clinic on {DEMO_PHONE} straight away")
+    expect(urgent.get_by_role("link", name=DEMO_PHONE)).to_have_attribute(
+        "href", "tel:" + DEMO_PHONE.replace(" ", "")
+    )
     # Among the upcoming visits (before 09:00 clinic time the demo's consultation of today
     # comes first): the next session of the course.
     expect(page.locator(".appointments li").filter(has_text="Session").first).to_be_visible()
@@ -75,6 +82,7 @@ def test_a_patient_follows_their_plan_and_reports_a_problem(page: Page, site: Si
         page.get_by_role("heading", name="Thank you, your clinic has your report")
     ).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("The clinic will review your report")
+    expect(page.get_by_role("status")).to_contain_text(f"call the clinic on {DEMO_PHONE}.")
     with site.db.transaction() as session:
         reported = session.scalars(
             select(AdverseEvent).where(AdverseEvent.description == "Still a bit red on the crown")

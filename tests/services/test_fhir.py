@@ -36,7 +36,7 @@ from follicle.records.models import (
 from follicle.services import fhir_export, fhir_import
 from follicle.services.actors import Actor, cli_actor
 from follicle.services.database import Database
-from follicle.services.demo import load_demo
+from follicle.services.demo import DEMO_PHONE, load_demo
 from follicle.services.errors import Forbidden, NotFound
 from follicle.settings import Settings
 from tests.conftest import fresh_database_url, settings_for
@@ -143,6 +143,12 @@ def test_export_validates_and_import_restores_the_same_records(
         assert kinds.get(kind, 0) > 0, kind
     assert kinds["AdverseEvent"] > 0
     assert kinds["CodeSystem"] >= 10
+    phones = [
+        e["resource"].get("telecom")
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Organization"
+    ]  # (the clinics' numbers, restored below with them)
+    assert sorted(p[0]["value"] for p in phones) == ["+1 212 555 0142", DEMO_PHONE]
     media = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Media"]
     assert {m["content"]["url"] for m in media} <= names  # photos travel by reference
     every_observation = [
@@ -336,3 +342,20 @@ def test_a_bad_bundle_is_refused_whole_with_the_field_named(
 
     with pytest.raises(fhir_import.ImportRefused):
         fhir_import.import_bundle(demo, store, cli_actor(), {"resourceType": "Patient"})
+
+    # A new clinic whose phone number no one could call is refused, naming where it is.
+    elsewhere = json.loads(json.dumps(bundle))
+    at, clinic = next(
+        (i, e["resource"])
+        for i, e in enumerate(elsewhere["entry"])
+        if e["resource"]["resourceType"] == "Organization"
+    )
+    for identifier in clinic["identifier"]:
+        identifier["value"] += "-elsewhere"
+    clinic["telecom"] = [{"system": "phone", "value": "ask at the desk"}]
+    with pytest.raises(fhir_import.ImportRefused) as refused:
+        fhir_import.import_bundle(demo, store, cli_actor(), elsewhere)
+    assert any(
+        e.pointer == f"/entry/{at}/resource" and e.message.startswith("telecom: a phone number")
+        for e in refused.value.errors
+    ), refused.value.errors

@@ -40,16 +40,22 @@ def serious_evidence(catalogue: Catalogue | None = None) -> tuple[str, ...]:
     return (catalogue or load_catalogue()).serious_event.evidence
 
 
-def urgent_advice(category: str, grade: int) -> str:
-    """What a patient reporting from the portal is told to do now (plain words)."""
+def urgent_advice(category: str, grade: int, clinic_phone: str | None = None) -> str:
+    """What a patient reporting from the portal is told to do now (plain words), with the
+    number to call when the clinic gave one.
+
+    >>> urgent_advice("pain", 1, "020 7946 0958")
+    'The clinic will review your report. Follow your aftercare steps; if it gets worse, call the clinic on 020 7946 0958.'
+    """  # noqa: E501
+    clinic = f"the clinic on {clinic_phone}" if clinic_phone else "the clinic"
     if grade >= _LIFE_THREATENING:
         return "This sounds urgent. Call your local emergency number now, then tell the clinic."
     if is_serious(category, grade):
         return (
-            "Please call the clinic today. If you have a fever, spreading redness, pus or "
+            f"Please call {clinic} today. If you have a fever, spreading redness, pus or "
             "severe pain and cannot reach the clinic, go to urgent care."
         )
     return (
         "The clinic will review your report. Follow your aftercare steps; if it gets worse, "
-        "call the clinic."
+        f"call {clinic}."
     )

@@ -121,6 +121,8 @@ def organization(clinic: Clinic) -> dict[str, Any]:
     )
     resource["extension"].append({"url": TIMEZONE_EXTENSION, "valueCode": clinic.time_zone})
     resource |= {"active": True, "name": clinic.name}
+    if phone := (clinic.operations or {}).get("clinic_phone"):
+        resource["telecom"] = [{"system": "phone", "value": phone, "use": "work"}]
     return _tidy(resource)
 
 

@@ -490,9 +490,9 @@ def _check_notice(session: Session, appointment: Appointment, now: datetime) -> 
     assert clinic is not None
     notice = patient_notice(clinic)
     if now > appointment.starts_at - notice:
+        call = messages.call_the_clinic(messages.clinic_phone(clinic))
         raise NotNow(
-            f"this visit is less than {round(notice / HOUR)} hours away: please contact the "
-            "clinic to cancel it"
+            f"this visit is less than {round(notice / HOUR)} hours away: please {call} to cancel it"
             if notice
             else "this visit has begun"
         )

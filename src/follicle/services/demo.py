@@ -39,6 +39,9 @@ from follicle.services.passwords import hash_password
 
 DEMO_PASSWORD = "follicle-demo"  # noqa: S105  (published demo login, demo mode only)
 DEMO_PATIENTS = 20
+#: The demo clinic's number: Ofcom keeps 020 7946 0000-0999 for drama, and North America
+#: 555-0100 to 0199 for fiction (the other clinic's), so neither rings anyone.
+DEMO_PHONE = "020 7946 0958"
 
 # (given, family, sex, fitzpatrick, diagnosis, stage field, stage) — all invented.
 _DEMO_PEOPLE: tuple[tuple[str, str, str, int, str, str, Any], ...] = (
@@ -115,8 +118,15 @@ def load_demo(
     return DemoReport(True, 2, demo_users + other_users, demo_patients + other_patients)
 
 
-def _clinic(session: Session, name: str, slug: str, time_zone: str) -> Clinic:
-    clinic = Clinic(id=new_id("cln"), name=name, slug=slug, time_zone=time_zone, settings={})
+def _clinic(session: Session, name: str, slug: str, time_zone: str, phone: str) -> Clinic:
+    clinic = Clinic(
+        id=new_id("cln"),
+        name=name,
+        slug=slug,
+        time_zone=time_zone,
+        settings={},
+        operations={"clinic_phone": phone},
+    )
     session.add(clinic)
     session.flush()
     return clinic
@@ -147,7 +157,7 @@ def _user(
 
 
 def _demo_clinic(session: Session, password_hash: str, today: date | None) -> tuple[int, int]:
-    clinic = _clinic(session, "Demo Hair Clinic", "demo", "Europe/London")
+    clinic = _clinic(session, "Demo Hair Clinic", "demo", "Europe/London", DEMO_PHONE)
     rooms = [Room(id=new_id("room"), clinic_id=clinic.id, name=n) for n in ("Room 1", "Room 2")]
     session.add_all(rooms)
     _user(session, clinic, "admin@demo.follicle", "Alex Admin", "admin", password_hash)
@@ -337,7 +347,7 @@ def _today_appointments(
 
 
 def _other_clinic(session: Session, password_hash: str) -> tuple[int, int]:
-    clinic = _clinic(session, "Other Clinic", "other", "America/New_York")
+    clinic = _clinic(session, "Other Clinic", "other", "America/New_York", "+1 212 555 0142")
     session.add(Room(id=new_id("room"), clinic_id=clinic.id, name="Suite A"))
     _consent_texts(session, clinic)
     _user(session, clinic, "admin@other.follicle", "Olive Admin", "admin", password_hash)

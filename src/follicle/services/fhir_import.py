@@ -59,6 +59,7 @@ from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.common import audit_write
 from follicle.services.database import Database
+from follicle.services.messages import parse_operations
 
 Resource = dict[str, Any]
 
@@ -268,6 +269,15 @@ class _Importer:
                 self.refused(resource, f"another clinic already uses the short name {slug!r}")
                 continue
             zone = _ext(resource, TIMEZONE_EXTENSION)
+            phone = next(
+                (t.get("value") for t in resource.get("telecom", []) if t.get("system") == "phone"),
+                None,
+            )
+            try:
+                operations = parse_operations({"clinic_phone": phone}) if phone else {}
+            except InputInvalid as exc:
+                self.refused(resource, f"telecom: {exc.errors[0].message}")
+                continue
             self.session.add(
                 Clinic(
                     id=_identifier(resource),
@@ -275,6 +285,7 @@ class _Importer:
                     slug=slug,
                     time_zone=zone["valueCode"] if zone else "UTC",
                     settings={},
+                    operations={"clinic_phone": operations["clinic_phone"]} if phone else {},
                     created_at=_recorded_at(resource),
                 )
             )

@@ -34,6 +34,7 @@ from follicle.records.models import (
     new_id,
     utcnow,
 )
+from follicle.services.commands import plausible_phone
 
 #: What a clinic gets unless it chooses otherwise (admin → clinic operations).
 DEFAULT_OPERATIONS: dict[str, Any] = {
@@ -43,6 +44,9 @@ DEFAULT_OPERATIONS: dict[str, Any] = {
     #: A patient may cancel a visit from the portal up to this many hours before it; later,
     #: they contact the clinic (0: up to the start).
     "patient_cancellation_notice_hours": 24,
+    #: The number patients call: every message and portal page that says "call the clinic"
+    #: gives it (None: they are told to contact the clinic, with no number).
+    "clinic_phone": None,
 }
 #: Clinical messages a patient may opt out of; notices of a change to a booking always go.
 OPT_OUT_KINDS = ("reminder", "aftercare", "review_due")
@@ -86,14 +90,46 @@ def parse_operations(document: Any) -> dict[str, Any]:
                 f"a whole number of hours, 0-{MAX_LEAD_HOURS}",
             )
         )
+    phone = document.get("clinic_phone")
+    if phone is not None:
+        try:
+            if not isinstance(phone, str) or len(phone) > 40:
+                raise ValueError("a phone number of at most 40 characters, or null for none")
+            phone = plausible_phone(phone.strip()) or None
+        except ValueError as exc:
+            errors.append(FieldError("/clinic_phone", str(exc)))
     for flag in ("sms_reminders", "two_factor_for_staff"):
         if not isinstance(document.get(flag, False), bool):
             errors.append(FieldError(f"/{flag}", "must be true or false"))
     if errors:
         raise InputInvalid(errors)
-    parsed = {**DEFAULT_OPERATIONS, **document}
+    parsed = {**DEFAULT_OPERATIONS, **document, "clinic_phone": phone}
     parsed["reminder_lead_hours"] = sorted(parsed["reminder_lead_hours"], reverse=True)
     return parsed
+
+
+def clinic_phone(clinic: Clinic) -> str | None:
+    phone: str | None = clinic_operations(clinic)["clinic_phone"]
+    return phone
+
+
+def call_the_clinic(phone: str | None) -> str:
+    """How a patient is told to reach the clinic, with its number when it gave one.
+
+    >>> call_the_clinic("020 7946 0958"), call_the_clinic(None)
+    ('call the clinic on 020 7946 0958', 'contact the clinic')
+    """
+    return f"call the clinic on {phone}" if phone else "contact the clinic"
+
+
+def signed(clinic: Clinic) -> str:
+    """A letter's sign-off: the clinic's name, and the number to call back on.
+
+    >>> signed(Clinic(name="Demo Hair Clinic", operations={"clinic_phone": "020 7946 0958"}))
+    'Demo Hair Clinic · phone 020 7946 0958'
+    """
+    phone = clinic_phone(clinic)
+    return f"{clinic.name} · phone {phone}" if phone else clinic.name
 
 
 @dataclass(frozen=True)
@@ -145,7 +181,11 @@ def appointment_events(
     session: Session, clinic: Clinic, appointments: list[Appointment]
 ) -> list[CalendarEvent]:
     rooms = {r.id: r.name for r in session.scalars(select(Room).where(Room.clinic_id == clinic.id))}
-    lead = tuple(clinic_operations(clinic)["reminder_lead_hours"])
+    operations = clinic_operations(clinic)
+    lead = tuple(operations["reminder_lead_hours"])
+    description = "Follow the preparation steps in your portal before a session."
+    if operations["clinic_phone"]:
+        description += f" To change this appointment, call {operations['clinic_phone']}."
     return [
         CalendarEvent(
             uid=f"{a.id}@follicle",
@@ -153,7 +193,7 @@ def appointment_events(
             ends_at=a.ends_at,
             summary=appointment_summary(a, clinic.name),
             location=", ".join(filter(None, [clinic.name, rooms.get(a.room_id or "")])),
-            description="Follow the preparation steps in your portal before a session.",
+            description=description,
             cancelled=a.status == "cancelled",
             sequence=a.version - 1,
             reminder_hours_before=lead or (24,),
@@ -221,6 +261,14 @@ class _Context:
     @property
     def greeting(self) -> str:
         return f"Dear {self.patient.full_name}"
+
+    @property
+    def sign_off(self) -> str:
+        return signed(self.clinic)
+
+    @property
+    def call(self) -> str:
+        return call_the_clinic(clinic_phone(self.clinic))
 
 
 def _context(session: Session, patient_id: str) -> _Context:
@@ -341,9 +389,9 @@ def _reminders(session: Session, ctx: _Context, appointment: Appointment, now: d
                 f"{when(appointment.starts_at, ctx.zone)}.",
                 "Before a session, follow the preparation steps in your portal. If you have "
                 "a scalp infection, sunburn or a new medicine, tell the clinic before you come.",
-                "If you cannot come, please let the clinic know.",
+                f"If you cannot come, please {ctx.call} as soon as you can.",
             ],
-            ctx.clinic.name,
+            ctx.sign_off,
         )
         if ctx.email:
             queue(
@@ -362,6 +410,8 @@ def _reminders(session: Session, ctx: _Context, appointment: Appointment, now: d
                 f"{ctx.clinic.name}: reminder of your {summary.split(' at ')[0].lower()} on "
                 f"{when(appointment.starts_at, ctx.zone)}."
             )
+            if phone := clinic_phone(ctx.clinic):
+                text += f" Can't come? Call {phone}."
             queue(
                 session,
                 clinic_id=ctx.clinic.id,
@@ -404,7 +454,7 @@ def on_booked(session: Session, appointments: list[Appointment]) -> None:
             *lines,
             "The calendar file attached adds it to your calendar.",
         ],
-        ctx.clinic.name,
+        ctx.sign_off,
     )
     queue(
         session,
@@ -443,7 +493,7 @@ def _notice(
         key=key,
         recipient=ctx.email,
         due_at=utcnow(),
-        message=letter(subject, ctx.greeting, paragraphs, ctx.clinic.name),
+        message=letter(subject, ctx.greeting, paragraphs, ctx.sign_off),
         patient_id=ctx.patient.id,
         appointment_id=appointment.id,
         ics=render_ics(
@@ -491,8 +541,8 @@ def on_cancelled(session: Session, appointment: Appointment) -> None:
         f"Cancelled: {summary}, {at}",
         [
             f"Your {summary.lower()} on {at} is cancelled.{reason}",
-            "The calendar file attached removes it from your calendar. Contact the clinic to "
-            "book another time.",
+            "The calendar file attached removes it from your calendar. To book another time, "
+            f"{ctx.call}.",
         ],
     )
 
@@ -529,11 +579,11 @@ def on_problem_reviewed(session: Session, event: AdverseEvent, plan_status: str 
                     f"Your clinic has looked at the problem you reported on {reported_on:%-d %B}.",
                     treatment,
                     "You can see where it stands in your portal, under Problems on my record. "
-                    "If it gets worse, call the clinic.",
+                    f"If it gets worse, {ctx.call}.",
                 )
                 if p
             ],
-            ctx.clinic.name,
+            ctx.sign_off,
         ),
         patient_id=ctx.patient.id,
     )
@@ -569,9 +619,9 @@ def on_session_recorded(session: Session, record: SessionRecord, plan: Plan) -> 
                     f"Aftercare from {when(due, ctx.zone)}:",
                     *instructions,
                     "If you have spreading redness, pus, fever or pain that gets worse, "
-                    "contact the clinic the same day (or report it in your portal).",
+                    f"{ctx.call} the same day (or report it in your portal).",
                 ],
-                ctx.clinic.name,
+                ctx.sign_off,
             ),
             patient_id=ctx.patient.id,
         )
@@ -601,9 +651,9 @@ def on_plan_approved(session: Session, plan: Plan) -> None:
                 f"Your plan's review is due on {plan.review_on:%A} {plan.review_on.day} "
                 f"{plan.review_on:%B %Y}. At the review the clinic measures the same scalp "
                 "area as at the start, so you can see the change.",
-                "Please book the review with the clinic if you have not already.",
+                f"If you have not booked it yet, please {ctx.call} to book it.",
             ],
-            ctx.clinic.name,
+            ctx.sign_off,
         ),
         patient_id=ctx.patient.id,
     )

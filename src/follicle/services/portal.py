@@ -35,7 +35,7 @@ from follicle.services.consents import valid_consents
 from follicle.services.database import Database
 from follicle.services.errors import NotFound
 from follicle.services.images import image_view, measurement_view
-from follicle.services.messages import OPT_OUT_KINDS
+from follicle.services.messages import OPT_OUT_KINDS, clinic_phone
 from follicle.services.patients import apply_changes, contact_of
 
 HOURLY_UNTIL_HOURS = 72  # aftercare is shown hour by hour for three days, then day by day
@@ -61,6 +61,8 @@ class PortalHome:
     #: each with ``patient_may_cancel``: before the clinic's notice (``cancel_notice_hours``)
     upcoming: list[dict[str, Any]] = field(default_factory=list)
     cancel_notice_hours: int = 0
+    #: the number the portal tells the patient to call (None: the clinic gave none)
+    clinic_phone: str | None = None
     preparation: list[dict[str, Any]] = field(default_factory=list)
     consents_needed: list[str] = field(default_factory=list)
     sessions_done: int = 0
@@ -105,6 +107,15 @@ def _last_session(session: Session, patient_id: str) -> SessionRecord | None:
     ).first()
 
 
+def clinic_contact(db: Database, actor: Actor) -> str | None:
+    """The number the patient's clinic asks them to call (None: it gave none)."""
+    with db.transaction() as session:
+        patient = _own_patient(session, actor)
+        clinic = session.get(Clinic, patient.clinic_id)
+        assert clinic is not None
+        return clinic_phone(clinic)
+
+
 def portal_home(db: Database, actor: Actor) -> PortalHome:
     with db.transaction() as session:
         patient = _own_patient(session, actor)
@@ -121,6 +132,7 @@ def portal_home(db: Database, actor: Actor) -> PortalHome:
             education_opt_in=patient.education_opt_in,
             updates_opt_in=patient.updates_opt_in,
             message_opt_outs=tuple(patient.message_opt_outs or ()),
+            clinic_phone=clinic_phone(clinic),
         )
         plan = _current_plan(session, patient.id)
         if plan is not None:

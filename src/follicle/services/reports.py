@@ -17,7 +17,7 @@ from follicle.clinic.catalogue import load_catalogue
 from follicle.clinic.progress import METRICS, visit_means
 from follicle.records.files import ImageStore
 from follicle.records.models import Clinic, Measurement
-from follicle.services import chart, follow_up, images, patient_outcomes
+from follicle.services import chart, follow_up, images, messages, patient_outcomes
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.common import audit_write, clinic_day, clinic_today, load_patient
@@ -133,7 +133,7 @@ def report_context(
             patient.clinic_id,
             {"audience": audience, "measurements": [m.id for m in measurements]},
         )
-        clinic_name = clinic.name
+        clinic_name, phone = clinic.name, messages.clinic_phone(clinic)
     overlays = {}
     if audience == "clinician":
         for site, (first, last) in pairs.items():
@@ -159,6 +159,7 @@ def report_context(
     return {
         "audience": audience,
         "clinic_name": clinic_name,
+        "clinic_phone": phone,
         "chart": found_chart,
         "review": review,
         "plots": site_plots,

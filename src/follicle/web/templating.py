@@ -72,6 +72,19 @@ def css_string(value: object) -> Markup:
     return Markup(f'"{escaped}"')  # noqa: S704  (no < or > is left to end the element)
 
 
+def tel_uri(phone: str) -> str:
+    """A ``tel:`` link's target for a number as the clinic wrote it, so a patient on a phone
+    calls with one tap. The "(0)" written after a country code is not dialled.
+
+    >>> tel_uri("+44 (0)20 7946-0958"), tel_uri("020 7946 0958")
+    ('tel:+442079460958', 'tel:02079460958')
+    """
+    if phone.startswith("+"):
+        phone = phone.replace("(0)", "")
+    digits = "".join(ch for ch in phone if ch.isascii() and ch.isdigit())
+    return "tel:" + ("+" if phone.startswith("+") else "") + digits
+
+
 def make_templates() -> Jinja2Templates:
     """The pages' templates with their filters (the PDF report renders from the same)."""
     templates = Jinja2Templates(directory=WEB_DIR / "templates")
@@ -84,4 +97,5 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["minute"] = local_minute
     templates.env.filters["second"] = local_second
     templates.env.filters["css_string"] = css_string
+    templates.env.filters["tel"] = tel_uri
     return templates

@@ -130,8 +130,8 @@ def update_operations(
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
     """Reminder lead times (hours before, up to three), text-message reminders on or off,
-    two-factor sign-in for all staff (admins always need it), and how many hours before a
-    visit a patient may still cancel it from the portal."""
+    two-factor sign-in for all staff (admins always need it), how many hours before a
+    visit a patient may still cancel it from the portal, and the phone number patients call."""
     updated = clinic_admin.update_operations(
         state(request).db, actor, document, version_from(if_match)
     )

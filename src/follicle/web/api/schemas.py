@@ -485,6 +485,7 @@ class Operations(Shape):
     sms_reminders: bool
     two_factor_for_staff: bool
     patient_cancellation_notice_hours: int
+    clinic_phone: str | None
 
 
 class ClinicOperations(Shape):

@@ -194,6 +194,7 @@ async def save_operations(request: Request, actor: Admin) -> Response:
         "reminder_lead_hours": leads,
         "sms_reminders": form.get("sms_reminders") == "yes",
         "two_factor_for_staff": form.get("two_factor_for_staff") == "yes",
+        "clinic_phone": str(form.get("clinic_phone", "")).strip() or None,
     }
     notice = str(form.get("patient_cancellation_notice_hours", "")).strip()
     if notice:

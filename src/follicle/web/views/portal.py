@@ -199,7 +199,11 @@ async def report_problem(request: Request, actor: PatientActor) -> Response:
         request,
         "portal_reported.html",
         {
-            "advice": urgent_advice(reported["category"], reported["grade"]),
+            "advice": urgent_advice(
+                reported["category"],
+                reported["grade"],
+                portal.clinic_contact(state(request).db, actor),
+            ),
             "serious": reported["serious"],
         },
         actor=actor,
