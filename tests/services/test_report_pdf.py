@@ -16,7 +16,7 @@ from follicle.records.files import ImageStore
 from follicle.records.models import Clinic, Patient
 from follicle.services.actors import cli_actor
 from follicle.services.database import Database
-from follicle.services.demo import load_demo
+from follicle.services.demo import DEMO_PHONE, load_demo
 from follicle.settings import Settings
 from tests.support.server import follicle_env, run_follicle
 
@@ -96,6 +96,7 @@ def test_the_clinician_and_patient_reports_render_with_content_on_every_page(
     assert "4:2:0" not in patient  # a technical matter for the clinic
     assert "set aside" not in patient
     assert "not guaranteed" in patient
+    assert f"Demo Hair Clinic · phone {DEMO_PHONE}" in patient  # (whom to call, on the first page)
 
     refused = run_follicle(
         ["report", "--patient", "pat_nobody", "--pdf", str(tmp_path / "x.pdf")], env=env
