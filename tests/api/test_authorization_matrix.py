@@ -243,6 +243,15 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
     ("post", "/api/v1/patients/{patient_id}/appointments/{appointment_id}/no-show"): lambda t: {
         "headers": {"If-Match": '"v1"'}
     },
+    ("post", "/api/v1/patients/{patient_id}/appointment-requests"): lambda t: {
+        "json": {"kind": "consultation", "preferred_times": "any afternoon"}
+    },
+    ("post", "/api/v1/patients/{patient_id}/appointment-requests/{request_id}/withdraw"): (
+        lambda t: {"headers": {"If-Match": '"v1"'}}
+    ),
+    ("post", "/api/v1/patients/{patient_id}/appointment-requests/{request_id}/answer"): (
+        lambda t: {"json": {"reason": "booked by phone"}, "headers": {"If-Match": '"v1"'}}
+    ),
     ("post", "/api/v1/patients/{patient_id}/sessions"): lambda t: {
         "json": session_body(t.ids.plan_id, t.users.lot_id)
     },

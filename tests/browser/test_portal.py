@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -268,3 +269,70 @@ def test_a_patient_cancels_a_visit_and_the_desk_sees_it_to_book_again(
     expect(missed).to_contain_text("by the patient")
     expect(missed).to_contain_text("A work trip that week (synthetic)")
     assert_accessible(page)
+
+
+def _name(site: Site, demo_email: str) -> str:
+    with site.db.transaction() as session:
+        patient = session.scalars(select(Patient).where(Patient.email == demo_email)).one()
+        return f"{patient.given_name} {patient.family_name}"
+
+
+def test_a_patient_asks_for_a_visit_and_the_desk_books_it(page: Page, site: Site) -> None:
+    email = _portal_login(site, "patient11@demo.follicle")
+    name = _name(site, email)
+    sign_in(page, site, email)
+    page.get_by_text("Ask for an appointment").click()
+    page.get_by_label("What for").select_option("follow_up")
+    page.get_by_label("When suits you").fill("Tuesday evenings (synthetic)")
+    assert_accessible(page)
+    page.get_by_role("button", name="Send to my clinic").click()
+    expect(page.locator(".flash")).to_contain_text("your clinic will contact you to book it")
+    expect(page.locator("#appointments")).to_contain_text("You asked for a follow-up review on")
+    # Asking again for the same is refused, saying why.
+    page.get_by_text("Ask for an appointment").click()
+    page.get_by_label("What for").select_option("follow_up")
+    page.get_by_label("When suits you").fill("any time")
+    page.get_by_role("button", name="Send to my clinic").click()
+    expect(page.locator(".flash")).to_contain_text("Not sent: a follow-up review was already asked")
+    assert_accessible(page)
+
+    sign_out(page)
+    sign_in(page, site, site.emails["front_desk"])
+    asked = page.get_by_role("region", name="Asked to book")
+    expect(asked).to_contain_text("Tuesday evenings (synthetic)")
+    asked.get_by_role("link", name=name).click()
+    page.locator("#appointments").get_by_role("link", name="Book it").click()
+    expect(page.get_by_label("Kind of appointment")).to_have_value("follow_up")
+    expect(page.get_by_label("One appointment:")).to_be_checked()
+    expect(page.get_by_role("complementary", name="The patient asked for")).to_contain_text(
+        "Tuesday evenings (synthetic)"
+    )
+    assert_accessible(page)
+    day = date.today() + timedelta(days=10)
+    while day.weekday() != 1:
+        day += timedelta(days=1)
+    page.get_by_label("Date").fill(day.isoformat())
+    page.get_by_label("Time").fill("17:15")
+    page.get_by_role("button", name="Book", exact=True).click()
+    expect(page.locator(".flash")).to_contain_text("Appointment booked")
+    page.get_by_text("Requests answered (1)").click()
+    expect(page.locator("details.answered")).to_contain_text("Follow-up review asked")
+    expect(page.locator("details.answered")).to_contain_text("booked")
+
+    # The demo's patient 16 asked when she cancelled; the desk answers without booking.
+    page.goto(site.url + "/")
+    asked = page.get_by_role("region", name="Asked to book")
+    expect(asked).not_to_contain_text(name)
+    her = _name(site, "patient16@demo.follicle")
+    asked.get_by_role("link", name=her).click()
+    requests = page.locator("ul.requests")
+    expect(requests).to_contain_text("when cancelling a visit")
+    requests.get_by_text("Answer without booking").click()
+    requests.get_by_label("What was agreed with the patient").fill(
+        "Called her: she will ring after her holiday (synthetic)"
+    )
+    assert_accessible(page)
+    requests.get_by_role("button", name="Close the request").click()
+    expect(page.locator(".flash")).to_contain_text("The request is closed")
+    page.get_by_text("Requests answered (1)").click()
+    expect(page.locator("details.answered")).to_contain_text("she will ring after her holiday")

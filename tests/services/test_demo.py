@@ -180,9 +180,14 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
     ]
     assert his.plan_on_hold
     # Patient 15 cancelled next week's consultation from the portal: the desk is to rebook it.
-    (cancelled,) = worklist.worklist(db, derm).to_rebook
+    work = worklist.worklist(db, derm)
+    (cancelled,) = work.to_rebook
     assert cancelled.what.startswith("Cancelled consultation of ")
     assert "Away with work that week" in cancelled.detail
+    # Patient 16 cancelled hers too, asking for another time: her request is on the list.
+    (asked,) = work.asked_to_book
+    assert asked.what.startswith("Asks for a consultation (")
+    assert asked.detail.startswith("suits them: Any weekday after 4 pm")
     assert statuses == ["approved", "approved", "approved", "on_hold", "proposed", "stopped"]
     assert sessions_done == 6
     assert len(counts) == 6  # three images of the vertex site at baseline and at follow-up

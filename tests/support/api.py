@@ -151,6 +151,7 @@ class JourneyIds:
     session_id: str = ""
     image_id: str = ""
     event_id: str = ""
+    request_id: str = ""
 
 
 def path_ids(patient_id: str, ids: JourneyIds, users: ClinicUsers, user_id: str) -> dict[str, str]:
@@ -166,6 +167,7 @@ def path_ids(patient_id: str, ids: JourneyIds, users: ClinicUsers, user_id: str)
         "session_id": ids.session_id,
         "image_id": ids.image_id,
         "event_id": ids.event_id,
+        "request_id": ids.request_id,
         "user_id": user_id,
         "device_id": users.device_id,
         "lot_id": users.lot_id,
@@ -257,6 +259,13 @@ def walk_to_sessions(
                 "onset_on": clinic_today(zone).isoformat(),
                 "session_record_id": ids.session_id,
             },
+        ),
+        201,
+    )["id"]
+    ids.request_id = ok(  # (the patient phoned the desk for a review)
+        desk.post(
+            base + "/appointment-requests",
+            json={"kind": "follow_up", "preferred_times": "weekday mornings"},
         ),
         201,
     )["id"]

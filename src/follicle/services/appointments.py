@@ -30,10 +30,16 @@ from follicle.records.models import (
     new_id,
     utcnow,
 )
-from follicle.services import messages
+from follicle.services import appointment_requests, messages
 from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
-from follicle.services.commands import Cancellation, NewAppointment, Reschedule, SeriesBooking
+from follicle.services.commands import (
+    AppointmentAsk,
+    Cancellation,
+    NewAppointment,
+    Reschedule,
+    SeriesBooking,
+)
 from follicle.services.common import (
     audit_read,
     audit_write,
@@ -220,6 +226,7 @@ def book(db: Database, actor: Actor, patient_id: str, new: NewAppointment) -> di
         session.add(appointment)
         _flush_booking(session)
         messages.on_booked(session, [appointment])
+        answered = appointment_requests.answer_by_booking(session, actor, [appointment])
         audit_write(
             session,
             actor,
@@ -227,7 +234,7 @@ def book(db: Database, actor: Actor, patient_id: str, new: NewAppointment) -> di
             "appointment",
             appointment.id,
             patient.clinic_id,
-            {"patient_id": patient.id},
+            {"patient_id": patient.id, "answers_requests": answered},
         )
         return appointment_view(appointment, zone)
 
@@ -342,6 +349,7 @@ def book_series(
             _flush_booking(session)
             booked.append(appointment)
         messages.on_booked(session, booked)
+        answered = appointment_requests.answer_by_booking(session, actor, booked)
         audit_write(
             session,
             actor,
@@ -349,7 +357,11 @@ def book_series(
             "plan",
             plan.id,
             series.patient.clinic_id,
-            {"patient_id": series.patient.id, "ids": [a.id for a in booked]},
+            {
+                "patient_id": series.patient.id,
+                "ids": [a.id for a in booked],
+                "answers_requests": answered,
+            },
         )
         return [appointment_view(a, zone) for a in booked]
 
@@ -447,6 +459,7 @@ def _set_status(
     expected_version: int | None,
     permission: Permission = Permission.APPOINTMENT_UPDATE,
     now: datetime | None = None,
+    another_time: str | None = None,
 ) -> dict[str, Any]:
     patient_id, appointment_id = where
     with db.transaction() as session:
@@ -468,6 +481,11 @@ def _set_status(
         appointment.status_changed_by_id = actor.user_id
         session.flush()
         messages.on_cancelled(session, appointment)
+        asked = None
+        if another_time is not None and status == "cancelled":
+            patient = load_patient(session, actor, patient_id, Permission.APPOINTMENT_REQUEST)
+            ask = AppointmentAsk(kind=appointment.kind, preferred_times=another_time)
+            asked = appointment_requests.add_request(session, actor, patient, ask, appointment)
         audit_write(
             session,
             actor,
@@ -477,7 +495,10 @@ def _set_status(
             appointment.clinic_id,
             {"patient_id": patient_id, "reason": reason},
         )
-        return appointment_view(appointment, zone)
+        view = appointment_view(appointment, zone)
+        if asked is not None:
+            view["another_time_request_id"] = asked.id
+        return view
 
 
 def patient_notice(clinic: Clinic) -> timedelta:
@@ -508,7 +529,8 @@ def cancel(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Cancel a booked visit: staff at any time, a patient their own up to the clinic's
-    notice (``patient_cancellation_notice_hours``); its slot is free again."""
+    notice (``patient_cancellation_notice_hours``); its slot is free again. With
+    ``another_time``, the patient asks for another visit of the kind in the same change."""
     return _set_status(
         db,
         actor,
@@ -518,6 +540,7 @@ def cancel(
         expected_version,
         Permission.APPOINTMENT_CANCEL,
         now,
+        cancellation.another_time,
     )
 
 

@@ -41,6 +41,9 @@ class Permission(StrEnum):
     APPOINTMENT_UPDATE = "appointment:update"
     #: Staff at any time; a patient their own, up to the clinic's notice (DESIGN.md §1.5).
     APPOINTMENT_CANCEL = "appointment:cancel"
+    #: Asking for a visit to be booked (a patient from the portal, the desk for one who
+    #: phoned); the desk answers it by booking (``appointment:book``) or with a reason.
+    APPOINTMENT_REQUEST = "appointment:request"
     SESSION_READ = "session:read"
     SESSION_RECORD = "session:record"
     #: Voiding a session record entered wrongly (the wrong patient, the wrong lot): it stops
@@ -93,6 +96,7 @@ _FRONT_DESK = frozenset(
         Permission.APPOINTMENT_BOOK,
         Permission.APPOINTMENT_UPDATE,
         Permission.APPOINTMENT_CANCEL,
+        Permission.APPOINTMENT_REQUEST,
         Permission.CONSENT_TEXT_READ,
         Permission.CONSENT_READ,
         Permission.ADVERSE_EVENT_REPORT,
@@ -179,6 +183,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.PLAN_READ,
             Permission.APPOINTMENT_READ,
             Permission.APPOINTMENT_CANCEL,
+            Permission.APPOINTMENT_REQUEST,
             Permission.ADVERSE_EVENT_READ,
             Permission.ADVERSE_EVENT_REPORT,
             Permission.PATIENT_OUTCOME_READ,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from follicle.records.models import (
     AdverseEvent,
     Appointment,
+    AppointmentRequest,
     Clinic,
     Consent,
     ConsentText,
@@ -34,6 +35,7 @@ from follicle.records.models import (
 from follicle.services.accounts import account_status
 from follicle.services.actors import Actor
 from follicle.services.adverse_events import event_view
+from follicle.services.appointment_requests import request_view
 from follicle.services.appointments import appointment_view
 from follicle.services.authz import ROLE_PERMISSIONS, Permission, authorize
 from follicle.services.common import audit_read, clinic_day
@@ -69,6 +71,8 @@ class Chart:
     consent_texts: dict[str, dict[str, Any]] = field(default_factory=dict)
     plans: list[dict[str, Any]] = field(default_factory=list)
     appointments: list[dict[str, Any]] = field(default_factory=list)
+    #: What the patient asked to have booked (open first, then answered).
+    requests: list[dict[str, Any]] = field(default_factory=list)
     sessions: list[dict[str, Any]] = field(default_factory=list)
     images: list[dict[str, Any]] = field(default_factory=list)
     measurements: list[dict[str, Any]] = field(default_factory=list)
@@ -274,6 +278,15 @@ def patient_chart(db: Database, actor: Actor, patient_id: str, today: date | Non
                 for a in booked
             ]
             shown += [a.id for a in booked]
+            asked = _rows(session, AppointmentRequest, patient.id, "created_at")
+            chart.requests = sorted(
+                (
+                    request_view(r, zone) | {"by_patient": r.requested_by_id == patient.account_id}
+                    for r in reversed(asked)
+                ),
+                key=lambda r: r["status"] != "open",
+            )
+            shown += [r.id for r in asked]
         if _may(actor, Permission.SESSION_READ):
             done, voided = _live_and_voided(session, SessionRecord, patient.id, "performed_at")
             chart.sessions = [session_view(s) for s in done]

@@ -225,7 +225,28 @@ class Reschedule(Command):
     room_id: RecordId | None = None
 
 
+PreferredTimes = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)
+]
+
+
 class Cancellation(Command):
+    reason: Reason
+    #: The patient would like another time, and says when suits them ("weekday mornings"):
+    #: the desk's worklist shows it as a request to book (None: no other time wanted now).
+    another_time: PreferredTimes | None = None
+
+
+class AppointmentAsk(Command):
+    """A patient asks for a visit from the portal; the desk books it or answers."""
+
+    kind: AppointmentKind
+    preferred_times: PreferredTimes
+
+
+class RequestAnswer(Command):
+    """The desk answers a request without booking ("called: she will ring in January")."""
+
     reason: Reason
 
 

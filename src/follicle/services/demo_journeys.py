@@ -504,6 +504,14 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
     _cancelled_from_the_portal(
         db, desk, derm, users["patient15@demo.follicle"], datetime.combine(today, time(8), zone)
     )
+    _cancelled_from_the_portal(
+        db,
+        desk,
+        derm,
+        users["patient16@demo.follicle"],
+        datetime.combine(today, time(8, 30), zone),
+        another_time="Any weekday after 4 pm, or a Saturday morning (synthetic)",
+    )
 
 
 def _new_phone(db: Database, desk: Actor, patient_id: str, phone: str) -> None:
@@ -537,10 +545,16 @@ def _portal_newcomers(db: Database, desk: Actor, today: date) -> None:
 
 
 def _cancelled_from_the_portal(
-    db: Database, desk: Actor, derm: Actor, patient: Actor, now: datetime
+    db: Database,
+    desk: Actor,
+    derm: Actor,
+    patient: Actor,
+    now: datetime,
+    another_time: str | None = None,
 ) -> None:
     """Patient 15 (Oskar) cancelled next week's consultation from the portal: the desk's
-    worklist shows it to book again, with his reason."""
+    worklist shows it to book again, with his reason. Patient 16 cancelled hers and asked for
+    another time, saying when suits her: the worklist shows her request instead."""
     booked = appointments.book(
         db,
         desk,
@@ -556,7 +570,10 @@ def _cancelled_from_the_portal(
         patient,
         str(patient.patient_id),
         booked["id"],
-        Cancellation(reason="Away with work that week; please offer me another day (synthetic)."),
+        Cancellation(
+            reason="Away with work that week (synthetic).",
+            another_time=another_time,
+        ),
         booked["version"],
         now,
     )

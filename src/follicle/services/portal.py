@@ -18,6 +18,7 @@ from follicle.records.files import ImageStore
 from follicle.records.models import (
     AdverseEvent,
     Appointment,
+    AppointmentRequest,
     Clinic,
     Image,
     Measurement,
@@ -27,6 +28,7 @@ from follicle.records.models import (
     utcnow,
 )
 from follicle.services.actors import Actor
+from follicle.services.appointment_requests import request_view
 from follicle.services.appointments import HOUR, appointment_view, patient_notice
 from follicle.services.authz import Permission, authorize
 from follicle.services.commands import ContactDetails
@@ -73,6 +75,8 @@ class PortalHome:
     updates_opt_in: bool = False
     message_opt_outs: tuple[str, ...] = ()
     problems: list[dict[str, Any]] = field(default_factory=list)  # see _problem_view
+    #: visits the patient asked for that the clinic has not answered yet
+    requests: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _own_patient(session: Session, actor: Actor) -> Patient:
@@ -174,6 +178,17 @@ def portal_home(db: Database, actor: Actor) -> PortalHome:
             .order_by(AdverseEvent.created_at.desc(), AdverseEvent.id)
         )
         home.problems = [_problem_view(e, actor) for e in events]
+        home.requests = [
+            request_view(r, zone)
+            for r in session.scalars(
+                select(AppointmentRequest)
+                .where(
+                    AppointmentRequest.patient_id == patient.id,
+                    AppointmentRequest.status == "open",
+                )
+                .order_by(AppointmentRequest.created_at)
+            )
+        ]
         audit.append(
             session,
             actor=actor.audit_name,
@@ -185,6 +200,7 @@ def portal_home(db: Database, actor: Actor) -> PortalHome:
             detail={
                 "appointments": [a["id"] for a in home.upcoming],
                 "adverse_events": [p["id"] for p in home.problems],
+                "appointment_requests": [r["id"] for r in home.requests],
             },
         )
         return home

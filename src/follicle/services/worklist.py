@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from follicle.records.models import (
     AdverseEvent,
     Appointment,
+    AppointmentRequest,
     Clinic,
     Patient,
     Plan,
@@ -21,6 +22,7 @@ from follicle.records.models import (
     utcnow,
 )
 from follicle.services.actors import Actor
+from follicle.services.appointment_requests import KIND_WORDS
 from follicle.services.authz import ROLE_PERMISSIONS, Permission, authorize
 from follicle.services.common import audit_read, clinic_today
 from follicle.services.database import Database
@@ -48,6 +50,8 @@ class WorkItem:
 class Worklist:
     follow_ups_due: list[WorkItem] = field(default_factory=list)
     to_rebook: list[WorkItem] = field(default_factory=list)
+    #: Patients asking for a visit (from the portal, or when they cancelled one).
+    asked_to_book: list[WorkItem] = field(default_factory=list)
     open_events: list[WorkItem] = field(default_factory=list)
     plans_on_hold: list[WorkItem] = field(default_factory=list)
     plans_to_approve: list[WorkItem] = field(default_factory=list)
@@ -106,6 +110,7 @@ def worklist(db: Database, actor: Actor, today: date | None = None) -> Worklist:
                 )
             shown.append(plan.id)
         shown += _to_rebook(session, clinic, result, utcnow())
+        shown += _asked_to_book(session, clinic, result)
         if Permission.ADVERSE_EVENT_READ in allowed:
             for event, given_name, family_name, reporter_role in session.execute(
                 select(AdverseEvent, Patient.given_name, Patient.family_name, UserAccount.role)
@@ -148,6 +153,11 @@ def _to_rebook(session: Session, clinic: Clinic, result: Worklist, now: datetime
         )
         .exists()
     )
+    asked_instead = (
+        select(AppointmentRequest.id)
+        .where(AppointmentRequest.instead_of_id == Appointment.id)
+        .exists()
+    )
     zone = ZoneInfo(clinic.time_zone)
     shown = []
     for appointment, given_name, family_name in session.execute(
@@ -163,6 +173,7 @@ def _to_rebook(session: Session, clinic: Clinic, result: Worklist, now: datetime
             Appointment.status_changed_at >= now - timedelta(days=REBOOK_DAYS),
             Patient.voided_at.is_(None),
             ~booked_since,
+            ~asked_instead,  # (the patient's request says it better: see asked_to_book)
         )
         .order_by(Appointment.starts_at)
     ):
@@ -180,4 +191,38 @@ def _to_rebook(session: Session, clinic: Clinic, result: Worklist, now: datetime
             )
         )
         shown.append(appointment.id)
+    return shown
+
+
+def _asked_to_book(session: Session, clinic: Clinic, result: Worklist) -> list[str]:
+    """Open requests, oldest first: when suits the patient, and the visit it replaces."""
+    zone = ZoneInfo(clinic.time_zone)
+    replaced = aliased(Appointment)
+    shown = []
+    for request, given_name, family_name, replaced_at in session.execute(
+        select(AppointmentRequest, Patient.given_name, Patient.family_name, replaced.starts_at)
+        .join(Patient, Patient.id == AppointmentRequest.patient_id)
+        .outerjoin(replaced, replaced.id == AppointmentRequest.instead_of_id)
+        .where(
+            AppointmentRequest.clinic_id == clinic.id,
+            AppointmentRequest.status == "open",
+            Patient.voided_at.is_(None),
+        )
+        .order_by(AppointmentRequest.created_at)
+    ):
+        asked = request.created_at.astimezone(zone)
+        instead = (
+            f", instead of the one of {replaced_at.astimezone(zone):%d %b %H:%M} they cancelled"
+            if replaced_at
+            else ""
+        )
+        result.asked_to_book.append(
+            WorkItem(
+                request.patient_id,
+                f"{given_name} {family_name}",
+                f"Asks for a {KIND_WORDS[request.kind]} ({asked:%d %b}{instead})",
+                f"suits them: {request.preferred_times}"[:200],
+            )
+        )
+        shown.append(request.id)
     return shown

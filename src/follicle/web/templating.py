@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from follicle.services.appointment_requests import KIND_WORDS
+
 WEB_DIR = Path(__file__).parent
 
 
@@ -98,4 +100,5 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["second"] = local_second
     templates.env.filters["css_string"] = css_string
     templates.env.filters["tel"] = tel_uri
+    templates.env.globals["kind_words"] = KIND_WORDS
     return templates

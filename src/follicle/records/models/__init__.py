@@ -6,6 +6,7 @@ from follicle.records.models.base import Base, new_id, utcnow
 from follicle.records.models.care import (
     AdverseEvent,
     Appointment,
+    AppointmentRequest,
     Image,
     Measurement,
     PatientOutcome,
@@ -32,6 +33,7 @@ __all__ = [
     "AccountToken",
     "AdverseEvent",
     "Appointment",
+    "AppointmentRequest",
     "AuditEntry",
     "AuditHead",
     "Base",

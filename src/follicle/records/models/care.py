@@ -20,6 +20,7 @@ from follicle.records.models.vocab import (
     ADVERSE_EVENT_CATEGORIES,
     ADVERSE_EVENT_STATUSES,
     APPOINTMENT_KINDS,
+    APPOINTMENT_REQUEST_STATUSES,
     APPOINTMENT_STATUSES,
     ENDPOINTS,
     IMAGE_KINDS,
@@ -57,6 +58,38 @@ class Appointment(ClinicOwned, Timestamped, Versioned, Base):
     status_changed_at: Mapped[datetime | None] = mapped_column(default=None)
     status_changed_by_id: Mapped[str | None] = mapped_column(
         String(40), ForeignKey(USER_FK), default=None
+    )
+
+
+class AppointmentRequest(ClinicOwned, Timestamped, Versioned, Base):
+    """A patient asking from the portal for a visit, in their words ("weekday mornings"),
+    often instead of one they cancelled: the desk's worklist shows it until it is answered."""
+
+    __tablename__ = "appointment_request"
+    __table_args__ = (
+        one_of("kind", APPOINTMENT_KINDS),
+        one_of("status", APPOINTMENT_REQUEST_STATUSES),
+        Index("ix_appointment_request_clinic_status", "clinic_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(40), ForeignKey(PATIENT_FK), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    #: When would suit the patient, as they wrote it.
+    preferred_times: Mapped[str] = mapped_column(Text)
+    #: The visit the patient cancelled when they asked (None: asked on its own).
+    instead_of_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("appointment.id"), default=None
+    )
+    requested_by_id: Mapped[str] = mapped_column(String(40), ForeignKey(USER_FK))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_by_id: Mapped[str | None] = mapped_column(String(40), ForeignKey(USER_FK), default=None)
+    #: Why the desk answered it without booking ("called: she will ring after her holiday").
+    closed_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    #: The visit booked for it.
+    booked_appointment_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("appointment.id"), default=None
     )
 
 

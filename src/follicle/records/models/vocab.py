@@ -15,6 +15,7 @@ __all__ = [
     "ADVERSE_EVENT_CATEGORIES",
     "ADVERSE_EVENT_STATUSES",
     "APPOINTMENT_KINDS",
+    "APPOINTMENT_REQUEST_STATUSES",
     "APPOINTMENT_STATUSES",
     "CONSENT_KINDS",
     "CONSENT_REPRESENTATIVES",
@@ -39,6 +40,9 @@ CONSENT_REPRESENTATIVES = ("parent", "legal_guardian", "healthcare_proxy")
 PLAN_STATUSES = ("proposed", "approved", "on_hold", "completed", "stopped")
 APPOINTMENT_KINDS = ("consultation", "session", "follow_up")
 APPOINTMENT_STATUSES = ("booked", "completed", "cancelled", "no_show")
+#: A patient's request for a visit: open until the desk books one of the kind (booked), the
+#: patient takes it back (withdrawn) or the desk answers it otherwise (closed, with why).
+APPOINTMENT_REQUEST_STATUSES = ("open", "booked", "withdrawn", "closed")
 IMAGE_KINDS = ("photo", "trichoscopy")
 ADVERSE_EVENT_CATEGORIES = (
     "erythema_prolonged",

@@ -7,9 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from follicle.services import appointments
+from follicle.services import appointment_requests, appointments
 from follicle.services.authz import Permission
-from follicle.services.commands import Cancellation, NewAppointment, Reschedule, SeriesBooking
+from follicle.services.commands import (
+    AppointmentAsk,
+    Cancellation,
+    NewAppointment,
+    RequestAnswer,
+    Reschedule,
+    SeriesBooking,
+)
 from follicle.web.api import schemas
 from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
 from follicle.web.deps import state
@@ -156,3 +163,75 @@ def no_show(
         state(request).db, actor, patient_id, appointment_id, version_from(if_match)
     )
     return with_etag(response, marked)
+
+
+REQUESTS = "/patients/{patient_id}/appointment-requests"
+
+
+@router.get(
+    REQUESTS,
+    **needs(Permission.APPOINTMENT_READ),
+    response_model=list[schemas.AppointmentRequest],
+)
+def list_requests(
+    request: Request, actor: ApiActor, patient_id: str, open_only: bool = False
+) -> list[dict[str, Any]]:
+    """The visits the patient asked for, newest first (``open_only``: not answered yet)."""
+    return appointment_requests.list_for_patient(
+        state(request).db, actor, patient_id, open_only=open_only
+    )
+
+
+@router.post(
+    REQUESTS,
+    status_code=201,
+    **needs(Permission.APPOINTMENT_REQUEST),
+    response_model=schemas.AppointmentRequest,
+)
+def ask_for_a_visit(
+    request: Request, response: Response, actor: ApiActor, patient_id: str, body: AppointmentAsk
+) -> dict[str, Any]:
+    """Ask for a visit of a kind, saying when suits the patient (409 if one is open already)."""
+    return with_etag(response, appointment_requests.ask(state(request).db, actor, patient_id, body))
+
+
+@router.post(
+    REQUESTS + "/{request_id}/withdraw",
+    **needs(Permission.APPOINTMENT_REQUEST),
+    response_model=schemas.AppointmentRequest,
+)
+def withdraw_request(
+    request: Request,
+    response: Response,
+    actor: ApiActor,
+    patient_id: str,
+    request_id: str,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Take back an open request (the patient no longer needs the visit)."""
+    withdrawn = appointment_requests.withdraw(
+        state(request).db, actor, patient_id, request_id, version_from(if_match)
+    )
+    return with_etag(response, withdrawn)
+
+
+@router.post(
+    REQUESTS + "/{request_id}/answer",
+    **needs(Permission.APPOINTMENT_BOOK),
+    response_model=schemas.AppointmentRequest,
+)
+def answer_request(
+    request: Request,
+    response: Response,
+    actor: ApiActor,
+    patient_id: str,
+    request_id: str,
+    body: RequestAnswer,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Close an open request without booking, saying why (booking a visit of its kind
+    answers it by itself)."""
+    answered = appointment_requests.answer(
+        state(request).db, actor, patient_id, request_id, body, version_from(if_match)
+    )
+    return with_etag(response, answered)

@@ -150,6 +150,26 @@ class Appointment(Shape):
     ends_local: str
     time_zone: str
     version: int
+    #: set when a cancellation asked for another time: the request it made
+    another_time_request_id: str | None = None
+
+
+class AppointmentRequest(Shape):
+    id: str
+    patient_id: str
+    kind: str
+    preferred_times: str
+    #: the visit cancelled when it was asked for
+    instead_of_id: str | None
+    #: open, booked (answered by the booking named), withdrawn (by the patient) or closed
+    status: str
+    requested_at: str
+    requested_by_id: str | None
+    closed_at: str | None
+    closed_by_id: str | None
+    closed_reason: str | None
+    booked_appointment_id: str | None
+    version: int
 
 
 class SessionRecord(Shape):

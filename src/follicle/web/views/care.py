@@ -12,9 +12,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from follicle.clinic.adverse_events import serious_rule
-from follicle.records.models.vocab import ADVERSE_EVENT_CATEGORIES, PHOTO_VIEWS, SCALP_REGIONS
+from follicle.records.models.vocab import (
+    ADVERSE_EVENT_CATEGORIES,
+    APPOINTMENT_KINDS,
+    PHOTO_VIEWS,
+    SCALP_REGIONS,
+)
 from follicle.services import (
     adverse_events,
+    appointment_requests,
     appointments,
     chart,
     clinic_admin,
@@ -37,6 +43,7 @@ from follicle.services.commands import (
     ImageVoid,
     NewAppointment,
     NewSessionRecord,
+    RequestAnswer,
     SeriesBooking,
     SessionVoid,
 )
@@ -97,8 +104,15 @@ def _booking_page(
 
 
 @router.get("/patients/{patient_id}/book", response_class=HTMLResponse)
-def booking_form(request: Request, actor: Staff, patient_id: str) -> Response:
-    return _booking_page(request, actor, patient_id, {}, {})
+def booking_form(
+    request: Request,
+    actor: Staff,
+    patient_id: str,
+    kind: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """With ``?kind=``, one visit of that kind is chosen (booking what the patient asked for)."""
+    values = {"what": "single", "kind": kind} if kind in APPOINTMENT_KINDS else {}
+    return _booking_page(request, actor, patient_id, {}, values)
 
 
 @router.post("/patients/{patient_id}/book", response_class=HTMLResponse, dependencies=[CsrfChecked])
@@ -159,6 +173,21 @@ async def cancel(request: Request, actor: Staff, patient_id: str, appointment_id
             f"/patients/{patient_id}#appointments", f"Not cancelled: {refusal_line(exc)}"
         )
     return redirect(f"/patients/{patient_id}#appointments", "Appointment cancelled.")
+
+
+@router.post("/patients/{patient_id}/requests/{request_id}/answer", dependencies=[CsrfChecked])
+async def answer_request(
+    request: Request, actor: Staff, patient_id: str, request_id: str
+) -> Response:
+    form = await request.form()
+    try:
+        answered = parse_command(RequestAnswer, {"reason": str(form.get("reason", ""))})
+        appointment_requests.answer(
+            state(request).db, actor, patient_id, request_id, answered, version_of(form)
+        )
+    except REFUSED as exc:
+        return redirect(f"/patients/{patient_id}#appointments", f"Not closed: {refusal_line(exc)}")
+    return redirect(f"/patients/{patient_id}#appointments", "The request is closed.")
 
 
 @router.get("/calendar", response_class=HTMLResponse)

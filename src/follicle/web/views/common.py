@@ -161,8 +161,16 @@ def refusal_messages(exc: Exception) -> dict[str, str]:
 
 
 def refusal_line(exc: Exception) -> str:
-    """A refusal in one line for a flash message, each field named."""
-    return "; ".join(f"{k.strip('/')}: {v}" for k, v in refusal_messages(exc).items())
+    """A refusal in one line for a flash message, each field named (a refusal that names no
+    field is said as it is).
+
+    >>> from follicle.services.errors import NotNow
+    >>> refusal_line(NotNow("this visit has begun"))
+    'this visit has begun'
+    """
+    return "; ".join(
+        f"{k.strip('/')}: {v}" if k.strip("/") else v for k, v in refusal_messages(exc).items()
+    )
 
 
 def field_errors(exc: ValidationError) -> list[FieldError]:

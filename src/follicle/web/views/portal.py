@@ -11,8 +11,20 @@ from fastapi.responses import HTMLResponse, Response
 from follicle.clinic.adverse_events import urgent_advice
 from follicle.clinic.errors import InputInvalid
 from follicle.records.models.vocab import ADVERSE_EVENT_CATEGORIES
-from follicle.services import adverse_events, appointments, consents, patient_outcomes, portal
-from follicle.services.commands import AdverseEventReport, Cancellation, ContactDetails
+from follicle.services import (
+    adverse_events,
+    appointment_requests,
+    appointments,
+    consents,
+    patient_outcomes,
+    portal,
+)
+from follicle.services.commands import (
+    AdverseEventReport,
+    AppointmentAsk,
+    Cancellation,
+    ContactDetails,
+)
 from follicle.services.common import actor_today
 from follicle.services.errors import NotNow
 from follicle.services.messages import OPT_OUT_KINDS
@@ -63,7 +75,12 @@ SEVERITY = {
 @router.get("/portal", response_class=HTMLResponse)
 def portal_home(request: Request, actor: PatientActor) -> Response:
     home = portal.portal_home(state(request).db, actor)
-    return render(request, "portal.html", {"home": home, "problems": PATIENT_PROBLEMS}, actor=actor)
+    return render(
+        request,
+        "portal.html",
+        {"home": home, "problems": PATIENT_PROBLEMS},
+        actor=actor,
+    )
 
 
 @router.get("/portal/my-record.zip")
@@ -125,8 +142,13 @@ async def report_outcome(request: Request, actor: PatientActor) -> Response:
 async def cancel_visit(request: Request, actor: PatientActor, appointment_id: str) -> Response:
     form = await request.form()
     try:
-        reason = parse_command(Cancellation, {"reason": str(form.get("reason", ""))})
-        appointments.cancel(
+        another = str(form.get("another_time", "")).strip()
+        reason = parse_command(
+            Cancellation,
+            {"reason": str(form.get("reason", ""))}
+            | ({"another_time": another} if another else {}),
+        )
+        cancelled = appointments.cancel(
             state(request).db,
             actor,
             str(actor.patient_id),
@@ -136,11 +158,46 @@ async def cancel_visit(request: Request, actor: PatientActor, appointment_id: st
         )
     except REFUSED as exc:
         return redirect("/portal#appointments", f"Not cancelled: {refusal_line(exc)}")
+    if "another_time_request_id" in cancelled:
+        return redirect(
+            "/portal#appointments",
+            "Your visit is cancelled, and your clinic has your request for another time. "
+            "They will contact you to book it.",
+        )
     return redirect(
         "/portal#appointments",
         "Your visit is cancelled, and your clinic is told. They will contact you to book "
         "another if your plan needs one.",
     )
+
+
+@router.post("/portal/requests", dependencies=[CsrfChecked])
+async def ask_for_a_visit(request: Request, actor: PatientActor) -> Response:
+    form = await request.form()
+    try:
+        asked = parse_command(
+            AppointmentAsk,
+            {
+                "kind": str(form.get("kind", "")),
+                "preferred_times": str(form.get("preferred_times", "")),
+            },
+        )
+        appointment_requests.ask(state(request).db, actor, str(actor.patient_id), asked)
+    except REFUSED as exc:
+        return redirect("/portal#ask", f"Not sent: {refusal_line(exc)}")
+    return redirect("/portal#appointments", "Sent: your clinic will contact you to book it.")
+
+
+@router.post("/portal/requests/{request_id}/withdraw", dependencies=[CsrfChecked])
+async def withdraw_request(request: Request, actor: PatientActor, request_id: str) -> Response:
+    form = await request.form()
+    try:
+        appointment_requests.withdraw(
+            state(request).db, actor, str(actor.patient_id), request_id, version_of(form)
+        )
+    except REFUSED as exc:
+        return redirect("/portal#appointments", f"Not changed: {refusal_line(exc)}")
+    return redirect("/portal#appointments", "Your request is taken back; your clinic is told.")
 
 
 @router.get("/portal/images/{image_id}")
