@@ -25,7 +25,7 @@ from follicle.records.models import (
     SessionRecord,
     UserAccount,
 )
-from follicle.services import follow_up, schedule, worklist
+from follicle.services import appointment_requests, follow_up, schedule, worklist
 from follicle.services.actors import cli_actor
 from follicle.services.auth import actor_for
 from follicle.services.database import Database
@@ -188,6 +188,17 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
     (asked,) = work.asked_to_book
     assert asked.what.startswith("Asks for a consultation (")
     assert asked.detail.startswith("suits them: Any weekday after 4 pm")
+    # Patient 17 asked for a consultation from the portal; booking one answered it.
+    with db.transaction() as session:
+        patient17 = session.scalars(
+            select(Patient.id).where(Patient.email == "patient17@demo.follicle")
+        ).one()
+    (answered,) = appointment_requests.list_for_patient(db, derm, patient17)
+    assert (answered["status"], answered["preferred_times"]) == (
+        "booked",
+        "Thursday afternoons (synthetic)",
+    )
+    assert answered["booked_appointment_id"]
     assert statuses == ["approved", "approved", "approved", "on_hold", "proposed", "stopped"]
     assert sessions_done == 6
     assert len(counts) == 6  # three images of the vertex site at baseline and at follow-up

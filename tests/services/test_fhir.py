@@ -17,6 +17,7 @@ from follicle.records.files import ImageStore
 from follicle.records.models import (
     AdverseEvent,
     Appointment,
+    AppointmentRequest,
     AuditEntry,
     Base,
     CartridgeLot,
@@ -52,6 +53,7 @@ RESTORED: dict[type[Base], set[str]] = {
     Consent: {"version", "updated_at"},
     Plan: {"version", "updated_at"},
     Appointment: {"version", "updated_at", "room_id"},
+    AppointmentRequest: {"version", "updated_at"},
     SessionRecord: {"version", "updated_at"},
     Image: set(),
     Measurement: set(),

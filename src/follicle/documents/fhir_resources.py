@@ -20,6 +20,7 @@ from follicle.records.files import EXTENSIONS
 from follicle.records.models import (
     AdverseEvent,
     Appointment,
+    AppointmentRequest,
     CartridgeLot,
     Clinic,
     Consent,
@@ -537,6 +538,45 @@ def appointment(record: Appointment, who: Who) -> dict[str, Any]:
         resource["extension"].append(ext("status-changed", extension=parts))
     if record.plan_id:
         resource["supportingInformation"] = [reference("CarePlan", record.plan_id)]
+    return _tidy(resource)
+
+
+def appointment_request(record: AppointmentRequest, who: Who) -> dict[str, Any]:
+    """A visit the patient asked for: an Appointment without a time, ``proposed`` while open
+    (FHIR lets only proposed or cancelled appointments go without a start). Its exact state
+    (open, booked, withdrawn, closed) and who answered it are in extensions."""
+    resource = _base("Appointment", record.id, record.created_at)
+    resource["extension"] += [
+        ext("request-status", valueCode=record.status),
+        ext("requested-by", valueReference=who(record.requested_by_id)),
+    ]
+    if record.instead_of_id:
+        resource["extension"].append(
+            ext("instead-of", valueReference=reference("Appointment", record.instead_of_id))
+        )
+    if record.booked_appointment_id:
+        resource["extension"].append(
+            ext("booked-as", valueReference=reference("Appointment", record.booked_appointment_id))
+        )
+    if record.closed_at:
+        parts: list[dict[str, Any]] = [{"url": "at", "valueInstant": instant(record.closed_at)}]
+        if record.closed_by_id:
+            parts.append({"url": "by", "valueReference": who(record.closed_by_id)})
+        resource["extension"].append(ext("answered", extension=parts))
+    resource |= {
+        "status": "proposed" if record.status == "open" else "cancelled",
+        "appointmentType": {"coding": [codes.local_coding("appointment-kind", record.kind)]},
+        "comment": record.preferred_times,
+        "created": instant(record.created_at),
+        "participant": [{"actor": reference("Patient", record.patient_id), "status": "accepted"}],
+    }
+    if record.status != "open":
+        resource["cancelationReason"] = {
+            "text": {
+                "booked": "answered by a booking",
+                "withdrawn": "taken back by the patient",
+            }.get(record.status, record.closed_reason or "answered without a booking")
+        }
     return _tidy(resource)
 
 

@@ -32,6 +32,7 @@ from follicle.records.models import (
 from follicle.services import (
     accounts,
     adverse_events,
+    appointment_requests,
     appointments,
     consents,
     devices,
@@ -49,6 +50,7 @@ from follicle.services.commands import (
     AdverseEventGrading,
     AdverseEventReport,
     AdverseEventVoid,
+    AppointmentAsk,
     Cancellation,
     ConsentSignature,
     ImageVoid,
@@ -63,6 +65,7 @@ from follicle.services.commands import (
     SeriesBooking,
 )
 from follicle.services.database import Database
+from follicle.services.errors import NotNow
 from follicle.trichoscopy.synth import (
     TrichogramSpec,
     VisitPair,
@@ -512,6 +515,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
         datetime.combine(today, time(8, 30), zone),
         another_time="Any weekday after 4 pm, or a Saturday morning (synthetic)",
     )
+    _asked_and_booked(db, desk, derm, users["patient17@demo.follicle"], today)
 
 
 def _new_phone(db: Database, desk: Actor, patient_id: str, phone: str) -> None:
@@ -577,6 +581,35 @@ def _cancelled_from_the_portal(
         booked["version"],
         now,
     )
+
+
+def _asked_and_booked(db: Database, desk: Actor, derm: Actor, patient: Actor, today: date) -> None:
+    """Patient 17 asked from the portal for a consultation on Thursday afternoons; the desk
+    booked one, which answered her request (her chart lists it under "Requests answered")."""
+    patient_id = str(patient.patient_id)
+    appointment_requests.ask(
+        db,
+        patient,
+        patient_id,
+        AppointmentAsk(kind="consultation", preferred_times="Thursday afternoons (synthetic)"),
+    )
+    thursday = _next_weekday(today, 3)
+    for hour in (16, 15, 13, 17):  # (the first free afternoon hour, as the desk would)
+        try:
+            appointments.book(
+                db,
+                desk,
+                patient_id,
+                NewAppointment(
+                    kind="consultation",
+                    starts_at=datetime.combine(thursday, time(hour, 0)),
+                    practitioner_id=str(derm.user_id),
+                ),
+            )
+            return
+        except NotNow:
+            continue
+    raise NotNow("no free Thursday afternoon hour for the demo's consultation")
 
 
 def _minor_signed_for_by_a_parent(

@@ -24,6 +24,7 @@ from follicle.records.files import ImageStore
 from follicle.records.models import (
     AdverseEvent,
     Appointment,
+    AppointmentRequest,
     CartridgeLot,
     Clinic,
     Consent,
@@ -55,6 +56,7 @@ PATIENT_RECORDS: tuple[Any, ...] = (
     Consent,
     Plan,
     Appointment,
+    AppointmentRequest,
     SessionRecord,
     Image,
     Measurement,
@@ -127,6 +129,8 @@ class _Builder:
             add(fr.care_plan(plan, condition_id, self.who))
         for appointment in found[Appointment]:
             add(fr.appointment(appointment, self.who))
+        for request in found[AppointmentRequest]:
+            add(fr.appointment_request(request, self.who))
         for record in found[SessionRecord]:
             if record.lot_id:
                 self.lots.add(record.lot_id)
