@@ -15,7 +15,7 @@ from follicle.documents.fhir_resources import organization
 from follicle.records.models import Appointment, Clinic, OutboxMessage, Patient
 from follicle.services import appointments, clinic_admin, portal, sessions
 from follicle.services.actors import Actor
-from follicle.services.commands import Cancellation, NewAppointment
+from follicle.services.commands import Cancellation, NewAppointment, Reschedule
 from follicle.services.database import Database
 from follicle.services.errors import NotNow
 from follicle.services.messages import clinic_operations
@@ -173,3 +173,58 @@ def test_the_number_travels_in_the_fhir_organization(db: Database) -> None:
     _set_phone(clinic, None)
     with db.transaction() as session:
         assert "telecom" not in json.dumps(organization(session.get_one(Clinic, clinic.clinic_id)))
+
+
+def test_a_patient_with_only_a_mobile_is_texted_when_a_visit_is_booked_moved_or_cancelled(
+    db: Database,
+) -> None:
+    # (before, such a patient heard of a cancelled visit only when they came for it)
+    clinic = Clinicians(db)
+    _set_phone(clinic, PHONE)
+    with db.transaction() as session:
+        patient = session.get_one(Patient, clinic.patient_id)
+        patient.email, patient.phone = None, "+447700900123"
+    booked = _book(clinic, 9)
+    starts = datetime.fromisoformat(str(booked["starts_at"]))
+    appointments.reschedule(
+        db,
+        clinic.derm,
+        clinic.patient_id,
+        str(booked["id"]),
+        Reschedule(starts_at=starts + timedelta(hours=2)),
+        _version(db, booked),
+    )
+    assert [m.kind for m in _messages(db)] == []  # (the clinic does not text: nothing at all)
+    with db.transaction() as session:
+        row = session.get_one(Clinic, clinic.clinic_id)
+        row.operations = {**(row.operations or {}), "sms_reminders": True}
+    appointments.reschedule(
+        db,
+        clinic.derm,
+        clinic.patient_id,
+        str(booked["id"]),
+        Reschedule(starts_at=starts + timedelta(hours=3)),
+        _version(db, booked),
+    )
+    appointments.cancel(
+        db,
+        clinic.derm,
+        clinic.patient_id,
+        str(booked["id"]),
+        Cancellation(reason="the practitioner is ill"),
+        _version(db, booked),
+    )
+    second = _book(clinic, 16)
+    texts = {m.kind: m for m in _messages(db) if m.kind != "reminder"}
+    assert {m.channel for m in texts.values()} == {"sms"}
+    assert texts["rescheduled"].body_text.startswith("Test Clinic: your consultation has moved")
+    assert texts["cancelled"].body_text.endswith(
+        f"is cancelled. To book another time, call the clinic on {PHONE}."
+    )
+    assert texts["confirmation"].appointment_id == second["id"]
+    assert texts["confirmation"].body_text.startswith("Test Clinic: booked your consultation on")
+    assert texts["confirmation"].body_text.endswith(f"To change it, call {PHONE}.")
+    assert all(m.recipient == "+447700900123" for m in texts.values())
+    assert all(len(m.body_text) <= 160 for m in texts.values()), [
+        len(m.body_text) for m in texts.values()
+    ]

@@ -119,7 +119,7 @@ def test_text_message_reminders_go_through_the_provider(
             retry_seconds=1,
             lease_seconds=5,
         )
-    assert (done.sent, done.failed) == (3, 0)  # confirmation, two reminders
+    assert (done.sent, done.failed) == (4, 0)  # the confirmation and the reminder, twice each
     assert "+44…23" in caplog.text
     assert "+447700900123" not in caplog.text  # the number is masked in the log
     sms = next(m for m in _rows(db, "reminder") if m.channel == "sms")

@@ -39,6 +39,8 @@ from follicle.services.commands import plausible_phone
 #: What a clinic gets unless it chooses otherwise (admin → clinic operations).
 DEFAULT_OPERATIONS: dict[str, Any] = {
     "reminder_lead_hours": [48, 2],
+    #: Text the patients who have a mobile number: reminders, and notices when a visit is
+    #: booked, moved or cancelled (the name predates the notices).
     "sms_reminders": False,
     "two_factor_for_staff": False,
     #: A patient may cancel a visit from the portal up to this many hours before it; later,
@@ -434,9 +436,23 @@ def on_booked(session: Session, appointments: list[Appointment]) -> None:
     now = utcnow()
     for appointment in appointments:
         _reminders(session, ctx, appointment, now)
+    first = appointments[0]
+    booked = (
+        f"your {_short(first, ctx.clinic.name)} on {when(first.starts_at, ctx.zone)}"
+        if len(appointments) == 1
+        else f"your {len(appointments)} sessions, the first on {when(first.starts_at, ctx.zone)}"
+    )
+    _texted(
+        session,
+        ctx,
+        first,
+        "confirmation",
+        "confirmation:" + ",".join(a.id for a in appointments)[:170],
+        f"{ctx.clinic.name}: booked {booked}."
+        + (f" To change it, call {phone}." if (phone := clinic_phone(ctx.clinic)) else ""),
+    )
     if not ctx.email:
         return
-    first = appointments[0]
     lines = [
         f"{when(a.starts_at, ctx.zone)}: {appointment_summary(a, ctx.clinic.name)}"
         for a in appointments
@@ -504,6 +520,38 @@ def _notice(
     )
 
 
+def _texted(
+    session: Session,
+    ctx: _Context,
+    appointment: Appointment,
+    kind: str,
+    key: str,
+    text: str,
+) -> None:
+    """The notice by text message too, when the clinic texts its patients and this one has a
+    mobile number: a patient with no email address heard nothing of a visit cancelled (by a
+    stopped plan, say) and came to the clinic for it."""
+    if not (clinic_operations(ctx.clinic)["sms_reminders"] and ctx.patient.phone):
+        return
+    queue(
+        session,
+        clinic_id=ctx.clinic.id,
+        kind=kind,
+        key=key + ":sms",
+        recipient=ctx.patient.phone,
+        due_at=utcnow(),
+        message=Letter(text, text, ""),
+        channel="sms",
+        patient_id=ctx.patient.id,
+        appointment_id=appointment.id,
+    )
+
+
+def _short(appointment: Appointment, clinic_name: str) -> str:
+    """``consultation``, ``scalp microneedling session 3``: the visit in a text message."""
+    return appointment_summary(appointment, clinic_name).split(" at ")[0].lower()
+
+
 def on_rescheduled(session: Session, appointment: Appointment, before: datetime) -> None:
     cancel_pending(session, appointment.id, "rescheduled")
     ctx = _context(session, appointment.patient_id)
@@ -521,6 +569,15 @@ def on_rescheduled(session: Session, appointment: Appointment, before: datetime)
             f"Your {summary.lower()} has moved from {when(before, ctx.zone)} to {now_at}.",
             "The calendar file attached updates your calendar.",
         ],
+    )
+    _texted(
+        session,
+        ctx,
+        appointment,
+        "rescheduled",
+        f"rescheduled:{appointment.id}:{appointment.starts_at:%Y%m%dT%H%M}",
+        f"{ctx.clinic.name}: your {_short(appointment, ctx.clinic.name)} has moved from "
+        f"{when(before, ctx.zone)} to {now_at}.",
     )
 
 
@@ -544,6 +601,15 @@ def on_cancelled(session: Session, appointment: Appointment) -> None:
             "The calendar file attached removes it from your calendar. To book another time, "
             f"{ctx.call}.",
         ],
+    )
+    _texted(
+        session,
+        ctx,
+        appointment,
+        "cancelled",
+        f"cancelled:{appointment.id}",
+        f"{ctx.clinic.name}: your {_short(appointment, ctx.clinic.name)} on {at} is cancelled. "
+        f"To book another time, {ctx.call}.",
     )
 
 

@@ -129,9 +129,12 @@ def update_operations(
     document: Annotated[dict[str, Any], Body()],
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    """Reminder lead times (hours before, up to three), text-message reminders on or off,
+    """Reminder lead times (hours before, up to three), text messages on or off,
     two-factor sign-in for all staff (admins always need it), how many hours before a
-    visit a patient may still cancel it from the portal, and the phone number patients call."""
+    visit a patient may still cancel it from the portal, and the phone number patients call.
+
+    Text messages, when on, carry the reminders and the notices of a visit booked, moved or
+    cancelled, to patients with a mobile number."""
     updated = clinic_admin.update_operations(
         state(request).db, actor, document, version_from(if_match)
     )
