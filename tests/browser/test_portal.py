@@ -336,3 +336,13 @@ def test_a_patient_asks_for_a_visit_and_the_desk_books_it(page: Page, site: Site
     expect(page.locator(".flash")).to_contain_text("The request is closed")
     page.get_by_text("Requests answered (1)").click()
     expect(page.locator("details.answered")).to_contain_text("she will ring after her holiday")
+    # She phones again: the desk notes what she asks for, to book when a time frees up.
+    note = page.locator("details.note-request")
+    note.get_by_text("Note a request from the patient").click()
+    note.get_by_label("What for").select_option("follow_up")
+    note.get_by_label("When suits them").fill("Mondays only (synthetic)")
+    assert_accessible(page)
+    note.get_by_role("button", name="Note the request").click()
+    expect(page.locator(".flash")).to_contain_text("The request is noted")
+    expect(page.locator("ul.requests")).to_contain_text("Mondays only (synthetic)")
+    expect(page.locator("ul.requests")).to_contain_text("(taken by ")

@@ -38,6 +38,7 @@ from follicle.services.commands import (
     AdverseEventGrading,
     AdverseEventReport,
     AdverseEventVoid,
+    AppointmentAsk,
     Cancellation,
     CompareAgain,
     ImageVoid,
@@ -173,6 +174,24 @@ async def cancel(request: Request, actor: Staff, patient_id: str, appointment_id
             f"/patients/{patient_id}#appointments", f"Not cancelled: {refusal_line(exc)}"
         )
     return redirect(f"/patients/{patient_id}#appointments", "Appointment cancelled.")
+
+
+@router.post("/patients/{patient_id}/requests", dependencies=[CsrfChecked])
+async def note_request(request: Request, actor: Staff, patient_id: str) -> Response:
+    """The desk notes what a patient who phoned asked for, when no time could be booked."""
+    form = await request.form()
+    try:
+        asked = parse_command(
+            AppointmentAsk,
+            {
+                "kind": str(form.get("kind", "")),
+                "preferred_times": str(form.get("preferred_times", "")),
+            },
+        )
+        appointment_requests.ask(state(request).db, actor, patient_id, asked)
+    except REFUSED as exc:
+        return redirect(f"/patients/{patient_id}#appointments", f"Not noted: {refusal_line(exc)}")
+    return redirect(f"/patients/{patient_id}#appointments", "The request is noted.")
 
 
 @router.post("/patients/{patient_id}/requests/{request_id}/answer", dependencies=[CsrfChecked])
