@@ -285,3 +285,34 @@ def test_two_factor_set_up_and_deactivating_a_colleague(page: Page, site: Site) 
         "button", name="Reactivate"
     ).click()
     expect(page.locator(".flash")).to_contain_text("Reactivated")
+
+
+def test_the_admin_sends_education_to_the_patients_who_chose_it(page: Page, site: Site) -> None:
+    sign_in(page, site, site.emails["admin"])
+    page.goto(site.url + "/admin")
+    page.get_by_role("navigation", name="Admin").get_by_role(
+        "link", name="Updates to patients"
+    ).click()
+    expect(page.get_by_role("heading", name="Updates to patients")).to_be_visible()
+    # The demo: patients 3 and 8 chose education, and the admin sent them a guide.
+    education = page.get_by_role("radio", name=re.compile(r"^Patients who want education"))
+    expect(education).to_be_visible()
+    expect(page.locator("#f-audience")).to_contain_text(
+        "guides about hair loss and scalp care (2 now)"
+    )
+    expect(page.locator("table")).to_contain_text("Caring for your scalp between sessions")
+    assert_accessible(page)
+    education.check()
+    page.get_by_label("Subject").fill("Hi")
+    page.get_by_label("Message").fill("Short guide about minoxidil after a session (synthetic).")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#error-summary")).to_contain_text("at least 3 characters")
+    expect(page.get_by_label("Message")).to_have_value(
+        "Short guide about minoxidil after a session (synthetic)."
+    )  # (kept as typed)
+    assert_accessible(page)
+    page.get_by_label("Subject").fill("Minoxidil and microneedling")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".flash")).to_contain_text("Sent to 2 patients")
+    expect(page.locator("table tbody tr").first).to_contain_text("Minoxidil and microneedling")
+    expect(page.locator("table tbody tr").first).to_contain_text("2 pending")

@@ -199,6 +199,14 @@ def test_demo_patients_are_part_way_through_the_journey(db: Database, tmp_path: 
         "Thursday afternoons (synthetic)",
     )
     assert answered["booked_appointment_id"]
+    # Patients 3 and 10 chose education in their portal, and only they were sent the guide.
+    with db.transaction() as session:
+        taught = session.scalars(
+            select(Patient.email)
+            .join(OutboxMessage, OutboxMessage.patient_id == Patient.id)
+            .where(OutboxMessage.kind == "education")
+        ).all()
+    assert sorted(taught) == ["patient10@demo.follicle", "patient3@demo.follicle"]
     assert statuses == ["approved", "approved", "approved", "on_hold", "proposed", "stopped"]
     assert sessions_done == 6
     assert len(counts) == 6  # three images of the vertex site at baseline and at follow-up

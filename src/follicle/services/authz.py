@@ -78,6 +78,8 @@ class Permission(StrEnum):
     SAFETY_REPORT = "safety:report"
     PATIENT_INVITE = "patient:invite"
     MESSAGE_LIST = "message:list"
+    #: Sending an update or a piece of education to the patients who opted in to it.
+    PATIENT_UPDATE_SEND = "patient_update:send"
     RESEARCH_EXPORT = "research:export"
     RECORD_EXPORT = "record:export"
     CLINIC_EXPORT = "clinic:export"
@@ -152,6 +154,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     | _CLINICAL_READ
     | {
         Permission.CLINIC_SETTINGS_MANAGE,
+        Permission.PATIENT_UPDATE_SEND,
         Permission.USER_MANAGE,
         Permission.AUDIT_READ,
         Permission.CONSENT_TEXT_PUBLISH,

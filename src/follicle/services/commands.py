@@ -237,6 +237,16 @@ class Cancellation(Command):
     another_time: PreferredTimes | None = None
 
 
+class PatientUpdate(Command):
+    """A message from the clinic to the patients who opted in to its kind."""
+
+    #: ``updates``: news from the clinic; ``education``: a guide about hair loss or scalp care.
+    audience: Literal["updates", "education"]
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=150)]
+    #: Plain text; a blank line starts a new paragraph.
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=5000)]
+
+
 class AppointmentAsk(Command):
     """A patient asks for a visit from the portal; the desk books it or answers."""
 

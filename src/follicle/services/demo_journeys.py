@@ -39,8 +39,10 @@ from follicle.services import (
     images,
     messages,
     patient_outcomes,
+    patient_updates,
     patients,
     plans,
+    portal,
     scales,
     sessions,
 )
@@ -61,6 +63,7 @@ from follicle.services.commands import (
     NewSessionRecord,
     PatientDetails,
     PatientOutcomeReport,
+    PatientUpdate,
     PlanStop,
     SeriesBooking,
 )
@@ -516,6 +519,7 @@ def load_journeys(db: Database, store: ImageStore, today: date) -> None:
         another_time="Any weekday after 4 pm, or a Saturday morning (synthetic)",
     )
     _asked_and_booked(db, desk, derm, users["patient17@demo.follicle"], today)
+    _education_for_those_who_asked(db, users)
 
 
 def _new_phone(db: Database, desk: Actor, patient_id: str, phone: str) -> None:
@@ -610,6 +614,27 @@ def _asked_and_booked(db: Database, desk: Actor, derm: Actor, patient: Actor, to
         except NotNow:
             continue
     raise NotNow("no free Thursday afternoon hour for the demo's consultation")
+
+
+def _education_for_those_who_asked(db: Database, users: dict[str, Actor]) -> None:
+    """Patients 3 and 10 chose education in their portal; the admin sent them a short guide
+    (the other patients, who did not choose it, got nothing)."""
+    for email in ("patient3@demo.follicle", "patient10@demo.follicle"):
+        portal.set_preferences(db, users[email], education=True, updates=False)
+    patient_updates.send(
+        db,
+        users["admin@demo.follicle"],
+        PatientUpdate(
+            audience="education",
+            subject="Caring for your scalp between sessions",
+            body=(
+                "Wash your hair gently with a mild shampoo, and keep direct sun off your scalp "
+                "for the first days after a session.\n\n"
+                "Results build slowly: most people see a change only after several months. "
+                "Your clinic measures the same area at your review. (Synthetic demo text.)"
+            ),
+        ),
+    )
 
 
 def _minor_signed_for_by_a_parent(

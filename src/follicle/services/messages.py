@@ -52,6 +52,8 @@ DEFAULT_OPERATIONS: dict[str, Any] = {
 }
 #: Clinical messages a patient may opt out of; notices of a change to a booking always go.
 OPT_OUT_KINDS = ("reminder", "aftercare", "review_due")
+#: What a patient receives only while they opt in (portal → Messages I want → Optional).
+OPT_IN_KINDS = ("update", "education")
 MAX_LEAD_HOURS = 14 * 24
 REVIEW_NOTICE_DAYS = 7
 

@@ -25,7 +25,7 @@ from follicle.services.actors import Actor
 from follicle.services.authz import Permission, authorize
 from follicle.services.common import audit_read, clinic_zone
 from follicle.services.database import Database
-from follicle.services.messages import OPT_OUT_KINDS
+from follicle.services.messages import OPT_IN_KINDS, OPT_OUT_KINDS
 
 MAX_ATTEMPTS = 8
 MAX_RETRY_SECONDS = 3600.0
@@ -105,6 +105,18 @@ def claim(
                     select(Patient.id, Patient.message_opt_outs).where(Patient.id.in_(patient_ids))
                 ).all()
             )
+        # (updates and education go only to a patient still opted in when it is sent)
+        wanted = {r.patient_id for r in rows if r.patient_id and r.kind in OPT_IN_KINDS}
+        opted_in: dict[str, set[str]] = {}
+        if wanted:
+            for patient_id, updates, education in session.execute(
+                select(Patient.id, Patient.updates_opt_in, Patient.education_opt_in).where(
+                    Patient.id.in_(wanted)
+                )
+            ).all():
+                opted_in[patient_id] = {
+                    kind for kind, chose in (("update", updates), ("education", education)) if chose
+                }
         reminded = {r.appointment_id for r in rows if r.kind == "reminder" and r.appointment_id}
         starts: dict[str, datetime] = {}
         held: set[str] = set()
@@ -119,7 +131,9 @@ def claim(
                     held.add(appointment_id)
         claimed, passed = [], Outcome()
         for row in rows:
-            if row.kind in opted_out.get(row.patient_id or "", []):
+            if row.kind in opted_out.get(row.patient_id or "", []) or (
+                row.kind in OPT_IN_KINDS and row.kind not in opted_in.get(row.patient_id or "", ())
+            ):
                 row.status = "skipped"
                 row.last_error = "the patient opted out of this kind of message"
                 passed.skipped += 1

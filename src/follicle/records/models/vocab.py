@@ -70,6 +70,9 @@ MESSAGE_KINDS = (
     "invite",
     "password_reset",
     "problem_reviewed",
+    # sent by the clinic to the patients who opted in to them (portal → Messages I want)
+    "update",
+    "education",
 )
 MESSAGE_CHANNELS = ("email", "sms")
 MESSAGE_STATUSES = ("pending", "sending", "sent", "failed", "cancelled", "skipped")

@@ -12,9 +12,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from follicle.clinic.errors import InputInvalid
-from follicle.services import clinic_admin, devices, exports, images, outbox, scales
+from follicle.services import (
+    clinic_admin,
+    devices,
+    exports,
+    images,
+    outbox,
+    patient_updates,
+    scales,
+)
 from follicle.services.authz import Permission
-from follicle.services.commands import NewDevice, NewLot
+from follicle.services.commands import NewDevice, NewLot, PatientUpdate
 from follicle.services.common import actor_today
 from follicle.services.errors import NotFound
 from follicle.web.api.exports import fhir_file, research_file
@@ -227,3 +235,46 @@ def research_download(request: Request, actor: Admin, name: str) -> Response:
     if name not in {f.name for f in exports.RESEARCH_FILES} | {exports.DICTIONARY_FILE}:
         raise NotFound
     return research_file(request, actor, name)
+
+
+def _updates_page(
+    request: Request,
+    actor: Any,
+    errors: dict[str, str],
+    values: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    db = state(request).db
+    return render(
+        request,
+        "admin_updates.html",
+        {
+            "sizes": patient_updates.audience_sizes(db, actor),
+            "sent": patient_updates.history(db, actor),
+            "time_zone": clinic_admin.read_settings(db, actor)["time_zone"],
+            "errors": errors,
+            "values": values,
+        },
+        status_code=status_code,
+        actor=actor,
+    )
+
+
+@router.get("/admin/updates", response_class=HTMLResponse)
+def updates_page(request: Request, actor: Admin) -> Response:
+    return _updates_page(request, actor, {}, {})
+
+
+@router.post("/admin/updates", response_class=HTMLResponse, dependencies=[CsrfChecked])
+async def send_update(request: Request, actor: Admin) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, "")) for k in ("audience", "subject", "body")}
+    try:
+        update = parse_command(PatientUpdate, values)
+        sent = patient_updates.send(state(request).db, actor, update)
+    except InputInvalid as exc:
+        return _updates_page(request, actor, errors_by_field(exc.errors), values, 422)
+    count = sent["sent_to"]
+    return redirect(
+        "/admin/updates", f"Sent to {count} patient{'s' if count != 1 else ''} (by the worker)."
+    )
