@@ -38,7 +38,6 @@ from follicle.services.commands import (
     AdverseEventGrading,
     AdverseEventReport,
     AdverseEventVoid,
-    AppointmentAsk,
     Cancellation,
     CompareAgain,
     ImageVoid,
@@ -56,6 +55,7 @@ from follicle.web.views.common import (
     REFUSED,
     CsrfChecked,
     Staff,
+    appointment_ask,
     outcome_answer,
     parse_command,
     redirect,
@@ -181,13 +181,7 @@ async def note_request(request: Request, actor: Staff, patient_id: str) -> Respo
     """The desk notes what a patient who phoned asked for, when no time could be booked."""
     form = await request.form()
     try:
-        asked = parse_command(
-            AppointmentAsk,
-            {
-                "kind": str(form.get("kind", "")),
-                "preferred_times": str(form.get("preferred_times", "")),
-            },
-        )
+        asked = appointment_ask(form)
         appointment_requests.ask(state(request).db, actor, patient_id, asked)
     except REFUSED as exc:
         return redirect(f"/patients/{patient_id}#appointments", f"Not noted: {refusal_line(exc)}")

@@ -204,3 +204,11 @@ def outcome_answer(form: Any) -> Any:
     comment = str(form.get("comment", "")).strip() or None
     values = {"change_score": str(form.get("change_score", "")), "comment": comment}
     return parse_command(PatientOutcomeReport, values)
+
+
+def appointment_ask(form: Any) -> Any:
+    """A request for a visit from its form (the portal's, or the desk's on the chart)."""
+    from follicle.services.commands import AppointmentAsk
+
+    values = {k: str(form.get(k, "")) for k in ("kind", "preferred_times")}
+    return parse_command(AppointmentAsk, values)

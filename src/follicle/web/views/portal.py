@@ -21,7 +21,6 @@ from follicle.services import (
 )
 from follicle.services.commands import (
     AdverseEventReport,
-    AppointmentAsk,
     Cancellation,
     ContactDetails,
 )
@@ -36,6 +35,7 @@ from follicle.web.views.common import (
     REFUSED,
     CsrfChecked,
     PatientActor,
+    appointment_ask,
     errors_by_field,
     outcome_answer,
     parse_command,
@@ -175,13 +175,7 @@ async def cancel_visit(request: Request, actor: PatientActor, appointment_id: st
 async def ask_for_a_visit(request: Request, actor: PatientActor) -> Response:
     form = await request.form()
     try:
-        asked = parse_command(
-            AppointmentAsk,
-            {
-                "kind": str(form.get("kind", "")),
-                "preferred_times": str(form.get("preferred_times", "")),
-            },
-        )
+        asked = appointment_ask(form)
         appointment_requests.ask(state(request).db, actor, str(actor.patient_id), asked)
     except REFUSED as exc:
         return redirect("/portal#ask", f"Not sent: {refusal_line(exc)}")
