@@ -116,9 +116,11 @@ def ask(db: Database, actor: Actor, patient_id: str, asked: AppointmentAsk) -> d
 
 
 def answer_by_booking(session: Session, actor: Actor, booked: Sequence[Appointment]) -> list[str]:
-    """A visit booked for a patient answers their open request of its kind."""
+    """A visit booked for a patient answers their open request of its kind (the first of a
+    series answers it; one lookup per patient and kind)."""
+    firsts = {(a.patient_id, a.kind): a for a in reversed(booked)}
     answered = []
-    for appointment in booked:
+    for appointment in firsts.values():
         request = _open_of_kind(session, appointment.patient_id, appointment.kind)
         if request is None:
             continue

@@ -54,9 +54,8 @@ def _recipients(session: Session, clinic_id: str, audience: str) -> list[tuple[P
         .where(Patient.clinic_id == clinic_id, Patient.voided_at.is_(None), opted_in.is_(True))
         .order_by(Patient.id)
     ).all()
-    return [
-        (patient, patient.email or account) for patient, account in rows if patient.email or account
-    ]
+    addressed = ((patient, patient.email or account) for patient, account in rows)
+    return [(patient, address) for patient, address in addressed if address]
 
 
 def _clinic(session: Session, actor: Actor) -> Clinic:
