@@ -303,6 +303,13 @@ REQUESTS: dict[tuple[str, str], Callable[[Target], Request]] = {
             "password": "a long enough first password",
         }
     },
+    ("post", "/api/v1/patient-updates"): lambda t: {
+        "json": {
+            "audience": "education",
+            "subject": "A matrix guide",
+            "body": "Synthetic text for the authorization matrix.",
+        }
+    },
     ("put", "/api/v1/operations"): lambda t: {
         "json": {"reminder_lead_hours": [48, 2]},
         "headers": {"If-Match": '"v1"'},

@@ -325,6 +325,7 @@ def test_a_patient_asks_for_a_visit_and_the_desk_books_it(page: Page, site: Site
     expect(asked).not_to_contain_text(name)
     her = _name(site, "patient16@demo.follicle")
     asked.get_by_role("link", name=her).click()
+    expect(page.get_by_role("link", name="asked for consultation")).to_be_visible()
     requests = page.locator("ul.requests")
     expect(requests).to_contain_text("when cancelling a visit")
     requests.get_by_text("Answer without booking").click()

@@ -201,3 +201,18 @@ def test_a_bad_request_names_the_field(body: dict[str, str], pointer: str) -> No
     with pytest.raises(ValidationError) as refused:
         AppointmentAsk.model_validate(body)
     assert [e["loc"][0] for e in refused.value.errors()] == [pointer]
+
+
+def test_the_worklist_says_how_long_a_request_has_waited(db: Database) -> None:
+    clinic = Clinicians(db)
+    me = _patient_actor(clinic, clinic.patient_id)
+    asked = appointment_requests.ask(
+        db, me, clinic.patient_id, AppointmentAsk(kind="follow_up", preferred_times="Fridays")
+    )
+    (today,) = worklist.worklist(db, clinic.admin).asked_to_book
+    assert "waiting" not in today.what  # (asked today)
+    with db.transaction() as session:
+        request = session.get_one(AppointmentRequest, asked["id"])
+        request.created_at -= timedelta(days=3)
+    (later,) = worklist.worklist(db, clinic.admin).asked_to_book
+    assert ", waiting 3 days" in later.what

@@ -142,4 +142,5 @@ def history(db: Database, actor: Actor) -> list[dict[str, Any]]:
             {"kind": kind, "subject": subject, "sent_at": due_at, "by_status": {}},
         )
         one["by_status"][status] = count
-    return sorted(sends.values(), key=lambda s: s["sent_at"], reverse=True)
+    newest_first = sorted(sends.values(), key=lambda s: s["sent_at"], reverse=True)
+    return [s | {"sent_at": s["sent_at"].isoformat()} for s in newest_first]

@@ -110,7 +110,7 @@ def worklist(db: Database, actor: Actor, today: date | None = None) -> Worklist:
                 )
             shown.append(plan.id)
         shown += _to_rebook(session, clinic, result, utcnow())
-        shown += _asked_to_book(session, clinic, result)
+        shown += _asked_to_book(session, clinic, result, today)
         if Permission.ADVERSE_EVENT_READ in allowed:
             for event, given_name, family_name, reporter_role in session.execute(
                 select(AdverseEvent, Patient.given_name, Patient.family_name, UserAccount.role)
@@ -194,8 +194,9 @@ def _to_rebook(session: Session, clinic: Clinic, result: Worklist, now: datetime
     return shown
 
 
-def _asked_to_book(session: Session, clinic: Clinic, result: Worklist) -> list[str]:
-    """Open requests, oldest first: when suits the patient, and the visit it replaces."""
+def _asked_to_book(session: Session, clinic: Clinic, result: Worklist, today: date) -> list[str]:
+    """Open requests, oldest first: when suits the patient, how long they have waited, and
+    the visit it replaces."""
     zone = ZoneInfo(clinic.time_zone)
     replaced = aliased(Appointment)
     shown = []
@@ -211,6 +212,8 @@ def _asked_to_book(session: Session, clinic: Clinic, result: Worklist) -> list[s
         .order_by(AppointmentRequest.created_at)
     ):
         asked = request.created_at.astimezone(zone)
+        waited = (today - asked.date()).days
+        waiting = f", waiting {waited} day{'s' if waited > 1 else ''}" if waited > 0 else ""
         instead = (
             f", instead of the one of {replaced_at.astimezone(zone):%d %b %H:%M} they cancelled"
             if replaced_at
@@ -220,7 +223,7 @@ def _asked_to_book(session: Session, clinic: Clinic, result: Worklist) -> list[s
             WorkItem(
                 request.patient_id,
                 f"{given_name} {family_name}",
-                f"Asks for a {KIND_WORDS[request.kind]} ({asked:%d %b}{instead})",
+                f"Asks for a {KIND_WORDS[request.kind]} ({asked:%d %b}{waiting}{instead})",
                 f"suits them: {request.preferred_times}"[:200],
             )
         )

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from follicle.services import accounts, clinic_admin, outbox
+from follicle.services import accounts, clinic_admin, outbox, patient_updates
 from follicle.services.authz import Permission
-from follicle.services.commands import Moment, NewStaff
+from follicle.services.commands import Moment, NewStaff, PatientUpdate
 from follicle.web.api import schemas
 from follicle.web.api.deps import ApiActor, IfMatch, needs, version_from, with_etag
 from follicle.web.deps import state
@@ -176,3 +176,28 @@ def reactivate_user(request: Request, actor: ApiActor, user_id: str) -> dict[str
     return accounts.set_staff_active(
         state(request).db, actor, user_id, True, "reactivated through the API"
     )
+
+
+@router.get(
+    "/patient-updates",
+    **needs(Permission.PATIENT_UPDATE_SEND),
+    response_model=schemas.PatientUpdates,
+)
+def list_patient_updates(request: Request, actor: ApiActor) -> dict[str, Any]:
+    """How many patients each audience reaches now, and the updates sent before."""
+    db = state(request).db
+    return {
+        "audience_sizes": patient_updates.audience_sizes(db, actor),
+        "sent": patient_updates.history(db, actor),
+    }
+
+
+@router.post(
+    "/patient-updates",
+    status_code=201,
+    **needs(Permission.PATIENT_UPDATE_SEND),
+    response_model=schemas.PatientUpdateSent,
+)
+def send_patient_update(request: Request, actor: ApiActor, body: PatientUpdate) -> dict[str, Any]:
+    """Email an update or a piece of education to the patients who opted in to it."""
+    return patient_updates.send(state(request).db, actor, body)

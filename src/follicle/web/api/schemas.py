@@ -548,3 +548,26 @@ class Invitation(Shape):
 
 class Accepted(Shape):
     status: str
+
+
+class PatientUpdateSent(Shape):
+    batch: str
+    #: updates or education
+    audience: str
+    #: how many opted-in patients it was queued for
+    sent_to: int
+
+
+class PatientUpdatePast(Shape):
+    #: the message kind: update or education
+    kind: str
+    subject: str
+    sent_at: str
+    #: how many of its messages are pending, sent, skipped (opted out since) or failed
+    by_status: dict[str, int]
+
+
+class PatientUpdates(Shape):
+    #: how many patients each audience reaches now
+    audience_sizes: dict[str, int]
+    sent: list[PatientUpdatePast]
